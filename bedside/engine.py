@@ -1,0 +1,347 @@
+"""The routine engine: a pure state machine, ``(state, event, now) -> (state, effects)``.
+
+It never reads a clock, sleeps or touches a device. ``now`` is monotonic seconds handed in by
+whoever drives it (the daemon's loop, ``simulate``'s virtual clock, a test). Time-based work
+(cues, the end of a step, the display going dark) happens when ``handle`` is called at or
+after ``deadline(state)``; each is processed at the moment it was due, not when it was
+noticed, so a late wake-up never stretches a step and a pause moves the end of the step by
+exactly the length of the pause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import IntEnum, StrEnum
+
+from bedside.routines import Kind, Routine, Step
+
+
+class Mode(StrEnum):
+    MENU = "menu"
+    RUNNING = "running"
+    PAUSED = "paused"
+    AWAITING = "awaiting"
+    FINISHED = "finished"
+
+
+class Gesture(StrEnum):
+    PRESS = "press"
+    HOLD = "hold"
+    LONG_HOLD = "long-hold"
+
+
+# -- events ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Gestured:
+    gesture: Gesture
+
+
+@dataclass(frozen=True)
+class Holding:
+    """The button has been down long enough that letting go will be a hold."""
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time has passed; do whatever fell due."""
+
+
+Event = Gestured | Holding | Tick
+
+
+# -- effects -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Say:
+    text: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Stop whatever is being said: the person moved on."""
+
+
+@dataclass(frozen=True)
+class Display:
+    on: bool
+    contrast: int
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    mode: Mode
+    routine: str
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    routine: str
+    index: int
+    count: int
+    step: Step
+
+
+@dataclass(frozen=True)
+class Finished:
+    routine: str
+    completed: bool
+
+
+@dataclass(frozen=True)
+class GestureTaken:
+    """How a gesture was taken: as itself, or (on a dark display) only as ``wake``."""
+
+    gesture: str
+
+
+Effect = Say | Silence | Display | StateChanged | StepStarted | Finished | GestureTaken
+
+
+@dataclass(frozen=True)
+class Phrases:
+    paused: str = "Paused. Press to carry on."
+    resumed: str = "Carrying on."
+    ended: str = "Ending here. Sleep well."
+
+
+@dataclass(frozen=True)
+class Settings:
+    routines: dict[str, Routine]
+    menu: tuple[str, ...]
+    contrast: int = 40
+    off_after: float = 60.0
+    off_after_paused: float = 900.0
+    stale_cue: float = 5.0
+    phrases: Phrases = field(default_factory=Phrases)
+
+    @classmethod
+    def from_config(cls, config) -> Settings:  # config: bedside.config.Config
+        return cls(
+            routines=config.routines,
+            menu=config.menu,
+            contrast=config.display.contrast,
+            off_after=config.display.off_after,
+            off_after_paused=config.display.off_after_paused,
+            stale_cue=config.stale_cue,
+        )
+
+
+@dataclass(frozen=True)
+class State:
+    mode: Mode
+    menu_index: int = 0
+    routine: Routine | None = None
+    step_index: int = 0
+    step_start: float = 0.0  # when the step began, moved later by every pause
+    paused_at: float | None = None
+    next_cue: int = 0
+    display_on: bool = True
+    last_input: float = 0.0
+    holding: bool = False
+    session_start: float = 0.0
+    finished_at: float = 0.0
+    completed: bool = False
+
+    @property
+    def step(self) -> Step | None:
+        if self.routine is None or self.mode in (Mode.MENU, Mode.FINISHED):
+            return None
+        return self.routine.steps[self.step_index]
+
+    def elapsed(self, now: float) -> float:
+        """Seconds of the current step that have run; paused time is not counted."""
+        until = self.paused_at if self.paused_at is not None else now
+        return max(0.0, until - self.step_start)
+
+    def remaining(self, now: float) -> float | None:
+        step = self.step
+        if step is None or step.duration is None:
+            return None
+        return max(0.0, step.duration - self.elapsed(now))
+
+
+def _say(text: str) -> list[Effect]:
+    return [Say(text)] if text else []
+
+
+def _menu_name(settings: Settings, state: State) -> str:
+    return settings.menu[state.menu_index]
+
+
+def routine_name(settings: Settings, state: State) -> str:
+    """The routine a state is about: the one running, or the one the menu shows."""
+    if state.routine is not None and state.mode is not Mode.MENU:
+        return state.routine.name
+    return _menu_name(settings, state)
+
+
+class Engine:
+    """The pure rules. One instance holds the settings; every method is a pure function."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- public ----------------------------------------------------------------------------
+    def start(self, now: float, routine: str | None = None) -> tuple[State, list[Effect]]:
+        index = self.settings.menu.index(routine) if routine in self.settings.menu else 0
+        state = State(Mode.MENU, menu_index=index, last_input=now)
+        name = _menu_name(self.settings, state)
+        return state, [Display(True, self.settings.contrast), StateChanged(Mode.MENU, name)]
+
+    def deadline(self, state: State) -> float | None:
+        """The next moment at which ``handle(state, Tick(), t)`` would change something."""
+        due = self._next_due(state)
+        return due[0] if due else None
+
+    def handle(self, state: State, event: Event, now: float) -> tuple[State, list[Effect]]:
+        state, effects = self._catch_up(state, now)
+        if isinstance(event, Tick):
+            return state, effects
+        if isinstance(event, Holding):
+            if state.display_on and not state.holding:
+                state = replace(state, holding=True)
+            return state, effects
+        state = replace(state, holding=False, last_input=now)
+        if not state.display_on:
+            state = replace(state, display_on=True)
+            return state, [*effects, GestureTaken("wake"), Display(True, self.settings.contrast)]
+        effects.append(GestureTaken(event.gesture.value))
+        state, more = self._gesture(state, event.gesture, now)
+        return state, effects + more
+
+    # -- gestures --------------------------------------------------------------------------
+    def _gesture(self, state: State, gesture: Gesture, now: float) -> tuple[State, list[Effect]]:
+        mode = state.mode
+        if mode is Mode.MENU:
+            if gesture is Gesture.PRESS:
+                return self._begin(state, now)
+            if gesture is Gesture.HOLD:
+                index = (state.menu_index + 1) % len(self.settings.menu)
+                state = replace(state, menu_index=index)
+                return state, [StateChanged(Mode.MENU, _menu_name(self.settings, state))]
+            return state, []
+        if mode is Mode.FINISHED:
+            if gesture is Gesture.LONG_HOLD:
+                return state, []
+            return self._to_menu(state)
+        # running, paused, awaiting
+        if gesture is Gesture.LONG_HOLD:
+            return self._finish(state, now, completed=False)
+        if gesture is Gesture.HOLD:
+            return self._next_step(state, now, [Silence()])
+        if mode is Mode.RUNNING:
+            state = replace(state, mode=Mode.PAUSED, paused_at=now)
+            effects = [Silence(), StateChanged(Mode.PAUSED, state.routine.name)]
+            return state, effects + _say(self.settings.phrases.paused)
+        if mode is Mode.PAUSED:
+            assert state.paused_at is not None
+            resumed_mode = Mode.AWAITING if state.step.kind is Kind.WAIT else Mode.RUNNING
+            state = replace(
+                state,
+                mode=resumed_mode,
+                step_start=state.step_start + (now - state.paused_at),
+                paused_at=None,
+            )
+            effects = [StateChanged(resumed_mode, state.routine.name)]
+            return state, effects + _say(self.settings.phrases.resumed)
+        # awaiting: the person has done the thing; carry on
+        return self._next_step(state, now, [Silence()])
+
+    # -- transitions -----------------------------------------------------------------------
+    def _begin(self, state: State, now: float) -> tuple[State, list[Effect]]:
+        routine = self.settings.routines[_menu_name(self.settings, state)]
+        state = replace(state, routine=routine, session_start=now, completed=False)
+        return self._enter_step(state, 0, now, [], mode_before=Mode.MENU)
+
+    def _enter_step(
+        self, state: State, index: int, at: float, effects: list[Effect], mode_before: Mode
+    ) -> tuple[State, list[Effect]]:
+        routine = state.routine
+        assert routine is not None
+        step = routine.steps[index]
+        mode = Mode.AWAITING if step.kind is Kind.WAIT else Mode.RUNNING
+        state = replace(
+            state, mode=mode, step_index=index, step_start=at, paused_at=None, next_cue=0
+        )
+        if mode is not mode_before:
+            effects.append(StateChanged(mode, routine.name))
+        effects.append(StepStarted(routine.name, index, len(routine.steps), step))
+        return state, effects
+
+    def _next_step(
+        self, state: State, at: float, effects: list[Effect]
+    ) -> tuple[State, list[Effect]]:
+        routine = state.routine
+        assert routine is not None
+        if state.step_index + 1 >= len(routine.steps):
+            return self._finish(state, at, completed=True, effects=effects)
+        return self._enter_step(state, state.step_index + 1, at, effects, mode_before=state.mode)
+
+    def _finish(
+        self, state: State, at: float, completed: bool, effects: list[Effect] | None = None
+    ) -> tuple[State, list[Effect]]:
+        routine = state.routine
+        assert routine is not None
+        effects = list(effects or [])
+        if not completed:
+            effects.append(Silence())
+        state = replace(
+            state, mode=Mode.FINISHED, paused_at=None, finished_at=at, completed=completed
+        )
+        effects += [StateChanged(Mode.FINISHED, routine.name), Finished(routine.name, completed)]
+        text = routine.finish if completed else self.settings.phrases.ended
+        return state, effects + _say(text)
+
+    def _to_menu(self, state: State) -> tuple[State, list[Effect]]:
+        state = replace(state, mode=Mode.MENU, routine=None, step_index=0, paused_at=None)
+        return state, [StateChanged(Mode.MENU, _menu_name(self.settings, state))]
+
+    # -- time ------------------------------------------------------------------------------
+    def _idle_limit(self, state: State) -> float | None:
+        if state.mode in (Mode.MENU, Mode.FINISHED):
+            return self.settings.off_after
+        if state.mode in (Mode.PAUSED, Mode.AWAITING):
+            return self.settings.off_after_paused
+        return None
+
+    def _next_due(self, state: State) -> tuple[float, _Due] | None:
+        """The earliest timed thing and its time; at equal times a cue comes before the end."""
+        pending: list[tuple[float, _Due]] = []
+        step = state.step
+        if step is not None and state.mode in (Mode.RUNNING, Mode.AWAITING):
+            if state.next_cue < len(step.cues):
+                pending.append((state.step_start + step.cues[state.next_cue].at, _Due.CUE))
+            if state.mode is Mode.RUNNING and step.duration is not None:
+                pending.append((state.step_start + step.duration, _Due.END))
+        idle = self._idle_limit(state)
+        if state.display_on and idle is not None:
+            pending.append((state.last_input + idle, _Due.DARK))
+        return min(pending, default=None)
+
+    def _catch_up(self, state: State, now: float) -> tuple[State, list[Effect]]:
+        """Everything that fell due up to ``now``, each at the moment it was due, in order."""
+        effects: list[Effect] = []
+        while (due := self._next_due(state)) is not None and due[0] <= now:
+            at, what = due
+            if what is _Due.CUE:
+                cue = state.step.cues[state.next_cue]
+                # A cue that could not be said near its time is dropped, not said late.
+                if now - at <= self.settings.stale_cue:
+                    effects.append(Say(cue.text))
+                state = replace(state, next_cue=state.next_cue + 1)
+            elif what is _Due.END:
+                state, effects = self._next_step(state, at, effects)
+            else:
+                effects.append(Display(False, self.settings.contrast))
+                state = replace(state, display_on=False, holding=False)
+                if state.mode is Mode.FINISHED:
+                    state, more = self._to_menu(state)
+                    effects += more
+        return state, effects
+
+
+class _Due(IntEnum):
+    """What falls due, in the order things due at the same moment are done."""
+
+    CUE = 0
+    END = 1
+    DARK = 2

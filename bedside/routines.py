@@ -1,0 +1,428 @@
+"""Routines as data: the TOML files under ``config/routines/`` made into plain, frozen steps.
+
+A routine file lists steps of three kinds: ``timed`` (a countdown), ``wait`` (the person does
+something and presses to go on) and ``reps`` (a calm cadence with a spoken count every few
+repetitions). Files may nest steps in groups that run once per foot (``sides``) or a number
+of times with a rest ``between``, take counts from a fitness ``profile``, and ``include``
+another routine's steps by name, which is how ``bedtime`` is built from the others. Loading
+expands all of that into a flat tuple of ``Step``s with every cue at a resolved second, so
+the engine never has to think about files.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from bedside.schema import Problem, Source, Table, parse_duration
+
+SIDES = ("left", "right")
+PLACEHOLDERS = {"side", "set", "sets", "reps"}
+
+
+class Kind(StrEnum):
+    TIMED = "timed"
+    WAIT = "wait"
+    REPS = "reps"
+
+
+@dataclass(frozen=True)
+class Cue:
+    at: float  # seconds from the step's start
+    text: str
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    kind: Kind
+    duration: float | None  # None for a wait step
+    cues: tuple[Cue, ...] = ()
+    side: str | None = None
+    reps: int | None = None
+    seconds_per_rep: float | None = None
+    part: str = ""  # the title of the routine this step comes from
+
+
+@dataclass(frozen=True)
+class Routine:
+    name: str
+    title: str
+    steps: tuple[Step, ...]
+    summary: str = ""
+    finish: str = ""  # spoken when the last step is done
+    profile: str | None = None
+    profile_title: str = ""
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(step.duration or 0.0 for step in self.steps)
+
+
+@dataclass(frozen=True)
+class CueOptions:
+    """Cues added to every long timed step, from ``[cues]`` in bedside.toml ("" turns one off)."""
+
+    halfway: str = "Halfway."
+    minute_left: str = "One minute left."
+    long_step: float = 300.0  # steps at least this long get them
+    keep_clear: float = 20.0  # not within this many seconds of a cue the routine already has
+
+
+@dataclass(frozen=True)
+class RoutineOptions:
+    profiles: dict[str, str] = field(default_factory=dict)  # routine name -> profile name
+    cues: CueOptions = field(default_factory=CueOptions)
+
+
+def load_routines(
+    directory: Path, options: RoutineOptions, problems: list[Problem], label: str | None = None
+) -> dict[str, Routine]:
+    """Every ``*.toml`` in ``directory``, by file name; problems are appended, never raised."""
+    label = label or str(directory)
+    sources: dict[str, Source] = {}
+    if not directory.is_dir():
+        problems.append(Problem(label, None, "", "a folder of routine files", "none"))
+        return {}
+    for path in sorted(directory.glob("*.toml")):
+        sources[path.stem] = Source.read(path, problems, name=f"{label}/{path.name}")
+    loader = _Loader(sources, options, problems)
+    routines = {}
+    for name, source in sources.items():
+        if source.ok:
+            routine = loader.routine(name)
+            if routine is not None:
+                routines[name] = routine
+    # A group expanded for two feet reads its tables twice; say each problem once.
+    problems[:] = list(dict.fromkeys(problems))
+    return routines
+
+
+@dataclass(frozen=True)
+class _Context:
+    part: str
+    variables: dict[str, int]
+    side: str | None = None
+    set: int | None = None
+    sets: int | None = None
+    including: tuple[str, ...] = ()
+
+
+class _Loader:
+    def __init__(
+        self, sources: dict[str, Source], options: RoutineOptions, problems: list[Problem]
+    ) -> None:
+        self.sources = sources
+        self.options = options
+        self.problems = problems
+
+    def header(self, name: str) -> tuple[Table, str, dict[str, int], str | None, str]:
+        source = self.sources[name]
+        top = source.table()
+        title = top.string("title", None)
+        profile, variables, profile_title = self.profile(name, top)
+        return top, title, variables, profile, profile_title
+
+    def routine(self, name: str) -> Routine | None:
+        top, title, variables, profile, profile_title = self.header(name)
+        summary = top.string("summary", "")
+        finish = top.string("finish", "")
+        context = _Context(part=title, variables=variables, including=(name,))
+        steps = self.items(top, "steps", context)
+        top.done()
+        if not steps:
+            return None
+        return Routine(name, title, tuple(steps), summary, finish, profile, profile_title)
+
+    def profile(self, name: str, top: Table) -> tuple[str | None, dict[str, int], str]:
+        profiles = top.child("profiles")
+        default = top.string("default_profile", "") if top.has("default_profile") else ""
+        if profiles is None:
+            if default:
+                top.problem("default_profile", "a [profiles] table to choose from", default)
+            return None, {}, ""
+        names = list(profiles.data)
+        wanted = self.options.profiles.get(name) or default or (names[0] if names else "")
+        if default and default not in names:
+            top.problem("default_profile", _choices(names), default)
+        chosen: tuple[str | None, dict[str, int], str] = (None, {}, "")
+        for profile_name in names:
+            table = profiles.child(profile_name)
+            if table is None:
+                continue
+            profile_title = table.string("title", "")
+            variables = {}
+            for key in table.data:
+                if key != "title":
+                    variables[key] = table.integer(key, 1, 1, 10_000)
+            table.done()
+            if profile_name == wanted:
+                chosen = (profile_name, variables, profile_title)
+        profiles.done()
+        if chosen[0] is None and wanted:
+            top.problem("profiles", f"a profile named {wanted!r}: {_choices(names)}")
+        return chosen
+
+    # -- steps -------------------------------------------------------------------------------
+    def items(self, table: Table, key: str, context: _Context) -> list[Step]:
+        tables = table.tables(key, required=True)
+        if table.has(key) and not tables:
+            table.problem(key, "at least one step", table.raw(key))
+        steps: list[Step] = []
+        for item in tables:
+            if item.has("include"):
+                steps += self.include(item, context)
+            elif item.has("steps"):
+                steps += self.group(item, context)
+            else:
+                steps += self.sided(item, context, self.step)
+        return steps
+
+    def include(self, item: Table, context: _Context) -> list[Step]:
+        name = item.string("include", None)
+        item.done()
+        if name not in self.sources:
+            item.problem("include", f"the name of a routine: {_choices(self.sources)}", name)
+            return []
+        if name in context.including:
+            chain = " -> ".join((*context.including, name))
+            item.problem("include", "a routine that does not include itself", chain)
+            return []
+        if not self.sources[name].ok:
+            return []
+        top, title, variables, _, _ = self.header(name)
+        inner = _Context(part=title, variables=variables, including=(*context.including, name))
+        return self.items(top, "steps", inner)
+
+    def group(self, item: Table, context: _Context) -> list[Step]:
+        repeat = self.count(item, "repeat", context, default=1)
+        between = item.tables("between")
+
+        def body(ctx: _Context) -> list[Step]:
+            out: list[Step] = []
+            for n in range(1, repeat + 1):
+                inner = ctx if repeat == 1 else _replace(ctx, set=n, sets=repeat)
+                out += self.items(item, "steps", inner)
+                if n < repeat:
+                    for rest in between:
+                        out += self.sided(rest, inner, self.step)
+            return out
+
+        steps = self.sided(item, context, lambda _table, ctx: body(ctx))
+        item.done()
+        return steps
+
+    def sided(self, item: Table, context: _Context, make: Any) -> list[Step]:
+        """``make`` once, or once per foot when the table says ``sides = ["left", "right"]``."""
+        if not item.has("sides"):
+            result = make(item, context)
+            return result if isinstance(result, list) else [s for s in [result] if s]
+        sides = item.strings("sides", [])
+        if not sides or any(s not in SIDES for s in sides) or len(set(sides)) != len(sides):
+            item.problem("sides", 'a list of sides, like ["left", "right"]', item.raw("sides"))
+            sides = list(SIDES)
+        if context.side is not None:
+            item.problem("sides", "sides on a step or group not already inside one")
+            sides = [context.side]
+        steps: list[Step] = []
+        for side in sides:
+            result = make(item, _replace(context, side=side))
+            steps += result if isinstance(result, list) else [s for s in [result] if s]
+        return steps
+
+    def step(self, item: Table, context: _Context) -> Step | None:
+        title = item.string("title", None)
+        kind_text = item.string("kind", None, choices=[k.value for k in Kind])
+        item.seen.add("sides")
+        if not kind_text:
+            item.done()
+            return None
+        kind = Kind(kind_text)
+        duration: float | None = None
+        reps = seconds_per_rep = None
+        count_every = 0
+        if kind is Kind.TIMED:
+            duration = item.duration("duration", None, lo=1)
+        elif kind is Kind.REPS:
+            reps = self.count(item, "reps", context, default=1)
+            seconds_per_rep = item.number("seconds_per_rep", 6.0, 1.0, 60.0)
+            count_every = item.integer("count_every", 5, 0, 1000)
+            duration = reps * seconds_per_rep
+        cues = self.cues(item, kind, duration, context, reps)
+        if kind is Kind.REPS and count_every:
+            cues += [
+                Cue(n * seconds_per_rep, _words(n) + ".")
+                for n in range(count_every, reps, count_every)
+            ]
+        if kind is Kind.TIMED and duration is not None:
+            cues += self.long_step_cues(duration, cues)
+        item.done()
+        if duration is None and kind is not Kind.WAIT:
+            return None
+        return Step(
+            title=self.text(item, "title", title, context, reps),
+            kind=kind,
+            duration=duration,
+            cues=tuple(sorted(cues, key=lambda c: c.at)),
+            side=context.side,
+            reps=reps,
+            seconds_per_rep=seconds_per_rep,
+            part=context.part,
+        )
+
+    def cues(
+        self, item: Table, kind: Kind, duration: float | None, context: _Context, reps: int | None
+    ) -> list[Cue]:
+        out = []
+        for cue in item.tables("cues"):
+            text = self.text(cue, "text", cue.string("text", None), context, reps)
+            at = _cue_time(cue.raw("at", "start"), duration)
+            cue.done()
+            if at is None:
+                expected = (
+                    '"start" or seconds from the start like 10 or "1m" (a wait step has no end)'
+                    if kind is Kind.WAIT
+                    else f'"start", "end", a share like "50%", seconds from the start like 30 or'
+                    f' "2m", or before the end like -60 or "-1m", within the step'
+                    f" ({_seconds(duration or 0)})"
+                )
+                cue.problem("at", expected, cue.raw("at"))
+                continue
+            if text:
+                out.append(Cue(at, text))
+        return out
+
+    def long_step_cues(self, duration: float, cues: list[Cue]) -> list[Cue]:
+        options = self.options.cues
+        if duration < options.long_step:
+            return []
+        wanted = [(duration / 2, options.halfway), (duration - 60, options.minute_left)]
+        added = []
+        for at, text in wanted:
+            clear = all(abs(c.at - at) >= options.keep_clear for c in [*cues, *added])
+            if text and clear:
+                added.append(Cue(at, text))
+        return added
+
+    def count(self, item: Table, key: str, context: _Context, default: int) -> int:
+        """A whole number, written out or taken from the profile as ``"$name"``."""
+        value = item.raw(key, default)
+        if isinstance(value, str) and value.startswith("$"):
+            if value[1:] in context.variables:
+                return context.variables[value[1:]]
+            names = ", ".join(f'"${v}"' for v in context.variables) or "none: add [profiles]"
+            item.problem(key, f"a profile value ({names})", value)
+            return default
+        return item.integer(key, default, 1, 10_000)
+
+    def text(
+        self, item: Table, key: str, value: str, context: _Context, reps: int | None = None
+    ) -> str:
+        """``value`` with {side}, {set}, {sets} and {reps} filled in from where the step sits."""
+        try:
+            fields = {n for _, n, _, _ in string.Formatter().parse(value) if n is not None}
+        except ValueError:
+            item.problem(key, "a text with balanced { and } (write {{ for a brace)", value)
+            return value
+        if fields - PLACEHOLDERS:
+            item.problem(key, "placeholders among {side}, {set}, {sets}, {reps}", value)
+            return value
+        values = {
+            "side": context.side,
+            "set": context.set,
+            "sets": context.sets,
+            "reps": reps if reps is not None else context.variables.get("reps"),
+        }
+        where = {
+            "side": "in a step or group with sides",
+            "set": "in a group with repeat",
+            "sets": "in a group with repeat",
+            "reps": "in a reps step",
+        }
+        for name in sorted(fields):
+            if values[name] is None:
+                item.problem(key, f"{{{name}}} only {where[name]}", value)
+                return value
+        return value.format(**values)
+
+
+def _cue_time(value: Any, duration: float | None) -> float | None:
+    """A cue's ``at`` as seconds from the step's start, or None when it is not valid there."""
+    if duration is None:  # a wait step has a start but no end
+        at = 0.0 if value == "start" else parse_duration(value)
+        return at if at is not None and 0 <= at <= 3600 else None
+    at: float | None
+    if value == "start":
+        at = 0.0
+    elif value == "end":
+        at = duration
+    elif isinstance(value, str) and value.endswith("%"):
+        try:
+            at = duration * float(value[:-1]) / 100.0
+        except ValueError:
+            return None
+    elif isinstance(value, str) and value.startswith("-"):
+        back = parse_duration(value[1:])
+        at = None if back is None else duration - back
+    else:
+        at = parse_duration(value)
+        if at is not None and at < 0:
+            at = duration + at
+    if at is None or not 0.0 <= at <= duration:
+        return None
+    return at
+
+
+def _replace(context: _Context, **changes: Any) -> _Context:
+    return _Context(**{**context.__dict__, **changes})
+
+
+def _choices(names: Any) -> str:
+    names = list(names)
+    return "one of " + ", ".join(f'"{n}"' for n in names) if names else "none defined"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def _words(n: int) -> str:
+    """A count as a capitalised word, the way it should be spoken: 25 -> "Twenty-five"."""
+    if n < 20:
+        text = _ONES[n]
+    elif n < 100:
+        text = _TENS[n // 10] + ("-" + _ONES[n % 10] if n % 10 else "")
+    elif n < 1000:
+        rest = n % 100
+        text = _ONES[n // 100] + " hundred" + (" and " + _words(rest).lower() if rest else "")
+    else:
+        text = str(n)
+    return text[:1].upper() + text[1:]

@@ -135,7 +135,7 @@ class State:
     paused_at: float | None = None
     next_cue: int = 0
     display_on: bool = True
-    last_input: float = 0.0
+    idle_since: float = 0.0  # the last press, or when the screen began asking for one
     holding: bool = False
     session_start: float = 0.0
     finished_at: float = 0.0
@@ -183,7 +183,7 @@ class Engine:
     # -- public ----------------------------------------------------------------------------
     def start(self, now: float, routine: str | None = None) -> tuple[State, list[Effect]]:
         index = self.settings.menu.index(routine) if routine in self.settings.menu else 0
-        state = State(Mode.MENU, menu_index=index, last_input=now)
+        state = State(Mode.MENU, menu_index=index, idle_since=now)
         name = _menu_name(self.settings, state)
         return state, [Display(True, self.settings.contrast), StateChanged(Mode.MENU, name)]
 
@@ -200,7 +200,7 @@ class Engine:
             if state.display_on and not state.holding:
                 state = replace(state, holding=True)
             return state, effects
-        state = replace(state, holding=False, last_input=now)
+        state = replace(state, holding=False, idle_since=now)
         if not state.display_on:
             state = replace(state, display_on=True)
             return state, [*effects, GestureTaken("wake"), Display(True, self.settings.contrast)]
@@ -262,6 +262,8 @@ class Engine:
         state = replace(
             state, mode=mode, step_index=index, step_start=at, paused_at=None, next_cue=0
         )
+        if mode is Mode.AWAITING:  # the person has the full idle time to act on the new step
+            state = replace(state, idle_since=max(state.idle_since, at))
         if mode is not mode_before:
             effects.append(StateChanged(mode, routine.name))
         effects.append(StepStarted(routine.name, index, len(routine.steps), step))
@@ -285,7 +287,12 @@ class Engine:
         if not completed:
             effects.append(Silence())
         state = replace(
-            state, mode=Mode.FINISHED, paused_at=None, finished_at=at, completed=completed
+            state,
+            mode=Mode.FINISHED,
+            paused_at=None,
+            finished_at=at,
+            completed=completed,
+            idle_since=max(state.idle_since, at),
         )
         effects += [StateChanged(Mode.FINISHED, routine.name), Finished(routine.name, completed)]
         text = routine.finish if completed else self.settings.phrases.ended
@@ -314,7 +321,7 @@ class Engine:
                 pending.append((state.step_start + step.duration, _Due.END))
         idle = self._idle_limit(state)
         if state.display_on and idle is not None:
-            pending.append((state.last_input + idle, _Due.DARK))
+            pending.append((state.idle_since + idle, _Due.DARK))
         return min(pending, default=None)
 
     def _catch_up(self, state: State, now: float) -> tuple[State, list[Effect]]:

@@ -1,0 +1,7 @@
+"""``python -m bedside``: the same as the ``bedside`` command."""
+
+import sys
+
+from bedside.cli import main
+
+sys.exit(main())

@@ -1,0 +1,183 @@
+"""The ``bedside`` command. Every user mistake ends in a clear message and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bedside.config import Config, ConfigError, load_config
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A mistake in what the person asked for; the message says what to do instead."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"bedside: {len(exc.problems)} problem(s) in the configuration:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except UserError as exc:
+        print(f"bedside: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `bedside simulate ... | head` is fine
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bedside",
+        description="A one-button bedside coach for a wind-down routine at night.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, run) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument(
+            "--config", type=Path, metavar="PATH", help="bedside.toml to use (default: see README)"
+        )
+        sub.set_defaults(run=run)
+        return sub
+
+    command("routines", "list the routines, in menu order", _routines)
+
+    sub = command("plan", "show a routine step by step", _plan)
+    sub.add_argument("name", metavar="NAME", help="the routine, as `bedside routines` lists it")
+    sub.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+    sub = command("simulate", "run the device on a virtual clock from a button script", _simulate)
+    sub.add_argument(
+        "--script",
+        required=True,
+        metavar="FILE",
+        help="button script: press | hold SECONDS | wait SECONDS, one a line ('-' for stdin)",
+    )
+    sub.add_argument("--routine", metavar="NAME", help="the routine shown in the menu at start")
+    sub.add_argument("--frames", type=Path, metavar="DIR", help="write each frame as a PNG")
+
+    command("check-config", "check bedside.toml and the routine files", _check_config)
+
+    sub = command("screens", "write every kind of screen as a PNG", _screens)
+    sub.add_argument("directory", type=Path, metavar="DIR")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config)
+
+
+def _routine_name(config: Config, name: str) -> str:
+    if name not in config.routines:
+        names = ", ".join(config.menu + tuple(n for n in config.routines if n not in config.menu))
+        raise UserError(f"no routine named {name!r}; there are: {names}")
+    return name
+
+
+def _routines(args: argparse.Namespace) -> int:
+    config = _config(args)
+    from bedside.screens import minutes
+
+    extra = [n for n in sorted(config.routines) if n not in config.menu]
+    width = max(len(n) for n in config.routines)
+    for name in (*config.menu, *extra):
+        routine = config.routines[name]
+        about = routine.summary + (f" ({routine.profile_title})" if routine.profile_title else "")
+        shown = "" if name in config.menu else "  [not in the menu]"
+        print(f"{name:<{width}}  {minutes(routine.total_seconds):>7}  {about}{shown}")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from bedside.plan import plan_json, plan_table
+
+    config = _config(args)
+    routine = config.routines[_routine_name(config, args.name)]
+    if args.json:
+        print(json.dumps(plan_json(routine), ensure_ascii=False, indent=2))
+    else:
+        print(plan_table(routine))
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from bedside.engine import Settings
+    from bedside.gestures import Thresholds
+    from bedside.script import ScriptError, parse_script
+    from bedside.simulate import FrameWriter, simulate
+
+    config = _config(args)
+    if args.script == "-":
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        try:
+            text, name = Path(args.script).read_text(encoding="utf-8"), args.script
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read the script {args.script}: {exc}") from None
+    try:
+        commands = parse_script(text, name)
+    except ScriptError as exc:
+        raise UserError("bad script line:\n  " + "\n  ".join(exc.messages)) from None
+    settings = Settings.from_config(config)
+    if args.routine is not None:
+        _routine_name(config, args.routine)
+        if args.routine not in settings.menu:
+            settings = _with_menu(settings, (args.routine, *settings.menu))
+    frames = None
+    if args.frames is not None:
+        frames = FrameWriter(_empty_folder(args.frames))
+    button = config.button
+    thresholds = Thresholds(hold=button.hold, long_hold=button.long_hold, bounce=button.bounce)
+    simulate(settings, thresholds, commands, sys.stdout, routine=args.routine, frames=frames)
+    return 0
+
+
+def _with_menu(settings, menu):
+    from dataclasses import replace
+
+    return replace(settings, menu=menu)
+
+
+def _empty_folder(path: Path) -> Path:
+    """A folder to write into that holds nothing of the person's we could overwrite."""
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{path} is a file; --frames needs a folder")
+    if path.is_dir() and any(path.iterdir()):
+        raise UserError(f"{path} is not empty; give --frames a new or empty folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot make the folder {path}: {exc.strerror}") from None
+    return path
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = _config(args)
+    print(f"{config.path}: ok, {len(config.routines)} routines ({', '.join(config.menu)})")
+    return 0
+
+
+def _screens(args: argparse.Namespace) -> int:
+    from bedside.drawing import gallery
+    from bedside.engine import Settings
+
+    config = _config(args)
+    paths = gallery(Settings.from_config(config), _empty_folder(args.directory))
+    print(f"wrote {len(paths)} images to {args.directory}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The pure core put together: gestures, engine and screens, driven by edges and time.
+
+``Core`` is what both the daemon's loop and ``simulate`` run, so that what a script shows is
+what the device does. It reads no clock and touches no device: it is told when the button
+moved and what time it is, and answers with timed outputs (the engine's effects, plus a
+``ScreenChanged`` whenever what the display shows changes) for the caller to carry out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bedside.engine import Effect, Engine, Gesture, Gestured, Holding, Settings, Tick
+from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.screens import Screen, describe, next_change
+
+
+@dataclass(frozen=True)
+class ScreenChanged:
+    screen: Screen
+
+
+Output = Effect | ScreenChanged
+
+_GESTURES = {
+    Signal.PRESS: Gesture.PRESS,
+    Signal.HOLD: Gesture.HOLD,
+    Signal.LONG_HOLD: Gesture.LONG_HOLD,
+}
+
+
+class Core:
+    def __init__(
+        self,
+        settings: Settings,
+        thresholds: Thresholds,
+        now: float,
+        routine: str | None = None,
+    ) -> None:
+        self.engine = Engine(settings)
+        self.recogniser = Recogniser(thresholds)
+        self.button = ButtonState()
+        self.state, effects = self.engine.start(now, routine)
+        self.screen = Screen("none")
+        self.now = now
+        self.pending: list[tuple[float, Output]] = [(now, e) for e in effects]
+        self._look(now)
+
+    @property
+    def settings(self) -> Settings:
+        return self.engine.settings
+
+    def take(self) -> list[tuple[float, Output]]:
+        """The outputs produced since the last call, each with the time it happened."""
+        out, self.pending = self.pending, []
+        return out
+
+    def deadline(self) -> float | None:
+        """The next time something happens by itself: a cue, a step's end, a tick, a hold."""
+        times = [
+            self.engine.deadline(self.state),
+            self.recogniser.deadline(self.button),
+            next_change(self.state, self.now),
+        ]
+        return min((t for t in times if t is not None), default=None)
+
+    def advance(self, now: float) -> None:
+        """Everything that falls due up to ``now``, in the order it falls due."""
+        while (due := self.deadline()) is not None and due <= now:
+            self._at(due)
+        self._at(now)
+
+    def edge(self, pressed: bool, at: float) -> None:
+        """The button went down (or up) at ``at``."""
+        self.advance(at)
+        self.button, signals = self.recogniser.edge(self.button, pressed, at)
+        self._signals(signals, at)
+        self._look(at)
+
+    def _at(self, when: float) -> None:
+        self.now = max(self.now, when)
+        self.button, signals = self.recogniser.tick(self.button, when)
+        self._signals(signals, when)
+        self.state, effects = self.engine.handle(self.state, Tick(), when)
+        self.pending += [(when, e) for e in effects]
+        self._look(when)
+
+    def _signals(self, signals: list[Signal], at: float) -> None:
+        self.now = max(self.now, at)
+        for signal in signals:
+            event = Holding() if signal is Signal.HOLDING else Gestured(_GESTURES[signal])
+            self.state, effects = self.engine.handle(self.state, event, at)
+            self.pending += [(at, e) for e in effects]
+
+    def _look(self, at: float) -> None:
+        screen = describe(self.state, self.settings, at)
+        if screen != self.screen:
+            self.screen = screen
+            self.pending.append((at, ScreenChanged(screen)))

@@ -1,0 +1,648 @@
+"""How a ``Screen`` looks in pixels: the 128x64 one-bit picture the OLED shows.
+
+``render(screen)`` is pure: the same ``Screen`` always gives the same image, drawn with nothing
+but Pillow's built-in scalable font, so a Pi needs no font files and a test sees exactly what
+the panel will. The design is for a dark bedroom, read from the pillow: few lit pixels, one
+big number while a step runs, and every screen saying what a press will do. The content is
+``Screen.lines``; this module only decides where each line goes and how large it is.
+
+``enlarge``, ``save_frame`` and ``gallery`` are for people: ``gallery`` drives a real
+``Engine`` through a session and saves the screens it passes through as PNGs (``bedside
+screens DIR``), so a layout can be looked at without a Pi.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from bedside.engine import Engine, Event, Gesture, Gestured, Holding, Mode, Settings, State, Tick
+from bedside.routines import Kind, Step
+from bedside.screens import Screen, describe
+
+WIDTH, HEIGHT = 128, 64
+# Nothing is lit within MARGIN pixels of the edge: panels sit behind a bezel that can hide
+# the outermost rows, and a frame drawn right at the edge looks cramped.
+MARGIN = 2
+LEFT, TOP, RIGHT, BOTTOM = MARGIN, MARGIN, WIDTH - MARGIN, HEIGHT - MARGIN  # RIGHT/BOTTOM: ends
+INNER = RIGHT - LEFT
+
+ELLIPSIS = "\u2026"
+CLOCK_SIZES = (36, 34, 32, 28, 24)  # 36 gives digits 26 px tall; smaller only if it won't fit
+SMALL = 11  # the size of the bottom line: hints, positions, which foot
+
+# Candidate (font size, most lines) pairs, best first: a title is as large as fits, and
+# prefers one line at a slightly smaller size to two lines at a larger one.
+RUNNING_TITLE = ((12, 1), (11, 1), (10, 1), (9, 1))
+MENU_TITLE = ((20, 1), (18, 1), (16, 1), (16, 2), (14, 2), (12, 2), (11, 3))
+AWAIT_TITLE = ((16, 1), (16, 2), (14, 2), (13, 2), (12, 3), (11, 3), (10, 3))
+DONE_TITLE = ((18, 1), (16, 1), (14, 1), (14, 2), (12, 2))
+DETAIL = ((12, 1), (11, 1), (10, 1), (11, 2), (10, 2))
+HOLD_TEXT = ((14, 1), (13, 1), (12, 1), (11, 1), (11, 2), (10, 2))
+
+
+# -- fonts ---------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)  # a handful of sizes are used; bounded all the same
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's built-in scalable font at ``size`` px; loaded once, then shared."""
+    loaded = ImageFont.load_default(size=size)
+    if not isinstance(loaded, ImageFont.FreeTypeFont):
+        # Without FreeType Pillow falls back to a fixed 6x11 bitmap font and ignores the size.
+        raise RuntimeError("bedside needs Pillow built with FreeType to draw the display")
+    return loaded
+
+
+@dataclass(frozen=True)
+class Metrics:
+    ascent: int  # rows above the baseline that tall letters (H, b, l) and digits reach
+    descent: int  # rows below it that g, p, y reach
+    digits: int  # rows above it that digits reach: the clock's height
+
+    @property
+    def pitch(self) -> int:
+        """Baseline to baseline for wrapped lines: descenders never touch the next line."""
+        return self.ascent + self.descent + max(1, self.ascent // 5)
+
+
+@functools.lru_cache(maxsize=64)
+def metrics(size: int) -> Metrics:
+    # Every printable ASCII character stays within these; i, j, $ and | reach highest at some
+    # sizes, so they are in the set although capitals would do for most text.
+    top = min(_bbox(c, size)[1] for c in "Hbdfhklt(/0ij$|")
+    bottom = max(_bbox(c, size)[3] for c in "gjpqy,(/")
+    digits = -min(_bbox(c, size)[1] for c in "0123456789")
+    return Metrics(-top, bottom, digits)
+
+
+def space(size: int) -> int:
+    """The gap between words. The font's own space is 2 px at the small sizes once hinted
+    for monochrome, which runs "left foot" together into "leftfoot"."""
+    return max(3, round(size * 0.28))
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str, size: int) -> tuple[tuple[int, str], ...]:
+    """Each word of ``text`` with its x from the start of the line, ``space`` apart.
+
+    Any run of whitespace is one space: a newline or tab from a routine file must not make
+    Pillow draw several lines where the layout planned one.
+    """
+    placed: list[tuple[int, str]] = []
+    x = 0
+    for word in text.split():
+        placed.append((x, word))
+        x += round(font(size).getlength(word, mode="1")) + space(size)
+    return tuple(placed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bbox(text: str, size: int) -> tuple[int, int, int, int]:
+    """The lit pixels of ``text`` as drawn by ``_text``, from its baseline start.
+
+    Cached: the same few strings (titles, hints, positions) are measured on every frame.
+    Measured as drawn: in mode "1" FreeType hints for monochrome, which spaces letters
+    wider than the anti-aliased default, so measuring the default way lets text overflow.
+    """
+    boxes = [
+        (x + x0, y0, x + x1, y1)
+        for x, word in _words(text, size)
+        for x0, y0, x1, y1 in [font(size).getbbox(word, mode="1", anchor="ls")]
+    ]
+    if not boxes:
+        return (0, 0, 0, 0)
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def text_width(text: str, size: int) -> int:
+    """The width of the lit pixels of ``text``, which is what must fit between the margins."""
+    left, _, right, _ = _bbox(text, size)
+    return right - left if text else 0
+
+
+# -- fitting text --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Block:
+    """Lines of text in one size, laid out as a unit."""
+
+    size: int
+    lines: tuple[str, ...]
+
+    @property
+    def height(self) -> int:
+        """From the top of the first line's tall letters to the last line's baseline."""
+        if not self.lines:
+            return 0
+        m = metrics(self.size)
+        return m.ascent + (len(self.lines) - 1) * m.pitch
+
+    @property
+    def depth(self) -> int:
+        """The height plus the last line's descenders: the rows the block may light."""
+        return self.height + metrics(self.size).descent if self.lines else 0
+
+
+def ellipsize(text: str, size: int, width: int) -> str:
+    """``text`` if it fits in ``width``, else as much of it as fits followed by an ellipsis."""
+    if text_width(text, size) <= width:
+        return text
+    cut = len(text)
+    while cut > 0:
+        cut -= 1
+        # Cut at a word end where there is one nearby, so "Below the ball…" not "Below the b…".
+        shorter = text[:cut].rstrip(" ,;:-")
+        if shorter and text_width(shorter + ELLIPSIS, size) <= width:
+            return shorter + ELLIPSIS
+    return ELLIPSIS
+
+
+def _unbreakable(text: str) -> list[str]:
+    """The words of ``text``, a number kept with the word after it: "11 min" is not split."""
+    words: list[str] = []
+    for word in text.split():
+        if words and words[-1].isdigit():
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    return words
+
+
+def wrap(text: str, size: int, width: int) -> list[str]:
+    """Greedy word wrap; a single word wider than ``width`` stays whole on its own line."""
+    lines: list[str] = []
+    current = ""
+    for word in _unbreakable(text):
+        trial = f"{current} {word}" if current else word
+        if current and text_width(trial, size) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    if current:
+        lines.append(current)
+    return lines
+
+
+def fit(
+    text: str, candidates: Sequence[tuple[int, int]], width: int, height: int | None = None
+) -> Block:
+    """The first (size, most lines) candidate ``text`` fits whole, else the last, truncated.
+
+    Fitting means every line is within ``width`` and, when given, the block with its
+    descenders is within ``height``.
+    """
+    if not text:
+        return Block(candidates[-1][0], ())
+    for size, most in candidates:
+        lines = wrap(text, size, width)
+        block = Block(size, tuple(lines))
+        if (
+            len(lines) <= most
+            and all(text_width(line, size) <= width for line in lines)
+            and (height is None or block.depth <= height)
+        ):
+            return block
+    size, most = candidates[-1]
+    lines = wrap(text, size, width)
+    if height is not None:
+        # Fewer lines than allowed when the space is short: a cut line beats an overlap.
+        while most > 1 and Block(size, tuple(lines[:most])).depth > height:
+            most -= 1
+    kept = lines[: most - 1]
+    rest = " ".join(lines[most - 1 :])
+    kept.append(ellipsize(rest, size, width))
+    return Block(size, tuple(ellipsize(line, size, width) for line in kept))
+
+
+# -- drawing primitives --------------------------------------------------------------------------
+def _x(text: str, size: int, align: str, left: int = LEFT, right: int = RIGHT) -> int:
+    """The x to draw ``text`` at so its lit pixels start, end or centre as asked."""
+    x0, _, x1, _ = _bbox(text, size)
+    if align == "left":
+        return left - x0
+    if align == "right":
+        return right - x1
+    return (left + right - x0 - x1) // 2
+
+
+def _text(
+    draw: ImageDraw.ImageDraw,
+    baseline: int,
+    text: str,
+    size: int,
+    align: str = "center",
+    fill: int = 1,
+    left: int = LEFT,
+    right: int = RIGHT,
+) -> None:
+    if text:
+        x = _x(text, size, align, left, right)
+        for offset, word in _words(text, size):
+            draw.text((x + offset, baseline), word, font=font(size), fill=fill, anchor="ls")
+
+
+def _block(draw: ImageDraw.ImageDraw, block: Block, top: int, align: str = "center") -> int:
+    """Draws ``block`` with its tall letters starting at row ``top``; returns the last baseline."""
+    m = metrics(block.size)
+    baseline = top + m.ascent
+    for i, line in enumerate(block.lines):
+        baseline = top + m.ascent + i * m.pitch
+        _text(draw, baseline, line, block.size, align)
+    return baseline
+
+
+def _stack_depth(blocks: Sequence[Block]) -> int:
+    """Rows ``_stack`` needs for ``blocks``, descenders of the last line included."""
+    blocks = [b for b in blocks if b.lines]
+    if not blocks:
+        return 0
+    gaps = sum(_gap(a, b) for a, b in itertools.pairwise(blocks))
+    return sum(b.height for b in blocks[:-1]) + gaps + blocks[-1].depth
+
+
+def _stack(draw: ImageDraw.ImageDraw, blocks: Sequence[Block], top: int, bottom: int) -> None:
+    """Blocks one under another, the group centred in rows ``top`` up to ``bottom``."""
+    blocks = [b for b in blocks if b.lines]
+    total = _stack_depth(blocks)
+    # Centre on the letters, not the descenders, but never push descenders past the bottom.
+    y = max(top, min((top + bottom - total) // 2 + 1, bottom - total))
+    for upper, lower in itertools.pairwise([*blocks, None]):
+        _block(draw, upper, y)
+        if lower is not None:
+            y += upper.height + _gap(upper, lower)
+
+
+def _gap(upper: Block, lower: Block) -> int:
+    """Rows from the baseline of ``upper`` to the top of ``lower``: its descenders, then air."""
+    return metrics(upper.size).descent + _lead(lower)
+
+
+def _lead(lower: Block) -> int:
+    """Dark rows above a block under another: more for larger letters, never less than 3."""
+    return max(3, metrics(lower.size).ascent // 3)
+
+
+def _clock(
+    draw: ImageDraw.ImageDraw, top: int, text: str, sizes: Sequence[int] = CLOCK_SIZES
+) -> None:
+    """The countdown, centred, in the first of ``sizes`` it fits, digits from row ``top``."""
+    size = next((s for s in sizes if text_width(text, s) <= INNER), sizes[-1])
+    # Centred by advance width, not ink: the digits are all the same width, so the colon
+    # stays put as they change instead of the whole clock shifting a pixel each second.
+    advance = font(size).getlength(text, mode="1")
+    x0, _, x1, _ = _bbox(text, size)
+    x = max(LEFT - x0, min(round((LEFT + RIGHT - advance) / 2), RIGHT - x1))
+    draw.text((x, top + metrics(size).digits), text, font=font(size), fill=1, anchor="ls")
+
+
+def _bar(draw: ImageDraw.ImageDraw, top: int, progress: float) -> None:
+    """A hairline track with a 3-row fill up to ``progress``: readable, but little light."""
+    progress = min(1.0, max(0.0, progress))
+    draw.line((LEFT, top + 1, RIGHT - 1, top + 1), fill=1)
+    end = LEFT + round(progress * (INNER - 1))
+    if progress > 0:
+        draw.rectangle((LEFT, top, end, top + 2), fill=1)
+    # Ticks at both ends, so an empty bar still reads as a bar and not an underline.
+    draw.line((LEFT, top, LEFT, top + 2), fill=1)
+    draw.line((RIGHT - 1, top, RIGHT - 1, top + 2), fill=1)
+
+
+def _footer(draw: ImageDraw.ImageDraw, left_text: str, right_text: str) -> None:
+    """The bottom line: small text on the left (or centred when alone), position on the right."""
+    baseline = BOTTOM - metrics(SMALL).descent
+    if not right_text:
+        _text(draw, baseline, ellipsize(left_text, SMALL, INNER), SMALL)
+        return
+    right_text = ellipsize(right_text, SMALL, INNER // 2)
+    _text(draw, baseline, right_text, SMALL, "right")
+    room = INNER - text_width(right_text, SMALL) - 6
+    _text(draw, baseline, ellipsize(left_text, SMALL, room), SMALL, "left")
+
+
+def footer_top() -> int:
+    """The first row the bottom line may light."""
+    m = metrics(SMALL)
+    return BOTTOM - m.descent - m.ascent
+
+
+# -- the screens ---------------------------------------------------------------------------------
+def _running(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    title = fit(screen.title, RUNNING_TITLE, INNER)
+    # A title that had to shrink sits in the middle of the band the full size would take.
+    band = metrics(RUNNING_TITLE[0][0]).ascent
+    _block(draw, title, TOP + (band - metrics(title.size).ascent) // 2)
+    # The clock goes between the title and the bar, a little nearer the title so the bar and
+    # the footer read as one group under it.
+    _clock(draw, TOP + 14, screen.clock)
+    _bar(draw, footer_top() - 6, screen.progress)
+    _footer(draw, screen.detail, screen.position)
+
+
+def _paused(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    # The banner is the one inverted thing on any screen: from across a dark room a lit band
+    # with the pause sign is unmistakable, where a changed word or number would not be.
+    label_size = 9
+    label_ascent = metrics(label_size).ascent
+    banner_bottom = TOP + label_ascent + 3  # two lit rows above the letters, two below
+    draw.rounded_rectangle((LEFT, TOP, RIGHT - 1, banner_bottom), radius=2, fill=1)
+    sign = 7  # two bars two wide, two apart, then a gap of three
+    label = ellipsize(screen.title.upper(), label_size, INNER - sign - 8)
+    x = (LEFT + RIGHT - sign - text_width(label, label_size)) // 2
+    sign_top, sign_bottom = TOP + 2, banner_bottom - 2
+    draw.rectangle((x, sign_top, x + 1, sign_bottom), fill=0)
+    draw.rectangle((x + 4, sign_top, x + 5, sign_bottom), fill=0)
+    baseline = TOP + 2 + label_ascent
+    _text(draw, baseline, label, label_size, "left", fill=0, left=x + sign + 2)
+    # Then what was paused and where it stands, smaller than when running: the frozen clock
+    # is for reference, the banner and the hint are what matter now.
+    step = fit(screen.detail, ((11, 1), (10, 1), (9, 1)), INNER)
+    _block(draw, step, banner_bottom + 3)
+    # Bottom up: the footer, the bar two rows above it, the clock three rows above that.
+    bar_top = footer_top() - 5
+    clock_size = 22
+    _clock(draw, bar_top - 3 - metrics(clock_size).digits, screen.clock, (clock_size, 18))
+    _bar(draw, bar_top, screen.progress)
+    _footer(draw, screen.hint, screen.position)
+
+
+def _awaiting(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    # What to do now, as large as it fits: this is read once, from the pillow, then done.
+    _titled(draw, screen, AWAIT_TITLE, [c for c in DETAIL if c[1] == 1])
+
+
+def _titled(
+    draw: ImageDraw.ImageDraw,
+    screen: Screen,
+    titles: Sequence[tuple[int, int]],
+    details: Sequence[tuple[int, int]] = DETAIL,
+) -> None:
+    """A title over its detail, centred in the space above the footer."""
+    bottom = footer_top() - 4
+    detail = fit(screen.detail, details, INNER)
+    # The title gets whatever the detail leaves, so a long title wraps or shrinks, not overlaps.
+    reserve = _lead(detail) + detail.depth if detail.lines else 0
+    title = fit(screen.title, titles, INNER, bottom - TOP - reserve)
+    _stack(draw, [title, detail], TOP, bottom)
+    _footer(draw, screen.hint, screen.position)
+
+
+def _holding(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    # A frame says "something is about to happen" without adding words; the text inside is
+    # what letting go (and holding on) will do, both lines the same size, as large as fits.
+    draw.rounded_rectangle((LEFT, TOP, RIGHT - 1, BOTTOM - 1), radius=4, outline=1)
+    pad = 5
+    width = INNER - 2 * pad
+    top, bottom = TOP + pad, BOTTOM - pad
+    position = ellipsize(screen.position, SMALL, width)
+    if position:
+        bottom = footer_top() - 3
+    texts = [t for t in (screen.title, screen.detail) if t]
+    blocks = [fit(t, [(HOLD_TEXT[-1][0], 1)], width) for t in texts]
+    for size, most in HOLD_TEXT:
+        trial = [Block(size, tuple(wrap(t, size, width))) for t in texts]
+        if (
+            all(len(b.lines) <= most for b in trial)
+            and all(text_width(line, size) <= width for b in trial for line in b.lines)
+            and _stack_depth(trial) <= bottom - top
+        ):
+            blocks = trial
+            break
+    _stack(draw, blocks, top, bottom)
+    if position:
+        baseline = BOTTOM - 3 - metrics(SMALL).descent
+        _text(draw, baseline, position, SMALL, "right", right=RIGHT - pad)
+
+
+def _fallback(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    # A kind this module does not know yet still shows its text rather than nothing: as many
+    # lines as fit, each cut to the width.
+    m = metrics(10)
+    for i, line in enumerate(screen.lines[: (BOTTOM - TOP - m.descent - m.ascent) // m.pitch + 1]):
+        _text(draw, TOP + m.ascent + i * m.pitch, ellipsize(line, 10, INNER), 10)
+
+
+def render(screen: Screen, *, clip: bool = True) -> Image.Image:
+    """``screen`` as the display shows it: 128x64, mode "1", lit pixels white.
+
+    ``clip=False`` skips clearing the margins at the end, to see (or test) whether the layout
+    itself kept inside them.
+    """
+    image = Image.new("1", (WIDTH, HEIGHT), 0)
+    if screen.kind == "dark":
+        return image
+    draw = ImageDraw.Draw(image)
+    if screen.kind == "running":
+        _running(draw, screen)
+    elif screen.kind == "paused":
+        _paused(draw, screen)
+    elif screen.kind == "awaiting":
+        _awaiting(draw, screen)
+    elif screen.kind == "menu":
+        _titled(draw, screen, MENU_TITLE)
+    elif screen.kind == "finished":
+        _titled(draw, screen, DONE_TITLE)
+    elif screen.kind == "holding":
+        _holding(draw, screen)
+    else:
+        _fallback(draw, screen)
+    if not clip:
+        return image
+    # The layouts keep inside the margins for every letter they measure; a glyph beyond
+    # those (a character the built-in font lacks) is clipped here, not lit under the bezel.
+    draw.rectangle((0, 0, WIDTH - 1, TOP - 1), fill=0)
+    draw.rectangle((0, BOTTOM, WIDTH - 1, HEIGHT - 1), fill=0)
+    draw.rectangle((0, 0, LEFT - 1, HEIGHT - 1), fill=0)
+    draw.rectangle((RIGHT, 0, WIDTH - 1, HEIGHT - 1), fill=0)
+    return image
+
+
+# -- for people ----------------------------------------------------------------------------------
+OLED_TINT = (200, 240, 255)  # the soft blue-white of a lit SSD1306 pixel
+
+
+def enlarge(
+    image: Image.Image, factor: int = 4, tint: tuple[int, int, int] | None = OLED_TINT
+) -> Image.Image:
+    """``image`` scaled up with hard pixel edges, lit pixels in ``tint`` (None: plain grey)."""
+    big = image.convert("L").resize((image.width * factor, image.height * factor), Image.NEAREST)
+    if tint is None:
+        return big
+    return ImageOps.colorize(big, black=(0, 0, 0), white=tint)
+
+
+def save_frame(image: Image.Image, path: Path | str) -> Path:
+    """Writes ``image`` to ``path`` as PNG, whatever the suffix says; returns the path."""
+    path = Path(path)
+    image.save(path, format="PNG")
+    return path
+
+
+@dataclass
+class _Session:
+    """An engine and its state, driven by events at chosen moments, as the daemon would."""
+
+    engine: Engine
+    state: State
+    now: float = 0.0
+
+    @classmethod
+    def start(cls, settings: Settings, routine: str | None = None) -> _Session:
+        engine = Engine(settings)
+        state, _ = engine.start(0.0, routine)
+        return cls(engine, state)
+
+    def at(self, now: float, event: Event | None = None) -> _Session:
+        self.now = now
+        self.state, _ = self.engine.handle(self.state, event or Tick(), now)
+        return self
+
+    def fork(self) -> _Session:
+        """A copy to drive down another path; states are frozen, so sharing them is safe."""
+        return replace(self)
+
+    def later(self, seconds: float, event: Event | None = None) -> _Session:
+        return self.at(self.now + seconds, event)
+
+    def press(self, gesture: Gesture = Gesture.PRESS, after: float = 2.0) -> _Session:
+        return self.later(after, Gestured(gesture))
+
+    def screen(self) -> Screen:
+        return describe(self.state, self.engine.settings, self.now)
+
+    def go_to_step(self, index: int) -> _Session:
+        """From the menu: start the routine, then skip (hold) until step ``index`` is on."""
+        self.press()
+        while self.state.mode is not Mode.FINISHED and self.state.step_index < index:
+            self.press(Gesture.HOLD)
+        return self
+
+    def run_to_end(self) -> _Session:
+        """Let every timed step run out and press through every wait, like a real evening.
+
+        The last step is skipped a few seconds before its end instead: the engine counts
+        the finished screen's minute from the last press, so a routine run to its end
+        untouched goes dark the moment it finishes, and there would be nothing to show.
+        """
+        while self.state.mode is not Mode.FINISHED:
+            routine, step = self.state.routine, self.state.step
+            assert routine is not None and step is not None
+            if self.state.mode is Mode.AWAITING:
+                self.press(after=30.0)  # a press on a dark display only wakes it: loop again
+            elif self.state.step_index == len(routine.steps) - 1 and step.duration:
+                left = self.state.remaining(self.now) or 0.0
+                self.press(Gesture.HOLD, after=max(0.0, left - 3.0))
+            else:
+                due = self.engine.deadline(self.state)
+                assert due is not None
+                self.at(due)
+        return self
+
+
+def _find(settings: Settings, wanted: Callable[[Step], bool]) -> tuple[str, int, Step] | None:
+    """The first step, across the menu's routines, that is ``wanted``."""
+    for name in settings.menu:
+        for index, step in enumerate(settings.routines[name].steps):
+            if wanted(step):
+                return name, index, step
+    return None
+
+
+def _longest(found: Iterable[tuple[str, int, Step]]) -> tuple[str, int, Step] | None:
+    return max(found, key=lambda item: len(item[2].title), default=None)
+
+
+def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
+    """Representative screens from real engine states, in the order an evening meets them.
+
+    Each is found in ``settings``' own routines, so the gallery shows this configuration's
+    titles; a kind of screen the configuration never produces is left out.
+    """
+    shots: list[tuple[str, Screen]] = []
+    first = settings.menu[0]
+    shots.append(("menu", _Session.start(settings, first).screen()))
+    profiled = next((n for n in settings.menu if settings.routines[n].profile_title), None)
+    if profiled is not None and profiled != first:
+        shots.append(("menu-profile", _Session.start(settings, profiled).screen()))
+    shots.append(("menu-holding", _Session.start(settings, first).later(1.0, Holding()).screen()))
+
+    wait = _find(settings, lambda s: s.kind is Kind.WAIT)
+    if wait is not None:
+        name, index, _ = wait
+        shots.append(("awaiting", _Session.start(settings, name).go_to_step(index).screen()))
+
+    running: _Session | None = None
+    timed = _find(settings, lambda s: s.kind is Kind.TIMED and not s.side)
+    if timed is not None:
+        name, index, step = timed
+        assert step.duration is not None
+        # A third of the way in, just after a second ticked over: a typical, settled frame.
+        running = _Session.start(settings, name).go_to_step(index).later(step.duration / 3 + 0.3)
+        shots.append(("running", running.screen()))
+
+    # The longest title with a side: the hardest fit for the running screen.
+    sided = _longest(
+        (name, i, s)
+        for name in settings.menu
+        for i, s in enumerate(settings.routines[name].steps)
+        if s.side and s.kind is not Kind.WAIT
+    )
+    if sided is not None:
+        name, index, _ = sided
+        session = _Session.start(settings, name).go_to_step(index).later(11.6)
+        shots.append(("running-side", session.screen()))
+
+    reps = _find(settings, lambda s: s.kind is Kind.REPS and bool(s.seconds_per_rep))
+    if reps is not None:
+        name, index, step = reps
+        assert step.seconds_per_rep is not None
+        # Into the seventh lift, so the detail reads "lift 7 of ...".
+        session = _Session.start(settings, name).go_to_step(index)
+        shots.append(("running-reps", session.later(6.4 * step.seconds_per_rep).screen()))
+
+    if running is not None:
+        # A press pauses; forty seconds later the clock is still where it stopped.
+        shots.append(("paused", running.fork().press(after=0.2).later(40.0).screen()))
+        shots.append(("running-holding", running.fork().later(0.5, Holding()).screen()))
+        ended = running.fork().press(Gesture.LONG_HOLD, after=0.5)
+        shots.append(("ended", ended.screen()))
+
+    # The shortest routine in the menu, run to its end as a person would.
+    shortest = min(settings.menu, key=lambda n: settings.routines[n].total_seconds)
+    done = _Session.start(settings, shortest).press().run_to_end().later(1.0)
+    shots.append(("finished", done.screen()))
+    shots.append(("finished-holding", done.later(1.0, Holding()).screen()))
+
+    idle = _Session.start(settings, first).at(settings.off_after + 1.0)
+    shots.append(("dark", idle.screen()))
+
+    # The same screen twice (a configuration with one routine, say) is shown once.
+    unique: list[tuple[str, Screen]] = []
+    for name, screen in shots:
+        if all(screen != seen for _, seen in unique):
+            unique.append((name, screen))
+    return unique
+
+
+def gallery(settings: Settings, directory: Path) -> list[Path]:
+    """Writes ``NN-name.png`` (as the panel shows it) and ``NN-name@4x.png`` for each screen.
+
+    Returns the paths written, each frame followed by its enlargement.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for number, (name, screen) in enumerate(gallery_screens(settings), start=1):
+        image = render(screen)
+        stem = f"{number:02d}-{name}"
+        paths.append(save_frame(image, directory / f"{stem}.png"))
+        paths.append(save_frame(enlarge(image), directory / f"{stem}@4x.png"))
+    return paths

@@ -1,0 +1,105 @@
+"""What the display shows, decided from the engine's state: pure, and the same everywhere.
+
+``describe(state, settings, now)`` gives a ``Screen``: a small frozen value holding only what is
+visible (the countdown in whole seconds, the step title, which foot...). Two equal screens look
+identical, so the daemon redraws, and ``simulate`` reports a ``screen`` event, only when the
+value changes. ``Screen.lines`` is the same screen as text; ``bedside.drawing`` turns it into
+the 128x64 picture.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bedside.engine import Mode, Settings, State, routine_name
+from bedside.routines import Kind
+
+
+@dataclass(frozen=True)
+class Screen:
+    kind: str  # menu | running | paused | awaiting | holding | finished | dark
+    title: str = ""
+    detail: str = ""  # a second line: the routine's length, which foot, what to do
+    clock: str = ""  # MM:SS
+    progress: float = 0.0  # 0..1 of the step, from the shown clock
+    position: str = ""  # "2/4" in the menu, "3/17" in a routine
+    hint: str = ""  # what the button does now
+
+    @property
+    def lines(self) -> list[str]:
+        """The screen as text, top to bottom, leaving out what is empty."""
+        if self.kind == "dark":
+            return []
+        parts = [self.title, self.detail, self.clock]
+        if self.kind == "running" or self.kind == "paused":
+            parts.append(_bar(self.progress))
+        parts += [self.position, self.hint]
+        return [p for p in parts if p]
+
+
+def clock(seconds: float) -> str:
+    """Whole seconds left, rounded up so 00:00 only shows at the very end: 754.2 -> "12:35"."""
+    whole = max(0, math.ceil(seconds - 1e-9))
+    return f"{whole // 60:02d}:{whole % 60:02d}" if whole < 6000 else f"{whole // 60}m"
+
+
+def minutes(seconds: float) -> str:
+    return f"{max(1, round(seconds / 60))} min"
+
+
+def describe(state: State, settings: Settings, now: float) -> Screen:
+    if not state.display_on:
+        return Screen("dark")
+    if state.mode is Mode.MENU:
+        name = routine_name(settings, state)
+        routine = settings.routines[name]
+        if state.holding:
+            return Screen("holding", "Release:", "next routine", hint="")
+        detail = minutes(routine.total_seconds)
+        if routine.profile_title:
+            detail += ", " + routine.profile_title
+        position = f"{state.menu_index + 1}/{len(settings.menu)}"
+        return Screen("menu", routine.title, detail, position=position, hint="press to start")
+    if state.mode is Mode.FINISHED:
+        if state.holding:
+            return Screen("holding", "Release:", "back to menu")
+        took = minutes(state.finished_at - state.session_start)
+        title = "All done" if state.completed else "Session ended"
+        routine = state.routine.title if state.routine else ""
+        return Screen("finished", title, f"{routine}, {took}", hint="press for menu")
+    step = state.step
+    assert step is not None and state.routine is not None
+    position = f"{state.step_index + 1}/{len(state.routine.steps)}"
+    if state.holding:
+        return Screen("holding", "Release: skip step", "Keep holding: end", position=position)
+    detail = f"{step.side} foot" if step.side else ""
+    if state.mode is Mode.AWAITING:
+        return Screen("awaiting", step.title, detail, position=position, hint="press to continue")
+    assert step.duration is not None
+    left = step.duration - state.elapsed(now)
+    shown = clock(left)
+    done = step.duration - max(0, math.ceil(left - 1e-9))
+    if step.kind is Kind.REPS and step.seconds_per_rep and step.reps:
+        rep = min(step.reps, int(done // step.seconds_per_rep) + 1)
+        detail = f"lift {rep} of {step.reps}"
+    progress = min(1.0, max(0.0, done / step.duration))
+    if state.mode is Mode.PAUSED:
+        return Screen("paused", "Paused", step.title, shown, progress, position, "press to resume")
+    return Screen("running", step.title, detail, shown, progress, position)
+
+
+def next_change(state: State, now: float) -> float | None:
+    """When the screen of ``state`` next changes by itself (the countdown ticking), if ever."""
+    if state.mode is not Mode.RUNNING or not state.display_on or state.holding:
+        return None
+    left = state.remaining(now)
+    if left is None or left <= 0:
+        return None
+    shown = math.ceil(left - 1e-9)
+    return now + (left - (shown - 1))
+
+
+def _bar(progress: float, width: int = 16) -> str:
+    filled = round(progress * width)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"

@@ -1,0 +1,68 @@
+"""The button script language of ``simulate`` (and of the daemon's ``--script``).
+
+One command a line, ``#`` starts a comment:
+
+    press           down for 0.1 s, then up
+    hold SECONDS    down that long, then up
+    wait SECONDS    let time pass
+
+SECONDS is a number (``90``, ``2.5``) or a duration like ``"5m"``/``1m30s``. Parsing reads the
+whole script first and reports every bad line, so nothing runs from a half-valid script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bedside.schema import parse_duration
+
+PRESS_SECONDS = 0.1
+USAGE = "expected 'press', 'hold SECONDS' or 'wait SECONDS'"
+
+
+@dataclass(frozen=True)
+class Command:
+    line: int
+    action: str  # press | hold | wait
+    seconds: float
+
+
+class ScriptError(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+def parse_script(text: str, name: str = "script") -> list[Command]:
+    commands: list[Command] = []
+    errors: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        words = raw.split("#", 1)[0].split()
+        if not words:
+            continue
+        action, args = words[0].lower(), words[1:]
+        found = " ".join(words)
+        if action == "press" and not args:
+            commands.append(Command(number, "press", PRESS_SECONDS))
+            continue
+        if action in ("hold", "wait") and len(args) == 1:
+            seconds = parse_duration(_number(args[0]))
+            if seconds is not None and 0 < seconds <= 7 * 24 * 3600:
+                commands.append(Command(number, action, seconds))
+                continue
+            errors.append(
+                f"{name}:{number}: {action}: expected a number of seconds above 0"
+                f" (like 2.5 or 5m), found {args[0]!r}"
+            )
+            continue
+        errors.append(f"{name}:{number}: {USAGE}, found {found!r}")
+    if errors:
+        raise ScriptError(errors)
+    return commands
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text

@@ -1,0 +1,118 @@
+"""``bedside simulate``: the daemon's core on a virtual clock, reported as JSON Lines.
+
+The same ``Core`` as the daemon (gestures, engine, screens) runs through a button script;
+nothing sleeps, so an hour of routine takes a fraction of a second. Every output becomes one
+JSON object on a line with ``t`` (virtual seconds since start) and ``type``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from bedside.core import Core, Output, ScreenChanged
+from bedside.engine import (
+    Display,
+    Finished,
+    GestureTaken,
+    Say,
+    Settings,
+    StateChanged,
+    StepStarted,
+)
+from bedside.gestures import Thresholds
+from bedside.script import Command
+
+
+def event(t: float, output: Output) -> dict[str, Any] | None:
+    """One output as a contract event, or None for outputs the contract does not report."""
+    body: dict[str, Any]
+    match output:
+        case StateChanged(mode=mode, routine=routine):
+            body = {"type": "state", "state": mode.value, "routine": routine}
+        case StepStarted(routine=routine, index=index, count=count, step=step):
+            body = {
+                "type": "step",
+                "routine": routine,
+                "index": index,
+                "count": count,
+                "title": step.title,
+                "kind": step.kind.value,
+                "duration": _number(step.duration),
+                "side": step.side,
+            }
+        case Say(text=text):
+            body = {"type": "say", "text": text}
+        case ScreenChanged(screen=screen):
+            body = {"type": "screen", "lines": screen.lines}
+        case Display(on=on, contrast=contrast):
+            body = {"type": "display", "on": on, "contrast": contrast}
+        case GestureTaken(gesture=gesture):
+            body = {"type": "gesture", "gesture": gesture}
+        case Finished(routine=routine, completed=completed):
+            body = {"type": "finished", "routine": routine, "completed": completed}
+        case _:
+            return None
+    return {"t": round(t, 3), **body}
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+class FrameWriter:
+    """Writes each distinct display frame as a numbered PNG."""
+
+    def __init__(self, directory: Path) -> None:
+        from bedside import drawing  # Pillow only when frames are asked for
+
+        self.drawing = drawing
+        self.directory = directory
+        self.last: bytes | None = None
+        self.count = 0
+
+    def __call__(self, t: float, screen: Any) -> None:
+        image = self.drawing.render(screen)
+        data = image.tobytes()
+        if data == self.last:
+            return
+        self.last = data
+        self.count += 1
+        image.save(self.directory / f"frame-{self.count:05d}-t{t:09.2f}.png")
+
+
+def simulate(
+    settings: Settings,
+    thresholds: Thresholds,
+    commands: Iterable[Command],
+    out: TextIO,
+    routine: str | None = None,
+    frames: Callable[[float, Any], None] | None = None,
+) -> Core:
+    core = Core(settings, thresholds, now=0.0, routine=routine)
+
+    def flush() -> None:
+        for t, output in core.take():
+            if frames is not None and isinstance(output, ScreenChanged):
+                frames(t, output.screen)
+            body = event(t, output)
+            if body is not None:
+                out.write(json.dumps(body, ensure_ascii=False) + "\n")
+
+    flush()
+    t = 0.0
+    for command in commands:
+        if command.action == "wait":
+            t += command.seconds
+            core.advance(t)
+        else:
+            core.edge(True, t)
+            flush()
+            t += command.seconds
+            core.edge(False, t)
+        flush()
+    return core

@@ -1,0 +1,326 @@
+"""The pictures ``bedside.drawing`` makes: size, margins, legibility, and the gallery on disk.
+
+Everything here renders with the real Pillow and its built-in font, and looks at pixels.
+"""
+
+from __future__ import annotations
+
+import itertools
+import string
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageChops
+
+from bedside import drawing
+from bedside.config import load_config
+from bedside.drawing import HEIGHT, MARGIN, WIDTH, enlarge, gallery, render, save_frame
+from bedside.engine import Settings
+from bedside.screens import Screen, clock
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
+
+KINDS = ("menu", "running", "paused", "awaiting", "holding", "finished", "dark")
+
+# One typical screen of each kind, with the texts describe() gives them.
+SAMPLES = {
+    "menu": Screen(
+        "menu", "Leg lifts", "16 min, 5 sets of 20", position="4/4", hint="press to start"
+    ),
+    "running": Screen("running", "Soak your feet", "left foot", "12:35", 0.37, "2/17"),
+    "paused": Screen(
+        "paused", "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to resume"
+    ),
+    "awaiting": Screen(
+        "awaiting", "Dry and oil your feet", position="3/17", hint="press to continue"
+    ),
+    "holding": Screen("holding", "Release: skip step", "Keep holding: end", position="3/17"),
+    "finished": Screen("finished", "All done", "Legs up the wall, 11 min", hint="press for menu"),
+    "dark": Screen("dark"),
+}
+
+LONG = "Slowly roll your left foot over a tennis ball, heel to toes."  # 60 characters
+
+
+def assert_inside_margins(image: Image.Image) -> None:
+    box = image.getbbox()
+    if box is None:
+        return
+    left, top, right, bottom = box
+    assert left >= MARGIN and top >= MARGIN, box
+    assert right <= WIDTH - MARGIN and bottom <= HEIGHT - MARGIN, box
+
+
+def difference(a: Image.Image, b: Image.Image) -> tuple[int, int, int, int] | None:
+    """The box of the pixels lit in one image and not the other."""
+    return ImageChops.logical_xor(a, b).getbbox()
+
+
+def lit_count(image: Image.Image) -> int:
+    # Through "L": Pillow versions differ in which bin a mode "1" histogram counts lit pixels.
+    return image.convert("L").histogram()[255]
+
+
+def rows_lit(image: Image.Image, least: int) -> int:
+    """How many rows have at least ``least`` lit pixels."""
+    pixels = image.load()
+    return sum(
+        1
+        for y in range(image.height)
+        if sum(1 for x in range(image.width) if pixels[x, y]) >= least
+    )
+
+
+@pytest.fixture(scope="module")
+def config_settings() -> Settings:
+    return Settings.from_config(load_config(REPO_CONFIG))
+
+
+# -- every screen --------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_is_a_128x64_one_bit_image(kind: str) -> None:
+    image = render(SAMPLES[kind])
+    assert image.size == (128, 64)
+    assert image.mode == "1"
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "dark"])
+def test_every_kind_but_dark_lights_something_and_keeps_inside_the_margins(kind: str) -> None:
+    image = render(SAMPLES[kind], clip=False)
+    assert image.getbbox() is not None
+    assert_inside_margins(image)
+
+
+def test_dark_is_all_black() -> None:
+    image = render(Screen("dark", "ignored", "ignored", "12:00", 0.5, "1/2", "ignored"))
+    assert image.getbbox() is None
+    assert lit_count(image) == 0
+
+
+def test_every_kind_looks_different_with_the_same_texts() -> None:
+    fields = {"title": "Toe tips", "detail": "left foot", "clock": "00:30", "progress": 0.5}
+    more = {"position": "5/17", "hint": "press"}
+    images = {kind: render(Screen(kind, **fields, **more)).tobytes() for kind in KINDS}
+    assert len(set(images.values())) == len(KINDS)
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "dark"])
+def test_every_text_of_a_screen_is_drawn(kind: str) -> None:
+    """``Screen.lines`` is the content: leaving any one of its texts out changes the picture."""
+    screen = SAMPLES[kind]
+    full = render(screen).tobytes()
+    for name in ("title", "detail", "clock", "position", "hint"):
+        value = getattr(screen, name)
+        if value and value in screen.lines:
+            assert render(replace(screen, **{name: ""})).tobytes() != full, name
+
+
+@pytest.mark.parametrize("kind", ["running", "paused"])
+def test_the_progress_bar_fills_with_progress(kind: str) -> None:
+    def lit(progress: float) -> int:
+        return lit_count(render(replace(SAMPLES[kind], progress=progress)))
+
+    counts = [lit(p) for p in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert counts == sorted(counts) and counts[0] < counts[-1]
+
+
+# -- the running screen --------------------------------------------------------------------------
+def test_the_countdown_is_at_least_24_pixels_tall_and_centred() -> None:
+    with_clock = render(SAMPLES["running"])
+    without = render(replace(SAMPLES["running"], clock=""))
+    box = difference(with_clock, without)
+    assert box is not None
+    left, top, right, bottom = box
+    assert bottom - top >= 24
+    assert abs(left - (WIDTH - right)) <= 3
+
+
+def test_the_countdown_glyphs_measure_at_least_24_pixels() -> None:
+    font = drawing.font(drawing.CLOCK_SIZES[0])
+    _, top, _, bottom = font.getbbox("0123456789", mode="1", anchor="ls")
+    assert bottom - top >= 24
+
+
+def test_the_running_screen_parts_do_not_overlap() -> None:
+    """Title, clock, bar and bottom line each keep to their own rows."""
+    base = Screen("running", progress=0.0)
+    bar = render(base)
+    parts = {
+        "title": render(replace(base, title="Below the ball of the foot")),
+        "clock": render(replace(base, clock="88:88")),
+        "footer": render(replace(base, detail="lift 17 of 20", position="17/17")),
+    }
+    boxes = {name: difference(image, bar) for name, image in parts.items()}
+    boxes["bar"] = bar.getbbox()
+    for (a, box_a), (b, box_b) in itertools.combinations(boxes.items(), 2):
+        assert box_a is not None and box_b is not None
+        assert box_a[3] <= box_b[1] or box_b[3] <= box_a[1], (a, box_a, b, box_b)
+
+
+def test_the_detail_and_the_position_share_the_bottom_line_without_touching() -> None:
+    base = Screen("running", progress=0.0)
+    bar = render(base)
+    detail = difference(render(replace(base, detail="lift 17 of 20")), bar)
+    position = difference(render(replace(base, position="17/17")), bar)
+    assert detail is not None and position is not None
+    assert detail[2] < position[0]
+    assert position[2] == WIDTH - MARGIN  # right-aligned to the margin
+
+
+# -- the other screens ---------------------------------------------------------------------------
+def test_paused_has_a_lit_banner_no_other_screen_has() -> None:
+    assert rows_lit(render(SAMPLES["paused"]), least=100) >= 8
+    for kind in KINDS:
+        if kind != "paused":
+            assert rows_lit(render(SAMPLES[kind]), least=100) <= 3, kind
+
+
+def test_holding_is_framed() -> None:
+    image = render(SAMPLES["holding"])
+    pixels = image.load()
+    for x in (MARGIN, WIDTH - MARGIN - 1):
+        assert sum(1 for y in range(HEIGHT) if pixels[x, y]) >= HEIGHT - 2 * MARGIN - 10
+
+
+# -- long and odd texts --------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "dark"])
+def test_a_60_character_title_stays_on_screen(kind: str) -> None:
+    assert len(LONG) == 60
+    screen = replace(SAMPLES[kind], title=LONG, detail=LONG if kind == "paused" else "")
+    image = render(screen, clip=False)
+    assert_inside_margins(image)
+    assert image.tobytes() != render(SAMPLES[kind]).tobytes()
+
+
+@pytest.mark.parametrize("kind", ["menu", "running", "paused", "awaiting", "finished"])
+def test_a_long_bottom_line_is_cut_before_the_position(kind: str) -> None:
+    field = "detail" if kind == "running" else "hint"
+    base = replace(SAMPLES[kind], position="", **{field: ""})
+    plain = render(base)
+    with_position = render(replace(base, position="12/17"))
+    position = difference(with_position, plain)
+    both = render(replace(base, position="12/17", **{field: LONG}), clip=False)
+    text = difference(both, with_position)
+    assert text is not None and position is not None
+    assert text[2] < position[0]
+    assert_inside_margins(both)
+    # With no position the text may use the whole width, and still stops at the margin.
+    assert_inside_margins(render(replace(base, **{field: LONG}), clip=False))
+
+
+def test_fit_wraps_then_cuts_with_an_ellipsis() -> None:
+    block = drawing.fit(LONG, [(14, 2), (12, 2)], drawing.INNER)
+    assert block.size == 12 and len(block.lines) == 2
+    assert block.lines[-1].endswith(drawing.ELLIPSIS)
+    assert all(drawing.text_width(line, 12) <= drawing.INNER for line in block.lines)
+    # What is shown is the start of the text, word for word.
+    shown = " ".join(block.lines).removesuffix(drawing.ELLIPSIS)
+    assert LONG.startswith(shown)
+
+
+def test_fit_prefers_the_first_candidate_that_holds_the_whole_text() -> None:
+    assert drawing.fit("Bedtime", drawing.MENU_TITLE, drawing.INNER).lines == ("Bedtime",)
+    assert drawing.fit("Bedtime", drawing.MENU_TITLE, drawing.INNER).size == 20
+
+
+def test_a_number_stays_with_its_unit_when_wrapping() -> None:
+    lines = drawing.wrap("Legs up the wall, 11 min", 12, 100)
+    assert len(lines) == 2 and lines[-1] == "11 min"
+
+
+def test_words_are_spaced_apart() -> None:
+    # The font's own space is 2 px at small sizes once hinted for one bit, too little to read.
+    assert drawing.text_width("left foot", 11) >= drawing.text_width("leftfoot", 11) + 3
+
+
+def test_a_newline_in_a_text_is_a_space() -> None:
+    one_line = render(SAMPLES["running"])
+    assert render(replace(SAMPLES["running"], title="Soak\nyour  feet")).tobytes() == (
+        one_line.tobytes()
+    )
+
+
+def test_an_unknown_kind_still_shows_its_text() -> None:
+    image = render(Screen("something-new", "Hello", "world", position="1/1"), clip=False)
+    assert image.getbbox() is not None
+    assert_inside_margins(image)
+
+
+# Whitespace of every kind too: a newline in a title must not become a second drawn line.
+printable = st.text(alphabet=string.printable + "\u2013\u2026\u00e9\u00df", max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from([*KINDS, "unknown"]),
+    title=printable,
+    detail=printable,
+    seconds=st.floats(min_value=0, max_value=1e6),
+    progress=st.floats(min_value=-0.5, max_value=1.5),
+    position=st.text(alphabet=string.digits + "/", max_size=9),
+    hint=printable,
+)
+def test_no_screen_lights_a_pixel_in_the_margins(
+    kind: str, title: str, detail: str, seconds: float, progress: float, position: str, hint: str
+) -> None:
+    screen = Screen(kind, title, detail, clock(seconds), progress, position, hint)
+    image = render(screen, clip=False)
+    assert image.size == (WIDTH, HEIGHT) and image.mode == "1"
+    assert_inside_margins(image)
+
+
+# -- for people ----------------------------------------------------------------------------------
+def test_enlarge_scales_each_pixel_to_a_tinted_square() -> None:
+    image = Image.new("1", (WIDTH, HEIGHT), 0)
+    image.putpixel((10, 5), 1)
+    big = enlarge(image)
+    assert big.size == (512, 256) and big.mode == "RGB"
+    assert big.getpixel((40, 20)) == drawing.OLED_TINT == big.getpixel((43, 23))
+    assert big.getpixel((44, 20)) == (0, 0, 0) == big.getpixel((39, 20))
+    grey = enlarge(image, factor=2, tint=None)
+    assert grey.size == (256, 128) and grey.mode == "L" and grey.getpixel((21, 11)) == 255
+
+
+def test_save_frame_writes_a_png_that_reads_back_the_same(tmp_path: Path) -> None:
+    image = render(SAMPLES["running"])
+    path = save_frame(image, tmp_path / "frame.png")
+    assert path.read_bytes().startswith(b"\x89PNG")
+    with Image.open(path) as back:
+        assert back.size == (WIDTH, HEIGHT)
+        assert back.convert("1").tobytes() == image.tobytes()
+
+
+def test_gallery_writes_distinct_frames_with_enlargements(
+    tmp_path: Path, config_settings: Settings
+) -> None:
+    paths = gallery(config_settings, tmp_path)
+    assert all(path.parent == tmp_path and path.exists() for path in paths)
+    frames = sorted(p for p in tmp_path.glob("*.png") if not p.stem.endswith("@4x"))
+    assert len(frames) >= 8
+    assert sorted(paths) == sorted(tmp_path.glob("*.png"))
+    pixels = set()
+    for frame in frames:
+        with Image.open(frame) as image:
+            assert image.size == (WIDTH, HEIGHT) and image.mode == "1"
+            pixels.add(image.tobytes())
+        big = frame.with_name(f"{frame.stem}@4x.png")
+        with Image.open(big) as image:
+            assert image.size == (512, 256)
+    assert len(pixels) == len(frames)
+    assert frames[0].name.startswith("01-")
+
+
+def test_gallery_shows_every_kind_from_real_engine_states(config_settings: Settings) -> None:
+    shots = drawing.gallery_screens(config_settings)
+    kinds = {screen.kind for _, screen in shots}
+    assert kinds == set(KINDS)
+    by_name = dict(shots)
+    assert by_name["running-side"].detail.endswith(" foot")
+    assert by_name["running-reps"].detail.startswith("lift ")
+    assert by_name["menu-profile"].detail.endswith("5 sets of 20")
+    assert by_name["finished"].title == "All done"
+    assert by_name["ended"].title == "Session ended"
+    assert len({screen for _, screen in shots}) == len(shots)

@@ -206,7 +206,9 @@ class Engine:
             return state, [*effects, GestureTaken("wake"), Display(True, self.settings.contrast)]
         effects.append(GestureTaken(event.gesture.value))
         state, more = self._gesture(state, event.gesture, now)
-        return state, effects + more
+        # What the gesture made due at once (a new step's first cue) happens now, too.
+        state, due = self._catch_up(state, now)
+        return state, effects + more + due
 
     # -- gestures --------------------------------------------------------------------------
     def _gesture(self, state: State, gesture: Gesture, now: float) -> tuple[State, list[Effect]]:

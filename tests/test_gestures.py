@@ -1,0 +1,104 @@
+"""Button edges with timestamps become press, hold and long hold."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+
+R = Recogniser(Thresholds(hold=1.0, long_hold=3.0, bounce=0.02))
+
+
+def run(edges: list[tuple[bool, float]], until: float | None = None, r: Recogniser = R):
+    """Feed edges in order, ticking at every deadline between them, as the loop does."""
+    state, out = ButtonState(), []
+    times = [t for _, t in edges] + ([until] if until is not None else [])
+    pending = list(edges)
+    for now in times:
+        while (due := r.deadline(state)) is not None and due <= now:
+            state, signals = r.tick(state, due)
+            out += [(s, due) for s in signals]
+        if pending and pending[0][1] == now:
+            pressed, _ = pending.pop(0)
+            state, signals = r.edge(state, pressed, now)
+            out += [(s, now) for s in signals]
+    return state, out
+
+
+def test_a_short_press():
+    _, out = run([(True, 10.0), (False, 10.1)])
+    assert out == [(Signal.PRESS, 10.1)]
+
+
+def test_a_press_just_under_the_hold_threshold_is_still_a_press():
+    _, out = run([(True, 0.0), (False, 0.999)])
+    assert out == [(Signal.PRESS, 0.999)]
+
+
+def test_a_hold_says_holding_at_one_second_and_is_a_hold_on_release():
+    _, out = run([(True, 5.0), (False, 7.0)])
+    assert out == [(Signal.HOLDING, 6.0), (Signal.HOLD, 7.0)]
+
+
+def test_a_long_hold_fires_at_three_seconds_while_still_down_and_release_adds_nothing():
+    state, out = run([(True, 5.0)], until=8.0)
+    assert out == [(Signal.HOLDING, 6.0), (Signal.LONG_HOLD, 8.0)]
+    state, signals = R.edge(state, False, 20.0)
+    assert signals == [] and state == ButtonState()
+
+
+def test_a_bouncing_contact_is_one_press():
+    # Several edges within 5 ms as the contact closes, and again as it opens.
+    edges = [(True, 1.000), (False, 1.001), (True, 1.002), (False, 1.003), (True, 1.004)]
+    edges += [(False, 1.150), (True, 1.151), (False, 1.153)]
+    _, out = run(edges)
+    assert out == [(Signal.PRESS, 1.150)]
+
+
+def test_an_up_without_a_down_and_a_repeated_down_are_harmless():
+    state, signals = R.edge(ButtonState(), False, 1.0)
+    assert signals == [] and state == ButtonState()
+    state, _ = R.edge(ButtonState(), True, 1.0)
+    state, _ = R.edge(state, True, 1.5)
+    assert state.down_at == 1.0
+
+
+def test_thresholds_are_configurable():
+    r = Recogniser(Thresholds(hold=0.5, long_hold=2.0, bounce=0.0))
+    _, out = run([(True, 0.0), (False, 0.6)], r=r)
+    assert out == [(Signal.HOLDING, 0.5), (Signal.HOLD, 0.6)]
+    _, out = run([(True, 0.0)], until=2.0, r=r)
+    assert out[-1] == (Signal.LONG_HOLD, 2.0)
+
+
+def test_a_deadline_always_counts_as_reached_despite_rounding():
+    # 13.8 + 3.0 - 13.8 < 3.0 in floating point: ticking at the deadline must still fire.
+    state, _ = R.edge(ButtonState(), True, 13.799999999999999)
+    for _ in range(2):
+        due = R.deadline(state)
+        state, signals = R.tick(state, due)
+        assert signals
+    assert state.long_fired and R.deadline(state) is None
+
+
+@given(st.lists(st.floats(min_value=0.001, max_value=10.0), min_size=1, max_size=30))
+def test_each_closure_gives_at_most_one_gesture_and_it_matches_its_length(gaps):
+    t, edges = 0.0, []
+    for i, gap in enumerate(gaps):
+        t += gap
+        edges.append((i % 2 == 0, t))
+    end = t + 10
+    _, out = run(edges, until=end)
+    downs = [t for pressed, t in edges if pressed]
+    ups = [t for pressed, t in edges if not pressed] + [end]
+    for down, up in zip(downs, ups, strict=False):
+        mine = [(s, at) for s, at in out if s is not Signal.HOLDING and down < at <= up]
+        if up < down + 0.02:
+            assert mine == []
+        elif up < down + 1.0:
+            assert mine == [(Signal.PRESS, up)]
+        elif up < down + 3.0:
+            assert mine == [(Signal.HOLD, up)]
+        else:
+            assert mine == [(Signal.LONG_HOLD, down + 3.0)]

@@ -1,0 +1,116 @@
+"""The button through gpiozero's own MockFactory and MockPin, into the gesture recogniser."""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from bedside.config import ButtonConfig
+from bedside.devices.button import ButtonEdges, Edge
+from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+
+
+class Clock:
+    """A virtual clock the test moves by hand: no sleeping for a three-second hold."""
+
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def rig():
+    factory = MockFactory()
+    edges: queue.Queue[Edge] = queue.Queue()
+    clock = Clock()
+    button = ButtonEdges(ButtonConfig(pin=17), edges.put, clock=clock, pin_factory=factory)
+    yield factory.pin(17), edges, clock, button
+    button.close()
+    factory.close()
+
+
+def gestures(edges: queue.Queue[Edge], until: float) -> list[tuple[Signal, float]]:
+    """Feed the queued edges through the recogniser, as the event loop does."""
+    recogniser, state, out = Recogniser(Thresholds()), ButtonState(), []
+
+    def tick_until(now: float) -> None:
+        nonlocal state
+        while (due := recogniser.deadline(state)) is not None and due <= now:
+            state, signals = recogniser.tick(state, due)
+            out.extend((s, due) for s in signals)
+
+    while not edges.empty():
+        edge = edges.get_nowait()
+        tick_until(edge.at)
+        state, signals = recogniser.edge(state, edge.pressed, edge.at)
+        out += [(s, edge.at) for s in signals]
+    tick_until(until)
+    return out
+
+
+def test_a_clean_press(rig):
+    pin, edges, clock, button = rig
+    pin.drive_low()
+    assert button.is_pressed
+    clock.t += 0.15
+    pin.drive_high()
+    assert [(e.pressed, e.at) for e in edges.queue] == [(True, 100.0), (False, 100.15)]
+    assert gestures(edges, clock.t) == [(Signal.PRESS, 100.15)]
+
+
+def test_a_hold(rig):
+    pin, edges, clock, _ = rig
+    pin.drive_low()
+    clock.t += 1.8
+    pin.drive_high()
+    assert gestures(edges, clock.t) == [(Signal.HOLDING, 101.0), (Signal.HOLD, 101.8)]
+
+
+def test_a_long_hold_fires_while_still_down(rig):
+    pin, edges, clock, button = rig
+    pin.drive_low()
+    clock.t += 5.0
+    assert button.is_pressed
+    assert gestures(edges, clock.t) == [(Signal.HOLDING, 101.0), (Signal.LONG_HOLD, 103.0)]
+
+
+def test_a_bouncing_contact_is_one_press(rig):
+    pin, edges, clock, _ = rig
+    for _ in range(3):  # the contact chatters for 5 ms as it closes...
+        pin.drive_low()
+        clock.t += 0.001
+        pin.drive_high()
+        clock.t += 0.0007
+    pin.drive_low()
+    clock.t += 0.2
+    for _ in range(3):  # ...and again as it opens
+        pin.drive_high()
+        clock.t += 0.001
+        pin.drive_low()
+        clock.t += 0.0007
+    pin.drive_high()
+    assert edges.qsize() >= 12
+    assert [s for s, _ in gestures(edges, clock.t + 10)] == [Signal.PRESS]
+
+
+def test_pull_down_wiring_reads_a_high_pin_as_pressed():
+    factory = MockFactory()
+    edges: queue.Queue[Edge] = queue.Queue()
+    button = ButtonEdges(ButtonConfig(pin=22, pull_up=False), edges.put, pin_factory=factory)
+    factory.pin(22).drive_high()
+    assert edges.get_nowait().pressed
+    button.close()
+
+
+def test_a_press_from_another_thread_arrives_while_the_loop_is_busy(rig):
+    # gpiozero calls back on its own threads; the edge lands on the queue without the loop.
+    pin, edges, _, _ = rig
+    worker = threading.Thread(target=pin.drive_low)
+    worker.start()
+    worker.join(timeout=2)
+    assert edges.get(timeout=2) == Edge(True, 100.0)

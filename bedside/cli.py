@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 
     command("check-config", "check bedside.toml and the routine files", _check_config)
 
+    command("selftest", "check the wiring, the panel, the voice and the button", _selftest)
+
     sub = command("screens", "write every kind of screen as a PNG", _screens)
     sub.add_argument("directory", type=Path, metavar="DIR")
     return parser
@@ -167,6 +169,12 @@ def _check_config(args: argparse.Namespace) -> int:
     config = _config(args)
     print(f"{config.path}: ok, {len(config.routines)} routines ({', '.join(config.menu)})")
     return 0
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    from bedside.selftest import selftest
+
+    return selftest(_config(args))
 
 
 def _screens(args: argparse.Namespace) -> int:

@@ -1,0 +1,199 @@
+"""``bedside selftest``: the checks for what people get wrong when wiring a Pi, each with its fix.
+
+It looks at the I2C bus, the panel at its address, GPIO access, espeak-ng and an audio device.
+When all of them answer it shows a test pattern, speaks a test phrase and waits for a press.
+On a machine without the hardware it says so plainly and exits 1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bedside.config import Config
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    hardware: bool = True  # a Pi-only part: missing on a laptop is expected
+
+
+def _i2c(config: Config, dev: Path) -> Check:
+    bus = dev / f"i2c-{config.display.i2c_bus}"
+    name = f"I2C bus {config.display.i2c_bus}"
+    if config.display.interface != "i2c":
+        return Check(name, True, "not used: the panel is on SPI", hardware=False)
+    if not bus.exists():
+        return Check(
+            name,
+            False,
+            f"{bus} does not exist",
+            "enable I2C: `sudo raspi-config nonint do_i2c 0`, then reboot",
+        )
+    if not os.access(bus, os.R_OK | os.W_OK):
+        return Check(name, False, f"{bus} is not readable", "add the user to the i2c group")
+    return Check(name, True, str(bus))
+
+
+def _panel(config: Config) -> Check:
+    address = f"0x{config.display.i2c_address:02X}"
+    name = f"panel at {address}"
+    try:
+        from bedside.devices.oled import open_panel
+
+        panel = open_panel(config.display)
+    except Exception as exc:  # luma raises its own error types, and OSError from the bus
+        return Check(
+            name,
+            False,
+            f"{type(exc).__name__}: {exc}",
+            "check VCC to 3.3 V, GND, SDA to BCM 2 (pin 3), SCL to BCM 3 (pin 5); "
+            f"`i2cdetect -y {config.display.i2c_bus}` shows the address (0x3C or 0x3D)",
+        )
+    panel.cleanup()
+    return Check(name, True, "answers")
+
+
+def _gpio(dev: Path) -> Check:
+    chips = sorted(dev.glob("gpiochip*"))
+    if not chips:
+        return Check(
+            "GPIO",
+            False,
+            "no /dev/gpiochip*",
+            "this is not a Raspberry Pi, or its kernel is too old",
+        )
+    usable = [c for c in chips if os.access(c, os.R_OK | os.W_OK)]
+    if not usable:
+        return Check(
+            "GPIO", False, f"{chips[0]} is not accessible", "add the user to the gpio group"
+        )
+    return Check("GPIO", True, ", ".join(c.name for c in usable))
+
+
+def _espeak() -> Check:
+    path = shutil.which("espeak-ng")
+    if path is None:
+        return Check(
+            "espeak-ng", False, "not installed", "sudo apt-get install espeak-ng", hardware=False
+        )
+    return Check("espeak-ng", True, path, hardware=False)
+
+
+def _audio(dev: Path) -> Check:
+    if shutil.which("aplay") is None:
+        return Check("audio", False, "aplay is missing", "sudo apt-get install alsa-utils")
+    try:
+        listing = subprocess.run(
+            ["aplay", "-l"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("audio", False, str(exc), "check `aplay -l`")
+    cards = [line for line in listing.stdout.splitlines() if line.startswith("card ")]
+    if not cards or not (dev / "snd").exists():
+        return Check(
+            "audio",
+            False,
+            "no sound card found",
+            "plug in the speaker (USB or HAT) and check `aplay -l`",
+        )
+    return Check("audio", True, cards[0])
+
+
+def run_checks(config: Config, dev: Path = Path("/dev")) -> list[Check]:
+    checks = [_i2c(config, dev)]
+    if checks[0].ok and config.display.interface == "i2c":
+        checks.append(_panel(config))
+    checks += [_gpio(dev), _espeak(), _audio(dev)]
+    return checks
+
+
+def selftest(
+    config: Config,
+    out: TextIO | None = None,
+    dev: Path = Path("/dev"),
+    live: Callable[[Config, TextIO], bool] | None = None,
+) -> int:
+    out = out or sys.stdout
+    checks = run_checks(config, dev)
+    for check in checks:
+        mark = "ok  " if check.ok else "FAIL"
+        print(f"[{mark}] {check.name}: {check.detail}", file=out)
+        if not check.ok and check.fix:
+            print(f"       fix: {check.fix}", file=out)
+    hardware = [c for c in checks if c.hardware]
+    if hardware and not any(c.ok for c in hardware):
+        print(
+            "\nNone of the device's hardware is here: this machine is not a wired-up bedside.\n"
+            "On a laptop, try `make demo` or `bedside run --mock-hardware` instead.",
+            file=out,
+        )
+        return 1
+    if not all(c.ok for c in checks):
+        print("\nFix what failed above, then run `bedside selftest` again.", file=out)
+        return 1
+    return 0 if (live or _live)(config, out) else 1
+
+
+def _live(config: Config, out: TextIO) -> bool:
+    """Everything answered: now a test pattern, a test phrase and a press, for a person."""
+    import queue
+
+    from PIL import Image, ImageDraw
+
+    from bedside.devices.button import ButtonEdges
+    from bedside.devices.oled import open_panel
+
+    panel = open_panel(config.display)
+    panel.contrast(config.display.contrast)
+    image = Image.new("1", panel.size)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, panel.width - 1, panel.height - 1), outline=1)
+    for x in range(8, panel.width - 8, 8):
+        draw.line((x, 40, x, 56), fill=1)
+    draw.text((8, 8), "bedside selftest", fill=1)
+    draw.text((8, 22), "press the button", fill=1)
+    panel.display(image)
+    print("The panel shows a test pattern.", file=out)
+
+    if config.voice.enabled:
+        subprocess.run(
+            [
+                "espeak-ng",
+                "-v",
+                config.voice.voice,
+                "-s",
+                str(config.voice.rate),
+                "This is bedside. Press the button.",
+            ],
+            check=False,
+            timeout=20,
+        )
+        print("You should have heard: 'This is bedside. Press the button.'", file=out)
+    edges: queue.SimpleQueue = queue.SimpleQueue()
+    button = ButtonEdges(config.button, edges.put)
+    print(f"Press the button (BCM {config.button.pin}) within 30 seconds...", file=out)
+    try:
+        edge = edges.get(timeout=30)
+        print(f"[ok  ] button: {'pressed' if edge.pressed else 'released'}", file=out)
+        return True
+    except queue.Empty:
+        print(
+            f"[FAIL] button: no press seen; fix: wire it between BCM {config.button.pin} "
+            "(pin 11 for BCM 17) and ground",
+            file=out,
+        )
+        return False
+    finally:
+        button.close()
+        panel.cleanup()

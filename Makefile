@@ -34,8 +34,7 @@ test: $(STAMP) system-deps
 	$(PY) -m pytest
 
 demo: $(STAMP) system-deps
-	$(VENV)/bin/bedside simulate --routine bedtime --script config/demo.script \
-		| $(PY) -m bedside.transcript
+	$(VENV)/bin/bedside demo
 
 lint format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -52,6 +52,26 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
+    sub = command("run", "run the device: the daemon systemd starts at boot", _run)
+    sub.add_argument("--state-dir", type=Path, metavar="DIR", help="where progress is kept")
+    sub.add_argument("--routine", metavar="NAME", help="the routine shown first in the menu")
+    sub.add_argument(
+        "--mock-hardware",
+        action="store_true",
+        help="run on any machine: a mock button pin, a recording panel, a null sound sink",
+    )
+    sub.add_argument(
+        "--script", metavar="FILE", help="with --mock-hardware: drive the button from a script"
+    )
+    sub.add_argument("--trace", action="store_true", help="JSON Lines events on stdout")
+    sub.add_argument("-v", "--verbose", action="store_true", help="log gestures too")
+
+    sub = command("demo", "the device in this terminal: keys for the button, no hardware", _demo)
+    sub.add_argument("--routine", metavar="NAME", help="the routine shown first in the menu")
+    sub.add_argument(
+        "--speed", type=_speed, default=1.0, metavar="N", help="run time N times fast (1 to 100)"
+    )
+
     command("routines", "list the routines, in menu order", _routines)
 
     sub = command("plan", "show a routine step by step", _plan)
@@ -88,6 +108,70 @@ def _routine_name(config: Config, name: str) -> str:
     return name
 
 
+def _read_script(path: str):
+    from bedside.script import ScriptError, parse_script
+
+    if path == "-":
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        try:
+            text, name = Path(path).read_text(encoding="utf-8"), path
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read the script {path}: {exc}") from None
+    try:
+        return parse_script(text, name)
+    except ScriptError as exc:
+        raise UserError("bad script line:\n  " + "\n  ".join(exc.messages)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bedside.daemon import Options, configure_logging, run
+
+    if args.script is not None and not args.mock_hardware:
+        raise UserError("--script drives a mock button: add --mock-hardware")
+    commands = _read_script(args.script) if args.script is not None else None
+    config = _config(args)  # errors here are the person's, before any device is touched
+    if args.routine is not None:
+        _routine_name(config, args.routine)
+    configure_logging(args.verbose)
+    options = Options(
+        config=args.config,
+        state_dir=args.state_dir,
+        routine=args.routine,
+        mock_hardware=args.mock_hardware,
+        script=commands,
+        trace=sys.stdout if args.trace else None,
+    )
+    return run(options)
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 100, found {text!r}")
+    return value
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import logging
+
+    from bedside.daemon import Options, state_directory
+    from bedside.demo import demo
+
+    config = _config(args)
+    if args.routine is not None:
+        _routine_name(config, args.routine)
+    # The terminal is the panel: the log goes to a file beside the state.
+    log_file = state_directory(None) / "demo.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=log_file, level=logging.INFO, format="%(asctime)s %(message)s")
+    options = Options(config=args.config, routine=args.routine, speed=args.speed)
+    return demo(options)
+
+
 def _routines(args: argparse.Namespace) -> int:
     config = _config(args)
     from bedside.screens import minutes
@@ -117,21 +201,10 @@ def _plan(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from bedside.engine import Settings
     from bedside.gestures import Thresholds
-    from bedside.script import ScriptError, parse_script
     from bedside.simulate import FrameWriter, simulate
 
     config = _config(args)
-    if args.script == "-":
-        text, name = sys.stdin.read(), "<stdin>"
-    else:
-        try:
-            text, name = Path(args.script).read_text(encoding="utf-8"), args.script
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"cannot read the script {args.script}: {exc}") from None
-    try:
-        commands = parse_script(text, name)
-    except ScriptError as exc:
-        raise UserError("bad script line:\n  " + "\n  ".join(exc.messages)) from None
+    commands = _read_script(args.script)
     settings = Settings.from_config(config)
     if args.routine is not None:
         _routine_name(config, args.routine)

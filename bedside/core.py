@@ -8,7 +8,7 @@ moved and what time it is, and answers with timed outputs (the engine's effects,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bedside.engine import Effect, Engine, Gesture, Gestured, Holding, Settings, Tick
 from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
@@ -72,10 +72,19 @@ class Core:
 
     def edge(self, pressed: bool, at: float) -> None:
         """The button went down (or up) at ``at``."""
+        at = max(at, self.now)  # an edge stamped on another thread may trail the core's time
         self.advance(at)
         self.button, signals = self.recogniser.edge(self.button, pressed, at)
         self._signals(signals, at)
         self._look(at)
+
+    def reconfigure(self, settings: Settings, thresholds: Thresholds) -> None:
+        """New settings (a reloaded config), taken between sessions: the menu keeps its place."""
+        self.engine = Engine(settings)
+        self.recogniser = Recogniser(thresholds)
+        index = min(self.state.menu_index, len(settings.menu) - 1)
+        self.state = replace(self.state, menu_index=index, routine=None)
+        self._look(self.now)
 
     def _at(self, when: float) -> None:
         self.now = max(self.now, when)

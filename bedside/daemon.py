@@ -1,0 +1,211 @@
+"""``bedside run``: the devices, the core and the loop put together, under systemd or not.
+
+With ``mock_hardware`` the very same daemon runs on any machine: gpiozero's MockFactory for
+the button, luma.oled's real ssd1306 over a serial interface that records what it is sent,
+and speech synthesised for real and played to a null sink that takes as long as a speaker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from bedside.config import Config, ConfigError, load_config
+from bedside.core import Core
+from bedside.engine import Phrases, Settings
+from bedside.gestures import Thresholds
+from bedside.loop import Loop, RealClock, Reload, Stop
+from bedside.script import Command
+from bedside.service import Notifier, watchdog_interval
+
+log = logging.getLogger("bedside")
+
+
+def state_directory(given: Path | None) -> Path:
+    """--state-dir, else systemd's $STATE_DIRECTORY, else ~/.local/state/bedside."""
+    if given is not None:
+        return given
+    env = os.environ.get("STATE_DIRECTORY")
+    if env:
+        return Path(env.split(":")[0])
+    return Path.home() / ".local" / "state" / "bedside"
+
+
+def cache_directory() -> Path:
+    """systemd's $CACHE_DIRECTORY, else ~/.cache/bedside."""
+    env = os.environ.get("CACHE_DIRECTORY")
+    if env:
+        return Path(env.split(":")[0])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bedside"
+
+
+def thresholds_of(config: Config) -> Thresholds:
+    b = config.button
+    return Thresholds(hold=b.hold, long_hold=b.long_hold, bounce=b.bounce)
+
+
+def cue_texts(config: Config) -> list[str]:
+    """Every text the device may say, most likely first, to synthesise ahead of time."""
+    texts: list[str] = []
+    for name in config.menu + tuple(n for n in config.routines if n not in config.menu):
+        routine = config.routines[name]
+        texts += [cue.text for step in routine.steps for cue in step.cues]
+        texts.append(routine.finish)
+    phrases = Phrases()
+    texts += [phrases.paused, phrases.resumed, phrases.ended]
+    return list(dict.fromkeys(t for t in texts if t))
+
+
+@dataclass
+class Options:
+    config: Path | None = None
+    state_dir: Path | None = None
+    routine: str | None = None
+    mock_hardware: bool = False
+    script: list[Command] | None = None
+    trace: TextIO | None = None
+    speed: float = 1.0
+    player: list[str] | None = None  # the voice's player command; None: the default
+    attach: Callable[[Loop, Hardware], None] | None = None  # the demo hooks in here
+    extra_threads: list[threading.Thread] = field(default_factory=list)
+
+
+@dataclass
+class Hardware:
+    """The three devices, and what a mock run or the demo needs to reach into them."""
+
+    button: object
+    oled: object
+    voice: object
+    pin: object | None = None  # the MockPin, with mock hardware
+    serial: object | None = None  # the RecordingSerial, with mock hardware
+
+    def close(self) -> None:
+        for part in (self.button, self.voice):
+            try:
+                part.close()
+            except Exception as exc:  # closing must not hide why we stopped
+                log.warning("closing %s: %s", type(part).__name__, exc)
+
+
+def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -> Hardware:
+    from bedside.devices.button import ButtonEdges
+    from bedside.devices.oled import Oled, open_panel
+    from bedside.devices.voice import NULL_PLAYER, Voice
+
+    serial = factory = pin = None
+    if options.mock_hardware:
+        from gpiozero.pins.mock import MockFactory
+
+        from bedside.devices.recorder import RecordingSerial
+
+        factory = MockFactory()
+        pin = factory.pin(config.button.pin)
+        serial = RecordingSerial()
+    panel = open_panel(config.display, serial)
+    oled = Oled(panel, config.display.contrast)
+    player = options.player or (NULL_PLAYER if options.mock_hardware else None)
+    voice = Voice(config.voice, cache_directory() / "voice", player_command=player)
+    button = ButtonEdges(config.button, loop_put, clock=clock.now, pin_factory=factory)
+    return Hardware(button=button, oled=oled, voice=voice, pin=pin, serial=serial)
+
+
+def drive_script(pin, commands: Iterable[Command], speed: float, done: Callable[[], None]) -> None:
+    """Run a button script in real time on a MockPin (down is low: the button pulls to ground)."""
+    for command in commands:
+        if command.action == "wait":
+            time.sleep(command.seconds / speed)
+        else:
+            pin.drive_low()
+            time.sleep(command.seconds / speed)
+            pin.drive_high()
+    done()
+
+
+def run(options: Options) -> int:
+    config = load_config(options.config)
+    state_dir = state_directory(options.state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    clock = RealClock(options.speed)
+    settings = Settings.from_config(config)
+    if options.routine and options.routine not in settings.menu:
+        from dataclasses import replace
+
+        settings = replace(settings, menu=(options.routine, *settings.menu))
+    core = Core(settings, thresholds_of(config), now=clock.now(), routine=options.routine)
+
+    def reload() -> tuple[Settings, Thresholds] | None:
+        try:
+            fresh = load_config(options.config)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("reload: %s", problem)
+            log.error("reload: keeping the configuration already running")
+            return None
+        hardware.voice.prepare(cue_texts(fresh))
+        return Settings.from_config(fresh), thresholds_of(fresh)
+
+    from bedside.drawing import render
+
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    hardware = open_hardware(config, options, events.put, clock)
+    hardware.voice.prepare(cue_texts(config))
+    notifier = Notifier()
+    loop = Loop(
+        core,
+        clock,
+        oled=hardware.oled,
+        voice=hardware.voice,
+        render=render,
+        notifier=notifier,
+        trace=options.trace,
+        watchdog=watchdog_interval(),
+        reload=reload,
+        events=events,
+    )
+
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, lambda *_: loop.put(Stop("SIGTERM"))),
+        signal.SIGINT: signal.signal(signal.SIGINT, lambda *_: loop.put(Stop("SIGINT"))),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, lambda *_: loop.put(Reload())),
+    }
+    if options.script is not None:
+        done = lambda: loop.put(Stop("script done"))  # noqa: E731
+        worker = threading.Thread(
+            target=drive_script,
+            args=(hardware.pin, options.script, options.speed, done),
+            name="bedside-script",
+            daemon=True,
+        )
+        options.extra_threads.append(worker)
+        worker.start()
+    if options.attach is not None:
+        options.attach(loop, hardware)
+    try:
+        loop.run()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        hardware.close()
+        notifier.close()
+    return 0
+
+
+def configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if verbose else logging.INFO,
+        # journald adds its own time stamps; a terminal run wants them
+        format="%(levelname)s %(name)s: %(message)s"
+        if os.environ.get("INVOCATION_ID")
+        else "%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

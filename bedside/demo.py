@@ -1,0 +1,186 @@
+"""``bedside demo`` (``make demo``): the whole device in a terminal, no hardware needed.
+
+It is ``bedside run --mock-hardware`` with a face: the panel is drawn in the terminal from the
+bytes the SSD1306 driver actually sent (two pixel rows to a character, with half blocks,
+redrawn in place), the keyboard works the button through gpiozero's MockPin, and every cue is
+shown as a subtitle (and spoken, where there is a sound card).
+
+Keys: space presses (keep it held down for a hold or a long hold), h holds, e long-holds,
+q quits. ``--speed N`` runs time N times fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import termios
+import threading
+import time
+import tty
+from typing import TextIO
+
+from bedside.daemon import Hardware, Options, run
+from bedside.loop import Loop, Stop
+
+LIT, DIM = "\x1b[96m", "\x1b[0m"
+HELP = "space: press (keep holding: hold, long hold)   h: hold   e: long hold   q: quit"
+
+
+def has_sound_card() -> bool:
+    if shutil.which("aplay") is None:
+        return False
+    listing = subprocess.run(["aplay", "-l"], capture_output=True, text=True, check=False)
+    return any(line.startswith("card ") for line in listing.stdout.splitlines())
+
+
+def half_blocks(pixels: list[list[bool]], step: int = 1) -> list[str]:
+    """Rows of pixels as text, two rows a line; ``step`` 2 halves the width for a narrow
+    terminal (a column is lit if either of its pair is)."""
+    lines = []
+    for y in range(0, len(pixels), 2):
+        top, bottom = pixels[y], pixels[y + 1]
+        chars = []
+        for x in range(0, len(top), step):
+            t = any(top[x : x + step])
+            b = any(bottom[x : x + step])
+            chars.append("\u2588" if t and b else "\u2580" if t else "\u2584" if b else " ")
+        lines.append("".join(chars))
+    return lines
+
+
+class TerminalPanel:
+    """Draws the recorded panel RAM, the last cue and the keys, in place."""
+
+    def __init__(self, hardware: Hardware, out: TextIO) -> None:
+        self.hardware = hardware
+        self.out = out
+        self.subtitle = ""
+        self.lock = threading.Lock()
+
+    def draw(self, *_: object) -> None:
+        with self.lock:
+            panel = self.hardware.serial.panel
+            width = shutil.get_terminal_size((132, 40)).columns
+            step = 1 if width >= 132 else 2
+            pixels = panel.pixels() if panel.on else [[False] * 128 for _ in range(64)]
+            rows = half_blocks(pixels, step)
+            edge = "\u2500" * len(rows[0])
+            body = [f"\u250c{edge}\u2510"]
+            body += [f"\u2502{LIT}{row}{DIM}\u2502" for row in rows]
+            body += [f"\u2514{edge}\u2518"]
+            state = "" if panel.on else "  (display off: any key wakes it)"
+            body += [f"contrast {panel.contrast}{state}", "", f"  \U0001f50a {self.subtitle}", ""]
+            body.append(HELP)
+            self.out.write("\x1b[H" + "\n".join(line + "\x1b[K" for line in body) + "\x1b[J")
+            self.out.flush()
+
+
+class SubtitledVoice:
+    """The voice, with each cue also shown on the terminal."""
+
+    def __init__(self, voice, panel: TerminalPanel) -> None:
+        self.voice = voice
+        self.panel = panel
+
+    def say(self, text: str) -> None:
+        self.voice.say(text)
+        self.panel.subtitle = text
+        self.panel.draw()
+
+    def silence(self) -> None:
+        self.voice.silence()
+
+    def __getattr__(self, name: str):
+        return getattr(self.voice, name)
+
+
+class Keys:
+    """The keyboard as the button, through the MockPin (down is low: the button grounds it)."""
+
+    def __init__(self, loop: Loop, pin, speed: float) -> None:
+        self.loop, self.pin, self.speed = loop, pin, speed
+        self.down = False
+        self.last_space = 0.0
+        self.release: threading.Timer | None = None
+        self.lock = threading.Lock()
+
+    def tap(self, seconds: float) -> None:
+        with self.lock:
+            if self.down:
+                return
+            self.down = True
+            self.pin.drive_low()
+        self._release_after(seconds / self.speed)
+
+    def space(self) -> None:
+        # A held key repeats: the first repeat comes after the terminal's delay (about half a
+        # second), then quickly. The button stays down while the repeats keep coming.
+        now = time.monotonic()
+        repeat = now - self.last_space < 0.7
+        self.last_space = now
+        if self.speed != 1.0:
+            self.tap(0.1)
+            return
+        with self.lock:
+            if not self.down:
+                self.down = True
+                self.pin.drive_low()
+        self._release_after(0.15 if repeat else 0.6)
+
+    def _release_after(self, seconds: float) -> None:
+        if self.release is not None:
+            self.release.cancel()
+        self.release = threading.Timer(seconds, self._up)
+        self.release.daemon = True
+        self.release.start()
+
+    def _up(self) -> None:
+        with self.lock:
+            if self.down:
+                self.down = False
+                self.pin.drive_high()
+
+    def read(self, stream) -> None:
+        while True:
+            key = stream.read(1)
+            if key in ("", "q", "Q", "\x04"):
+                self.loop.put(Stop("quit"))
+                return
+            if key == " ":
+                self.space()
+            elif key in ("h", "H"):
+                self.tap(1.5)
+            elif key in ("e", "E"):
+                self.tap(3.5)
+
+
+def demo(options: Options, out: TextIO = sys.stdout) -> int:
+    if not sys.stdin.isatty() or not out.isatty():
+        print(
+            "bedside demo needs a terminal; `bedside simulate` works without one.", file=sys.stderr
+        )
+        return 2
+    options.mock_hardware = True
+    if has_sound_card():
+        options.player = ["aplay", "-q", "{file}"]
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+
+    def attach(loop: Loop, hardware: Hardware) -> None:
+        panel = TerminalPanel(hardware, out)
+        loop.voice = SubtitledVoice(hardware.voice, panel)
+        loop.on_frame = panel.draw
+        keys = Keys(loop, hardware.pin, options.speed)
+        threading.Thread(target=keys.read, args=(sys.stdin,), daemon=True).start()
+        out.write("\x1b[?25l\x1b[2J")
+        panel.draw()
+
+    options.attach = attach
+    tty.setcbreak(fd)
+    try:
+        return run(options)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        out.write("\x1b[?25h\n")
+        out.flush()

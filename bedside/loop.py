@@ -1,0 +1,238 @@
+"""The event loop: one queue, one deadline, and the effects carried out on the devices.
+
+Everything that happens from outside (a button edge from gpiozero's thread, a signal, the end
+of a script) is put on one queue. The loop waits on it with a timeout that runs to the next
+deadline (a cue, the end of a step, the next second of a countdown, a watchdog ping), so it
+wakes only when there is something to do: no polling, and nothing at all while the display is
+dark and no watchdog asks. Deadlines come from the core, computed from when each step began on
+the monotonic clock, so no sleep adds drift.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+from bedside.core import Core, Output, ScreenChanged
+from bedside.devices.button import Edge
+from bedside.engine import (
+    Display,
+    Finished,
+    GestureTaken,
+    Mode,
+    Say,
+    Settings,
+    Silence,
+    StateChanged,
+    StepStarted,
+)
+from bedside.gestures import Thresholds
+from bedside.service import Notifier
+
+log = logging.getLogger("bedside")
+
+
+@dataclass(frozen=True)
+class Stop:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reload:
+    """Read the configuration again (SIGHUP)."""
+
+
+class Clock(Protocol):
+    speed: float
+
+    def now(self) -> float: ...
+
+
+class RealClock:
+    """The monotonic clock, optionally running ``speed`` times fast (for the demo)."""
+
+    def __init__(self, speed: float = 1.0) -> None:
+        self.speed = speed
+        self._start = time.monotonic()
+
+    def now(self) -> float:
+        return self._start + (time.monotonic() - self._start) * self.speed
+
+
+class Voice(Protocol):
+    def say(self, text: str) -> None: ...
+    def silence(self) -> None: ...
+
+
+class Screen(Protocol):
+    on: bool
+
+    def show(self, image: Any, now: float) -> None: ...
+    def power(self, on: bool, contrast: int | None = None) -> None: ...
+    def next_shift(self, now: float) -> float | None: ...
+
+
+class Loop:
+    def __init__(
+        self,
+        core: Core,
+        clock: Clock,
+        oled: Screen,
+        voice: Voice,
+        render: Callable[[Any], Any],
+        notifier: Notifier | None = None,
+        trace: TextIO | None = None,
+        watchdog: float | None = None,
+        reload: Callable[[], tuple[Settings, Thresholds] | None] | None = None,
+        events: queue.SimpleQueue | None = None,
+    ) -> None:
+        self.core = core
+        self.clock = clock
+        self.oled = oled
+        self.voice = voice
+        self.render = render
+        self.notifier = notifier or Notifier("")
+        self.trace = trace
+        self.watchdog = watchdog
+        self.reload = reload
+        self.events: queue.SimpleQueue[Edge | Stop | Reload] = events or queue.SimpleQueue()
+        self.start = core.now
+        self.next_ping = clock.now() + watchdog if watchdog else None
+        self.next_shift: float | None = None
+        # A reloaded configuration waits for the menu: a session runs to its end as it began.
+        self.pending_reload: tuple[Settings, Thresholds] | None = None
+        self.on_frame: Callable[[Any], None] | None = None  # the demo redraws the terminal here
+
+    def put(self, item: Edge | Stop | Reload) -> None:
+        """Thread-safe and signal-safe (SimpleQueue.put is reentrant)."""
+        self.events.put(item)
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self) -> str:
+        """Until a Stop arrives; returns its reason."""
+        self._carry_out()
+        self._redraw(self.clock.now())
+        self.notifier.ready(self._status())
+        log.info("ready: %s", self._status())
+        while True:
+            item = self._wait()
+            now = self.clock.now()
+            if isinstance(item, Stop):
+                self._shutdown(item.reason)
+                return item.reason
+            if isinstance(item, Edge):
+                log.debug("button %s at %.3f", "down" if item.pressed else "up", item.at)
+                self.core.edge(item.pressed, item.at)
+            elif isinstance(item, Reload) and self.reload is not None:
+                fresh = self.reload()  # None: it logged every problem; the old one stays
+                self.pending_reload = fresh or self.pending_reload
+            self.core.advance(now)
+            self._carry_out()
+            if self.pending_reload is not None and self.core.state.mode is Mode.MENU:
+                self._apply_reload()
+            if self.next_shift is not None and now >= self.next_shift:
+                self._redraw(now)
+            if self.next_ping is not None and now >= self.next_ping:
+                self.notifier.watchdog()
+                self.next_ping = now + (self.watchdog or 0)
+
+    def _wait(self) -> Edge | Stop | Reload | None:
+        times = [self.core.deadline(), self.next_ping, self.next_shift]
+        deadline = min((t for t in times if t is not None), default=None)
+        timeout = None
+        if deadline is not None:
+            timeout = max(0.0, (deadline - self.clock.now()) / self.clock.speed)
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _carry_out(self) -> None:
+        for t, output in self.core.take():
+            self._trace(t, output)
+            self._effect(t, output)
+
+    def _effect(self, t: float, output: Output) -> None:
+        match output:
+            case Say(text=text):
+                log.info("say: %s", text)
+                self.voice.say(text)
+            case Silence():
+                self.voice.silence()
+            case Display(on=on, contrast=contrast):
+                self.oled.power(on, contrast)
+                self.next_shift = self.oled.next_shift(t) if on else None
+            case ScreenChanged(screen=screen):
+                if screen.kind != "dark":
+                    self._show(screen, t)
+                elif self.on_frame is not None:
+                    self.on_frame(screen)
+            case StepStarted(routine=routine, index=index, count=count, step=step):
+                side = f" ({step.side})" if step.side else ""
+                log.info("%s: step %d/%d %s%s", routine, index + 1, count, step.title, side)
+                self.notifier.status(self._status())
+            case StateChanged(mode=mode, routine=routine):
+                log.info("%s: %s", mode.value, routine)
+                self.notifier.status(self._status())
+            case Finished(routine=routine, completed=completed):
+                log.info("%s: %s", routine, "completed" if completed else "ended early")
+            case GestureTaken(gesture=gesture):
+                log.debug("gesture: %s", gesture)
+
+    def _show(self, screen: Any, now: float) -> None:
+        self.oled.show(self.render(screen), now)
+        self.next_shift = self.oled.next_shift(now)
+        if self.on_frame is not None:
+            self.on_frame(screen)
+
+    def _redraw(self, now: float) -> None:
+        if self.oled.on and self.core.screen.kind != "dark":
+            self._show(self.core.screen, now)
+
+    def _trace(self, t: float, output: Output) -> None:
+        if self.trace is None:
+            return
+        from bedside.simulate import event
+
+        body = event(t - self.start, output)
+        if body is not None:
+            self.trace.write(json.dumps(body, ensure_ascii=False) + "\n")
+            self.trace.flush()
+
+    def _status(self) -> str:
+        state = self.core.state
+        settings = self.core.settings
+        if state.mode is Mode.MENU:
+            return f"menu: {settings.routines[settings.menu[state.menu_index]].title}"
+        routine = state.routine.title if state.routine else ""
+        if state.mode is Mode.FINISHED:
+            return f"{routine}: {'done' if state.completed else 'ended'}"
+        step = state.step
+        where = f"step {state.step_index + 1}/{len(state.routine.steps)} {step.title}"
+        return f"{routine}: {where}" + (" (paused)" if state.mode is Mode.PAUSED else "")
+
+    def _apply_reload(self) -> None:
+        settings, thresholds = self.pending_reload
+        self.pending_reload = None
+        self.core.reconfigure(settings, thresholds)
+        if self.oled.on:
+            self.oled.power(True, settings.contrast)
+        self._carry_out()
+        self.notifier.status(self._status())
+        log.info("configuration reloaded")
+
+    def _shutdown(self, reason: str) -> None:
+        log.info("stopping: %s", reason)
+        self.notifier.stopping()
+        self.voice.silence()
+        try:
+            blank = self.render(type(self.core.screen)("dark"))
+            self.oled.show(blank, self.clock.now())
+            self.oled.power(False)
+        except OSError as exc:  # a panel that is gone cannot be cleared; stop anyway
+            log.warning("could not clear the display: %s", exc)

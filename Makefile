@@ -4,9 +4,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-DEB    := espeak-ng:espeak-ng aplay:alsa-utils sox:sox
+DEB    := espeak-ng:espeak-ng aplay:alsa-utils sox:sox systemd-analyze:systemd
+PREFIX ?= /opt/bedside
+ETC    ?= /etc/bedside
+UNITS  ?= /etc/systemd/system
 
-.PHONY: test demo lint format system-deps clean
+.PHONY: test demo lint format system-deps clean install install-files uninstall
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -42,3 +45,42 @@ lint format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# On the Pi, as root: a `bedside` user, a virtual env in $(PREFIX), the settings in $(ETC)
+# (a file you have edited is never overwritten: the new default lands beside it as .dist),
+# and the systemd unit, enabled and started.
+install: install-files
+	@[ "$$(id -u)" = 0 ] || { echo "make install needs root: sudo make install"; exit 1; }
+	$(MAKE) --no-print-directory system-deps
+	id -u bedside >/dev/null 2>&1 || useradd --system --home-dir /var/lib/bedside \
+		--no-create-home --shell /usr/sbin/nologin bedside
+	for group in gpio i2c audio; do \
+		getent group $$group >/dev/null && usermod -a -G $$group bedside || true; done
+	$(PYTHON) -m venv $(PREFIX)/venv
+	$(PREFIX)/venv/bin/pip install --quiet --upgrade pip
+	$(PREFIX)/venv/bin/pip install --quiet '.[pi]'
+	systemctl daemon-reload
+	systemctl enable --now bedside
+	@echo "bedside is installed and running: journalctl -u bedside -f"
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX) $(DESTDIR)$(ETC)/routines $(DESTDIR)$(UNITS)
+	install -m 644 README.md $(DESTDIR)$(PREFIX)/README.md
+	install -m 644 systemd/bedside.service $(DESTDIR)$(UNITS)/bedside.service
+	@for file in config/bedside.toml config/routines/*.toml; do \
+		target=$(DESTDIR)$(ETC)/$${file#config/}; \
+		if [ ! -e "$$target" ]; then install -m 644 "$$file" "$$target"; \
+		elif ! cmp -s "$$file" "$$target"; then \
+			install -m 644 "$$file" "$$target.dist"; \
+			echo "kept your $$target; the new default is $$target.dist"; \
+		fi; \
+	done
+
+uninstall:
+	@[ "$$(id -u)" = 0 ] || { echo "make uninstall needs root: sudo make uninstall"; exit 1; }
+	-systemctl disable --now bedside
+	rm -f $(UNITS)/bedside.service
+	-systemctl daemon-reload
+	rm -rf $(PREFIX)
+	-userdel bedside
+	@echo "kept $(ETC) (your settings) and /var/lib/bedside (your history): remove them by hand if you wish"

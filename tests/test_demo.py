@@ -1,0 +1,95 @@
+"""``make demo`` as a person meets it: the panel drawn in a real terminal (a pty), keys for
+the button, subtitles for the cues, q to quit."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bedside.demo import half_blocks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_half_blocks_put_two_pixel_rows_in_a_character():
+    pixels = [[True, False, True, False], [True, True, False, False]]
+    assert half_blocks(pixels) == ["\u2588\u2584\u2580 "]
+    assert half_blocks(pixels, step=2) == ["\u2588\u2580"]
+
+
+class Terminal:
+    def __init__(self, tmp_path: Path, *args: str) -> None:
+        self.master, slave = pty.openpty()
+        os.set_blocking(self.master, False)
+        env = {
+            **os.environ,
+            "HOME": str(tmp_path),
+            "XDG_CACHE_HOME": str(tmp_path / "cache"),
+            "COLUMNS": "140",
+            "LINES": "45",
+            "TERM": "xterm-256color",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bedside", "demo", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=ROOT,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.screen = ""
+
+    def read_until(self, text: str, timeout: float = 15.0) -> str:
+        end = time.monotonic() + timeout
+        while text not in self.screen and time.monotonic() < end:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 65536).decode("utf-8", "replace")
+                except OSError:
+                    break
+        assert text in self.screen, f"{text!r} never appeared; last: {self.screen[-500:]!r}"
+        return self.screen
+
+    def press(self, key: str) -> None:
+        os.write(self.master, key.encode())
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        os.close(self.master)
+
+
+def test_the_demo_draws_the_panel_speaks_in_subtitles_and_quits_on_q(tmp_path):
+    terminal = Terminal(tmp_path)
+    try:
+        terminal.read_until("q: quit")
+        terminal.read_until("\u2588")  # the menu, drawn from the panel's RAM in half blocks
+        terminal.screen = ""
+        terminal.press(" ")  # start the bedtime routine
+        terminal.read_until("Fill a tub with warm water")
+        terminal.press("q")
+        assert terminal.process.wait(timeout=10) == 0
+    finally:
+        terminal.close()
+    assert "Traceback" not in terminal.screen
+
+
+def test_without_a_terminal_the_demo_says_what_to_use_instead(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bedside", "demo"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert "needs a terminal" in result.stderr and "Traceback" not in result.stderr

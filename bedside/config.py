@@ -111,6 +111,9 @@ def load_config(path: Path | None = None) -> Config:
                 profile_table.problem(name, f"a routine name: {_listing(routines)}", name)
             elif routine.profile is None:
                 profile_table.problem(name, "a routine with [profiles] in its file", name)
+            elif profiles[name] and profiles[name] not in routine.profiles:
+                choices = ", ".join(f'"{p}"' for p in routine.profiles)
+                profile_table.problem(name, f"one of {choices}", profiles[name])
 
     menu_table = top.child("menu")
     menu: list[str] = list(_default_menu(routines))
@@ -164,7 +167,8 @@ def _button(top: Table) -> ButtonConfig:
         long_hold=t.duration("long_hold", d.long_hold, 0.5, 30.0) or d.long_hold,
     )
     if button.long_hold <= button.hold:
-        t.problem("long_hold", f"more than hold ({button.hold:g} s)", t.raw("long_hold"))
+        found = t.data.get("long_hold", f"{button.long_hold:g} (the default)")
+        t.problem("long_hold", f"more than hold ({button.hold:g} s)", found)
     t.done()
     return button
 

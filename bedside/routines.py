@@ -56,6 +56,7 @@ class Routine:
     finish: str = ""  # spoken when the last step is done
     profile: str | None = None
     profile_title: str = ""
+    profiles: tuple[str, ...] = ()  # the profiles the routine's file defines
 
     @property
     def total_seconds(self) -> float:
@@ -84,10 +85,16 @@ def load_routines(
     """Every ``*.toml`` in ``directory``, by file name; problems are appended, never raised."""
     label = label or str(directory)
     sources: dict[str, Source] = {}
-    if not directory.is_dir():
+    try:
+        paths = sorted(directory.glob("*.toml")) if directory.is_dir() else None
+    except OSError as exc:  # a name too long, a folder we may not read, ...
+        found = exc.strerror or exc.__class__.__name__
+        problems.append(Problem(label, None, "", "a folder of routine files", found))
+        return {}
+    if paths is None:
         problems.append(Problem(label, None, "", "a folder of routine files", "none"))
         return {}
-    for path in sorted(directory.glob("*.toml")):
+    for path in paths:
         sources[path.stem] = Source.read(path, problems, name=f"{label}/{path.name}")
     loader = _Loader(sources, options, problems)
     routines = {}
@@ -118,6 +125,7 @@ class _Loader:
         self.sources = sources
         self.options = options
         self.problems = problems
+        self.profile_names: dict[str, tuple[str, ...]] = {}
 
     def header(self, name: str) -> tuple[Table, str, dict[str, int], str | None, str]:
         source = self.sources[name]
@@ -135,7 +143,16 @@ class _Loader:
         top.done()
         if not steps:
             return None
-        return Routine(name, title, tuple(steps), summary, finish, profile, profile_title)
+        return Routine(
+            name,
+            title,
+            tuple(steps),
+            summary,
+            finish,
+            profile,
+            profile_title,
+            self.profile_names.get(name, ()),
+        )
 
     def profile(self, name: str, top: Table) -> tuple[str | None, dict[str, int], str]:
         profiles = top.child("profiles")
@@ -145,10 +162,9 @@ class _Loader:
                 top.problem("default_profile", "a [profiles] table to choose from", default)
             return None, {}, ""
         names = list(profiles.data)
-        wanted = self.options.profiles.get(name) or default or (names[0] if names else "")
         if default and default not in names:
             top.problem("default_profile", _choices(names), default)
-        chosen: tuple[str | None, dict[str, int], str] = (None, {}, "")
+        found: dict[str, tuple[dict[str, int], str]] = {}
         for profile_name in names:
             table = profiles.child(profile_name)
             if table is None:
@@ -159,12 +175,17 @@ class _Loader:
                 if key != "title":
                     variables[key] = table.integer(key, 1, 1, 10_000)
             table.done()
-            if profile_name == wanted:
-                chosen = (profile_name, variables, profile_title)
+            found[profile_name] = (variables, profile_title)
         profiles.done()
-        if chosen[0] is None and wanted:
-            top.problem("profiles", f"a profile named {wanted!r}: {_choices(names)}")
-        return chosen
+        self.profile_names[name] = tuple(found)
+        # A name bedside.toml asks for that is not here is reported there, by load_config;
+        # the routine goes on with its default so that nothing else is reported for it.
+        asked = self.options.profiles.get(name)
+        wanted = asked if asked in found else default if default in found else None
+        wanted = wanted or next(iter(found), None)
+        if wanted is None:
+            return None, {}, ""
+        return wanted, *found[wanted]
 
     # -- steps -------------------------------------------------------------------------------
     def items(self, table: Table, key: str, context: _Context) -> list[Step]:
@@ -198,13 +219,14 @@ class _Loader:
         return self.items(top, "steps", inner)
 
     def group(self, item: Table, context: _Context) -> list[Step]:
-        repeat = self.count(item, "repeat", context, default=1)
+        counted = item.has("repeat")
+        repeat = self.count(item, "repeat", context, default=1) or 1  # None: already reported
         between = item.tables("between")
 
         def body(ctx: _Context) -> list[Step]:
             out: list[Step] = []
             for n in range(1, repeat + 1):
-                inner = ctx if repeat == 1 else _replace(ctx, set=n, sets=repeat)
+                inner = _replace(ctx, set=n, sets=repeat) if counted else ctx
                 out += self.items(item, "steps", inner)
                 if n < repeat:
                     for rest in between:
@@ -238,6 +260,8 @@ class _Loader:
         kind_text = item.string("kind", None, choices=[k.value for k in Kind])
         item.seen.add("sides")
         if not kind_text:
+            # the kind is reported; the keys that depend on it are not unknown
+            item.seen.update({"duration", "cues", "reps", "seconds_per_rep", "count_every"})
             item.done()
             return None
         kind = Kind(kind_text)
@@ -250,9 +274,9 @@ class _Loader:
             reps = self.count(item, "reps", context, default=1)
             seconds_per_rep = item.number("seconds_per_rep", 6.0, 1.0, 60.0)
             count_every = item.integer("count_every", 5, 0, 1000)
-            duration = reps * seconds_per_rep
+            duration = None if reps is None else reps * seconds_per_rep
         cues = self.cues(item, kind, duration, context, reps)
-        if kind is Kind.REPS and count_every:
+        if kind is Kind.REPS and count_every and reps is not None:
             cues += [
                 Cue(n * seconds_per_rep, _words(n) + ".")
                 for n in range(count_every, reps, count_every)
@@ -279,6 +303,11 @@ class _Loader:
         out = []
         for cue in item.tables("cues"):
             text = self.text(cue, "text", cue.string("text", None), context, reps)
+            if kind is not Kind.WAIT and duration is None:
+                # the step's length is already reported: its cue times cannot be checked
+                cue.seen.add("at")
+                cue.done()
+                continue
             at = _cue_time(cue.raw("at", "start"), duration)
             cue.done()
             if at is None:
@@ -307,16 +336,21 @@ class _Loader:
                 added.append(Cue(at, text))
         return added
 
-    def count(self, item: Table, key: str, context: _Context, default: int) -> int:
-        """A whole number, written out or taken from the profile as ``"$name"``."""
+    def count(self, item: Table, key: str, context: _Context, default: int) -> int | None:
+        """A whole number, written out or taken from the profile as ``"$name"``.
+
+        None after a problem, so that nothing built on a made-up count is reported as well.
+        """
         value = item.raw(key, default)
         if isinstance(value, str) and value.startswith("$"):
             if value[1:] in context.variables:
                 return context.variables[value[1:]]
             names = ", ".join(f'"${v}"' for v in context.variables) or "none: add [profiles]"
             item.problem(key, f"a profile value ({names})", value)
-            return default
-        return item.integer(key, default, 1, 10_000)
+            return None
+        before = len(self.problems)
+        number = item.integer(key, default, 1, 10_000)
+        return None if len(self.problems) > before else number
 
     def text(
         self, item: Table, key: str, value: str, context: _Context, reps: int | None = None

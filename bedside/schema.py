@@ -74,7 +74,11 @@ def parse_duration(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
+        try:
+            seconds = float(value)
+        except OverflowError:  # a whole number too large for a float
+            return None
+        return seconds if math.isfinite(seconds) else None
     if isinstance(value, str):
         text = value.strip()
         match = _DURATION_RE.match(text)
@@ -180,7 +184,11 @@ class Table:
             return default
         expected = _range_text("a number", lo, hi)
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok or not math.isfinite(value) or not _in(value, lo, hi):
+        try:
+            ok = ok and math.isfinite(float(value))
+        except OverflowError:  # a whole number too large for a float
+            ok = False
+        if not ok or not _in(value, lo, hi):
             self.problem(key, expected, value)
             return default
         return float(value)

@@ -55,11 +55,13 @@ class _Scanner:
         if triple:
             self.advance(3)
             start = self.i
-            end = self.text.find(quote * 3, self.i)
-            end = len(self.text) if end < 0 else end
-            while self.i < end:
+            while self.i < len(self.text) and not self.text.startswith(quote * 3, self.i):
+                if quote == '"' and self.peek() == "\\":
+                    self.advance()  # an escaped character, such as \", never ends the string
                 self.advance()
-            value = self.text[start:end]
+            while self.text.startswith(quote * 4, self.i):  # """a"""" is 'a"'
+                self.advance()
+            value = self.text[start : self.i]
             self.advance(3)
             return value
         self.advance()

@@ -1,0 +1,1022 @@
+"""Configuration errors: every mistake is reported, each with file, line, key, expected, found.
+
+Each test breaks a private copy of the shipped configuration (see ``config_copy`` in
+conftest.py) and asserts what ``load_config`` says about it, down to the exact line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bedside.config import ButtonConfig, DisplayConfig, VoiceConfig, load_config
+from bedside.routines import CueOptions
+from bedside.schema import ConfigError, Problem, parse_duration
+from bedside.tomlpos import key_lines, line_of
+
+SHIPPED_ROUTINES = Path(__file__).resolve().parent.parent / "config" / "routines"
+ROUTINE_NAMES = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the one occurrence of ``old`` in ``path`` with ``new``."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} should occur once in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def line_no(path: Path, marker: str) -> int:
+    """The number (from 1) of the one line of ``path`` that contains ``marker``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [n for n, line in enumerate(lines, start=1) if marker in line]
+    assert len(found) == 1, f"{marker!r} should be on exactly one line of {path}: {found}"
+    return found[0]
+
+
+def problems(path: Path) -> list[Problem]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems, "a ConfigError must carry at least one problem"
+    return info.value.problems
+
+
+def the_problem(found: list[Problem], file: Path, key: str) -> Problem:
+    """The one problem about ``key`` in ``file``."""
+    matches = [p for p in found if Path(p.file) == file and p.key == key]
+    assert len(matches) == 1, f"one problem for {file.name} {key}, got:\n" + "\n".join(
+        map(str, found)
+    )
+    return matches[0]
+
+
+def write_routine(config: Path, name: str, text: str) -> Path:
+    """A new routine file next to the shipped ones; the text's first line is line 1."""
+    path = config.parent / "routines" / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- the shipped file ------------------------------------------------------------------------
+def test_shipped_config_loads_clean(shipped_config: Path) -> None:
+    config = load_config(shipped_config)
+    assert set(config.routines) == set(ROUTINE_NAMES)
+    assert config.menu == ROUTINE_NAMES
+
+
+def test_shipped_defaults_are_the_hardware_defaults(shipped_config: Path) -> None:
+    config = load_config(shipped_config)
+    assert config.button.pin == 17
+    assert config.button.pull_up is True
+    assert config.display.interface == "i2c"
+    assert config.display.i2c_address == 0x3C
+    assert config.display.contrast <= 64  # a dark bedroom
+    assert config.button.hold < config.button.long_hold
+
+
+def test_shipped_file_says_what_the_code_defaults_say(shipped_config: Path) -> None:
+    """A section left out of bedside.toml behaves exactly like the shipped section."""
+    config = load_config(shipped_config)
+    assert config.button == ButtonConfig()
+    assert config.display == DisplayConfig()
+    assert config.voice == VoiceConfig()
+    assert config.cues == CueOptions()
+    raw = tomllib.loads(shipped_config.read_text(encoding="utf-8"))
+    assert raw["button"]["pin"] == 17
+    assert raw["display"]["i2c_address"] == 0x3C
+    assert raw["display"]["contrast"] == config.display.contrast
+
+
+def test_sections_left_out_fall_back_to_the_same_defaults(config_copy: Path) -> None:
+    text = config_copy.read_text(encoding="utf-8")
+    kept = [block for block in text.split("\n[") if not block.startswith(("button]", "display]"))]
+    config_copy.write_text("\n[".join(kept), encoding="utf-8")
+    assert "[button]" not in config_copy.read_text(encoding="utf-8")
+    config = load_config(config_copy)
+    assert config.button == ButtonConfig()
+    assert config.display == DisplayConfig()
+
+
+# -- TOML syntax -----------------------------------------------------------------------------
+def test_toml_syntax_error_names_file_and_line(config_copy: Path) -> None:
+    edit(config_copy, "contrast = 40", "contrast = = 40")
+    found = problems(config_copy)
+    assert len(found) == 1
+    (problem,) = found
+    assert Path(problem.file) == config_copy
+    assert problem.line == line_no(config_copy, "contrast = = 40")
+    assert problem.expected == "valid TOML"
+    assert problem.found  # tomllib's own words
+    assert "line" not in problem.found  # the line is in .line, not repeated in the text
+    assert str(problem).startswith(f"{config_copy}:{problem.line}:")
+
+
+def test_toml_syntax_error_in_a_routine_file(config_copy: Path) -> None:
+    routine = config_copy.parent / "routines" / "legs-up-wall.toml"
+    edit(routine, 'title = "Coming down"', 'title = "Coming down')  # unterminated string
+    found = problems(config_copy)
+    syntax = [p for p in found if p.expected == "valid TOML"]
+    assert len(syntax) == 1
+    assert Path(syntax[0].file) == routine
+    assert syntax[0].line == line_no(routine, 'title = "Coming down')
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "bedside.toml"
+    (problem,) = problems(missing)
+    assert Path(problem.file) == missing
+    assert problem.found == "none"
+
+
+# -- unknown keys ----------------------------------------------------------------------------
+def test_unknown_key_near_a_known_one_says_did_you_mean(config_copy: Path) -> None:
+    edit(config_copy, "contrast = 40", "contrsat = 40")
+    problem = the_problem(problems(config_copy), config_copy, "display.contrsat")
+    assert problem.line == line_no(config_copy, "contrsat")
+    assert 'did you mean "contrast"?' in problem.expected
+    assert "contrsat" in problem.found
+
+
+def test_unknown_key_far_from_any_says_check_the_spelling(config_copy: Path) -> None:
+    edit(config_copy, 'device = "default"', 'device = "default"\nwibble = 1')
+    problem = the_problem(problems(config_copy), config_copy, "voice.wibble")
+    assert problem.line == line_no(config_copy, "wibble = 1")
+    assert "check the spelling" in problem.expected
+
+
+def test_unknown_table_says_did_you_mean(config_copy: Path) -> None:
+    edit(config_copy, "[button]", "[buttons]")
+    found = problems(config_copy)
+    problem = the_problem(found, config_copy, "buttons")
+    assert problem.line == line_no(config_copy, "[buttons]")
+    assert 'did you mean "button"?' in problem.expected
+
+
+def test_unknown_key_in_a_routine_step(config_copy: Path) -> None:
+    path = write_routine(
+        config_copy,
+        "extra",
+        'title = "Extra"\n'  # 1
+        "\n"  # 2
+        "[[steps]]\n"  # 3
+        'title = "Stretch"\n'  # 4
+        'kind = "timed"\n'  # 5
+        'duraton = "1m"\n',  # 6
+    )
+    found = problems(config_copy)
+    problem = the_problem(found, path, "steps[1].duraton")
+    assert problem.line == 6
+    assert 'did you mean "duration"?' in problem.expected
+    missing = the_problem(found, path, "steps[1].duration")  # and the real one is missing
+    assert missing.line == 3
+    assert missing.found == "nothing"
+
+
+# -- wrong types and ranges ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("old", "new", "key", "expected", "shown"),
+    [
+        ("pin = 17", 'pin = "seventeen"', "button.pin", "a whole number", '"seventeen"'),
+        ("pull_up = true", 'pull_up = "yes"', "button.pull_up", "true or false", '"yes"'),
+        ('interface = "i2c"', "interface = 2", "display.interface", '"i2c", "spi"', "2"),
+        ("rotate = 0", "rotate = 1.5", "display.rotate", "a whole number", "1.5"),
+        ("volume = 0.8", 'volume = "loud"', "voice.volume", "a number", '"loud"'),
+        ('voice = "en"', "voice = [1, 2]", "voice.voice", "a text", "[1, 2]"),
+        ('off_after = "1m"', "off_after = true", "display.off_after", "90s", "true"),
+    ],
+)
+def test_wrong_type(
+    config_copy: Path, old: str, new: str, key: str, expected: str, shown: str
+) -> None:
+    edit(config_copy, old, new)
+    problem = the_problem(problems(config_copy), config_copy, key)
+    assert problem.line == line_no(config_copy, new)
+    assert expected in problem.expected
+    assert problem.found == shown
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "expected"),
+    [
+        ("pin = 17", "pin = 99", "button.pin", "from 0 to 27"),
+        ("pin = 17", "pin = -1", "button.pin", "from 0 to 27"),
+        ("contrast = 40", "contrast = 300", "display.contrast", "from 0 to 255"),
+        ("i2c_address = 0x3C", "i2c_address = 0x100", "display.i2c_address", "from 3 to 119"),
+        ("rate = 140", "rate = 5", "voice.rate", "from 60 to 400"),
+        ("volume = 0.8", "volume = 1.5", "voice.volume", "from 0 to 1"),
+        ("bounce = 0.02", 'bounce = "2s"', "button.bounce", "from 0 to 0.5 seconds"),
+    ],
+)
+def test_out_of_range(config_copy: Path, old: str, new: str, key: str, expected: str) -> None:
+    edit(config_copy, old, new)
+    problem = the_problem(problems(config_copy), config_copy, key)
+    assert problem.line == line_no(config_copy, new)
+    assert expected in problem.expected
+    assert problem.found == json.dumps(tomllib.loads(new)[new.split(" =")[0]])
+
+
+def test_out_of_range_messages_read_well(config_copy: Path) -> None:
+    edit(config_copy, "pin = 17", "pin = 99")
+    edit(config_copy, "contrast = 40", "contrast = 300")
+    text = str(ConfigError(problems(config_copy)))
+    pin, contrast = line_no(config_copy, "pin = 99"), line_no(config_copy, "contrast = 300")
+    assert f"{config_copy}:{pin}: button.pin: expected a whole number from 0 to 27, found 99" in (
+        text
+    )
+    assert (
+        f"{config_copy}:{contrast}: display.contrast: expected a whole number from 0 to 255,"
+        " found 300"
+    ) in text
+
+
+def test_negative_step_duration(config_copy: Path) -> None:
+    routine = config_copy.parent / "routines" / "foot-massage.toml"
+    edit(routine, 'duration = "20m"', "duration = -5")
+    problem = the_problem(problems(config_copy), routine, "steps[2].duration")
+    assert problem.line == line_no(routine, "duration = -5")
+    assert "from 1 to 86400 seconds" in problem.expected
+    assert problem.found == "-5"
+
+
+@pytest.mark.parametrize(("hold", "long_hold"), [("1.0", "0.5"), ("3.0", "3.0"), ('"2s"', '"1s"')])
+def test_long_hold_must_be_longer_than_hold(config_copy: Path, hold: str, long_hold: str) -> None:
+    edit(config_copy, "hold = 1.0 ", f"hold = {hold} ")
+    edit(config_copy, "long_hold = 3.0", f"long_hold = {long_hold}")
+    found = problems(config_copy)
+    assert len(found) == 1
+    problem = the_problem(found, config_copy, "button.long_hold")
+    assert problem.line == line_no(config_copy, "long_hold =")
+    assert problem.expected.startswith("more than hold")
+    assert problem.found == long_hold
+
+
+# -- durations -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(90, 90), (90.5, 90.5), ("90s", 90), ("5m", 300), ("1m30s", 90), (" 2m ", 120), ("1h", 3600)],
+)
+def test_parse_duration_accepts(value: Any, seconds: float) -> None:
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize(
+    "value", ["5 minutes", "five", "", "m", "5x", "-1m", "1m-30s", True, False, None, [90], {}]
+)
+def test_parse_duration_rejects(value: Any) -> None:
+    assert parse_duration(value) is None
+
+
+def test_parse_duration_keeps_the_sign_of_a_number() -> None:
+    # -60 means "a minute before the end" for a cue's `at`; ranges reject it elsewhere.
+    assert parse_duration(-1) == -1
+    assert parse_duration(float("inf")) is None
+    assert parse_duration(float("nan")) is None
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"), [("90", 90), ('"90s"', 90), ('"5m"', 300), ('"1m30s"', 90)]
+)
+def test_durations_in_the_config(config_copy: Path, written: str, seconds: float) -> None:
+    edit(config_copy, 'off_after = "1m"', f"off_after = {written}")
+    assert load_config(config_copy).display.off_after == seconds
+
+
+@pytest.mark.parametrize("written", ['"5 minutes"', "true", "-1"])
+def test_bad_durations_in_the_config(config_copy: Path, written: str) -> None:
+    edit(config_copy, 'off_after = "1m"', f"off_after = {written}")
+    problem = the_problem(problems(config_copy), config_copy, "display.off_after")
+    assert problem.line == line_no(config_copy, f"off_after = {written}")
+    assert '"1m30s"' in problem.expected
+    assert problem.found == written
+
+
+# -- the menu and profiles -------------------------------------------------------------------
+def test_menu_naming_a_routine_that_does_not_exist(config_copy: Path) -> None:
+    edit(config_copy, '["bedtime", "legs-up-wall"', '["bedtime", "legs-up-the-wall"')
+    problem = the_problem(problems(config_copy), config_copy, "menu.routines[2]")
+    assert problem.line == line_no(config_copy, "legs-up-the-wall")
+    for name in ROUTINE_NAMES:
+        assert f'"{name}"' in problem.expected
+    assert problem.found == '"legs-up-the-wall"'
+
+
+def test_menu_error_on_a_multi_line_array_names_the_element_line(config_copy: Path) -> None:
+    edit(
+        config_copy,
+        'routines = ["bedtime", "legs-up-wall", "foot-massage", "leg-lifts"]',
+        'routines = [\n  "bedtime",\n  "legs-up-wall",\n  "foot-massgae",\n]',
+    )
+    problem = the_problem(problems(config_copy), config_copy, "menu.routines[3]")
+    assert problem.line == line_no(config_copy, '"foot-massgae"')
+
+
+def test_menu_listing_a_routine_twice(config_copy: Path) -> None:
+    edit(config_copy, '"foot-massage", "leg-lifts"]', '"foot-massage", "bedtime"]')
+    problem = the_problem(problems(config_copy), config_copy, "menu.routines")
+    assert problem.line == line_no(config_copy, "routines = [")
+    assert problem.expected == "each routine once"
+
+
+def test_profile_for_a_routine_that_does_not_exist(config_copy: Path) -> None:
+    edit(config_copy, 'leg-lifts = "steady"', 'leg-lifts = "steady"\nleg-raises = "strong"')
+    problem = the_problem(problems(config_copy), config_copy, "profiles.leg-raises")
+    assert problem.line == line_no(config_copy, "leg-raises")
+    assert all(f'"{name}"' in problem.expected for name in ROUTINE_NAMES)
+
+
+def test_profile_for_a_routine_without_profiles(config_copy: Path) -> None:
+    edit(config_copy, 'leg-lifts = "steady"', 'leg-lifts = "steady"\nfoot-massage = "strong"')
+    problem = the_problem(problems(config_copy), config_copy, "profiles.foot-massage")
+    assert problem.line == line_no(config_copy, 'foot-massage = "strong"')
+    assert "[profiles]" in problem.expected
+
+
+def test_unknown_profile_is_an_error_naming_the_profiles_there_are(config_copy: Path) -> None:
+    edit(config_copy, 'leg-lifts = "steady"', 'leg-lifts = "superstrong"')
+    found = problems(config_copy)
+    about = [p for p in found if "superstrong" in str(p)]
+    assert about, "\n".join(map(str, found))
+    assert any('"steady"' in str(p) and '"strong"' in str(p) for p in about)
+
+
+def test_unknown_profile_is_reported_where_it_was_written(config_copy: Path) -> None:
+    edit(config_copy, 'leg-lifts = "steady"', 'leg-lifts = "superstrong"')
+    found = problems(config_copy)
+    assert len(found) == 1, "\n".join(map(str, found))
+    problem = the_problem(found, config_copy, "profiles.leg-lifts")
+    assert problem.line == line_no(config_copy, "superstrong")
+    assert '"steady"' in problem.expected and '"strong"' in problem.expected
+    assert problem.found == '"superstrong"'
+
+
+# -- routine files ---------------------------------------------------------------------------
+def test_unknown_step_kind(config_copy: Path) -> None:
+    path = write_routine(
+        config_copy,
+        "extra",
+        'title = "Extra"\n'  # 1
+        "\n"  # 2
+        "[[steps]]\n"  # 3
+        'title = "Stretch"\n'  # 4
+        'kind = "stretch"\n'  # 5
+        'duration = "1m"\n',  # 6
+    )
+    problem = the_problem(problems(config_copy), path, "steps[1].kind")
+    assert problem.line == 5
+    assert problem.expected == 'one of "timed", "wait", "reps"'
+    assert problem.found == '"stretch"'
+
+
+def test_unknown_step_kind_is_the_only_problem(config_copy: Path) -> None:
+    write_routine(
+        config_copy,
+        "extra",
+        'title = "Extra"\n\n[[steps]]\ntitle = "Stretch"\nkind = "stretch"\nduration = "1m"\n'
+        'cues = [{ at = "start", text = "Stretch." }]\n',
+    )
+    found = problems(config_copy)
+    assert [p.key for p in found] == ["steps[1].kind"], "\n".join(map(str, found))
+
+
+def test_include_of_a_missing_routine(config_copy: Path) -> None:
+    bedtime = config_copy.parent / "routines" / "bedtime.toml"
+    edit(bedtime, 'include = "legs-up-wall"', 'include = "legs-up-the-wall"')
+    found = problems(config_copy)
+    assert len(found) == 1
+    problem = the_problem(found, bedtime, "steps[2].include")
+    assert problem.line == line_no(bedtime, "legs-up-the-wall")
+    assert all(f'"{name}"' in problem.expected for name in ROUTINE_NAMES)
+    assert problem.found == '"legs-up-the-wall"'
+
+
+def test_include_cycle(config_copy: Path) -> None:
+    a = write_routine(config_copy, "loop-a", 'title = "A"\n\n[[steps]]\ninclude = "loop-b"\n')
+    b = write_routine(config_copy, "loop-b", 'title = "B"\n[[steps]]\ninclude = "loop-a"\n')
+    found = problems(config_copy)
+    in_a = the_problem(found, a, "steps[1].include")
+    in_b = the_problem(found, b, "steps[1].include")
+    assert (in_a.line, in_b.line) == (4, 3)
+    assert in_a.expected == "a routine that does not include itself"
+    assert in_a.found == '"loop-b -> loop-a -> loop-b"'
+    assert in_b.found == '"loop-a -> loop-b -> loop-a"'
+
+
+def test_routine_including_itself(config_copy: Path) -> None:
+    path = write_routine(config_copy, "selfish", 'title = "S"\n[[steps]]\ninclude = "selfish"\n')
+    problem = the_problem(problems(config_copy), path, "steps[1].include")
+    assert problem.line == 3
+    assert "selfish -> selfish" in problem.found
+
+
+def test_bad_cue_at(config_copy: Path) -> None:
+    path = write_routine(
+        config_copy,
+        "extra",
+        'title = "Extra"\n'  # 1
+        "[[steps]]\n"  # 2
+        'title = "Stretch"\n'  # 3
+        'kind = "timed"\n'  # 4
+        'duration = "1m"\n'  # 5
+        "cues = [\n"  # 6
+        '  { at = "start", text = "Stretch." },\n'  # 7
+        '  { at = "150%", text = "Too late." },\n'  # 8
+        "]\n",  # 9
+    )
+    found = problems(config_copy)
+    assert len(found) == 1
+    problem = the_problem(found, path, "steps[1].cues[2].at")
+    assert problem.line == 8
+    assert '"50%"' in problem.expected and "(60 s)" in problem.expected
+    assert problem.found == '"150%"'
+
+
+@pytest.mark.parametrize("at", ['"61s"', "-61", '"-2m"', '"soon"', "true"])
+def test_cue_outside_its_step(config_copy: Path, at: str) -> None:
+    path = write_routine(
+        config_copy,
+        "extra",
+        f'title = "Extra"\n[[steps]]\ntitle = "Stretch"\nkind = "timed"\nduration = 60\n'
+        f'cues = [{{ at = {at}, text = "Hm." }}]\n',
+    )
+    problem = the_problem(problems(config_copy), path, "steps[1].cues[1].at")
+    assert problem.line == 6
+    assert problem.found == at
+
+
+def test_bad_duration_does_not_make_its_cues_wrong(config_copy: Path) -> None:
+    path = write_routine(
+        config_copy,
+        "extra",
+        'title = "Extra"\n[[steps]]\ntitle = "Stretch"\nkind = "timed"\nduration = "ten"\n'
+        'cues = [{ at = "end", text = "Done." }, { at = "-10s", text = "Nearly." }]\n',
+    )
+    found = problems(config_copy)
+    assert [p.key for p in found] == ["steps[1].duration"], "\n".join(map(str, found))
+    assert found[0].file == str(path)
+
+
+def test_unknown_placeholder(config_copy: Path) -> None:
+    path = write_routine(
+        config_copy,
+        "extra",
+        'title = "Extra"\n'  # 1
+        "[[steps]]\n"  # 2
+        'title = "Rub"\n'  # 3
+        'kind = "wait"\n'  # 4
+        "cues = [\n"  # 5
+        '  { at = "start", text = "Rub your {foot}." },\n'  # 6
+        "]\n",  # 7
+    )
+    found = problems(config_copy)
+    assert len(found) == 1
+    problem = the_problem(found, path, "steps[1].cues[1].text")
+    assert problem.line == 6
+    assert "{side}" in problem.expected
+    assert "{foot}" in problem.found
+
+
+def test_side_placeholder_outside_sides(config_copy: Path) -> None:
+    path = write_routine(
+        config_copy, "extra", 'title = "E"\n[[steps]]\ntitle = "Rub {side}"\nkind = "wait"\n'
+    )
+    problem = the_problem(problems(config_copy), path, "steps[1].title")
+    assert problem.line == 3
+    assert "with sides" in problem.expected
+
+
+def test_profile_reference_without_profiles(config_copy: Path) -> None:
+    path = write_routine(
+        config_copy,
+        "extra",
+        'title = "Extra"\n'  # 1
+        "\n"  # 2
+        "[[steps]]\n"  # 3
+        'repeat = "$sets"\n'  # 4
+        "\n"  # 5
+        "  [[steps.steps]]\n"  # 6
+        '  title = "Lift"\n'  # 7
+        '  kind = "reps"\n'  # 8
+        "  reps = 10\n",  # 9
+    )
+    found = problems(config_copy)
+    assert len(found) == 1
+    problem = the_problem(found, path, "steps[1].repeat")
+    assert problem.line == 4
+    assert "add [profiles]" in problem.expected
+    assert problem.found == '"$sets"'
+
+
+def test_profile_reference_without_profiles_does_not_cascade(config_copy: Path) -> None:
+    write_routine(
+        config_copy,
+        "extra",
+        'title = "Extra"\n[[steps]]\nrepeat = "$sets"\n[[steps.steps]]\ntitle = "Set {set}"\n'
+        'kind = "reps"\nreps = "$reps"\ncues = [{ at = "20s", text = "Keep going." }]\n',
+    )
+    found = problems(config_copy)
+    assert sorted(p.key for p in found) == ["steps[1].repeat", "steps[1].steps[1].reps"], "\n".join(
+        map(str, found)
+    )
+
+
+def test_unknown_profile_variable_lists_the_ones_there_are(config_copy: Path) -> None:
+    routine = config_copy.parent / "routines" / "leg-lifts.toml"
+    edit(routine, 'repeat = "$sets"', 'repeat = "$rounds"')
+    problem = the_problem(problems(config_copy), routine, "steps[2].repeat")
+    assert problem.line == line_no(routine, "$rounds")
+    assert '"$sets"' in problem.expected and '"$reps"' in problem.expected
+
+
+# -- everything at once ----------------------------------------------------------------------
+def test_every_problem_is_reported_at_once(config_copy: Path) -> None:
+    routines = config_copy.parent / "routines"
+    edit(config_copy, "pin = 17", "pin = 99")
+    edit(config_copy, "contrast = 40", "contrsat = 40")
+    edit(config_copy, "long_hold = 3.0", "long_hold = 0.5")
+    edit(config_copy, '"foot-massage", "leg-lifts"]', '"foot-massage", "leg-lift"]')
+    edit(routines / "foot-massage.toml", 'duration = "20m"', "duration = -5")
+    edit(routines / "legs-up-wall.toml", 'kind = "wait"', 'kind = "pause"')
+    edit(routines / "bedtime.toml", 'duration = "30s"', 'duration = "30 seconds"')
+
+    with pytest.raises(ConfigError) as info:
+        load_config(config_copy)
+    found = info.value.problems
+    expected = {
+        (config_copy, "button.pin", line_no(config_copy, "pin = 99")),
+        (config_copy, "display.contrsat", line_no(config_copy, "contrsat")),
+        (config_copy, "button.long_hold", line_no(config_copy, "long_hold = 0.5")),
+        (config_copy, "menu.routines[4]", line_no(config_copy, '"leg-lift"]')),
+        (
+            routines / "foot-massage.toml",
+            "steps[2].duration",
+            line_no(routines / "foot-massage.toml", "duration = -5"),
+        ),
+        (
+            routines / "legs-up-wall.toml",
+            "steps[1].kind",
+            line_no(routines / "legs-up-wall.toml", '"pause"'),
+        ),
+        (
+            routines / "bedtime.toml",
+            "steps[3].duration",
+            line_no(routines / "bedtime.toml", "30 seconds"),
+        ),
+    }
+    got = {(Path(p.file), p.key, p.line) for p in found}
+    assert expected <= got, "\n".join(map(str, found))
+    # str() lists them all, one a line, each as file:line: key: expected ..., found ...
+    lines = str(info.value).splitlines()
+    assert len(lines) == len(found)
+    for file, key, line in expected:
+        assert any(text.startswith(f"{file}:{line}: {key}: expected ") for text in lines)
+
+
+def test_problems_in_an_included_routine_are_said_once(config_copy: Path) -> None:
+    # foot-massage is loaded on its own and again through bedtime's include.
+    routine = config_copy.parent / "routines" / "foot-massage.toml"
+    edit(routine, 'duration = "90s"', 'duration = "90 s"')
+    found = problems(config_copy)
+    assert [str(p) for p in found].count(str(found[0])) == 1
+    assert len(found) == 1
+    assert found[0].line == line_no(routine, '"90 s"')
+
+
+# -- bugs that end in a traceback instead of a ConfigError -----------------------------------
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('off_after = "1m"', "off_after = ", "display.off_after"),
+        ("volume = 0.8", "volume = ", "voice.volume"),
+    ],
+)
+def test_huge_number_is_a_config_error(config_copy: Path, old: str, new: str, key: str) -> None:
+    edit(config_copy, old, new + "9" * 400)
+    problem = the_problem(problems(config_copy), config_copy, key)
+    assert problem.line == line_no(config_copy, "9" * 400)
+
+
+def test_unusable_routines_folder_is_a_config_error(config_copy: Path) -> None:
+    edit(config_copy, 'folder = "routines"', f'folder = "{"x" * 300}"')
+    found = problems(config_copy)
+    assert any("x" * 300 in p.file or "x" * 300 in p.found for p in found)
+
+
+def test_missing_routines_folder(config_copy: Path) -> None:
+    edit(config_copy, 'folder = "routines"', 'folder = "nothere"')
+    found = problems(config_copy)
+    folder = [p for p in found if p.expected == "a folder of routine files"]
+    assert len(folder) == 1
+    assert folder[0].file.endswith("nothere")
+
+
+# -- tomlpos ---------------------------------------------------------------------------------
+KEY_LINES_DOC = """\
+# a comment with [brackets] and key = value
+title = "Legs # not a comment [x] = y"   # 2
+note = 'single [quoted] = "#"'           # 3
+a.b.c = 1                                # 4
+"quoted.key" = 2                         # 5
+
+[display]                                # 7
+contrast = 40                            # 8
+nested.inner = true                      # 9
+
+[ profiles . steady ]                    # 11
+sets = 5                                 # 12
+
+[[steps]]                                # 14
+title = "One"                            # 15
+cues = [                                 # 16
+  { at = "start", text = "a = [b] # c" },   # 17
+  { at = "30s", text = "d" },            # 18
+  { text = "e", at = "end" },            # 19
+]
+
+[[steps]]                                # 22
+title = "Two"                            # 23
+
+  [[steps.steps]]                        # 25
+  title = "Two.one"                      # 26
+
+  [[steps.steps]]                        # 28
+  title = "Two.two"                      # 29
+  cues = [{ at = 5, text = "f" },        # 30
+          { at = 9, text = "g" }]        # 31
+
+  [steps.extra]                          # 33
+  more = \"\"\"
+[[steps]]
+not = "a key"
+\"\"\"                                   # 34-37
+after = 1                                # 38
+"""
+
+
+def test_key_lines_document_is_valid_toml() -> None:
+    data = tomllib.loads(KEY_LINES_DOC)
+    assert data["steps"][1]["steps"][1]["cues"][1]["text"] == "g"
+    assert len(data["steps"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        (("title",), 2),
+        (("note",), 3),
+        (("a", "b", "c"), 4),
+        (("quoted.key",), 5),
+        (("display",), 7),
+        (("display", "contrast"), 8),
+        (("display", "nested", "inner"), 9),
+        (("profiles", "steady"), 11),
+        (("profiles", "steady", "sets"), 12),
+        (("steps",), 14),
+        (("steps", 0), 14),
+        (("steps", 0, "title"), 15),
+        (("steps", 0, "cues"), 16),
+        (("steps", 0, "cues", 0, "at"), 17),
+        (("steps", 0, "cues", 1), 18),
+        (("steps", 0, "cues", 1, "at"), 18),
+        (("steps", 0, "cues", 2, "at"), 19),
+        (("steps", 1), 22),
+        (("steps", 1, "title"), 23),
+        (("steps", 1, "steps", 0), 25),
+        (("steps", 1, "steps", 0, "title"), 26),
+        (("steps", 1, "steps", 1), 28),
+        (("steps", 1, "steps", 1, "title"), 29),
+        (("steps", 1, "steps", 1, "cues", 0, "at"), 30),
+        (("steps", 1, "steps", 1, "cues", 1, "at"), 31),
+        (("steps", 1, "extra"), 33),
+        (("steps", 1, "extra", "more"), 34),
+        (("steps", 1, "extra", "after"), 38),
+    ],
+)
+def test_key_lines(path: tuple[str | int, ...], line: int) -> None:
+    assert key_lines(KEY_LINES_DOC)[path] == line
+
+
+def resolves(data: Any, path: tuple[str | int, ...]) -> bool:
+    """Whether ``path`` leads somewhere in the parsed document."""
+    for part in path:
+        in_table = isinstance(data, dict) and isinstance(part, str) and part in data
+        in_array = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (in_table or in_array):
+            return False
+        data = data[part]
+    return True
+
+
+def test_key_lines_are_not_fooled_by_strings() -> None:
+    lines = key_lines(KEY_LINES_DOC)
+    data = tomllib.loads(KEY_LINES_DOC)
+    phantoms = [path for path in lines if not resolves(data, path)]
+    assert phantoms == []
+    assert len(lines) == 39  # every key, table and array element, and nothing else
+
+
+def test_line_of_falls_back_to_the_nearest_ancestor() -> None:
+    lines = key_lines(KEY_LINES_DOC)
+    assert line_of(lines, ("steps", 0, "duration")) == 14  # missing key: its table's line
+    assert line_of(lines, ("steps", 1, "steps", 1, "kind")) == 28
+    assert line_of(lines, ("nothing",)) is None
+
+
+def test_key_lines_escaped_quote_in_multi_line_string() -> None:
+    text = 'x = """a \\""" b\n[fake]\nc"""\ny = 1\n'
+    assert tomllib.loads(text) == {"x": 'a """ b\n[fake]\nc', "y": 1}
+    lines = key_lines(text)
+    assert lines.get(("y",)) == 4
+    assert [path for path in lines if not resolves(tomllib.loads(text), path)] == []
+
+
+# -- property tests --------------------------------------------------------------------------
+def toml_string(text: str) -> str:
+    body = json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+    return body
+
+
+def toml_value(value: Any) -> str:
+    """``value`` written as TOML (inline), by hand, the way a person might."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(value)
+
+
+SECTIONS = {
+    "button": ["pin", "pull_up", "bounce", "hold", "long_hold"],
+    "display": [
+        "interface",
+        "i2c_bus",
+        "i2c_address",
+        "spi_port",
+        "spi_device",
+        "spi_dc",
+        "spi_reset",
+        "contrast",
+        "rotate",
+        "off_after",
+        "off_after_paused",
+    ],
+    "voice": ["enabled", "voice", "rate", "volume", "device"],
+    "cues": ["halfway", "minute_left", "long_step", "stale_after"],
+}
+
+bare_keys = st.from_regex(r"[a-z][a-z_]{0,10}", fullmatch=True)
+scalars = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.sampled_from([0, 1, 3, 17, 27, 28, 60, 0x3C, 255, 256, 400, -1]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=12),
+    st.from_regex(r"-?[0-9]{0,3}(\.[0-9])?(h|m|s|ms| s|%)?", fullmatch=True),
+    st.sampled_from(["i2c", "spi", "", "5m", "1m30s", "90s", "0s", "1h", "en", "default"]),
+    st.datetimes(),
+    st.dates(),
+    st.times(),
+)
+values = st.one_of(
+    scalars,
+    st.lists(scalars, max_size=3),
+    st.dictionaries(bare_keys, scalars, max_size=2),
+)
+
+
+def section_entries(known: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(st.one_of(st.sampled_from(known), bare_keys), values, max_size=6)
+
+
+@pytest.fixture(scope="module")
+def routines_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("random-config")
+    shutil.copytree(SHIPPED_ROUTINES, folder / "routines")
+    return folder
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.fixed_dictionaries({name: section_entries(keys) for name, keys in SECTIONS.items()}),
+    st.permutations(list(SECTIONS)),
+)
+def test_random_settings_only_ever_raise_config_error(
+    routines_folder: Path, sections: dict[str, dict[str, Any]], order: list[str]
+) -> None:
+    lines = ["[menu]", 'routines = ["bedtime", "leg-lifts"]', ""]
+    where: dict[str, int] = {}
+    for name in order:
+        lines.append(f"[{name}]")
+        where[name] = len(lines)
+        for key, value in sections[name].items():
+            lines.append(f"{key} = {toml_value(value)}")
+            where[f"{name}.{key}"] = len(lines)
+        lines.append("")
+    path = routines_folder / "bedside.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert problem.file == str(path), str(problem)
+            # every problem is about a key we wrote, on its line (or, for a key we left out,
+            # such as long_hold when only hold was given, on its table's line)
+            section = problem.key.split(".")[0]
+            assert section in where, str(problem)
+            assert problem.line == where.get(problem.key, where[section]), str(problem)
+            assert problem.expected
+            assert str(problem).startswith(f"{path}:{problem.line}: {problem.key}: expected ")
+        return
+    assert 0 <= config.button.pin <= 27
+    assert config.button.hold < config.button.long_hold
+    assert 0 <= config.display.contrast <= 255
+    assert 0 <= config.voice.volume <= 1
+    assert config.display.interface in ("i2c", "spi")
+    for name, entries in sections.items():
+        for key in entries:
+            assert key in SECTIONS[name], f"{name}.{key} was accepted"
+
+
+toml_ish = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "[button]",
+                "[display]",
+                "[voice]",
+                "[cues]",
+                "[menu]",
+                "[profiles]",
+                "[[steps]]",
+                "[button.pin]",
+                "pin = 17",
+                "contrast = 300",
+                "hold = 2",
+                "long_hold = 1",
+                'routines = ["bedtime"]',
+                'routines = ["nope"]',
+                "routines = 5",
+                'folder = "routines"',
+                'leg-lifts = "strong"',
+                'leg-lifts = "weak"',
+                "button = 5",
+                'display = "big"',
+                "menu = []",
+                "cues = { halfway = 1 }",
+                "=",
+                '"',
+                "[",
+                "]",
+                "{",
+                "}",
+                "#",
+                "\\",
+            ]
+        ),
+        st.text(alphabet=" =[]{}\"#.,'\\abc0123\n", max_size=10),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(toml_ish)
+def test_random_toml_ish_documents_only_ever_raise_config_error(
+    routines_folder: Path, parts: list[str]
+) -> None:
+    path = routines_folder / "bedside.toml"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        assert exc.problems
+        assert all(isinstance(p, Problem) and p.file for p in exc.problems)
+
+
+# A document of tables, arrays of tables and cue arrays, with every key's line known.
+tricky_text = st.text(alphabet="ab #[]=.\"'\\{},\t", max_size=16)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> tuple[str, dict[tuple[str | int, ...], int]]:
+    lines: list[str] = []
+    expected: dict[tuple[str | int, ...], int] = {}
+
+    def put(path: tuple[str | int, ...], line: str) -> None:
+        lines.append(line)
+        expected[path] = len(lines)
+
+    def pairs(table: tuple[str | int, ...], prefix: str) -> None:
+        keys = draw(st.lists(bare_keys, max_size=3, unique=True))
+        for key in keys:
+            value = draw(st.one_of(tricky_text, st.integers(), st.booleans()))
+            text = toml_value(value)
+            if isinstance(value, str) and "'" not in value and draw(st.booleans()):
+                text = f"'{value}'"  # a literal string
+            put((*table, f"{prefix}{key}"), f"{prefix}{key} = {text}  # {draw(tricky_text)}")
+        if draw(st.booleans()):
+            text = draw(tricky_text)
+            put((*table, f"{prefix}0long"), f'{prefix}0long = """')
+            lines.extend([text.replace("\\", "\\\\").replace('"', '\\"'), "[[steps]]", '"""'])
+        if draw(st.booleans()):
+            put((*table, "cues"), "cues = [")
+            for i in range(draw(st.integers(1, 3))):
+                text = toml_string(draw(tricky_text))
+                put((*table, "cues", i, "at"), f"  {{ at = {i}, text = {text} }},  # ]")
+            lines.append("]")
+
+    pairs((), "k_")
+    for t in range(draw(st.integers(0, 2))):
+        put((f"t_{t}",), f"[ t_{t} ]")
+        pairs((f"t_{t}",), "k_")
+    for i in range(draw(st.integers(0, 3))):
+        put(("steps", i), "[[steps]]")
+        pairs(("steps", i), "s_")
+        for j in range(draw(st.integers(0, 2))):
+            put(("steps", i, "steps", j), "  [[steps.steps]]")
+            pairs(("steps", i, "steps", j), "n_")
+    return "\n".join(lines) + "\n", expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(documents())
+def test_key_lines_finds_every_key_line(doc: tuple[str, dict[tuple[str | int, ...], int]]) -> None:
+    text, expected = doc
+    tomllib.loads(text)  # the generator writes valid TOML
+    found = key_lines(text)
+    for path, line in expected.items():
+        assert found.get(path) == line, (path, text)
+    data = tomllib.loads(text)
+    assert [path for path in found if not resolves(data, path)] == [], text
+
+
+@st.composite
+def valid_settings(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
+    hold = draw(st.floats(min_value=0.2, max_value=10))
+    long_hold = draw(st.floats(min_value=max(0.5, hold + 0.01), max_value=30))
+    return {
+        "button": {
+            "pin": draw(st.integers(0, 27)),
+            "pull_up": draw(st.booleans()),
+            "hold": hold,
+            "long_hold": long_hold,
+        },
+        "display": {
+            "interface": draw(st.sampled_from(["i2c", "spi"])),
+            "i2c_address": draw(st.integers(0x03, 0x77)),
+            "contrast": draw(st.integers(0, 255)),
+            "rotate": draw(st.integers(0, 3)),
+            "off_after": draw(st.integers(5, 24 * 3600)),
+        },
+        "voice": {
+            "rate": draw(st.integers(60, 400)),
+            "volume": draw(st.floats(min_value=0, max_value=1)),
+            "voice": draw(st.text(max_size=10)),
+        },
+    }
+
+
+@settings(max_examples=100, deadline=None)
+@given(valid_settings(), st.booleans())
+def test_random_valid_settings_load_as_written(
+    routines_folder: Path, sections: dict[str, dict[str, Any]], as_text: bool
+) -> None:
+    lines = []
+    for name, entries in sections.items():
+        lines.append(f"[{name}]")
+        for key, value in entries.items():
+            written = toml_value(value)
+            if key == "off_after" and as_text:
+                written = f'"{value // 60}m{value % 60}s"'  # "1m30s" and the like
+            lines.append(f"{key} = {written}")
+    path = routines_folder / "bedside.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = load_config(path)
+    for name, entries in sections.items():
+        loaded = getattr(config, name)
+        for key, value in entries.items():
+            assert getattr(loaded, key) == value, f"{name}.{key}"

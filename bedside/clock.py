@@ -11,18 +11,26 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    speed: float  # clock seconds per real second: the loop divides its waits by it
+
     def now(self) -> float: ...
 
 
 class MonotonicClock:
-    """Seconds from an arbitrary start that never jump: ``time.monotonic``."""
+    """``time.monotonic``: seconds that never jump. ``speed`` above 1 runs it fast (the demo)."""
+
+    def __init__(self, speed: float = 1.0) -> None:
+        self.speed = speed
+        self._start = time.monotonic()
 
     def now(self) -> float:
-        return time.monotonic()
+        return self._start + (time.monotonic() - self._start) * self.speed
 
 
 class VirtualClock:
     """Time that moves only when told to: an hour of routine in a blink, exactly repeatable."""
+
+    speed = 1.0
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = start

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from bedside.clock import MonotonicClock
 from bedside.config import Config, ConfigError, load_config
 from bedside.core import Core
 from bedside.engine import Phrases, Settings
 from bedside.gestures import Thresholds
-from bedside.loop import Loop, RealClock, Reload, Stop
+from bedside.loop import Loop, Reload, Stop
 from bedside.script import Command
 from bedside.service import Notifier, watchdog_interval
 
@@ -135,7 +136,7 @@ def run(options: Options) -> int:
     config = load_config(options.config)
     state_dir = state_directory(options.state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    clock = RealClock(options.speed)
+    clock = MonotonicClock(options.speed)
     settings = Settings.from_config(config)
     if options.routine and options.routine not in settings.menu:
         from dataclasses import replace

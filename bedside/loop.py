@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
+from bedside.clock import Clock
 from bedside.core import Core, Output, ScreenChanged
 from bedside.devices.button import Edge
 from bedside.engine import (
@@ -45,23 +45,6 @@ class Stop:
 @dataclass(frozen=True)
 class Reload:
     """Read the configuration again (SIGHUP)."""
-
-
-class Clock(Protocol):
-    speed: float
-
-    def now(self) -> float: ...
-
-
-class RealClock:
-    """The monotonic clock, optionally running ``speed`` times fast (for the demo)."""
-
-    def __init__(self, speed: float = 1.0) -> None:
-        self.speed = speed
-        self._start = time.monotonic()
-
-    def now(self) -> float:
-        return self._start + (time.monotonic() - self._start) * self.speed
 
 
 class Voice(Protocol):

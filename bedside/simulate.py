@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from bedside.clock import VirtualClock
 from bedside.core import Core, Output, ScreenChanged
 from bedside.engine import (
     Display,
@@ -103,16 +104,16 @@ def simulate(
             if body is not None:
                 out.write(json.dumps(body, ensure_ascii=False) + "\n")
 
+    clock = VirtualClock()
     flush()
-    t = 0.0
     for command in commands:
         if command.action == "wait":
-            t += command.seconds
-            core.advance(t)
+            clock.advance(command.seconds)
+            core.advance(clock.now())
         else:
-            core.edge(True, t)
+            core.edge(True, clock.now())
             flush()
-            t += command.seconds
-            core.edge(False, t)
+            clock.advance(command.seconds)
+            core.edge(False, clock.now())
         flush()
     return core

@@ -63,6 +63,7 @@ class Config:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     cues: CueOptions = field(default_factory=CueOptions)
     stale_cue: float = 5.0  # a cue this late is not spoken at all
+    resume_within: float = 2 * 3600.0  # a session interrupted longer ago is closed, not resumed
     routines_dir: Path = Path("routines")
 
 
@@ -115,6 +116,12 @@ def load_config(path: Path | None = None) -> Config:
                 choices = ", ".join(f'"{p}"' for p in routine.profiles)
                 profile_table.problem(name, f"one of {choices}", profiles[name])
 
+    sessions = top.child("sessions")
+    resume_within = 2 * 3600.0
+    if sessions:
+        resume_within = sessions.duration("resume_within", resume_within, 0, 7 * 24 * 3600)
+        sessions.done()
+
     menu_table = top.child("menu")
     menu: list[str] = list(_default_menu(routines))
     if menu_table:
@@ -141,6 +148,7 @@ def load_config(path: Path | None = None) -> Config:
         voice=voice,
         cues=cues,
         stale_cue=stale,
+        resume_within=resume_within,
         routines_dir=routines_dir,
     )
 

@@ -78,6 +78,14 @@ class Core:
         self._signals(signals, at)
         self._look(at)
 
+    def resume(self, routine: str, step_index: int, elapsed: float, session_elapsed: float):
+        """Start from a session a restart interrupted (see ``Engine.resume``)."""
+        self.state, effects = self.engine.resume(
+            self.now, routine, step_index, elapsed, session_elapsed
+        )
+        self.pending = [(self.now, e) for e in effects]
+        self._look(self.now)
+
     def reconfigure(self, settings: Settings, thresholds: Thresholds) -> None:
         """New settings (a reloaded config), taken between sessions: the menu keeps its place."""
         self.engine = Engine(settings)

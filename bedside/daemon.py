@@ -24,6 +24,7 @@ from bedside.config import Config, ConfigError, load_config
 from bedside.core import Core
 from bedside.engine import Phrases, Settings
 from bedside.gestures import Thresholds
+from bedside.history import Keeper, Session, Store
 from bedside.loop import Loop, Reload, Stop
 from bedside.script import Command
 from bedside.service import Notifier, watchdog_interval
@@ -112,12 +113,44 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
         factory = MockFactory()
         pin = factory.pin(config.button.pin)
         serial = RecordingSerial()
-    panel = open_panel(config.display, serial)
-    oled = Oled(panel, config.display.contrast)
+    oled = Oled(
+        lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
+    )
     player = options.player or (NULL_PLAYER if options.mock_hardware else None)
     voice = Voice(config.voice, cache_directory() / "voice", player_command=player)
     button = ButtonEdges(config.button, loop_put, clock=clock.now, pin_factory=factory)
     return Hardware(button=button, oled=oled, voice=voice, pin=pin, serial=serial)
+
+
+def restore(store: Store, keeper: Keeper, core: Core, config: Config) -> None:
+    """A session a restart interrupted: back where it was and paused, if it was recent."""
+    progress = store.current()
+    if progress is None:
+        return
+    routine = config.routines.get(progress.routine)
+    age = store.wall() - progress.updated
+    # A clock behind the last write (no real-time clock, not synced yet) says nothing of how
+    # long ago it was; the person can still end the session with a long hold.
+    fits = routine is not None and 0 <= progress.step_index < len(routine.steps)
+    if fits and age <= config.resume_within:
+        core.resume(
+            progress.routine, progress.step_index, progress.step_elapsed, progress.session_elapsed
+        )
+        keeper.resumed(progress, core.state)
+        log.info(
+            "resumed %s at step %d, %.0f s in, paused",
+            progress.routine,
+            progress.step_index + 1,
+            progress.step_elapsed,
+        )
+        return
+    log.info("closing the session of %s interrupted %.0f min ago", progress.routine, age / 60)
+    steps = len(routine.steps) if routine is not None else progress.step_index + 1
+    store.record(
+        Session(
+            progress.routine, progress.started, progress.updated, False, progress.step_index, steps
+        )
+    )
 
 
 def drive_script(pin, commands: Iterable[Command], speed: float, done: Callable[[], None]) -> None:
@@ -143,6 +176,9 @@ def run(options: Options) -> int:
 
         settings = replace(settings, menu=(options.routine, *settings.menu))
     core = Core(settings, thresholds_of(config), now=clock.now(), routine=options.routine)
+    store = Store(state_dir / "bedside.db")
+    keeper = Keeper(store)
+    restore(store, keeper, core, config)
 
     def reload() -> tuple[Settings, Thresholds] | None:
         try:
@@ -172,6 +208,7 @@ def run(options: Options) -> int:
         watchdog=watchdog_interval(),
         reload=reload,
         events=events,
+        keeper=keeper,
     )
 
     previous = {
@@ -198,6 +235,7 @@ def run(options: Options) -> int:
             signal.signal(signum, handler)
         hardware.close()
         notifier.close()
+        store.close()
     return 0
 
 

@@ -101,6 +101,7 @@ class Phrases:
     paused: str = "Paused. Press to carry on."
     resumed: str = "Carrying on."
     ended: str = "Ending here. Sleep well."
+    restored: str = "Picking up where you left off. Paused. Press to carry on."
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,35 @@ class Engine:
         state = State(Mode.MENU, menu_index=index, idle_since=now)
         name = _menu_name(self.settings, state)
         return state, [Display(True, self.settings.contrast), StateChanged(Mode.MENU, name)]
+
+    def resume(
+        self, now: float, routine: str, step_index: int, elapsed: float, session_elapsed: float
+    ) -> tuple[State, list[Effect]]:
+        """A session interrupted by a restart, back where it was and paused; cues already due
+        by ``elapsed`` are not said again."""
+        chosen = self.settings.routines[routine]
+        step = chosen.steps[step_index]
+        if step.duration is not None:
+            elapsed = min(elapsed, step.duration)
+        elapsed = max(0.0, elapsed)
+        menu = self.settings.menu
+        state = State(
+            Mode.PAUSED,
+            menu_index=menu.index(routine) if routine in menu else 0,
+            routine=chosen,
+            step_index=step_index,
+            step_start=now - elapsed,
+            paused_at=now,
+            next_cue=sum(1 for cue in step.cues if cue.at <= elapsed),
+            idle_since=now,
+            session_start=now - max(session_elapsed, elapsed),
+        )
+        effects: list[Effect] = [
+            Display(True, self.settings.contrast),
+            StateChanged(Mode.PAUSED, routine),
+            StepStarted(routine, step_index, len(chosen.steps), step),
+        ]
+        return state, effects + _say(self.settings.phrases.restored)
 
     def deadline(self, state: State) -> float | None:
         """The next moment at which ``handle(state, Tick(), t)`` would change something."""

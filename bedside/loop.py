@@ -32,6 +32,7 @@ from bedside.engine import (
     StepStarted,
 )
 from bedside.gestures import Thresholds
+from bedside.history import Keeper
 from bedside.service import Notifier
 
 log = logging.getLogger("bedside")
@@ -56,8 +57,10 @@ class Screen(Protocol):
     on: bool
 
     def show(self, image: Any, now: float) -> None: ...
-    def power(self, on: bool, contrast: int | None = None) -> None: ...
+    def power(self, on: bool, contrast: int | None = None, now: float = 0.0) -> None: ...
     def next_shift(self, now: float) -> float | None: ...
+    def deadline(self) -> float | None: ...
+    def retry(self, now: float) -> None: ...
 
 
 class Loop:
@@ -73,6 +76,7 @@ class Loop:
         watchdog: float | None = None,
         reload: Callable[[], tuple[Settings, Thresholds] | None] | None = None,
         events: queue.SimpleQueue | None = None,
+        keeper: Keeper | None = None,
     ) -> None:
         self.core = core
         self.clock = clock
@@ -83,6 +87,7 @@ class Loop:
         self.trace = trace
         self.watchdog = watchdog
         self.reload = reload
+        self.keeper = keeper
         self.events: queue.SimpleQueue[Edge | Stop | Reload] = events or queue.SimpleQueue()
         self.start = core.now
         self.next_ping = clock.now() + watchdog if watchdog else None
@@ -99,6 +104,8 @@ class Loop:
     def run(self) -> str:
         """Until a Stop arrives; returns its reason."""
         self._carry_out()
+        if self.keeper is not None:
+            self.keeper.after(self.core.state, self.core.now)
         self._redraw(self.clock.now())
         self.notifier.ready(self._status())
         log.info("ready: %s", self._status())
@@ -116,8 +123,11 @@ class Loop:
                 self.pending_reload = fresh or self.pending_reload
             self.core.advance(now)
             self._carry_out()
+            if self.keeper is not None:
+                self.keeper.after(self.core.state, now)
             if self.pending_reload is not None and self.core.state.mode is Mode.MENU:
                 self._apply_reload()
+            self.oled.retry(now)
             if self.next_shift is not None and now >= self.next_shift:
                 self._redraw(now)
             if self.next_ping is not None and now >= self.next_ping:
@@ -125,7 +135,9 @@ class Loop:
                 self.next_ping = now + (self.watchdog or 0)
 
     def _wait(self) -> Edge | Stop | Reload | None:
-        times = [self.core.deadline(), self.next_ping, self.next_shift]
+        times = [self.core.deadline(), self.next_ping, self.next_shift, self.oled.deadline()]
+        if self.keeper is not None:
+            times.append(self.keeper.deadline(self.core.state))
         deadline = min((t for t in times if t is not None), default=None)
         timeout = None
         if deadline is not None:
@@ -148,7 +160,7 @@ class Loop:
             case Silence():
                 self.voice.silence()
             case Display(on=on, contrast=contrast):
-                self.oled.power(on, contrast)
+                self.oled.power(on, contrast, t)
                 self.next_shift = self.oled.next_shift(t) if on else None
             case ScreenChanged(screen=screen):
                 if screen.kind != "dark":
@@ -212,10 +224,9 @@ class Loop:
     def _shutdown(self, reason: str) -> None:
         log.info("stopping: %s", reason)
         self.notifier.stopping()
+        if self.keeper is not None:  # a session running now comes back after the restart
+            self.keeper.after(self.core.state, self.clock.now(), force=True)
         self.voice.silence()
-        try:
-            blank = self.render(type(self.core.screen)("dark"))
-            self.oled.show(blank, self.clock.now())
-            self.oled.power(False)
-        except OSError as exc:  # a panel that is gone cannot be cleared; stop anyway
-            log.warning("could not clear the display: %s", exc)
+        blank = self.render(type(self.core.screen)("dark"))
+        self.oled.show(blank, self.clock.now())  # a panel that is gone stays gone: Oled copes
+        self.oled.power(False)

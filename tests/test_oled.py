@@ -154,7 +154,7 @@ def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma():
 
 def test_oled_contrast_power_and_burn_in_shift():
     serial = RecordingSerial()
-    oled = Oled(PartialSSD1306(serial), contrast=40, shift_every=180.0)
+    oled = Oled(lambda: PartialSSD1306(serial), contrast=40, shift_every=180.0)
     assert serial.panel.contrast == 40 and serial.panel.on
     oled.power(False)
     assert not serial.panel.on

@@ -12,12 +12,22 @@ moves by a pixel every few minutes, within a 2 px square, so no pixel is lit all
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from luma.core.error import Error as LumaError
 from luma.oled.device import ssd1306
 from PIL import Image
 
 from bedside.config import DisplayConfig
+
+log = logging.getLogger("bedside.display")
+
+# What a panel that stops answering raises: OSError from the bus (121 remote I/O, 5 I/O),
+# luma's own errors when the bus or the address cannot be opened at all.
+PANEL_ERRORS = (OSError, LumaError)
 
 COLUMNADDR, PAGEADDR = 0x21, 0x22
 WINDOW_COST = 6  # command bytes to set a column and page window
@@ -124,22 +134,48 @@ def shift_for(now: float, every: float) -> tuple[int, int]:
 
 
 class Oled:
-    """The panel as the daemon uses it: frames, contrast, power, and burn-in shifts."""
+    """The panel as the daemon uses it: frames, contrast, power, and burn-in shifts.
 
-    def __init__(self, device: PartialSSD1306, contrast: int, shift_every: float = 180.0):
-        self.device = device
+    A panel that stops answering (OSError 121 or 5 from the I2C bus, a ribbon knocked loose)
+    does not stop the routine: frames are kept, the panel is opened again after 1, 2, 4 ...
+    up to 60 seconds, and redrawn in full when it answers. One log line an outage.
+    """
+
+    RETRY_FIRST, RETRY_MAX = 1.0, 60.0
+
+    def __init__(
+        self,
+        open_device: Callable[[], PartialSSD1306],
+        contrast: int,
+        shift_every: float = 180.0,
+        now: float = 0.0,
+    ) -> None:
+        self.open_device = open_device
         self.shift_every = shift_every
         self.contrast = contrast
         self.on = True
-        device.contrast(contrast)
+        self.device: PartialSSD1306 | None = None
+        self.image: Image.Image | None = None  # the last frame asked for
+        self.retry_at: float | None = None
+        self.backoff = self.RETRY_FIRST
+        self.outages = 0
+        self._reopen(now)
 
+    # -- what the loop calls ---------------------------------------------------------------
     def show(self, image: Image.Image, now: float) -> None:
-        dx, dy = shift_for(now, self.shift_every)
-        if (dx, dy) != (0, 0):
-            moved = Image.new("1", image.size)
-            moved.paste(image, (dx, dy))
-            image = moved
-        self.device.display(image)
+        self.image = image
+        if self.device is not None and self.on:
+            self._guard(lambda d: d.display(self._shifted(image, now)), now)
+
+    def power(self, on: bool, contrast: int | None = None, now: float = 0.0) -> None:
+        if contrast is not None and contrast != self.contrast:
+            self.contrast = contrast
+            if self.device is not None:
+                self._guard(lambda d: d.contrast(contrast), now)
+        if on != self.on:
+            self.on = on
+            if self.device is not None:
+                self._guard(lambda d: d.show() if on else d.hide(), now)
 
     def next_shift(self, now: float) -> float | None:
         """When the burn-in offset next changes, so a still screen is redrawn then."""
@@ -147,16 +183,57 @@ class Oled:
             return None
         return (now // self.shift_every + 1) * self.shift_every
 
-    def power(self, on: bool, contrast: int | None = None) -> None:
-        if contrast is not None and contrast != self.contrast:
-            self.device.contrast(contrast)
-            self.contrast = contrast
-        if on != self.on:
-            if on:
-                self.device.show()
-            else:
-                self.device.hide()
-            self.on = on
+    def deadline(self) -> float | None:
+        """When to try a panel that stopped answering again."""
+        return self.retry_at
+
+    def retry(self, now: float) -> None:
+        if self.retry_at is not None and now >= self.retry_at:
+            self._reopen(now)
+
+    # -- faults ----------------------------------------------------------------------------
+    def _shifted(self, image: Image.Image, now: float) -> Image.Image:
+        dx, dy = shift_for(now, self.shift_every)
+        if (dx, dy) == (0, 0):
+            return image
+        moved = Image.new("1", image.size)
+        moved.paste(image, (dx, dy))
+        return moved
+
+    def _guard(self, action: Callable[[PartialSSD1306], object], now: float) -> None:
+        try:
+            action(self.device)
+        except PANEL_ERRORS as exc:
+            self._lost(exc, now)
+
+    def _lost(self, exc: Exception, now: float) -> None:
+        if self.device is not None or self.outages == 0:
+            self.outages += 1
+            log.warning("display not answering (%s): carrying on without it", exc)
+        if self.device is not None:
+            # Let go of the bus handle, so that outages do not leak file descriptors.
+            with contextlib.suppress(*PANEL_ERRORS):
+                self.device._serial_interface.cleanup()
+        self.device = None
+        self.retry_at = now + self.backoff
+        self.backoff = min(self.backoff * 2, self.RETRY_MAX)
+
+    def _reopen(self, now: float) -> None:
+        try:
+            device = self.open_device()  # luma sends the whole init sequence and a blank frame
+            device.contrast(self.contrast)
+            if self.image is not None and self.on:
+                device.display(self._shifted(self.image, now))
+            if not self.on:
+                device.hide()
+        except PANEL_ERRORS as exc:
+            self._lost(exc, now)
+            return
+        if self.outages:
+            log.warning("display answering again: redrawn")
+        self.device = device
+        self.retry_at = None
+        self.backoff = self.RETRY_FIRST
 
 
 def open_panel(config: DisplayConfig, serial=None) -> PartialSSD1306:

@@ -1,0 +1,410 @@
+"""The voice: real pyttsx3 + espeak-ng synthesis into the WAV cache, played through the null
+player (a sound card stand-in that takes as long as the sound lasts) or ``aplay -D null``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bedside.config import VoiceConfig
+from bedside.devices.voice import (
+    NULL_PLAYER,
+    Player,
+    Synthesiser,
+    Voice,
+    VoiceUnavailable,
+    cache_key,
+    is_playable,
+)
+
+CONFIG = VoiceConfig()
+SENTENCE = "Breathe in slowly, and let your shoulders drop."
+LONG = "Lie back, rest your legs against the wall, and let your breath slow down by itself."
+
+
+def seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
+def children() -> list[int]:
+    """Processes whose parent is this one (zombies included: an unreaped child is a leak)."""
+    me = str(os.getpid())
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.002)
+
+
+@pytest.fixture
+def make_voice(tmp_path: Path) -> Iterator[Callable[..., Voice]]:
+    voices: list[Voice] = []
+
+    def make(
+        config: VoiceConfig = CONFIG, command: list[str] | None = NULL_PLAYER, **kw: object
+    ) -> Voice:
+        voice = Voice(config, tmp_path / "cache", command, **kw)
+        voices.append(voice)
+        return voice
+
+    yield make
+    for voice in voices:
+        voice.close()
+
+
+@pytest.fixture
+def synthesiser() -> Iterator[Synthesiser]:
+    synth = Synthesiser(CONFIG)
+    yield synth
+    synth.close()
+
+
+# -- synthesis --------------------------------------------------------------------------------
+def test_synthesis_makes_a_mono_16_bit_wav_of_the_sentence(synthesiser, tmp_path, capfd):
+    path = tmp_path / "cue.wav"
+    synthesiser.synthesise(SENTENCE, path)
+    with wave.open(str(path), "rb") as wav:
+        assert wav.getnchannels() == 1
+        assert wav.getsampwidth() == 2
+        assert wav.getframerate() == 22050
+    assert 1.0 < seconds(path) < 10.0
+    assert synthesiser.count == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["cue.wav"]  # no temporary file left
+    out, _ = capfd.readouterr()
+    assert out == ""  # pyttsx3's "Audio saved to ..." must not reach stdout
+
+
+def test_a_short_cue_still_lasts_a_while(synthesiser, tmp_path):
+    path = tmp_path / "short.wav"
+    synthesiser.synthesise("Halfway.", path)
+    assert seconds(path) > 0.3
+
+
+def test_rate_and_volume_are_applied(tmp_path):
+    def synthesise(config: VoiceConfig, name: str) -> Path:
+        synth = Synthesiser(config)
+        try:
+            synth.synthesise(SENTENCE, tmp_path / name)
+        finally:
+            synth.close()
+        return tmp_path / name
+
+    def peak(path: Path) -> int:
+        with wave.open(str(path), "rb") as wav:
+            frames = wav.readframes(wav.getnframes())
+        return max(
+            abs(int.from_bytes(frames[i : i + 2], "little", signed=True))
+            for i in range(0, len(frames), 2)
+        )
+
+    calm = synthesise(CONFIG, "calm.wav")
+    quick = synthesise(replace(CONFIG, rate=2 * CONFIG.rate), "quick.wav")
+    quiet = synthesise(replace(CONFIG, volume=CONFIG.volume / 4), "quiet.wav")
+    assert seconds(quick) < 0.7 * seconds(calm)
+    assert peak(quiet) < 0.5 * peak(calm)
+
+
+def test_sox_agrees_on_the_length(synthesiser, tmp_path):
+    path = tmp_path / "cue.wav"
+    synthesiser.synthesise(SENTENCE, path)
+    sox = subprocess.run(["sox", "--i", "-D", str(path)], capture_output=True, text=True)
+    assert sox.returncode == 0, sox.stderr
+    assert float(sox.stdout) == pytest.approx(seconds(path), abs=0.001)
+
+
+def test_other_threads_can_still_write_to_stdout_during_synthesis(synthesiser, tmp_path, capfd):
+    # Silencing pyttsx3 must not silence the daemon's JSON Lines written meanwhile.
+    future = synthesiser.submit(LONG, tmp_path / "long.wav", urgent=True)
+    lines = 0
+    while not future.done() or lines == 0:
+        print('{"type": "tick"}', flush=True)
+        lines += 1
+        time.sleep(0.001)
+    assert future.result() is True
+    out, _ = capfd.readouterr()
+    assert out == '{"type": "tick"}\n' * lines
+
+
+def test_an_unknown_voice_is_unavailable(tmp_path):
+    synth = Synthesiser(replace(CONFIG, voice="no-such-voice"))
+    try:
+        with pytest.raises(VoiceUnavailable, match="no-such-voice"):
+            synth.synthesise(SENTENCE, tmp_path / "cue.wav")
+    finally:
+        synth.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the cache --------------------------------------------------------------------------------
+def test_the_cache_key_changes_with_everything_that_changes_the_sound():
+    base = cache_key("Halfway.", "en", 140, 0.8)
+    assert len(base) == 64 and int(base, 16) >= 0
+    assert cache_key("Halfway.", "en", 140, 0.8) == base
+    others = {
+        cache_key("Halfway", "en", 140, 0.8),
+        cache_key("Halfway.", "en-gb", 140, 0.8),
+        cache_key("Halfway.", "en", 141, 0.8),
+        cache_key("Halfway.", "en", 140, 0.9),
+    }
+    assert base not in others and len(others) == 4
+
+
+def test_a_cache_hit_does_no_synthesis(make_voice):
+    voice = make_voice()
+    voice.prepare(["Halfway.", "Halfway.", "One minute left."])
+    assert voice.wait_until_idle(10)
+    assert voice.synthesised == 2
+    path = voice.cache_path("Halfway.")
+    mtime = path.stat().st_mtime_ns
+    voice.prepare(["Halfway."])
+    voice.say("Halfway.")
+    assert voice.wait_until_idle(10)
+    assert voice.synthesised == 2
+    assert path.stat().st_mtime_ns == mtime
+    assert voice.played == ["Halfway."]
+
+
+def test_a_new_voice_finds_the_cache_of_an_old_one(make_voice):
+    first = make_voice()
+    first.prepare(["Halfway."])
+    assert first.wait_until_idle(10)
+    first.close()
+    second = make_voice()
+    second.say("Halfway.")
+    assert second.wait_until_idle(10)
+    assert (second.synthesised, second.played) == (0, ["Halfway."])
+
+
+@pytest.mark.parametrize("damage", [b"", b"RIFF\x00\x00", b"not a wav at all" * 10])
+def test_an_empty_or_broken_cached_wav_counts_as_missing(make_voice, damage):
+    voice = make_voice()
+    path = voice.cache_path("Halfway.")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(damage)
+    assert not is_playable(path)
+    voice.say("Halfway.")
+    assert voice.wait_until_idle(10)
+    assert voice.synthesised == 1
+    assert is_playable(path)
+    assert voice.played == ["Halfway."]
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+# -- saying ------------------------------------------------------------------------------------
+def test_say_returns_at_once_on_a_cold_cache(make_voice):
+    voice = make_voice()
+    start = time.perf_counter()
+    voice.say(SENTENCE)
+    took = time.perf_counter() - start
+    assert took < 0.05
+    assert voice.wait_until_idle(15)
+    assert voice.played == [SENTENCE]
+    assert voice.synthesised == 1
+
+
+def test_cues_play_in_order(make_voice):
+    voice = make_voice()
+    texts = ["Soak your feet.", "Halfway.", "One minute left."]
+    for text in texts:
+        voice.say(text)
+    assert voice.wait_until_idle(15)
+    assert voice.played == texts
+    assert voice.player.process is not None and voice.player.process.returncode == 0
+
+
+def test_aplay_plays_to_the_null_device(make_voice, caplog):
+    caplog.set_level(logging.INFO, logger="bedside.voice")
+    voice = make_voice(replace(CONFIG, device="null"), command=None)  # the default: aplay
+    assert voice.player.argv(Path("x.wav")) == ["aplay", "-q", "-D", "null", "x.wav"]
+    voice.say("Halfway.")
+    assert voice.wait_until_idle(10)
+    assert voice.played == ["Halfway."]
+    assert voice.player.process is not None and voice.player.process.returncode == 0
+    assert caplog.records == []
+
+
+def test_silence_stops_the_player_within_100_ms(make_voice):
+    voice = make_voice()
+    voice.prepare([LONG])
+    assert voice.wait_until_idle(10)
+    voice.say(LONG)
+    voice.say("Halfway.")  # queued behind it: silence drops it
+    until(lambda: voice.played == [LONG])
+    process = voice.player.process
+    assert process is not None
+    time.sleep(0.1)  # well into the sound (it lasts seconds)
+    assert process.poll() is None
+    start = time.perf_counter()
+    voice.silence()
+    took = time.perf_counter() - start
+    assert process.returncode is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)  # exited and reaped
+    assert took < 0.1
+    assert voice.wait_until_idle(5)
+    assert voice.played == [LONG]
+
+
+def test_a_stale_cue_gives_way_to_a_newer_one(make_voice):
+    now = [0.0]
+    voice = make_voice(stale_after=5.0, clock=lambda: now[0])
+    voice.prepare(["Soak your feet.", "Halfway.", "One minute left.", "Done."])
+    assert voice.wait_until_idle(10)
+    voice.say("Soak your feet.")
+    until(lambda: voice.played == ["Soak your feet."])  # playing: what follows must queue
+    voice.say("Halfway.")
+    now[0] = 10.0
+    voice.say("One minute left.")
+    assert voice.wait_until_idle(10)
+    assert voice.played == ["Soak your feet.", "One minute left."]
+    # Late but with nothing newer waiting: still said.
+    voice.say("Done.")
+    now[0] = 100.0
+    assert voice.wait_until_idle(10)
+    assert voice.played[-1] == "Done."
+
+
+# -- trouble -----------------------------------------------------------------------------------
+def warnings(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_missing_player_is_one_warning_however_many_cues(make_voice, caplog):
+    caplog.set_level(logging.INFO, logger="bedside.voice")
+    voice = make_voice(command=["/nonexistent/player", "{file}"])
+    for text in ["Soak your feet.", "Halfway.", "One minute left.", "Halfway."]:
+        voice.say(text)
+    assert voice.wait_until_idle(10)
+    assert len(warnings(caplog)) == 1
+    assert "/nonexistent/player" in warnings(caplog)[0].getMessage()
+    assert voice.played == []
+    assert voice.synthesised == 3
+
+
+def test_a_failing_player_warns_once_until_it_works_again(synthesiser, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="bedside.voice")
+    path = tmp_path / "cue.wav"
+    synthesiser.synthesise("Halfway.", path)
+    player = Player(["sh", "-c", "echo no such device >&2; exit 3"])
+    assert not player.play(path)
+    assert not player.play(path)
+    player.command = ["true"]
+    assert player.play(path)
+    player.command = ["false"]
+    assert not player.play(path)
+    found = warnings(caplog)
+    assert len(found) == 2
+    assert "exit status 3" in found[0].getMessage()
+    assert "no such device" in found[0].getMessage()
+    assert any("works again" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unknown_voice_is_one_warning_and_no_exception(make_voice, caplog):
+    caplog.set_level(logging.INFO, logger="bedside.voice")
+    voice = make_voice(replace(CONFIG, voice="no-such-voice"))
+    voice.prepare(["Halfway.", "Done."])
+    voice.say("Soak your feet.")
+    voice.say("Halfway.")
+    assert voice.wait_until_idle(10)
+    assert len(warnings(caplog)) == 1
+    assert voice.played == []
+
+
+def test_a_disabled_voice_does_nothing_at_all(make_voice):
+    threads = threading.active_count()
+    voice = make_voice(replace(CONFIG, enabled=False))
+    assert threading.active_count() == threads
+    voice.prepare(["Halfway."])
+    voice.say("Halfway.")
+    voice.silence()
+    assert voice.idle and voice.wait_until_idle(0)
+    assert (voice.played, voice.synthesised) == ([], 0)
+    assert not voice.cache_dir.exists()
+    voice.close()
+    assert threading.active_count() == threads
+
+
+def test_close_leaves_no_threads_and_no_processes(make_voice):
+    threads = set(threading.enumerate())
+    voice = make_voice()
+    voice.prepare([f"Step {n}." for n in range(30)])  # most still queued at close
+    voice.say(LONG)
+    until(lambda: voice.played == [LONG])
+    assert children()
+    start = time.perf_counter()
+    voice.close()
+    assert time.perf_counter() - start < 2.0
+    assert set(threading.enumerate()) == threads
+    assert children() == []
+    voice.say("Halfway.")  # after close: ignored, not an error
+    voice.close()  # twice: harmless
+
+
+# -- the null player -----------------------------------------------------------------------------
+def run_null_player(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bedside.devices.nullplayer", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_the_null_player_takes_as_long_as_the_sound(synthesiser, tmp_path):
+    path = tmp_path / "cue.wav"
+    synthesiser.synthesise("Halfway.", path)
+    start = time.perf_counter()
+    done = run_null_player(str(path))
+    took = time.perf_counter() - start
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert seconds(path) <= took < seconds(path) + 1.0
+
+
+@pytest.mark.parametrize("content", [None, b"", b"RIFF but not really"])
+def test_the_null_player_refuses_what_is_not_a_wav(tmp_path, content):
+    path = tmp_path / "bad.wav"
+    if content is not None:
+        path.write_bytes(content)
+    done = run_null_player(str(path))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "bad.wav" in done.stderr
+
+
+def test_a_player_that_hangs_is_killed_and_warned_about_once(tmp_path, caplog):
+    wav = tmp_path / "short.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(22050)
+        out.writeframes(b"\0\0" * 2205)  # 0.1 s
+    player = Player([sys.executable, "-c", "import time; time.sleep(60)", "{file}"])
+    player.hang_margin = 0.3
+    caplog.set_level(logging.WARNING, logger="bedside.voice")
+    assert not player.play(wav)
+    assert player.process.returncode is not None
+    assert not player.play(wav)
+    hung = [r for r in caplog.records if "hung" in r.getMessage()]
+    assert len(hung) == 1

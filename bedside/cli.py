@@ -213,8 +213,7 @@ def _simulate(args: argparse.Namespace) -> int:
     frames = None
     if args.frames is not None:
         frames = FrameWriter(_empty_folder(args.frames))
-    button = config.button
-    thresholds = Thresholds(hold=button.hold, long_hold=button.long_hold, bounce=button.bounce)
+    thresholds = Thresholds.from_config(config.button)
     simulate(settings, thresholds, commands, sys.stdout, routine=args.routine, frames=frames)
     return 0
 

@@ -27,6 +27,7 @@ class ButtonConfig:
     bounce: float = 0.02  # a contact closed for less than this is noise, not a press
     hold: float = 1.0  # released after this long: a hold
     long_hold: float = 3.0  # still down after this long: a long hold
+    stuck: float = 30.0  # still down after this long: stuck (a short), ignored until released
 
 
 @dataclass(frozen=True)
@@ -173,10 +174,14 @@ def _button(top: Table) -> ButtonConfig:
         bounce=t.duration("bounce", d.bounce, 0.0, 0.5) or 0.0,
         hold=t.duration("hold", d.hold, 0.2, 10.0) or d.hold,
         long_hold=t.duration("long_hold", d.long_hold, 0.5, 30.0) or d.long_hold,
+        stuck=t.duration("stuck", d.stuck, 5.0, 3600.0) or d.stuck,
     )
     if button.long_hold <= button.hold:
         found = t.data.get("long_hold", f"{button.long_hold:g} (the default)")
         t.problem("long_hold", f"more than hold ({button.hold:g} s)", found)
+    if button.stuck <= button.long_hold:
+        found = t.data.get("stuck", f"{button.stuck:g} (the default)")
+        t.problem("stuck", f"more than long_hold ({button.long_hold:g} s)", found)
     t.done()
     return button
 

@@ -20,7 +20,12 @@ class ScreenChanged:
     screen: Screen
 
 
-Output = Effect | ScreenChanged
+@dataclass(frozen=True)
+class ButtonStuck:
+    """The button has been down far too long (a short, a knocked switch): ignored until up."""
+
+
+Output = Effect | ScreenChanged | ButtonStuck
 
 _GESTURES = {
     Signal.PRESS: Gesture.PRESS,
@@ -78,6 +83,11 @@ class Core:
         self._signals(signals, at)
         self._look(at)
 
+    def button_already_down(self) -> None:
+        """The button was down when we started: a stuck button, not a gesture."""
+        self.button = self.recogniser.already_down(self.now)
+        self.pending.append((self.now, ButtonStuck()))
+
     def resume(self, routine: str, step_index: int, elapsed: float, session_elapsed: float):
         """Start from a session a restart interrupted (see ``Engine.resume``)."""
         self.state, effects = self.engine.resume(
@@ -105,6 +115,9 @@ class Core:
     def _signals(self, signals: list[Signal], at: float) -> None:
         self.now = max(self.now, at)
         for signal in signals:
+            if signal is Signal.STUCK:
+                self.pending.append((at, ButtonStuck()))
+                continue
             event = Holding() if signal is Signal.HOLDING else Gestured(_GESTURES[signal])
             self.state, effects = self.engine.handle(self.state, event, at)
             self.pending += [(at, e) for e in effects]

@@ -23,6 +23,7 @@ from bedside.clock import MonotonicClock
 from bedside.config import Config, ConfigError, load_config
 from bedside.core import Core
 from bedside.engine import Phrases, Settings
+from bedside.files import usable_folder
 from bedside.gestures import Thresholds
 from bedside.history import Keeper, Session, Store
 from bedside.loop import Loop, Reload, Stop
@@ -48,11 +49,6 @@ def cache_directory() -> Path:
     if env:
         return Path(env.split(":")[0])
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bedside"
-
-
-def thresholds_of(config: Config) -> Thresholds:
-    b = config.button
-    return Thresholds(hold=b.hold, long_hold=b.long_hold, bounce=b.bounce)
 
 
 def cue_texts(config: Config) -> list[str]:
@@ -117,7 +113,8 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
     )
     player = options.player or (NULL_PLAYER if options.mock_hardware else None)
-    voice = Voice(config.voice, cache_directory() / "voice", player_command=player)
+    cache = usable_folder(cache_directory() / "voice")
+    voice = Voice(config.voice, cache, player_command=player, stale_after=config.stale_cue)
     button = ButtonEdges(config.button, loop_put, clock=clock.now, pin_factory=factory)
     return Hardware(button=button, oled=oled, voice=voice, pin=pin, serial=serial)
 
@@ -167,15 +164,16 @@ def drive_script(pin, commands: Iterable[Command], speed: float, done: Callable[
 
 def run(options: Options) -> int:
     config = load_config(options.config)
-    state_dir = state_directory(options.state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir = usable_folder(state_directory(options.state_dir))
     clock = MonotonicClock(options.speed)
     settings = Settings.from_config(config)
     if options.routine and options.routine not in settings.menu:
         from dataclasses import replace
 
         settings = replace(settings, menu=(options.routine, *settings.menu))
-    core = Core(settings, thresholds_of(config), now=clock.now(), routine=options.routine)
+    core = Core(
+        settings, Thresholds.from_config(config.button), now=clock.now(), routine=options.routine
+    )
     store = Store(state_dir / "bedside.db")
     keeper = Keeper(store)
     restore(store, keeper, core, config)
@@ -189,12 +187,14 @@ def run(options: Options) -> int:
             log.error("reload: keeping the configuration already running")
             return None
         hardware.voice.prepare(cue_texts(fresh))
-        return Settings.from_config(fresh), thresholds_of(fresh)
+        return Settings.from_config(fresh), Thresholds.from_config(fresh.button)
 
     from bedside.drawing import render
 
     events: queue.SimpleQueue = queue.SimpleQueue()
     hardware = open_hardware(config, options, events.put, clock)
+    if hardware.button.is_pressed:
+        core.button_already_down()
     hardware.voice.prepare(cue_texts(config))
     notifier = Notifier()
     loop = Loop(

@@ -18,6 +18,7 @@ class Signal(StrEnum):
     PRESS = "press"
     HOLD = "hold"
     LONG_HOLD = "long-hold"
+    STUCK = "stuck"  # down far longer than any person holds a button: ignored until released
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Thresholds:
     hold: float = 1.0
     long_hold: float = 3.0
     bounce: float = 0.02
+    stuck: float = 30.0
+
+    @classmethod
+    def from_config(cls, button) -> Thresholds:  # button: bedside.config.ButtonConfig
+        return cls(button.hold, button.long_hold, button.bounce, button.stuck)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class ButtonState:
     down_at: float | None = None  # when the current closure began
     holding_said: bool = False
     long_fired: bool = False
+    stuck: bool = False
 
 
 class Recogniser:
@@ -60,10 +67,20 @@ class Recogniser:
         signals.append(Signal.PRESS if at < down_at + self.thresholds.hold else Signal.HOLD)
         return state, signals
 
+    def already_down(self, at: float) -> ButtonState:
+        """The state for a button found down at start-up: stuck, ignored until released."""
+        return ButtonState(down_at=at, holding_said=True, long_fired=True, stuck=True)
+
     def tick(self, state: ButtonState, now: float) -> tuple[ButtonState, list[Signal]]:
-        """What the passing of time alone produces: the holding notice and the long hold."""
+        """What the passing of time alone produces: the holding notice, the long hold, and the
+        notice of a stuck button."""
         signals: list[Signal] = []
-        if state.down_at is None or state.long_fired:
+        if state.down_at is None or state.stuck:
+            return state, signals
+        if state.long_fired:
+            if now >= state.down_at + self.thresholds.stuck:
+                state = replace(state, stuck=True)
+                signals.append(Signal.STUCK)
             return state, signals
         if now >= state.down_at + self.thresholds.hold and not state.holding_said:
             state = replace(state, holding_said=True)
@@ -75,8 +92,10 @@ class Recogniser:
 
     def deadline(self, state: ButtonState) -> float | None:
         """When ``tick`` would next produce a signal, while the button is down."""
-        if state.down_at is None or state.long_fired:
+        if state.down_at is None or state.stuck:
             return None
+        if state.long_fired:
+            return state.down_at + self.thresholds.stuck
         if not state.holding_said:
             return state.down_at + self.thresholds.hold
         return state.down_at + self.thresholds.long_hold

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bedside.engine import Mode, State
+from bedside.files import set_aside
 
 log = logging.getLogger("bedside.history")
 
@@ -74,7 +75,7 @@ class Store:
         try:
             self.db = self._open()
         except sqlite3.DatabaseError as exc:
-            self._set_aside(exc)
+            set_aside(path, f"the state database: {exc}", ("", "-wal", "-shm"), wall)
             self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -89,15 +90,6 @@ class Store:
             db.close()
             raise
         return db
-
-    def _set_aside(self, exc: Exception) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.wall()))
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        for suffix in ("", "-wal", "-shm"):
-            part = Path(str(self.path) + suffix)
-            if part.exists():
-                part.rename(Path(str(aside) + suffix))
-        log.warning("the state database could not be read (%s): set aside as %s", exc, aside)
 
     def close(self) -> None:
         self.db.close()

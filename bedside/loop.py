@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 from bedside.clock import Clock
-from bedside.core import Core, Output, ScreenChanged
+from bedside.core import ButtonStuck, Core, Output, ScreenChanged
 from bedside.devices.button import Edge
 from bedside.engine import (
     Display,
@@ -176,6 +176,8 @@ class Loop:
                 self.notifier.status(self._status())
             case Finished(routine=routine, completed=completed):
                 log.info("%s: %s", routine, "completed" if completed else "ended early")
+            case ButtonStuck():
+                log.warning("the button has been down too long: ignored until it is released")
             case GestureTaken(gesture=gesture):
                 log.debug("gesture: %s", gesture)
 

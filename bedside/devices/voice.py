@@ -20,6 +20,7 @@ its countdown.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import importlib
@@ -124,6 +125,11 @@ def _discard(*args: object, **kwargs: object) -> None:
     pass
 
 
+def _release_engine() -> None:
+    global _engine
+    _engine = None
+
+
 def _espeak_engine() -> Any:
     """The process's pyttsx3 espeak engine, made on first use; VoiceUnavailable if impossible."""
     global _engine, _engine_problem
@@ -148,6 +154,9 @@ def _espeak_engine() -> Any:
                 # setProperty take effect when called, which _speak_into relies on.
                 engine.runAndWait()
                 _engine = engine
+                # pyttsx3's DriverProxy.__del__ needs modules that interpreter shutdown has
+                # already torn down; letting go of the engine at exit avoids its noise.
+                atexit.register(_release_engine)
                 return _engine
             except Exception as e:
                 _engine_problem = f"espeak-ng is not usable (apt install espeak-ng): {e}"

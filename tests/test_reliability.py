@@ -1,0 +1,272 @@
+"""Nothing lost, nothing stuck: power cuts, a panel that stops answering, a stuck button, wall
+clock jumps, corrupt files, and fuzzed input."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bedside.config import load_config
+from bedside.core import ButtonStuck, Core
+from bedside.daemon import restore
+from bedside.devices.oled import Oled, PartialSSD1306, frame_bytes
+from bedside.devices.recorder import RecordingSerial
+from bedside.engine import Mode, Say, Settings
+from bedside.files import usable_folder
+from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.history import Keeper, Progress, Store
+from bedside.script import ScriptError, parse_script
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = load_config()
+SETTINGS = Settings.from_config(CONFIG)
+
+
+def image_with(text: str):
+    from PIL import Image, ImageDraw
+
+    image = Image.new("1", (128, 64))
+    ImageDraw.Draw(image).text((10, 10), text, fill=1)
+    return image
+
+
+# -- power cut mid-routine -------------------------------------------------------------------
+def run(tmp_path: Path, script: str, *args: str) -> subprocess.Popen:
+    path = tmp_path / f"script-{time.monotonic_ns()}.txt"
+    path.write_text(script)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--trace"]
+    command += ["--state-dir", str(tmp_path / "state"), "--script", str(path), *args]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
+
+
+def test_kill_9_mid_step_then_restart_resumes_paused_with_the_time_left(tmp_path):
+    first = run(tmp_path, "press\nwait 0.3\npress\nwait 60\n", "--routine", "legs-up-wall")
+    started = None
+    for line in first.stdout:
+        event = json.loads(line)
+        if event["type"] == "step" and event["index"] == 1:
+            started = time.monotonic()
+            break
+    assert started is not None
+    time.sleep(7.5)
+    ran = time.monotonic() - started
+    first.send_signal(signal.SIGKILL)  # a power cut: no chance to save anything more
+    first.communicate()
+
+    second = run(tmp_path, "wait 1.5\npress\nwait 1.2\n")
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    assert events[1] == {"t": 0.0, "type": "state", "state": "paused", "routine": "legs-up-wall"}
+    assert events[2]["type"] == "step" and events[2]["index"] == 1
+    assert events[3]["text"].endswith("Paused. Press to carry on.")
+    shown = next(e for e in events if e["type"] == "screen")["lines"]
+    assert shown[0] == "Paused" and shown[1] == "Legs up the wall"
+    minutes, seconds = map(int, shown[2].split(":"))
+    left = minutes * 60 + seconds
+    # At most 10 s of progress lost, and never time that did not run.
+    assert 600 - ran <= left <= 600 - ran + 10, (left, ran)
+    states = [e["state"] for e in events if e["type"] == "state"]
+    assert states == ["paused", "running"]
+    assert "resumed legs-up-wall at step 2" in err
+
+
+def make_store(tmp_path: Path, wall: float) -> Store:
+    return Store(tmp_path / "bedside.db", wall=lambda: wall)
+
+
+def test_a_session_interrupted_too_long_ago_is_closed_not_resumed(tmp_path):
+    store = make_store(tmp_path, wall=100_000.0)
+    store.save(Progress("legs-up-wall", 1, 120.0, 150.0, 90_000.0, 100_000.0 - 3 * 3600))
+    core = Core(SETTINGS, Thresholds(), now=50.0)
+    restore(store, Keeper(store), core, CONFIG)
+    assert core.state.mode is Mode.MENU
+    assert store.current() is None
+    [session] = store.sessions()
+    assert session.routine == "legs-up-wall" and not session.completed
+
+
+def test_a_recent_session_or_a_clock_not_yet_synced_resumes(tmp_path):
+    for updated in (100_000.0 - 600, 100_000.0 + 5 * 3600):  # 10 min ago; "in the future"
+        store = make_store(tmp_path / str(updated), wall=100_000.0)
+        store.save(Progress("leg-lifts", 3, 50.0, 400.0, 99_000.0, updated))
+        core = Core(SETTINGS, Thresholds(), now=10.0)
+        restore(store, Keeper(store), core, CONFIG)
+        assert core.state.mode is Mode.PAUSED and core.state.step_index == 3
+        assert core.state.remaining(10.0) == 70.0  # 120 s set, 50 s done
+        said = [o.text for _, o in core.take() if isinstance(o, Say)]
+        assert said == ["Picking up where you left off. Paused. Press to carry on."]
+
+
+def test_progress_is_written_on_step_changes_and_every_few_seconds_not_every_tick(tmp_path):
+    store = make_store(tmp_path, wall=1000.0)
+    writes = []
+    save = store.save
+    store.save = lambda progress: (writes.append(progress), save(progress))  # type: ignore
+    keeper = Keeper(store)
+    core = Core(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall")
+    for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
+        core.edge(pressed, t)
+        keeper.after(core.state, t)
+    t = 1.1
+    while t < 61.1:  # a minute of countdown, ticking every second
+        t = min(core.deadline(), keeper.deadline(core.state) or 1e9)
+        core.advance(t)
+        keeper.after(core.state, t)
+    assert 12 <= len(writes) <= 16  # two steps begun, then one write every 5 s
+    assert store.current().step_index == 1
+    assert store.current().step_elapsed == pytest.approx(60.0, abs=5.0)
+
+
+def test_a_corrupt_state_database_is_set_aside_and_a_fresh_one_made(tmp_path, caplog):
+    path = tmp_path / "bedside.db"
+    path.write_bytes(b"this is not a database" * 100)
+    caplog.set_level(logging.WARNING)
+    store = Store(path)
+    store.save(Progress("bedtime", 0, 0.0, 0.0, 0.0, 0.0))
+    assert store.current().routine == "bedtime"
+    aside = list(tmp_path.glob("bedside.db.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not a database")
+    assert "set aside" in caplog.text
+    store.close()
+    sqlite3.connect(path).execute("SELECT * FROM sessions")  # the fresh one is sound
+
+
+def test_an_unusable_cache_folder_is_set_aside_and_made_anew(tmp_path, caplog):
+    cache = tmp_path / "voice"
+    cache.write_text("a file where the cache folder should be")
+    caplog.set_level(logging.WARNING)
+    assert usable_folder(cache).is_dir()
+    assert len(list(tmp_path.glob("voice.corrupt-*"))) == 1
+    assert "set aside" in caplog.text
+
+
+# -- device faults ---------------------------------------------------------------------------
+def test_a_failing_panel_is_reopened_with_backoff_and_redrawn_whole(caplog):
+    serial = RecordingSerial()
+    oled = Oled(lambda: PartialSSD1306(serial), contrast=40, shift_every=0)
+    caplog.set_level(logging.WARNING, logger="bedside.display")
+
+    def unplugged() -> None:
+        raise OSError(121, "Remote I/O error")
+
+    serial.fail = unplugged
+    for second in range(10):  # frames keep coming; the routine goes on
+        oled.show(image_with(f"00:{59 - second:02d}"), now=float(second))
+        oled.retry(float(second))
+    assert oled.device is None
+    retries = []
+    while oled.retry_at is not None and oled.retry_at < 200:
+        retries.append(oled.retry_at)
+        oled.retry(oled.retry_at)
+    assert retries[1] - retries[0] < retries[2] - retries[1]  # backing off
+    serial.fail = None
+    before = serial.data_bytes
+    oled.retry(oled.retry_at)
+    assert oled.device is not None and oled.retry_at is None
+    assert serial.data_bytes - before >= 1024  # redrawn in full once it answers
+    assert bytes(serial.panel.ram) == frame_bytes(image_with("00:50"))
+    assert serial.panel.contrast == 40
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len([w for w in warnings if "not answering" in w]) == 1  # one line an outage
+    assert len([w for w in warnings if "answering again" in w]) == 1
+
+
+def test_a_panel_missing_at_start_up_does_not_stop_the_daemon():
+    def absent() -> PartialSSD1306:
+        raise OSError(5, "Input/output error")
+
+    oled = Oled(absent, contrast=40, now=0.0)
+    oled.show(image_with("menu"), now=0.5)
+    oled.power(False, now=0.6)
+    assert oled.device is None and oled.retry_at is not None
+
+
+def test_a_stuck_button_is_ignored_until_released_and_logged_once():
+    recogniser = Recogniser(Thresholds())
+    state, signals = recogniser.edge(ButtonState(), True, 0.0)
+    seen = []
+    while (due := recogniser.deadline(state)) is not None:
+        state, signals = recogniser.tick(state, due)
+        seen += signals
+    assert seen == [Signal.HOLDING, Signal.LONG_HOLD, Signal.STUCK]
+    state, signals = recogniser.edge(state, False, 500.0)
+    assert signals == [] and state == ButtonState()
+
+
+def test_a_button_down_at_start_up_is_stuck_not_a_long_hold():
+    core = Core(SETTINGS, Thresholds(), now=0.0)
+    core.edge(True, 0.0)  # a stand-in for starting a session first
+    core.edge(False, 0.1)
+    assert core.state.mode is Mode.AWAITING
+    core.button_already_down()
+    core.advance(100.0)
+    core.edge(False, 100.0)
+    outputs = [o for _, o in core.take()]
+    assert ButtonStuck() in outputs
+    assert core.state.mode is Mode.AWAITING  # no long hold ended the session
+
+
+def test_wall_clock_jumps_do_not_move_timers(monkeypatch):
+    # Only the monotonic time handed in drives the core; a wall clock leaping by hours (NTP
+    # syncing after boot) is never read.
+    jumps = iter([0.0, 5 * 3600.0, -3 * 3600.0] * 10_000)
+    monkeypatch.setattr(time, "time", lambda: 1.7e9 + next(jumps))
+    core = Core(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall")
+    for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
+        core.edge(pressed, t)
+    core.advance(1.1 + 600.0)
+    assert core.state.step_index == 2 and core.state.step_start == pytest.approx(601.1)
+
+
+# -- bad input -------------------------------------------------------------------------------
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list("presholdwait 0123456789.-#\n\tms:xé")), max_size=80))
+def test_any_script_text_parses_or_is_a_located_script_error(text):
+    try:
+        commands = parse_script(text, "fuzz.txt")
+    except ScriptError as exc:
+        assert exc.messages and all(m.startswith("fuzz.txt:") for m in exc.messages)
+    else:
+        assert all(c.action in ("press", "hold", "wait") and c.seconds > 0 for c in commands)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["nope"],
+        ["run", "--bogus"],
+        ["run", "--script"],
+        ["demo", "--speed", "fast"],
+        ["demo", "--speed", "1000"],
+        ["plan"],
+        ["plan", "bedtime", "--yaml"],
+        ["simulate"],
+        ["simulate", "--script"],
+        ["check-config", "extra"],
+        ["screens"],
+        ["selftest", "--now"],
+        ["routines", "--all"],
+    ],
+)
+def test_every_command_given_wrong_arguments_prints_usage_and_exits_2(argv):
+    result = subprocess.run(
+        [sys.executable, "-m", "bedside", *argv], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 2, result
+    assert "usage: bedside" in result.stderr and "Traceback" not in result.stderr

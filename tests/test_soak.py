@@ -1,0 +1,139 @@
+"""Soak: twelve simulated hours of random gestures through the core and the drawing, and a
+real-time run of the daemon on mock hardware with random presses and injected device faults.
+
+The real-time run lasts ``BEDSIDE_SOAK_SECONDS`` (default 180)."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+from bedside.config import load_config
+from bedside.core import Core, ScreenChanged
+from bedside.daemon import Options, run
+from bedside.drawing import render
+from bedside.engine import Mode, Settings
+from bedside.gestures import Thresholds
+from bedside.loop import Stop
+
+CONFIG = load_config()
+
+
+def test_twelve_simulated_hours_of_random_gestures():
+    rng = random.Random(2026)
+    core = Core(Settings.from_config(CONFIG), Thresholds(), now=0.0)
+    t, frames, sessions = 0.0, 0, 0
+    tracemalloc.start()
+    baseline = None
+    while t < 12 * 3600:
+        roll = rng.random()
+        if roll < 0.6:
+            t += rng.expovariate(1 / 120)
+            core.advance(t)
+        else:
+            held = rng.choice([0.1, 0.3, 1.5, 2.5, 3.5, 40.0])
+            core.edge(True, t)
+            t += held
+            core.edge(False, t)
+        for _, output in core.take():
+            if isinstance(output, ScreenChanged):
+                image = render(output.screen)
+                assert image.size == (128, 64)
+                frames += 1
+        state = core.state
+        if state.mode is Mode.FINISHED:
+            sessions += 1
+        if state.step is not None:
+            assert 0 <= state.step_index < len(state.routine.steps)
+            left = state.remaining(t)
+            assert left is None or left >= 0
+        assert not core.pending
+        if baseline is None and t > 6 * 3600:
+            baseline = tracemalloc.get_traced_memory()[0]
+    used = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert frames > 2_000 and sessions > 10
+    # Nothing accumulates over the night: the drawing's text caches are bounded (LRU, 4096
+    # entries) and by now mostly full.
+    assert used < baseline + 1024 * 1024, (baseline, used)
+
+
+def sample() -> dict[str, float]:
+    status = Path("/proc/self/status").read_text()
+    rss_kb = int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
+    return {
+        "threads": threading.active_count(),
+        "fds": len(os.listdir("/proc/self/fd")),
+        "rss_mb": rss_kb / 1024,
+    }
+
+
+def test_the_daemon_in_real_time_with_random_presses_and_device_faults(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    seconds = float(os.environ.get("BEDSIDE_SOAK_SECONDS", "180"))
+    found: dict[str, object] = {"queue": 0, "faults": 0, "gestures": 0}
+
+    def attach(loop, hardware) -> None:
+        pin, serial, voice = hardware.pin, hardware.serial, hardware.voice
+        player = list(voice.player.command)
+
+        def unplugged() -> None:
+            raise OSError(121, "Remote I/O error")
+
+        def press(held: float) -> None:
+            pin.drive_low()
+            time.sleep(held)
+            pin.drive_high()
+            found["gestures"] += 1
+
+        def drive() -> None:
+            rng = random.Random(7)
+            voice.wait_until_idle(120)  # start-up, with every cue synthesised
+            time.sleep(1.0)
+            found["start"] = sample()
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                roll = rng.random()
+                if roll < 0.45:
+                    press(0.1)
+                elif roll < 0.65:
+                    press(rng.uniform(1.1, 2.5))
+                elif roll < 0.7:
+                    press(3.3)
+                elif roll < 0.85:
+                    serial.fail = unplugged if serial.fail is None else None
+                    found["faults"] += 1
+                else:
+                    broken = voice.player.command == player
+                    voice.player.command = ["/nonexistent/player", "{file}"] if broken else player
+                    found["faults"] += 1
+                found["queue"] = max(found["queue"], loop.events.qsize())
+                time.sleep(rng.uniform(0.2, 2.5))
+            serial.fail = None
+            voice.player.command = player
+            press(3.3)  # end any session, so the end state is like the start
+            time.sleep(2.0)
+            voice.silence()
+            voice.wait_until_idle(30)
+            time.sleep(2.0)
+            found["end"] = sample()
+            loop.put(Stop("soak done"))
+
+        threading.Thread(target=drive, name="soak-driver", daemon=True).start()
+
+    options = Options(mock_hardware=True, state_dir=tmp_path / "state", attach=attach)
+    assert run(options) == 0
+    start, end = found["start"], found["end"]
+    print(
+        f"soak {seconds:.0f} s: {found['gestures']} gestures, {found['faults']} faults,"
+        f" start {start}, end {end}, queue max {found['queue']}"
+    )
+    assert found["faults"] >= 1 and found["gestures"] >= 5
+    assert end["threads"] == start["threads"]
+    assert end["fds"] == start["fds"]
+    assert end["rss_mb"] < start["rss_mb"] + 8
+    assert found["queue"] <= 8  # the loop keeps up: edges never pile up

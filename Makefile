@@ -9,7 +9,7 @@ PREFIX ?= /opt/bedside
 ETC    ?= /etc/bedside
 UNITS  ?= /etc/systemd/system
 
-.PHONY: test demo lint format system-deps clean install install-files uninstall
+.PHONY: test demo bench lint format system-deps clean install install-files uninstall
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,6 +38,9 @@ test: $(STAMP) system-deps
 
 demo: $(STAMP) system-deps
 	$(VENV)/bin/bedside demo
+
+bench: $(STAMP) system-deps
+	$(PY) bench/bench.py
 
 lint format: $(STAMP)
 	$(VENV)/bin/ruff format .

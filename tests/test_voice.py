@@ -3,6 +3,7 @@ player (a sound card stand-in that takes as long as the sound lasts) or ``aplay 
 
 from __future__ import annotations
 
+import array
 import logging
 import os
 import subprocess
@@ -49,6 +50,29 @@ def children() -> list[int]:
         if fields[1] == me:
             found.append(int(stat.parent.name))
     return found
+
+
+def grandchildren() -> list[int]:
+    """Processes whose parent is a child of this one."""
+    kids = {str(pid) for pid in children()}
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] in kids:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running, not exited (a zombie waiting for a reaper has exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -113,11 +137,10 @@ def test_rate_and_volume_are_applied(tmp_path):
 
     def peak(path: Path) -> int:
         with wave.open(str(path), "rb") as wav:
-            frames = wav.readframes(wav.getnframes())
-        return max(
-            abs(int.from_bytes(frames[i : i + 2], "little", signed=True))
-            for i in range(0, len(frames), 2)
-        )
+            samples = array.array("h", wav.readframes(wav.getnframes()))
+        if sys.byteorder == "big":
+            samples.byteswap()  # WAV samples are little-endian
+        return max(abs(x) for x in samples)
 
     calm = synthesise(CONFIG, "calm.wav")
     quick = synthesise(replace(CONFIG, rate=2 * CONFIG.rate), "quick.wav")
@@ -183,7 +206,7 @@ def test_a_cache_hit_does_no_synthesis(make_voice):
     assert voice.wait_until_idle(10)
     assert voice.synthesised == 2
     assert path.stat().st_mtime_ns == mtime
-    assert voice.played == ["Halfway."]
+    assert list(voice.played) == ["Halfway."]
 
 
 def test_a_new_voice_finds_the_cache_of_an_old_one(make_voice):
@@ -194,7 +217,7 @@ def test_a_new_voice_finds_the_cache_of_an_old_one(make_voice):
     second = make_voice()
     second.say("Halfway.")
     assert second.wait_until_idle(10)
-    assert (second.synthesised, second.played) == (0, ["Halfway."])
+    assert (second.synthesised, list(second.played)) == (0, ["Halfway."])
 
 
 @pytest.mark.parametrize("damage", [b"", b"RIFF\x00\x00", b"not a wav at all" * 10])
@@ -208,7 +231,7 @@ def test_an_empty_or_broken_cached_wav_counts_as_missing(make_voice, damage):
     assert voice.wait_until_idle(10)
     assert voice.synthesised == 1
     assert is_playable(path)
-    assert voice.played == ["Halfway."]
+    assert list(voice.played) == ["Halfway."]
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
@@ -216,21 +239,21 @@ def test_an_empty_or_broken_cached_wav_counts_as_missing(make_voice, damage):
 def test_say_returns_at_once_on_a_cold_cache(make_voice):
     voice = make_voice()
     start = time.perf_counter()
-    voice.say(SENTENCE)
+    voice.say("Soak your feet.")
     took = time.perf_counter() - start
-    assert took < 0.05
+    assert took < 0.05  # synthesis alone takes longer, and the sound lasts over a second
     assert voice.wait_until_idle(15)
-    assert voice.played == [SENTENCE]
+    assert list(voice.played) == ["Soak your feet."]
     assert voice.synthesised == 1
 
 
 def test_cues_play_in_order(make_voice):
     voice = make_voice()
-    texts = ["Soak your feet.", "Halfway.", "One minute left."]
+    texts = ["One.", "Two.", "Three.", "Four."]
     for text in texts:
         voice.say(text)
     assert voice.wait_until_idle(15)
-    assert voice.played == texts
+    assert list(voice.played) == texts
     assert voice.player.process is not None and voice.player.process.returncode == 0
 
 
@@ -240,7 +263,7 @@ def test_aplay_plays_to_the_null_device(make_voice, caplog):
     assert voice.player.argv(Path("x.wav")) == ["aplay", "-q", "-D", "null", "x.wav"]
     voice.say("Halfway.")
     assert voice.wait_until_idle(10)
-    assert voice.played == ["Halfway."]
+    assert list(voice.played) == ["Halfway."]
     assert voice.player.process is not None and voice.player.process.returncode == 0
     assert caplog.records == []
 
@@ -251,7 +274,7 @@ def test_silence_stops_the_player_within_100_ms(make_voice):
     assert voice.wait_until_idle(10)
     voice.say(LONG)
     voice.say("Halfway.")  # queued behind it: silence drops it
-    until(lambda: voice.played == [LONG])
+    until(lambda: list(voice.played) == [LONG])
     process = voice.player.process
     assert process is not None
     time.sleep(0.1)  # well into the sound (it lasts seconds)
@@ -264,7 +287,25 @@ def test_silence_stops_the_player_within_100_ms(make_voice):
         os.kill(process.pid, 0)  # exited and reaped
     assert took < 0.1
     assert voice.wait_until_idle(5)
-    assert voice.played == [LONG]
+    assert list(voice.played) == [LONG]
+
+
+def test_silence_stops_a_wrapper_script_and_what_it_started(make_voice):
+    # A shell that ignores SIGTERM and plays through a child: the whole group must go.
+    wrapper = ["sh", "-c", 'trap "" TERM; sleep 30; : "$0"', "{file}"]
+    voice = make_voice(command=wrapper)
+    voice.prepare(["Halfway."])
+    assert voice.wait_until_idle(10)
+    voice.say("Halfway.")
+    until(lambda: list(voice.played) == ["Halfway."] and len(children()) == 1)
+    until(lambda: len(children()) + len(grandchildren()) == 2)  # sh, and its sleep
+    group = children() + grandchildren()
+    start = time.perf_counter()
+    voice.silence()
+    took = time.perf_counter() - start
+    assert took < 0.2  # SIGTERM is ignored: killed after the grace
+    assert voice.wait_until_idle(2)  # the worker is not left reading a pipe the sleep holds
+    until(lambda: not any(alive(pid) for pid in group), timeout=2)
 
 
 def test_a_stale_cue_gives_way_to_a_newer_one(make_voice):
@@ -273,12 +314,12 @@ def test_a_stale_cue_gives_way_to_a_newer_one(make_voice):
     voice.prepare(["Soak your feet.", "Halfway.", "One minute left.", "Done."])
     assert voice.wait_until_idle(10)
     voice.say("Soak your feet.")
-    until(lambda: voice.played == ["Soak your feet."])  # playing: what follows must queue
+    until(lambda: list(voice.played) == ["Soak your feet."])  # playing: what follows must queue
     voice.say("Halfway.")
     now[0] = 10.0
     voice.say("One minute left.")
     assert voice.wait_until_idle(10)
-    assert voice.played == ["Soak your feet.", "One minute left."]
+    assert list(voice.played) == ["Soak your feet.", "One minute left."]
     # Late but with nothing newer waiting: still said.
     voice.say("Done.")
     now[0] = 100.0
@@ -299,7 +340,7 @@ def test_a_missing_player_is_one_warning_however_many_cues(make_voice, caplog):
     assert voice.wait_until_idle(10)
     assert len(warnings(caplog)) == 1
     assert "/nonexistent/player" in warnings(caplog)[0].getMessage()
-    assert voice.played == []
+    assert list(voice.played) == []
     assert voice.synthesised == 3
 
 
@@ -329,7 +370,7 @@ def test_an_unknown_voice_is_one_warning_and_no_exception(make_voice, caplog):
     voice.say("Halfway.")
     assert voice.wait_until_idle(10)
     assert len(warnings(caplog)) == 1
-    assert voice.played == []
+    assert list(voice.played) == []
 
 
 def test_a_disabled_voice_does_nothing_at_all(make_voice):
@@ -340,7 +381,7 @@ def test_a_disabled_voice_does_nothing_at_all(make_voice):
     voice.say("Halfway.")
     voice.silence()
     assert voice.idle and voice.wait_until_idle(0)
-    assert (voice.played, voice.synthesised) == ([], 0)
+    assert (list(voice.played), voice.synthesised) == ([], 0)
     assert not voice.cache_dir.exists()
     voice.close()
     assert threading.active_count() == threads
@@ -351,7 +392,7 @@ def test_close_leaves_no_threads_and_no_processes(make_voice):
     voice = make_voice()
     voice.prepare([f"Step {n}." for n in range(30)])  # most still queued at close
     voice.say(LONG)
-    until(lambda: voice.played == [LONG])
+    until(lambda: list(voice.played) == [LONG])
     assert children()
     start = time.perf_counter()
     voice.close()

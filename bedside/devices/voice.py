@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -385,6 +386,9 @@ class Player:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # stdout belongs to the daemon's JSON Lines
                 stderr=subprocess.PIPE,
+                # Its own process group, so stop() reaches whatever a wrapper script started
+                # (sh -c "aplay ..."), not only the shell.
+                start_new_session=True,
             )
         except OSError as e:
             self._trouble.warn("player", "cannot run the player %r: %s", self.command[0], e)
@@ -404,7 +408,7 @@ class Player:
             _, err = process.communicate(timeout=self._limit)
         except subprocess.TimeoutExpired:
             # A player that hangs (a sound card gone away) is killed; the next cue tries again.
-            process.kill()
+            _signal_group(process, signal.SIGKILL)
             process.communicate()
             self._trouble.warn("player", "the player %r hung and was stopped", self.command[0])
             return False
@@ -435,14 +439,19 @@ class Player:
             self._stopping = True
         if process is None or process.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-        try:
+        _signal_group(process, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(self.grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            process.wait()
+        # Whatever is left of the group (the player ignoring SIGTERM, or a child of a wrapper
+        # that outlived it and would keep the sound and the stderr pipe going) is killed.
+        _signal_group(process, signal.SIGKILL)
+        process.wait()
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    # The group outlives its leader while any member lives, so its id cannot be reused yet.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
 
 
 # -- the voice -----------------------------------------------------------------------------------
@@ -477,7 +486,7 @@ class Voice:
         self.stale_after = stale_after
         self.log = log or LOG
         self.player = Player(player_command, config.device, self.log)
-        self.played: list[str] = []
+        self.played: deque[str] = deque(maxlen=100)  # the latest only: it runs for months
         self._clock = clock
         self._cond = threading.Condition()
         self._queue: deque[_Cue] = deque()

@@ -1,0 +1,530 @@
+"""``make bench``: bedside's speed and memory, each figure measured beside its reference.
+
+Prints a table and writes the same figures to ``bench/results.json``. ``BENCH_QUICK=1`` runs
+every measurement briefly (for the test that checks the bench works); the figures are then
+rough.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bedside.config import load_config  # noqa: E402
+from bedside.core import Core  # noqa: E402
+from bedside.engine import Settings, StepStarted  # noqa: E402
+from bedside.gestures import Thresholds  # noqa: E402
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+RESULTS = ROOT / "bench" / "results.json"
+I2C_BYTES_PER_S = 400_000 / 9  # 400 kHz, 9 clocks a byte (8 bits and the acknowledge)
+
+
+def quick(full: float, brief: float) -> float:
+    return brief if QUICK else full
+
+
+# -- set-up ----------------------------------------------------------------------------------
+def bench_config(folder: Path, **display: object) -> Path:
+    """A copy of the shipped configuration with the bench's changes."""
+    shutil.copytree(ROOT / "config", folder, dirs_exist_ok=True)
+    path = folder / "bedside.toml"
+    text = path.read_text()
+    for key, value in display.items():
+        section, name = key.split("__")
+        text = text.replace(f"[{section}]\n", f"[{section}]\n{name} = {value}\n", 1)
+        lines = text.splitlines()
+        seen, out = False, []
+        for line in lines:  # drop the shipped line for a key we set above
+            if line.split("=")[0].strip() == name and seen:
+                continue
+            if line.split("=")[0].strip() == name:
+                seen = True
+            out.append(line)
+        text = "\n".join(out) + "\n"
+    path.write_text(text)
+    steps = "\n".join(
+        f'[[steps]]\ntitle = "Step {i + 1}"\nkind = "timed"\nduration = 3\n' for i in range(20)
+    )
+    (folder / "routines" / "bench-steps.toml").write_text(f'title = "Twenty steps"\n{steps}')
+    return path
+
+
+class NotifySocket:
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / f"notify-{time.monotonic_ns()}"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(self.path))
+
+    def wait_ready(self, timeout: float = 30.0) -> float:
+        self.sock.settimeout(timeout)
+        while True:
+            data = self.sock.recv(4096).decode()
+            if "READY=1" in data.splitlines():
+                return time.monotonic()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def daemon(config: Path, state: Path, cache: Path, notify: NotifySocket, *args: str):
+    env = {**os.environ, "NOTIFY_SOCKET": str(notify.path), "XDG_CACHE_HOME": str(cache)}
+    command = [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--config", str(config)]
+    return subprocess.Popen(
+        [*command, "--state-dir", str(state), *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(x for x in status.splitlines() if x.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# -- the display -------------------------------------------------------------------------------
+def countdown_frames(count: int):
+    from bedside.drawing import render
+
+    core = Core(Settings.from_config(load_config()), Thresholds(), now=0.0, routine="legs-up-wall")
+    for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
+        core.edge(pressed, t)
+    frames = [render(core.screen)]
+    t = 1.1
+    while len(frames) < count:
+        t += 1.0
+        core.advance(t)
+        frames.append(render(core.screen))
+    return frames
+
+
+def display() -> dict[str, float]:
+    from luma.oled.device import ssd1306
+
+    from bedside.devices.oled import PartialSSD1306, frame_bytes
+    from bedside.devices.recorder import RecordingSerial
+
+    frames = countdown_frames(600)  # ten minutes, a frame a second
+    ours, stock = RecordingSerial(), RecordingSerial()
+    partial, full = PartialSSD1306(ours), ssd1306(stock)
+    start_ours, start_stock = ours.bytes_sent, stock.bytes_sent
+    cpu_ours = cpu_stock = 0.0
+    floor, last = 0, frame_bytes(frames[0])
+    floor += len(last)  # the first frame has to go whole
+    for image in frames:
+        began = time.process_time()
+        partial.display(image)
+        cpu_ours += time.process_time() - began
+        began = time.process_time()
+        full.display(image)
+        cpu_stock += time.process_time() - began
+    for image in frames[1:]:
+        now = frame_bytes(image)
+        floor += sum(1 for a, b in zip(last, now, strict=True) if a != b)
+        last = now
+    sent = ours.bytes_sent - start_ours
+    reference = stock.bytes_sent - start_stock
+    return {
+        "display_bytes": sent,
+        "display_bytes_stock": reference,
+        "display_bytes_floor": floor,
+        "display_bytes_ratio": sent / reference,
+        "display_bytes_ratio_to_floor": sent / floor,
+        "display_bus_ms_per_frame": sent / len(frames) / I2C_BYTES_PER_S * 1000,
+        "display_bus_ms_per_frame_stock": reference / len(frames) / I2C_BYTES_PER_S * 1000,
+        "display_cpu_ms_per_frame": cpu_ours / len(frames) * 1000,
+        "display_cpu_ms_per_frame_stock": cpu_stock / len(frames) * 1000,
+    }
+
+
+# -- simulate ----------------------------------------------------------------------------------
+def simulate_speed() -> dict[str, float]:
+    import io
+
+    from bedside.script import parse_script
+    from bedside.simulate import simulate
+
+    settings = Settings.from_config(load_config())
+    script = parse_script("press\nwait 15\npress\nwait 1300\npress\nwait 700\npress\nwait 1600\n")
+    hours = (15 + 1300 + 700 + 1600) / 3600
+    runs = []
+    for _ in range(int(quick(5, 1))):
+        began = time.perf_counter()
+        simulate(settings, Thresholds(), script, io.StringIO(), routine="bedtime")
+        runs.append(time.perf_counter() - began)
+    return {"simulate_s_per_hour": statistics.median(runs) / hours}
+
+
+# -- the voice ---------------------------------------------------------------------------------
+def cue_latency(cache: Path) -> dict[str, float]:
+    from bedside.config import VoiceConfig
+    from bedside.devices.voice import NULL_PLAYER, Voice
+
+    routine = load_config().routines["bedtime"]
+    texts = [cue.text for step in routine.steps for cue in step.cues][:5]
+    voice = Voice(VoiceConfig(), cache / "voice", player_command=NULL_PLAYER)
+    voice.prepare(texts)
+    voice.wait_until_idle(120)
+    starts: list[float] = []
+    start_player = voice.player.start
+
+    def timed_start(path: Path) -> bool:
+        starts.append(time.perf_counter())  # the moment the player is asked to start
+        return start_player(path)
+
+    voice.player.start = timed_start  # type: ignore[method-assign]
+    ours = []
+    for text in texts * int(quick(4, 1)):
+        count = len(starts)
+        began = time.perf_counter()
+        voice.say(text)
+        while len(starts) == count:
+            time.sleep(0.0002)
+        ours.append((starts[-1] - began) * 1000)
+        voice.silence()
+    voice.close()
+
+    # pyttsx3's own way: say() + runAndWait(), up to the moment it starts its player.
+    program = """
+import os, sys, time, pyttsx3
+import pyttsx3.drivers.espeak as driver
+started = []
+driver.os.system = lambda command: started.append(time.perf_counter()) or 0
+driver.print = lambda *a, **k: None
+engine = pyttsx3.init("espeak")
+engine.runAndWait()
+for n, text in enumerate(sys.argv[1:], start=1):
+    began = time.perf_counter()
+    engine.say(text)
+    engine.runAndWait()
+    while len(started) < n:  # espeak calls back on its own thread, after runAndWait returns
+        time.sleep(0.0005)
+    print((started[-1] - began) * 1000)
+    time.sleep(0.2)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", program, *texts[: int(quick(5, 2))]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    reference = [float(x) for x in result.stdout.split()]
+    p50, ref = statistics.median(ours), statistics.median(reference)
+    return {
+        "cue_latency_ms_p50": p50,
+        "cue_latency_ms_p50_pyttsx3_say": ref,
+        "cue_latency_ratio": p50 / ref,
+    }
+
+
+# -- the daemon from outside ---------------------------------------------------------------------
+def startup(config: Path, work: Path, cache: Path) -> dict[str, float]:
+    times, peaks = [], []
+    for n in range(int(quick(5, 2))):
+        notify = NotifySocket(work)
+        began = time.monotonic()
+        process = daemon(config, work / f"state-start-{n}", cache, notify)
+        ready = notify.wait_ready()
+        times.append(ready - began)
+        time.sleep(quick(3.0, 1.0))  # a few cues' worth of running, for the peak
+        peaks.append(peak_rss_mb(process.pid))
+        stop(process)
+        notify.close()
+    began = time.monotonic()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    python = time.monotonic() - began
+    return {
+        "startup_s": statistics.median(times),
+        "startup_s_bare_python": python,
+        "rss_mb": max(peaks),
+    }
+
+
+POLLING_REFERENCE = """
+import time
+from gpiozero import Button
+from gpiozero.pins.mock import MockFactory
+button = Button(17, pin_factory=MockFactory())
+while True:  # how a typical Pi script waits for a button
+    if button.is_pressed:
+        pass
+    time.sleep(0.1)
+"""
+
+
+def cpu(config: Path, work: Path, cache: Path) -> dict[str, float]:
+    window = quick(30.0, 5.0)
+    idle_notify, run_notify = NotifySocket(work), NotifySocket(work)
+    idle = daemon(config, work / "state-idle", cache, idle_notify)
+    script = work / "running.txt"
+    script.write_text(f"press\nwait 0.5\npress\nwait {window + 60}\n")
+    running = daemon(
+        config,
+        work / "state-run",
+        cache,
+        run_notify,
+        "--routine",
+        "legs-up-wall",
+        "--script",
+        str(script),
+    )
+    polling = subprocess.Popen([sys.executable, "-c", POLLING_REFERENCE])
+    idle_notify.wait_ready()
+    run_notify.wait_ready()
+    time.sleep(quick(12.0, 6.0))  # the idle one goes dark after 5 s; start-up work settles
+    before = {p.pid: cpu_seconds(p.pid) for p in (idle, running, polling)}
+    began = time.monotonic()
+    time.sleep(window)
+    elapsed = time.monotonic() - began
+    used = {pid: (cpu_seconds(pid) - before[pid]) / elapsed * 100 for pid in before}
+    for process in (idle, running, polling):
+        stop(process)
+    idle_notify.close()
+    run_notify.close()
+    return {
+        "idle_cpu_percent": used[idle.pid],
+        "idle_cpu_percent_polling_reference": used[polling.pid],
+        "running_cpu_percent": used[running.pid],
+    }
+
+
+# -- the daemon from inside: presses and timers ----------------------------------------------------
+def in_process(config: Path, state: Path, routine: str, body) -> None:
+    """Run the real daemon here (its loop on this thread); ``body(loop, hardware)`` drives it
+    from another thread and stops it."""
+    from bedside.daemon import Options, run
+
+    def attach(loop, hardware) -> None:
+        threading.Thread(target=body, args=(loop, hardware), daemon=True).start()
+
+    run(Options(config=config, state_dir=state, routine=routine, mock_hardware=True, attach=attach))
+
+
+def press_latency(config: Path, work: Path) -> dict[str, float]:
+    from bedside.loop import Stop
+
+    latencies: list[float] = []
+    count = int(quick(200, 20))
+
+    def body(loop, hardware) -> None:
+        pin, serial = hardware.pin, hardware.serial
+        written = threading.Event()
+        serial.on_write = lambda kind, data: kind == "data" and written.set()
+        time.sleep(1.0)
+
+        def press() -> float:
+            # Wired pull-down for the bench, so that drive_low() is the moment a press ends:
+            # the edge that makes it a press.
+            pin.drive_high()
+            time.sleep(0.05)
+            written.clear()
+            began = time.perf_counter()
+            pin.drive_low()
+            if not written.wait(2.0):
+                raise RuntimeError("no frame after a press")
+            return (time.perf_counter() - began) * 1000
+
+        press()  # start the routine
+        time.sleep(0.3)
+        press()  # past the first step: the countdown runs
+        time.sleep(0.3)
+        for _ in range(count):  # pause, resume, pause, ...
+            latencies.append(press())
+            time.sleep(0.1)
+        loop.put(Stop("bench done"))
+
+    in_process(config, work / "state-press", "legs-up-wall", body)
+    # The reference: a loop polling the pin every 100 ms, drawing with stock luma when it sees
+    # the press end.
+    reference = polling_press_latency(count)
+    ordered = sorted(latencies)
+    return {
+        "press_to_frame_ms_p50": statistics.median(ordered),
+        "press_to_frame_ms_p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "press_to_frame_ms_p50_polling_reference": statistics.median(reference),
+    }
+
+
+def polling_press_latency(count: int) -> list[float]:
+    from gpiozero import Button
+    from gpiozero.pins.mock import MockFactory
+    from luma.oled.device import ssd1306
+
+    from bedside.devices.recorder import RecordingSerial
+
+    frames = countdown_frames(2)
+    factory = MockFactory()
+    button = Button(17, pull_up=False, pin_factory=factory)
+    pin = factory.pin(17)
+    written = threading.Event()
+    serial = RecordingSerial(on_write=lambda kind, data: kind == "data" and written.set())
+    device = ssd1306(serial)
+    done = threading.Event()
+
+    def poll() -> None:
+        was, flip = False, 0
+        while not done.is_set():
+            pressed = bool(button.is_pressed)
+            if was and not pressed:
+                flip += 1
+                device.display(frames[flip % 2])
+            was = pressed
+            time.sleep(0.1)
+
+    worker = threading.Thread(target=poll, daemon=True)
+    worker.start()
+    out = []
+    for _ in range(min(count, 40)):
+        pin.drive_high()
+        time.sleep(0.15)
+        written.clear()
+        began = time.perf_counter()
+        pin.drive_low()
+        written.wait(2.0)
+        out.append((time.perf_counter() - began) * 1000)
+        time.sleep(0.05)
+    done.set()
+    worker.join()
+    button.close()
+    return out
+
+
+SLEEPING_REFERENCE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from bench.bench import countdown_frames
+from luma.oled.device import ssd1306
+from bedside.devices.recorder import RecordingSerial
+frames = countdown_frames(4)
+device = ssd1306(RecordingSerial())
+start, errors = time.monotonic(), []
+for step in range(int(sys.argv[2])):  # how a typical script times steps: a sleep a tick
+    errors.append((time.monotonic() - (start + 3 * step)) * 1000)
+    for tick in range(3):
+        device.display(frames[tick])
+        time.sleep(1)
+print(json.dumps(errors))
+"""
+
+
+def timer_error(config: Path, work: Path) -> dict[str, float]:
+    from bedside.loop import Stop
+
+    steps = int(quick(20, 4))
+    starts: list[tuple[int, float, float]] = []
+    reference = subprocess.Popen(
+        [sys.executable, "-c", SLEEPING_REFERENCE, str(ROOT), str(steps)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    def body(loop, hardware) -> None:
+        carry_out = loop._effect
+
+        def watched(t: float, output: object) -> None:
+            if isinstance(output, StepStarted):
+                starts.append((output.index, t, loop.clock.now()))
+            carry_out(t, output)
+
+        loop._effect = watched
+        pin = hardware.pin
+        time.sleep(0.5)
+        pin.drive_high()
+        time.sleep(0.05)
+        pin.drive_low()  # start: the twenty steps run by themselves
+        while len(starts) < steps:
+            time.sleep(0.2)
+        loop.put(Stop("bench done"))
+
+    in_process(config, work / "state-timer", "bench-steps", body)
+    origin = starts[0][1]
+    errors = [abs(actual - (origin + 3 * index)) * 1000 for index, _, actual in starts[:steps]]
+    ref_errors = json.loads(reference.communicate(timeout=120)[0])
+    return {
+        "timer_error_ms_max": max(errors),
+        "timer_error_ms_max_sleeping_reference": max(abs(e) for e in ref_errors),
+    }
+
+
+# -- the report ----------------------------------------------------------------------------------
+BARS = {
+    "display_bytes_ratio": ("<=", 0.15),
+    "press_to_frame_ms_p99": ("<=", 15.0),
+    "idle_cpu_percent": ("<=", 0.2),
+    "timer_error_ms_max": ("<=", 10.0),
+    "cue_latency_ms_p50": ("<=", 30.0),
+    "cue_latency_ratio": ("<=", 0.2),
+    "startup_s": ("<=", 1.0),
+    "rss_mb": ("<=", 60.0),
+    "simulate_s_per_hour": ("<=", 1.0),
+}
+
+
+def main() -> int:
+    began = time.monotonic()
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bedside-bench-") as folder:
+        work = Path(folder)
+        cache = work / "cache"
+        config = bench_config(work / "config", display__off_after='"5s"')
+        pressed_config = bench_config(
+            work / "config-press", button__pull_up="false", display__off_after='"1h"'
+        )
+        os.environ["XDG_CACHE_HOME"] = str(cache)  # the in-process daemons share the cache
+        for name, measure in (
+            ("display", display),
+            ("simulate", simulate_speed),
+            ("voice", lambda: cue_latency(cache)),
+            ("start-up", lambda: startup(config, work, cache)),
+            ("cpu", lambda: cpu(config, work, cache)),
+            ("presses", lambda: press_latency(pressed_config, work)),
+            ("timers", lambda: timer_error(pressed_config, work)),
+        ):
+            print(f"measuring {name}...", file=sys.stderr, flush=True)
+            results.update(measure())
+    results["bench_seconds"] = time.monotonic() - began
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"{'figure':<44} {'value':>12}  bar")
+    for key, value in results.items():
+        bar = BARS.get(key)
+        verdict = ""
+        if bar:
+            ok = value <= bar[1]
+            verdict = f"{bar[0]} {bar[1]:g}  {'ok' if ok else 'MISSED'}"
+        print(f"{key:<44} {value:>12.3f}  {verdict}")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

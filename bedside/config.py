@@ -8,7 +8,7 @@ together as one ``ConfigError`` naming file, line, key, what was expected and wh
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bedside.routines import CueOptions, Routine, RoutineOptions, load_routines
@@ -176,6 +176,8 @@ def _button(top: Table) -> ButtonConfig:
         long_hold=t.duration("long_hold", d.long_hold, 0.5, 30.0) or d.long_hold,
         stuck=t.duration("stuck", d.stuck, 5.0, 3600.0) or d.stuck,
     )
+    if not t.has("stuck") and button.stuck <= button.long_hold:  # a very long long hold
+        button = replace(button, stuck=2 * button.long_hold)
     if button.long_hold <= button.hold:
         found = t.data.get("long_hold", f"{button.long_hold:g} (the default)")
         t.problem("long_hold", f"more than hold ({button.hold:g} s)", found)

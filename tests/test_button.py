@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -114,3 +115,22 @@ def test_a_press_from_another_thread_arrives_while_the_loop_is_busy(rig):
     worker.start()
     worker.join(timeout=2)
     assert edges.get(timeout=2) == Edge(True, 100.0)
+
+
+def test_a_press_while_a_cue_is_being_spoken_arrives_at_once(rig, tmp_path):
+    from bedside.config import VoiceConfig
+    from bedside.devices.voice import NULL_PLAYER, Voice
+
+    pin, edges, _, _ = rig
+    text = "Let your legs rest against the wall, and breathe slowly into your belly."
+    with Voice(VoiceConfig(), tmp_path, player_command=NULL_PLAYER) as voice:
+        voice.say(text)
+        deadline = time.monotonic() + 30
+        while list(voice.played) != [text] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert list(voice.played) == [text]  # the null player is playing it now
+        began = time.monotonic()
+        pin.drive_low()
+        edge = edges.get(timeout=1)
+        assert edge.pressed and time.monotonic() - began < 0.05
+        assert voice.player.process.poll() is None  # still speaking: neither waited for

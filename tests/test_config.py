@@ -768,7 +768,7 @@ def toml_value(value: Any) -> str:
 
 
 SECTIONS = {
-    "button": ["pin", "pull_up", "bounce", "hold", "long_hold"],
+    "button": ["pin", "pull_up", "bounce", "hold", "long_hold", "stuck"],
     "display": [
         "interface",
         "i2c_bus",
@@ -784,6 +784,7 @@ SECTIONS = {
     ],
     "voice": ["enabled", "voice", "rate", "volume", "device"],
     "cues": ["halfway", "minute_left", "long_step", "stale_after"],
+    "sessions": ["resume_within"],
 }
 
 bare_keys = st.from_regex(r"[a-z][a-z_]{0,10}", fullmatch=True)

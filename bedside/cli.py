@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
 
     command("routines", "list the routines, in menu order", _routines)
 
+    sub = command("history", "the sessions done, night by night", _history)
+    sub.add_argument("--state-dir", type=Path, metavar="DIR", help="where the daemon keeps them")
+    sub.add_argument("--days", type=_days, default=30, metavar="N", help="the last N nights")
+    form = sub.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="JSON, a session an element")
+    form.add_argument("--csv", action="store_true", help="CSV with a header row")
+
     sub = command("plan", "show a routine step by step", _plan)
     sub.add_argument("name", metavar="NAME", help="the routine, as `bedside routines` lists it")
     sub.add_argument("--json", action="store_true", help="print the plan as JSON")
@@ -87,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--routine", metavar="NAME", help="the routine shown in the menu at start")
     sub.add_argument("--frames", type=Path, metavar="DIR", help="write each frame as a PNG")
+    sub.add_argument(
+        "--at",
+        type=_datetime,
+        metavar="ISO_DATETIME",
+        help="the wall clock at start, like 2026-11-20T21:55 (default: not synced)",
+    )
 
     command("check-config", "check bedside.toml and the routine files", _check_config)
 
@@ -143,6 +156,76 @@ def _run(args: argparse.Namespace) -> int:
         trace=sys.stdout if args.trace else None,
     )
     return run(options)
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 36500:
+        raise argparse.ArgumentTypeError(f"expected a number of days from 1, found {text!r}")
+    return int(text)
+
+
+def _history(args: argparse.Namespace) -> int:
+    import csv
+    import time
+    from datetime import datetime
+
+    from bedside.daemon import state_directory
+    from bedside.history import Store, completed_nights
+    from bedside.nights import night_of, streak
+
+    path = state_directory(args.state_dir) / "bedside.db"
+    if not path.exists():
+        raise UserError(f"no history yet: {path} does not exist (see --state-dir)")
+    store = Store(path)
+    try:
+        sessions = store.sessions(since=time.time() - args.days * 86400)
+        done = completed_nights(store)
+    finally:
+        store.close()
+    rows = []
+    for s in sessions:
+        started = datetime.fromtimestamp(s.started)
+        rows.append(
+            {
+                "night": night_of(started).isoformat(),
+                "routine": s.routine,
+                "started": started.isoformat(timespec="seconds"),
+                "ended": datetime.fromtimestamp(s.ended).isoformat(timespec="seconds"),
+                "minutes": round((s.ended - s.started) / 60, 1),
+                "completed": s.completed,
+                "steps_done": s.steps_done,
+                "steps": s.steps,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["night"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return 0
+    print(f"{'night':<11} {'start':>5}  {'routine':<14} {'min':>5}  steps")
+    for row in rows:
+        mark = "done" if row["completed"] else f"{row['steps_done']}/{row['steps']}, ended early"
+        print(
+            f"{row['night']:<11} {row['started'][11:16]:>5}  {row['routine']:<14}"
+            f" {row['minutes']:>5}  {mark}"
+        )
+    nights = streak(done, datetime.now())
+    print(f"\n{len(rows)} session(s) in {args.days} days; bedtime streak: {nights} night(s)")
+    return 0
+
+
+def _datetime(text: str):
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date and time like 2026-11-20T21:55, found {text!r}"
+        ) from None
 
 
 def _speed(text: str) -> float:
@@ -214,7 +297,16 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.frames is not None:
         frames = FrameWriter(_empty_folder(args.frames))
     thresholds = Thresholds.from_config(config.button)
-    simulate(settings, thresholds, commands, sys.stdout, routine=args.routine, frames=frames)
+    simulate(
+        settings,
+        thresholds,
+        commands,
+        sys.stdout,
+        routine=args.routine,
+        frames=frames,
+        at=args.at,
+        reminder=config.reminder,
+    )
     return 0
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import time
 from pathlib import Path
 
+from bedside.nights import DAYS, Reminder
 from bedside.routines import CueOptions, Routine, RoutineOptions, load_routines
 from bedside.schema import ConfigError, Problem, Source, Table
 
@@ -65,6 +67,7 @@ class Config:
     cues: CueOptions = field(default_factory=CueOptions)
     stale_cue: float = 5.0  # a cue this late is not spoken at all
     resume_within: float = 2 * 3600.0  # a session interrupted longer ago is closed, not resumed
+    reminder: Reminder | None = None  # None: no bedtime reminder
     routines_dir: Path = Path("routines")
 
 
@@ -117,6 +120,7 @@ def load_config(path: Path | None = None) -> Config:
                 choices = ", ".join(f'"{p}"' for p in routine.profiles)
                 profile_table.problem(name, f"one of {choices}", profiles[name])
 
+    reminder = _reminder(top)
     sessions = top.child("sessions")
     resume_within = 2 * 3600.0
     if sessions:
@@ -150,6 +154,7 @@ def load_config(path: Path | None = None) -> Config:
         cues=cues,
         stale_cue=stale,
         resume_within=resume_within,
+        reminder=reminder,
         routines_dir=routines_dir,
     )
 
@@ -240,3 +245,30 @@ def _cues(top: Table) -> tuple[CueOptions, float]:
     stale = t.duration("stale_after", 5.0, 0.5, 600) or 5.0
     t.done()
     return cues, stale
+
+
+def _reminder(top: Table) -> Reminder | None:
+    t = top.child("reminder")
+    if t is None:
+        return None
+    d = Reminder()
+    enabled = t.boolean("enabled", False)
+    text = t.string("time", d.at.strftime("%H:%M"))
+    at = d.at
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        at = time(hours, minutes)
+    except ValueError:
+        t.problem("time", 'a time of day like "22:00"', text)
+    days = t.strings("days", list(DAYS))
+    if not days or any(day not in DAYS for day in days):
+        t.problem("days", "days among " + ", ".join(f'"{x}"' for x in DAYS), t.raw("days"))
+        days = list(DAYS)
+    reminder = Reminder(
+        at=at,
+        days=tuple(days),
+        text=t.string("text", d.text),
+        contrast=t.integer("contrast", d.contrast, 0, 255),
+    )
+    t.done()
+    return reminder if enabled else None

@@ -8,10 +8,25 @@ moved and what time it is, and answers with timed outputs (the engine's effects,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
-from bedside.engine import Effect, Engine, Gesture, Gestured, Holding, Settings, Tick
+from bedside.engine import (
+    Effect,
+    Engine,
+    Finished,
+    Gesture,
+    Gestured,
+    Holding,
+    Mode,
+    Remind,
+    Settings,
+    Streak,
+    Tick,
+)
 from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.nights import Reminder, night_of, streak
 from bedside.screens import Screen, describe, next_change
 
 
@@ -41,7 +56,15 @@ class Core:
         thresholds: Thresholds,
         now: float,
         routine: str | None = None,
+        wall: Callable[[float], datetime | None] | None = None,
+        reminder: Reminder | None = None,
+        done: set[date] | None = None,
     ) -> None:
+        # The wall clock at a monotonic time, or None while it cannot be trusted (not synced).
+        self.wall = wall or (lambda _: None)
+        self.reminder = reminder
+        self.done = set(done or ())  # nights with the bedtime routine completed
+        self.fired: set[date] = set()  # nights the reminder has sounded
         self.engine = Engine(settings)
         self.recogniser = Recogniser(thresholds)
         self.button = ButtonState()
@@ -49,6 +72,7 @@ class Core:
         self.screen = Screen("none")
         self.now = now
         self.pending: list[tuple[float, Output]] = [(now, e) for e in effects]
+        self._nights(now)
         self._look(now)
 
     @property
@@ -66,6 +90,7 @@ class Core:
             self.engine.deadline(self.state),
             self.recogniser.deadline(self.button),
             next_change(self.state, self.now),
+            self._reminder_due(),
         ]
         return min((t for t in times if t is not None), default=None)
 
@@ -109,8 +134,48 @@ class Core:
         self.button, signals = self.recogniser.tick(self.button, when)
         self._signals(signals, when)
         self.state, effects = self.engine.handle(self.state, Tick(), when)
-        self.pending += [(when, e) for e in effects]
+        self._effects(effects, when)
+        self._remind(when)
         self._look(when)
+
+    def _effects(self, effects: list[Effect], at: float) -> None:
+        self.pending += [(at, e) for e in effects]
+        for effect in effects:
+            if isinstance(effect, Finished) and effect.completed and effect.routine == "bedtime":
+                started = self.wall(self.state.session_start)
+                if started is not None:
+                    self.done.add(night_of(started))
+                self._nights(at)
+
+    # -- the nights: streak and reminder -----------------------------------------------------
+    def _nights(self, at: float) -> None:
+        wall = self.wall(at)
+        if wall is None:
+            return
+        nights = streak(self.done, wall)
+        if nights != self.state.streak:
+            self.state, _ = self.engine.handle(self.state, Streak(nights), at)
+
+    def _reminder_due(self) -> float | None:
+        if self.reminder is None or self.state.mode is not Mode.MENU:
+            return None
+        wall = self.wall(self.now)
+        if wall is None:
+            return None
+        due = self.reminder.next_after(wall, self.fired, self.done)
+        return None if due is None else self.now + (due - wall) / timedelta(seconds=1)
+
+    def _remind(self, at: float) -> None:
+        if self.reminder is None or self.state.mode is not Mode.MENU:
+            return
+        wall = self.wall(at)
+        if wall is None or not self.reminder.fires(wall, self.fired, self.done):
+            return
+        self.fired.add(night_of(wall))
+        self._nights(at)
+        event = Remind(self.reminder.text, contrast=self.reminder.contrast)
+        self.state, effects = self.engine.handle(self.state, event, at)
+        self._effects(effects, at)
 
     def _signals(self, signals: list[Signal], at: float) -> None:
         self.now = max(self.now, at)
@@ -120,7 +185,7 @@ class Core:
                 continue
             event = Holding() if signal is Signal.HOLDING else Gestured(_GESTURES[signal])
             self.state, effects = self.engine.handle(self.state, event, at)
-            self.pending += [(at, e) for e in effects]
+            self._effects(effects, at)
 
     def _look(self, at: float) -> None:
         screen = describe(self.state, self.settings, at)

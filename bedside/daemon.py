@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -25,8 +26,9 @@ from bedside.core import Core
 from bedside.engine import Phrases, Settings
 from bedside.files import usable_folder
 from bedside.gestures import Thresholds
-from bedside.history import Keeper, Session, Store
+from bedside.history import Keeper, Session, Store, completed_nights
 from bedside.loop import Loop, Reload, Stop
+from bedside.nights import clock_synced
 from bedside.script import Command
 from bedside.service import Notifier, watchdog_interval
 
@@ -171,10 +173,24 @@ def run(options: Options) -> int:
         from dataclasses import replace
 
         settings = replace(settings, menu=(options.routine, *settings.menu))
-    core = Core(
-        settings, Thresholds.from_config(config.button), now=clock.now(), routine=options.routine
-    )
     store = Store(state_dir / "bedside.db")
+
+    def wall(at: float) -> datetime | None:
+        """The wall clock at monotonic ``at``, while it can be trusted."""
+        if not clock_synced():
+            return None
+        return datetime.now() - timedelta(seconds=clock.now() - at)
+
+    done = completed_nights(store)
+    core = Core(
+        settings,
+        Thresholds.from_config(config.button),
+        now=clock.now(),
+        routine=options.routine,
+        wall=wall,
+        reminder=config.reminder,
+        done=done,
+    )
     keeper = Keeper(store)
     restore(store, keeper, core, config)
 
@@ -209,6 +225,8 @@ def run(options: Options) -> int:
         reload=reload,
         events=events,
         keeper=keeper,
+        # The wall clock may jump (NTP after boot): look again at least once a minute.
+        recheck=60.0 if config.reminder is not None else None,
     )
 
     previous = {

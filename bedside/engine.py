@@ -46,7 +46,23 @@ class Tick:
     """Time has passed; do whatever fell due."""
 
 
-Event = Gestured | Holding | Tick
+@dataclass(frozen=True)
+class Remind:
+    """Bedtime: wake the display gently and invite the person to start the bedtime routine."""
+
+    text: str
+    routine: str = "bedtime"
+    contrast: int = 8
+
+
+@dataclass(frozen=True)
+class Streak:
+    """How many nights in a row the bedtime routine was completed (for the menu)."""
+
+    nights: int
+
+
+Event = Gestured | Holding | Tick | Remind | Streak
 
 
 # -- effects -----------------------------------------------------------------------------------
@@ -141,6 +157,7 @@ class State:
     session_start: float = 0.0
     finished_at: float = 0.0
     completed: bool = False
+    streak: int = 0
 
     @property
     def step(self) -> Step | None:
@@ -226,6 +243,17 @@ class Engine:
         state, effects = self._catch_up(state, now)
         if isinstance(event, Tick):
             return state, effects
+        if isinstance(event, Streak):
+            return replace(state, streak=event.nights), effects
+        if isinstance(event, Remind):
+            if state.mode is not Mode.MENU:
+                return state, effects  # never during a session, nor over the last screen
+            menu = self.settings.menu
+            index = menu.index(event.routine) if event.routine in menu else 0
+            state = replace(state, menu_index=index, display_on=True, idle_since=now)
+            contrast = min(event.contrast, self.settings.contrast)
+            effects += [Display(True, contrast), StateChanged(Mode.MENU, menu[index])]
+            return state, effects + _say(event.text)
         if isinstance(event, Holding):
             if state.display_on and not state.holding:
                 state = replace(state, holding=True)

@@ -16,10 +16,12 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from bedside.engine import Mode, State
 from bedside.files import set_aside
+from bedside.nights import Done, nights_done
 
 log = logging.getLogger("bedside.history")
 
@@ -143,6 +145,13 @@ class Store:
             (since,),
         ).fetchall()
         return [Session(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows]
+
+
+def completed_nights(store: Store, routine: str = "bedtime") -> set[date]:
+    """The nights (see ``bedside.nights``) on which ``routine`` was completed."""
+    return nights_done(
+        Done(s.routine, datetime.fromtimestamp(s.started), s.completed) for s in store.sessions()
+    )
 
 
 class Keeper:

@@ -77,6 +77,7 @@ class Loop:
         reload: Callable[[], tuple[Settings, Thresholds] | None] | None = None,
         events: queue.SimpleQueue | None = None,
         keeper: Keeper | None = None,
+        recheck: float | None = None,
     ) -> None:
         self.core = core
         self.clock = clock
@@ -88,6 +89,7 @@ class Loop:
         self.watchdog = watchdog
         self.reload = reload
         self.keeper = keeper
+        self.recheck = recheck
         self.events: queue.SimpleQueue[Edge | Stop | Reload] = events or queue.SimpleQueue()
         self.start = core.now
         self.next_ping = clock.now() + watchdog if watchdog else None
@@ -138,6 +140,8 @@ class Loop:
         times = [self.core.deadline(), self.next_ping, self.next_shift, self.oled.deadline()]
         if self.keeper is not None:
             times.append(self.keeper.deadline(self.core.state))
+        if self.recheck is not None:
+            times.append(self.clock.now() + self.recheck)
         deadline = min((t for t in times if t is not None), default=None)
         timeout = None
         if deadline is not None:

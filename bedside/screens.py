@@ -59,6 +59,8 @@ def describe(state: State, settings: Settings, now: float) -> Screen:
         detail = minutes(routine.total_seconds)
         if routine.profile_title:
             detail += ", " + routine.profile_title
+        if name == "bedtime" and state.streak:
+            detail += f", {state.streak} night{'s' if state.streak > 1 else ''}"
         position = f"{state.menu_index + 1}/{len(settings.menu)}"
         return Screen("menu", routine.title, detail, position=position, hint="press to start")
     if state.mode is Mode.FINISHED:

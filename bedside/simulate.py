@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,6 +25,7 @@ from bedside.engine import (
     StepStarted,
 )
 from bedside.gestures import Thresholds
+from bedside.nights import Reminder
 from bedside.script import Command
 
 
@@ -93,8 +95,12 @@ def simulate(
     out: TextIO,
     routine: str | None = None,
     frames: Callable[[float, Any], None] | None = None,
+    at: datetime | None = None,
+    reminder: Reminder | None = None,
 ) -> Core:
-    core = Core(settings, thresholds, now=0.0, routine=routine)
+    """Run ``commands``; ``at`` is the virtual wall clock at start (None: not synced)."""
+    wall = None if at is None else (lambda t: at + timedelta(seconds=t))
+    core = Core(settings, thresholds, now=0.0, routine=routine, wall=wall, reminder=reminder)
 
     def flush() -> None:
         for t, output in core.take():

@@ -1,0 +1,101 @@
+"""The person's nights: which night a moment belongs to, the streak, and the bedtime reminder.
+
+Pure functions of the wall clock they are handed. A session after midnight belongs to the
+evening before: a night runs from noon to noon. The wall clock is used only here and in the
+history; when it has not been synced yet (a Pi has no real-time clock) callers hand in None,
+and no reminder fires at a wrong hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NIGHT_TURNS = 12  # hours: a night runs from noon to noon
+
+
+def night_of(moment: datetime) -> date:
+    """The evening a moment belongs to: 01:30 on the 21st is the night of the 20th."""
+    return (moment - timedelta(hours=NIGHT_TURNS)).date()
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished session, as much as the nights need of it."""
+
+    routine: str
+    started: datetime
+    completed: bool
+
+
+def nights_done(sessions: Iterable[Done], routine: str = "bedtime") -> set[date]:
+    return {night_of(s.started) for s in sessions if s.completed and s.routine == routine}
+
+
+def streak(done: set[date], now: datetime) -> int:
+    """Nights in a row with the routine completed, up to tonight (or last night, while tonight
+    is still to come)."""
+    night = night_of(now)
+    if night not in done:
+        night -= timedelta(days=1)
+    count = 0
+    while night in done:
+        count += 1
+        night -= timedelta(days=1)
+    return count
+
+
+@dataclass(frozen=True)
+class Reminder:
+    at: time = time(22, 0)
+    days: tuple[str, ...] = DAYS
+    text: str = "It's bedtime. Press the button when you're ready to wind down."
+    within: timedelta = timedelta(hours=2)  # a device started later than this stays quiet
+    contrast: int = 8  # the display wakes gently
+
+    def due(self, night: date) -> datetime:
+        """When the reminder of a given night falls."""
+        return datetime.combine(night, self.at) + (
+            timedelta(days=1) if self.at.hour < NIGHT_TURNS else timedelta()
+        )
+
+    def fires(self, now: datetime, fired: set[date], done: set[date]) -> bool:
+        """Whether the reminder should sound at ``now`` (once a night, on its days, not when
+        tonight's routine is already done)."""
+        night = night_of(now)
+        if DAYS[night.weekday()] not in self.days or night in fired or night in done:
+            return False
+        due = self.due(night)
+        return due <= now < due + self.within
+
+    def next_after(self, now: datetime, fired: set[date], done: set[date]) -> datetime | None:
+        """The next moment at or after ``now`` at which ``fires`` may turn true."""
+        night = night_of(now)
+        for ahead in range(8):
+            candidate = night + timedelta(days=ahead)
+            if DAYS[candidate.weekday()] not in self.days:
+                continue
+            if candidate in fired or candidate in done:
+                continue
+            due = self.due(candidate)
+            if now < due + self.within:
+                return max(due, now)
+        return None
+
+
+def clock_synced() -> bool:
+    """Whether the system clock has been set from the network since boot (adjtimex says so,
+    or systemd-timesyncd left its flag)."""
+    import ctypes
+    import os
+
+    if os.path.exists("/run/systemd/timesync/synchronized"):
+        return True
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        timex = ctypes.create_string_buffer(512)  # struct timex, modes = 0: only read
+        return libc.adjtimex(timex) not in (-1, 5)  # 5: TIME_ERROR, the clock is not synced
+    except (OSError, AttributeError):
+        return False

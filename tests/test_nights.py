@@ -1,0 +1,156 @@
+"""The nights on the virtual clock: the reminder across days and midnight and with a clock not
+yet synced, the streak across midnight, and `bedside history` on a database a real run wrote."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from bedside.config import load_config
+from bedside.core import Core
+from bedside.engine import Display, Mode, Say, Settings
+from bedside.gestures import Thresholds
+from bedside.nights import Reminder, night_of, streak
+from bedside.screens import describe
+from bedside.script import parse_script
+from bedside.simulate import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = load_config()
+SETTINGS = Settings.from_config(CONFIG)
+REMINDER = Reminder(at=time(22, 0), days=("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+TEXT = REMINDER.text
+
+
+def core_at(start: datetime | None, reminder: Reminder = REMINDER, done=()) -> Core:
+    wall = None if start is None else (lambda t: start + timedelta(seconds=t))
+    return Core(SETTINGS, Thresholds(), now=0.0, wall=wall, reminder=reminder, done=set(done))
+
+
+def said(core: Core) -> list[tuple[float, str]]:
+    return [(t, o.text) for t, o in core.take() if isinstance(o, Say)]
+
+
+def test_a_night_runs_from_noon_to_noon():
+    assert night_of(datetime(2026, 11, 20, 21, 30)) == date(2026, 11, 20)
+    assert night_of(datetime(2026, 11, 21, 1, 30)) == date(2026, 11, 20)
+    assert night_of(datetime(2026, 11, 21, 12, 0)) == date(2026, 11, 21)
+
+
+def test_the_streak_counts_a_session_after_midnight_for_the_evening_before():
+    done = {night_of(datetime(2026, 11, 18, 22, 0)), night_of(datetime(2026, 11, 20, 0, 40))}
+    done.add(night_of(datetime(2026, 11, 20, 23, 50)))
+    # 18th, 19th (after midnight, on the 20th) and 20th: three nights in a row.
+    assert streak(done, datetime(2026, 11, 21, 0, 30)) == 3
+    assert streak(done, datetime(2026, 11, 21, 20, 0)) == 3  # tonight is still to come
+    assert streak(done, datetime(2026, 11, 22, 13, 0)) == 0  # last night was missed
+
+
+def test_the_reminder_wakes_the_dark_display_gently_once_and_a_press_starts_bedtime():
+    core = core_at(datetime(2026, 11, 20, 21, 50))
+    core.advance(59 * 60)  # to 22:49
+    reminders = [(t, text) for t, text in said(core) if text == TEXT]
+    assert reminders == [(600.0, TEXT)]  # at 22:00, and no repeat
+    core = core_at(datetime(2026, 11, 20, 21, 50))
+    core.advance(600.0)
+    lit = [o for _, o in core.take() if isinstance(o, Display) and o.on]
+    assert lit[-1] == Display(True, 8)  # low contrast
+    core.edge(True, 601.0)
+    core.edge(False, 601.1)
+    assert core.state.mode is Mode.AWAITING and core.state.routine.name == "bedtime"
+
+
+def test_the_reminder_comes_again_the_next_night_but_only_on_its_days():
+    start = datetime(2026, 11, 20, 12, 0)  # a Friday
+    core = core_at(start, Reminder(days=("fri", "sun")))
+    core.advance(3 * 86400)
+    times = [start + timedelta(seconds=t) for t, text in said(core) if text == TEXT]
+    assert times == [datetime(2026, 11, 20, 22, 0), datetime(2026, 11, 22, 22, 0)]
+
+
+def test_a_reminder_after_midnight_belongs_to_the_evening_before():
+    start = datetime(2026, 11, 20, 23, 0)
+    core = core_at(start, Reminder(at=time(0, 30), days=("fri",)))  # the night of Friday 20th
+    core.advance(26 * 3600)
+    times = [start + timedelta(seconds=t) for t, text in said(core) if text == TEXT]
+    assert times == [datetime(2026, 11, 21, 0, 30)]
+
+
+def test_no_reminder_during_a_session_or_when_tonight_is_done():
+    core = core_at(datetime(2026, 11, 20, 21, 58))
+    core.edge(True, 0.0)
+    core.edge(False, 0.1)  # a session runs through 22:00
+    core.advance(1800.0)
+    assert TEXT not in [text for _, text in said(core)]
+    done_tonight = core_at(datetime(2026, 11, 20, 21, 58), done={date(2026, 11, 20)})
+    done_tonight.advance(3600.0)
+    assert TEXT not in [text for _, text in said(done_tonight)]
+
+
+def test_a_clock_not_yet_synced_never_fires_a_reminder():
+    core = core_at(None)
+    core.advance(7 * 86400)
+    assert TEXT not in [text for _, text in said(core)]
+    assert core.deadline() is None  # and nothing is scheduled for it while dark
+
+
+def test_the_menu_shows_the_streak_and_finishing_bedtime_adds_tonight():
+    start = datetime(2026, 11, 20, 21, 0)
+    core = core_at(start, done={date(2026, 11, 18), date(2026, 11, 19)})
+    assert describe(core.state, SETTINGS, 0.0).detail == "42 min, 2 nights"
+    t = 0.0
+    core.edge(True, t)
+    core.edge(False, t + 0.1)
+    while core.state.mode is not Mode.FINISHED:  # through every step, pressing on the waits
+        t = core.deadline() if core.state.mode is not Mode.AWAITING else t + 1
+        if core.state.mode is Mode.AWAITING:
+            core.edge(True, t)
+            core.edge(False, t + 0.1)
+        else:
+            core.advance(t)
+    assert core.state.completed and core.state.streak == 3
+    core.edge(True, t + 5)
+    core.edge(False, t + 5.1)  # back to the menu
+    assert describe(core.state, SETTINGS, t + 6).detail == "42 min, 3 nights"
+
+
+def test_simulate_at_sets_the_virtual_wall_clock():
+    out = io.StringIO()
+    simulate(
+        SETTINGS,
+        Thresholds(),
+        parse_script("wait 700\n"),
+        out,
+        at=datetime(2026, 11, 20, 21, 55),
+        reminder=REMINDER,
+    )
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {"t": 300.0, "type": "say", "text": TEXT} in events
+
+
+def test_history_reads_the_database_a_real_run_wrote(tmp_path):
+    script = tmp_path / "script.txt"
+    script.write_text("press\nwait 0.3\npress\nwait 0.3\nhold 1.2\nwait 0.3\nhold 1.2\nwait 0.5\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    run = [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--routine", "legs-up-wall"]
+    state = ["--state-dir", str(tmp_path / "state")]
+    result = subprocess.run(
+        [*run, *state, "--script", str(script)], env=env, capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    history = [sys.executable, "-m", "bedside", "history", *state]
+    rows = json.loads(subprocess.run([*history, "--json"], capture_output=True, text=True).stdout)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["routine"] == "legs-up-wall" and row["completed"] is True
+    assert row["steps_done"] == row["steps"] == 3
+    assert row["night"] == night_of(datetime.fromisoformat(row["started"])).isoformat()
+    table = subprocess.run(history, capture_output=True, text=True).stdout
+    assert "legs-up-wall" in table and "done" in table
+    csv = subprocess.run([*history, "--csv"], capture_output=True, text=True).stdout.splitlines()
+    assert csv[0].startswith("night,routine,started") and len(csv) == 2

@@ -306,6 +306,7 @@ def _simulate(args: argparse.Namespace) -> int:
         frames=frames,
         at=args.at,
         reminder=config.reminder,
+        quiet=config.quiet,
     )
     return 0
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 
-from bedside.nights import DAYS, Reminder
+from bedside.nights import DAYS, Quiet, Reminder
 from bedside.routines import CueOptions, Routine, RoutineOptions, load_routines
 from bedside.schema import ConfigError, Problem, Source, Table
 
@@ -68,6 +68,7 @@ class Config:
     stale_cue: float = 5.0  # a cue this late is not spoken at all
     resume_within: float = 2 * 3600.0  # a session interrupted longer ago is closed, not resumed
     reminder: Reminder | None = None  # None: no bedtime reminder
+    quiet: Quiet | None = None  # None: the same volume and contrast all night
     routines_dir: Path = Path("routines")
 
 
@@ -121,6 +122,7 @@ def load_config(path: Path | None = None) -> Config:
                 profile_table.problem(name, f"one of {choices}", profiles[name])
 
     reminder = _reminder(top)
+    quiet = _quiet(top)
     sessions = top.child("sessions")
     resume_within = 2 * 3600.0
     if sessions:
@@ -155,6 +157,7 @@ def load_config(path: Path | None = None) -> Config:
         stale_cue=stale,
         resume_within=resume_within,
         reminder=reminder,
+        quiet=quiet,
         routines_dir=routines_dir,
     )
 
@@ -253,13 +256,7 @@ def _reminder(top: Table) -> Reminder | None:
         return None
     d = Reminder()
     enabled = t.boolean("enabled", False)
-    text = t.string("time", d.at.strftime("%H:%M"))
-    at = d.at
-    try:
-        hours, minutes = (int(part) for part in text.split(":"))
-        at = time(hours, minutes)
-    except ValueError:
-        t.problem("time", 'a time of day like "22:00"', text)
+    at = _time_of_day(t, "time", d.at)
     days = t.strings("days", list(DAYS))
     if not days or any(day not in DAYS for day in days):
         t.problem("days", "days among " + ", ".join(f'"{x}"' for x in DAYS), t.raw("days"))
@@ -272,3 +269,29 @@ def _reminder(top: Table) -> Reminder | None:
     )
     t.done()
     return reminder if enabled else None
+
+
+def _time_of_day(t: Table, key: str, default: time) -> time:
+    text = t.string(key, default.strftime("%H:%M"))
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        t.problem(key, 'a time of day like "22:00"', text)
+        return default
+
+
+def _quiet(top: Table) -> Quiet | None:
+    t = top.child("quiet")
+    if t is None:
+        return None
+    d = Quiet()
+    enabled = t.boolean("enabled", False)
+    quiet = Quiet(
+        start=_time_of_day(t, "from", d.start),
+        end=_time_of_day(t, "until", d.end),
+        volume=t.number("volume", d.volume, 0.0, 1.0),
+        contrast=t.integer("contrast", d.contrast, 0, 255),
+    )
+    t.done()
+    return quiet if enabled else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bedside.engine import (
+    Display,
     Effect,
     Engine,
     Finished,
@@ -21,12 +22,13 @@ from bedside.engine import (
     Holding,
     Mode,
     Remind,
+    Say,
     Settings,
     Streak,
     Tick,
 )
 from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
-from bedside.nights import Reminder, night_of, streak
+from bedside.nights import Quiet, Reminder, night_of, streak
 from bedside.screens import Screen, describe, next_change
 
 
@@ -59,10 +61,13 @@ class Core:
         wall: Callable[[float], datetime | None] | None = None,
         reminder: Reminder | None = None,
         done: set[date] | None = None,
+        quiet: Quiet | None = None,
     ) -> None:
         # The wall clock at a monotonic time, or None while it cannot be trusted (not synced).
         self.wall = wall or (lambda _: None)
         self.reminder = reminder
+        self.quiet = quiet
+        self.hushed = False  # whether the quiet hours were on at the last look
         self.done = set(done or ())  # nights with the bedtime routine completed
         self.fired: set[date] = set()  # nights the reminder has sounded
         self.engine = Engine(settings)
@@ -73,6 +78,8 @@ class Core:
         self.now = now
         self.pending: list[tuple[float, Output]] = [(now, e) for e in effects]
         self._nights(now)
+        self.hushed = self._hushed(now)
+        self.pending = [(t, self._quieter(e) if self.hushed else e) for t, e in self.pending]
         self._look(now)
 
     @property
@@ -91,6 +98,7 @@ class Core:
             self.recogniser.deadline(self.button),
             next_change(self.state, self.now),
             self._reminder_due(),
+            self._quiet_due(),
         ]
         return min((t for t in times if t is not None), default=None)
 
@@ -121,8 +129,15 @@ class Core:
         self.pending = [(self.now, e) for e in effects]
         self._look(self.now)
 
-    def reconfigure(self, settings: Settings, thresholds: Thresholds) -> None:
+    def reconfigure(
+        self,
+        settings: Settings,
+        thresholds: Thresholds,
+        reminder: Reminder | None = None,
+        quiet: Quiet | None = None,
+    ) -> None:
         """New settings (a reloaded config), taken between sessions: the menu keeps its place."""
+        self.reminder, self.quiet = reminder, quiet
         self.engine = Engine(settings)
         self.recogniser = Recogniser(thresholds)
         index = min(self.state.menu_index, len(settings.menu) - 1)
@@ -136,10 +151,12 @@ class Core:
         self.state, effects = self.engine.handle(self.state, Tick(), when)
         self._effects(effects, when)
         self._remind(when)
+        self._hush(when)
         self._look(when)
 
     def _effects(self, effects: list[Effect], at: float) -> None:
-        self.pending += [(at, e) for e in effects]
+        hushed = self._hushed(at)
+        self.pending += [(at, self._quieter(e) if hushed else e) for e in effects]
         for effect in effects:
             if isinstance(effect, Finished) and effect.completed and effect.routine == "bedtime":
                 started = self.wall(self.state.session_start)
@@ -147,7 +164,35 @@ class Core:
                     self.done.add(night_of(started))
                 self._nights(at)
 
-    # -- the nights: streak and reminder -----------------------------------------------------
+    # -- the nights: a quieter night, the streak, the reminder ----------------------------------
+    def _hushed(self, at: float) -> bool:
+        wall = self.wall(at)
+        return self.quiet is not None and wall is not None and self.quiet.applies(wall)
+
+    def _quieter(self, effect: Effect) -> Effect:
+        assert self.quiet is not None
+        if isinstance(effect, Say):
+            return Say(effect.text, self.quiet.volume)
+        if isinstance(effect, Display) and effect.on:
+            return Display(True, min(effect.contrast, self.quiet.contrast))
+        return effect
+
+    def _quiet_due(self) -> float | None:
+        if self.quiet is None or not self.state.display_on:
+            return None
+        wall = self.wall(self.now)
+        if wall is None:
+            return None
+        return self.now + (self.quiet.next_change(wall) - wall) / timedelta(seconds=1)
+
+    def _hush(self, at: float) -> None:
+        """At the start and end of the quiet hours, a lit display changes its contrast."""
+        hushed = self._hushed(at)
+        if hushed != self.hushed:
+            self.hushed = hushed
+            if self.state.display_on:
+                self._effects([Display(True, self.engine.settings.contrast)], at)
+
     def _nights(self, at: float) -> None:
         wall = self.wall(at)
         if wall is None:

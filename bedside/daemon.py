@@ -65,6 +65,11 @@ def cue_texts(config: Config) -> list[str]:
     return list(dict.fromkeys(t for t in texts if t))
 
 
+def volumes_of(config: Config) -> list[float | None]:
+    """The volumes cues are said at: the configured one, and the quieter night's."""
+    return [None] + ([config.quiet.volume] if config.quiet is not None else [])
+
+
 @dataclass
 class Options:
     config: Path | None = None
@@ -190,11 +195,12 @@ def run(options: Options) -> int:
         wall=wall,
         reminder=config.reminder,
         done=done,
+        quiet=config.quiet,
     )
     keeper = Keeper(store)
     restore(store, keeper, core, config)
 
-    def reload() -> tuple[Settings, Thresholds] | None:
+    def reload() -> tuple | None:
         try:
             fresh = load_config(options.config)
         except ConfigError as exc:
@@ -202,8 +208,9 @@ def run(options: Options) -> int:
                 log.error("reload: %s", problem)
             log.error("reload: keeping the configuration already running")
             return None
-        hardware.voice.prepare(cue_texts(fresh))
-        return Settings.from_config(fresh), Thresholds.from_config(fresh.button)
+        hardware.voice.prepare(cue_texts(fresh), volumes_of(fresh))
+        thresholds = Thresholds.from_config(fresh.button)
+        return Settings.from_config(fresh), thresholds, fresh.reminder, fresh.quiet
 
     from bedside.drawing import render
 
@@ -211,7 +218,7 @@ def run(options: Options) -> int:
     hardware = open_hardware(config, options, events.put, clock)
     if hardware.button.is_pressed:
         core.button_already_down()
-    hardware.voice.prepare(cue_texts(config))
+    hardware.voice.prepare(cue_texts(config), volumes_of(config))
     notifier = Notifier()
     loop = Loop(
         core,

@@ -83,8 +83,8 @@ class SubtitledVoice:
         self.voice = voice
         self.panel = panel
 
-    def say(self, text: str) -> None:
-        self.voice.say(text)
+    def say(self, text: str, volume: float | None = None) -> None:
+        self.voice.say(text, volume)
         self.panel.subtitle = text
         self.panel.draw()
 

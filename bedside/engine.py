@@ -69,6 +69,7 @@ Event = Gestured | Holding | Tick | Remind | Streak
 @dataclass(frozen=True)
 class Say:
     text: str
+    volume: float | None = None  # None: the configured volume; set for a quieter night
 
 
 @dataclass(frozen=True)

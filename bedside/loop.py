@@ -26,12 +26,10 @@ from bedside.engine import (
     GestureTaken,
     Mode,
     Say,
-    Settings,
     Silence,
     StateChanged,
     StepStarted,
 )
-from bedside.gestures import Thresholds
 from bedside.history import Keeper
 from bedside.service import Notifier
 
@@ -49,7 +47,7 @@ class Reload:
 
 
 class Voice(Protocol):
-    def say(self, text: str) -> None: ...
+    def say(self, text: str, volume: float | None = None) -> None: ...
     def silence(self) -> None: ...
 
 
@@ -74,7 +72,7 @@ class Loop:
         notifier: Notifier | None = None,
         trace: TextIO | None = None,
         watchdog: float | None = None,
-        reload: Callable[[], tuple[Settings, Thresholds] | None] | None = None,
+        reload: Callable[[], tuple | None] | None = None,  # (settings, thresholds, ...)
         events: queue.SimpleQueue | None = None,
         keeper: Keeper | None = None,
         recheck: float | None = None,
@@ -95,7 +93,7 @@ class Loop:
         self.next_ping = clock.now() + watchdog if watchdog else None
         self.next_shift: float | None = None
         # A reloaded configuration waits for the menu: a session runs to its end as it began.
-        self.pending_reload: tuple[Settings, Thresholds] | None = None
+        self.pending_reload: tuple | None = None
         self.on_frame: Callable[[Any], None] | None = None  # the demo redraws the terminal here
 
     def put(self, item: Edge | Stop | Reload) -> None:
@@ -158,9 +156,9 @@ class Loop:
 
     def _effect(self, t: float, output: Output) -> None:
         match output:
-            case Say(text=text):
+            case Say(text=text, volume=volume):
                 log.info("say: %s", text)
-                self.voice.say(text)
+                self.voice.say(text, volume)
             case Silence():
                 self.voice.silence()
             case Display(on=on, contrast=contrast):
@@ -218,9 +216,9 @@ class Loop:
         return f"{routine}: {where}" + (" (paused)" if state.mode is Mode.PAUSED else "")
 
     def _apply_reload(self) -> None:
-        settings, thresholds = self.pending_reload
-        self.pending_reload = None
-        self.core.reconfigure(settings, thresholds)
+        fresh, self.pending_reload = self.pending_reload, None
+        self.core.reconfigure(*fresh)
+        settings = fresh[0]
         if self.oled.on:
             self.oled.power(True, settings.contrast)
         self._carry_out()

@@ -85,6 +85,33 @@ class Reminder:
         return None
 
 
+@dataclass(frozen=True)
+class Quiet:
+    """A quieter night: from ``start`` to ``end`` (across midnight when ``end`` is earlier),
+    cues are said at ``volume`` and the display lit no brighter than ``contrast``."""
+
+    start: time = time(23, 0)
+    end: time = time(6, 0)
+    volume: float = 0.4
+    contrast: int = 10
+
+    def applies(self, moment: datetime) -> bool:
+        now = moment.time()
+        if self.start <= self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end
+
+    def next_change(self, moment: datetime) -> datetime:
+        """The next moment after ``moment`` at which ``applies`` changes."""
+        candidates = []
+        for day in (moment.date(), moment.date() + timedelta(days=1)):
+            for edge in (self.start, self.end):
+                at = datetime.combine(day, edge, tzinfo=moment.tzinfo)
+                if at > moment:
+                    candidates.append(at)
+        return min(candidates)
+
+
 def clock_synced() -> bool:
     """Whether the system clock has been set from the network since boot (adjtimex says so,
     or systemd-timesyncd left its flag)."""

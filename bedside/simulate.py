@@ -25,7 +25,7 @@ from bedside.engine import (
     StepStarted,
 )
 from bedside.gestures import Thresholds
-from bedside.nights import Reminder
+from bedside.nights import Quiet, Reminder
 from bedside.script import Command
 
 
@@ -97,10 +97,13 @@ def simulate(
     frames: Callable[[float, Any], None] | None = None,
     at: datetime | None = None,
     reminder: Reminder | None = None,
+    quiet: Quiet | None = None,
 ) -> Core:
     """Run ``commands``; ``at`` is the virtual wall clock at start (None: not synced)."""
     wall = None if at is None else (lambda t: at + timedelta(seconds=t))
-    core = Core(settings, thresholds, now=0.0, routine=routine, wall=wall, reminder=reminder)
+    core = Core(
+        settings, thresholds, now=0.0, routine=routine, wall=wall, reminder=reminder, quiet=quiet
+    )
 
     def flush() -> None:
         for t, output in core.take():

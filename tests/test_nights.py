@@ -154,3 +154,36 @@ def test_history_reads_the_database_a_real_run_wrote(tmp_path):
     assert "legs-up-wall" in table and "done" in table
     csv = subprocess.run([*history, "--csv"], capture_output=True, text=True).stdout.splitlines()
     assert csv[0].startswith("night,routine,started") and len(csv) == 2
+
+
+def test_a_quieter_night_softens_cues_and_dims_a_lit_display_at_its_hours():
+    from bedside.nights import Quiet
+
+    quiet = Quiet(start=time(23, 0), end=time(6, 0), volume=0.3, contrast=10)
+    start = datetime(2026, 11, 20, 22, 58)
+    wall = lambda t: start + timedelta(seconds=t)  # noqa: E731
+    core = Core(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=wall, quiet=quiet)
+    core.edge(True, 0.0)
+    core.edge(False, 0.1)
+    core.edge(True, 1.0)
+    core.edge(False, 1.1)  # ten minutes of legs up the wall from 22:58
+    before = [o for _, o in core.take() if isinstance(o, Say)]
+    assert before and all(o.volume is None for o in before)
+    core.advance(300.0)
+    outputs = core.take()
+    dimmed = [(t, o) for t, o in outputs if isinstance(o, Display)]
+    assert dimmed == [(120.0, Display(True, 10))]  # at 23:00, the lit display dims
+    said = [(t, o.volume) for t, o in outputs if isinstance(o, Say)]
+    assert said == [(21.1, None), (181.1, 0.3)]  # before 23:00, and after
+    assert quiet.applies(datetime(2026, 11, 21, 5, 59)) and not quiet.applies(
+        datetime(2026, 11, 21, 6, 0)
+    )
+
+
+def test_a_quieter_night_leaves_a_clock_not_yet_synced_alone():
+    from bedside.nights import Quiet
+
+    core = Core(SETTINGS, Thresholds(), now=0.0, quiet=Quiet(), routine="legs-up-wall")
+    core.edge(True, 0.0)
+    core.edge(False, 0.1)
+    assert all(o.volume is None for _, o in core.take() if isinstance(o, Say))

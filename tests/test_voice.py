@@ -449,3 +449,22 @@ def test_a_player_that_hangs_is_killed_and_warned_about_once(tmp_path, caplog):
     assert not player.play(wav)
     hung = [r for r in caplog.records if "hung" in r.getMessage()]
     assert len(hung) == 1
+
+
+def test_a_quieter_cue_is_its_own_cached_wav_at_its_own_volume(tmp_path):
+    with Voice(VoiceConfig(volume=1.0), tmp_path, player_command=NULL_PLAYER) as voice:
+        voice.prepare(["Halfway."], volumes=[None, 0.2])
+        assert voice.wait_until_idle(60)
+        loud, soft = voice.cache_path("Halfway."), voice.cache_path("Halfway.", 0.2)
+        assert loud != soft and loud.exists() and soft.exists()
+
+        def peak(path: Path) -> int:
+            with wave.open(str(path)) as wav:
+                frames = wav.readframes(wav.getnframes())
+            samples = memoryview(frames).cast("h")
+            return max(abs(x) for x in samples)
+
+        assert peak(soft) < peak(loud) * 0.5
+        voice.say("Halfway.", 0.2)
+        assert voice.wait_until_idle(30)
+        assert voice.synthesised == 2  # the quiet one came from the cache

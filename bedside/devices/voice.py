@@ -171,6 +171,7 @@ class _Job:
     path: Path
     force: bool  # synthesise even when the path already holds a playable WAV
     future: Future[bool]
+    volume: float
 
 
 class Synthesiser:
@@ -192,15 +193,17 @@ class Synthesiser:
         self._thread = threading.Thread(target=self._run, name="bedside-synth", daemon=True)
         self._thread.start()
 
-    def synthesise(self, text: str, path: Path) -> None:
+    def synthesise(self, text: str, path: Path, volume: float | None = None) -> None:
         """Write ``text`` as speech to ``path`` and wait for it; raises VoiceUnavailable or
         SynthesisFailed. The file appears complete under its name or not at all."""
-        self._submit(text, path, urgent=True, force=True).result()
+        self._submit(text, path, urgent=True, force=True, volume=volume).result()
 
-    def submit(self, text: str, path: Path, *, urgent: bool = False) -> Future[bool]:
+    def submit(
+        self, text: str, path: Path, *, urgent: bool = False, volume: float | None = None
+    ) -> Future[bool]:
         """Synthesise unless ``path`` already holds a playable WAV; the result says whether it
         synthesised. Returns at once."""
-        return self._submit(text, path, urgent=urgent, force=False)
+        return self._submit(text, path, urgent=urgent, force=False, volume=volume)
 
     def close(self) -> None:
         """Cancel the jobs not started, let the running one finish, and end the thread."""
@@ -218,8 +221,11 @@ class Synthesiser:
             self._jobs.put((self._STOP, 0, None))
         self._thread.join()
 
-    def _submit(self, text: str, path: Path, urgent: bool, force: bool) -> Future[bool]:
-        job = _Job(text, Path(path), force, Future())
+    def _submit(
+        self, text: str, path: Path, urgent: bool, force: bool, volume: float | None
+    ) -> Future[bool]:
+        volume = self.config.volume if volume is None else volume
+        job = _Job(text, Path(path), force, Future(), volume)
         with self._lock:
             if self._closed:
                 job.future.cancel()
@@ -238,14 +244,14 @@ class Synthesiser:
             try:
                 done = job.force or not is_playable(job.path)
                 if done:
-                    self._write(job.text, job.path)
+                    self._write(job.text, job.path, job.volume)
                     self.count += 1
             except Exception as e:
                 job.future.set_exception(e)
             else:
                 job.future.set_result(done)
 
-    def _write(self, text: str, path: Path) -> None:
+    def _write(self, text: str, path: Path, volume: float) -> None:
         # Synthesise under a temporary name in the same folder, put the bytes on disk, then
         # rename: after a power cut the real name holds a whole WAV or nothing.
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -255,7 +261,7 @@ class Synthesiser:
         temp.chmod(0o644)  # mkstemp makes it private; a cache is for any player to read
         try:
             with _ENGINE_LOCK:
-                self._speak_into(text, temp)
+                self._speak_into(text, temp, volume)
             if not is_playable(temp):
                 raise SynthesisFailed(f"espeak-ng made no sound for {text!r}")
             with temp.open("rb") as f:
@@ -266,7 +272,7 @@ class Synthesiser:
                 temp.unlink()
             raise
 
-    def _speak_into(self, text: str, path: Path) -> None:
+    def _speak_into(self, text: str, path: Path, volume: float) -> None:
         # espeak-ng in pyttsx3's "retrieval" mode is asynchronous: a thread of its own runs a
         # queue of commands (parameters as well as texts) and the driver writes the WAV from
         # espeak's callback on that thread. runAndWait() therefore is not the end of it, and
@@ -298,7 +304,7 @@ class Synthesiser:
         try:
             engine.setProperty("voice", self.config.voice)
             engine.setProperty("rate", self.config.rate)
-            engine.setProperty("volume", self.config.volume)
+            engine.setProperty("volume", volume)
             _wait_until_idle(espeak)
             engine.save_to_file(text, str(path))
             engine.runAndWait()
@@ -319,7 +325,7 @@ class Synthesiser:
             if isinstance(error, ValueError):  # a property refused: the configuration is wrong
                 c = self.config
                 raise VoiceUnavailable(
-                    f"espeak-ng refused voice={c.voice!r} rate={c.rate} volume={c.volume}: {error}"
+                    f"espeak-ng refused voice={c.voice!r} rate={c.rate} volume={volume}: {error}"
                 )
         if errors:
             raise SynthesisFailed(f"espeak-ng failed on {text!r}: {errors[0]}")
@@ -460,6 +466,7 @@ class _Cue:
     text: str
     queued_at: float  # on the injected clock
     generation: int  # silence() moves to a new generation; older cues are never played
+    volume: float | None = None  # None: the configured volume
 
 
 class Voice:
@@ -505,23 +512,27 @@ class Voice:
         self._worker.start()
 
     # -- what the daemon calls; none of these waits for synthesis or playback ---------------
-    def prepare(self, texts: Iterable[str]) -> None:
+    def prepare(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> None:
         """Synthesise every text not cached yet, in the background; returns at once."""
         if self._synth is None:
             return
+        volumes = list(volumes)
         for text in dict.fromkeys(t for t in texts if t.strip()):
-            with self._cond:
-                self._preparing += 1
-            self._synth.submit(text, self.cache_path(text)).add_done_callback(self._prepared)
+            for volume in volumes:
+                with self._cond:
+                    self._preparing += 1
+                path = self.cache_path(text, volume)
+                future = self._synth.submit(text, path, volume=volume)
+                future.add_done_callback(self._prepared)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, volume: float | None = None) -> None:
         """Queue ``text`` to be said after what is already queued; returns at once."""
         if self._worker is None or not text.strip():
             return
         with self._cond:
             if self._closed:
                 return
-            self._queue.append(_Cue(text, self._clock(), self._generation))
+            self._queue.append(_Cue(text, self._clock(), self._generation, volume))
             self._cond.notify_all()
 
     def silence(self) -> None:
@@ -554,9 +565,10 @@ class Voice:
         self.close()
 
     # -- for tests and the bench --------------------------------------------------------------
-    def cache_path(self, text: str) -> Path:
+    def cache_path(self, text: str, volume: float | None = None) -> Path:
         c = self.config
-        return self.cache_dir / f"{cache_key(text, c.voice, c.rate, c.volume)}.wav"
+        volume = c.volume if volume is None else volume
+        return self.cache_dir / f"{cache_key(text, c.voice, c.rate, volume)}.wav"
 
     @property
     def synthesised(self) -> int:
@@ -607,12 +619,12 @@ class Voice:
 
     def _speak(self, cue: _Cue) -> None:
         assert self._synth is not None
-        path = self.cache_path(cue.text)
+        path = self.cache_path(cue.text, cue.volume)
         if not is_playable(path):
             if self._unavailable:
                 return  # already warned; only cached cues can be said
             try:
-                self._synth.submit(cue.text, path, urgent=True).result()
+                self._synth.submit(cue.text, path, urgent=True, volume=cue.volume).result()
             except CancelledError:
                 return  # closing
             except Exception as e:

@@ -57,6 +57,13 @@ class VoiceConfig:
 
 
 @dataclass(frozen=True)
+class PacerConfig:
+    enabled: bool = True
+    breathe_in: float = 4.0
+    breathe_out: float = 6.0
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     routines: dict[str, Routine]
@@ -68,6 +75,7 @@ class Config:
     stale_cue: float = 5.0  # a cue this late is not spoken at all
     resume_within: float = 2 * 3600.0  # a session interrupted longer ago is closed, not resumed
     reminder: Reminder | None = None  # None: no bedtime reminder
+    pacer: PacerConfig = field(default_factory=PacerConfig)
     quiet: Quiet | None = None  # None: the same volume and contrast all night
     routines_dir: Path = Path("routines")
 
@@ -123,6 +131,7 @@ def load_config(path: Path | None = None) -> Config:
 
     reminder = _reminder(top)
     quiet = _quiet(top)
+    pacer = _pacer(top)
     sessions = top.child("sessions")
     resume_within = 2 * 3600.0
     if sessions:
@@ -158,6 +167,7 @@ def load_config(path: Path | None = None) -> Config:
         resume_within=resume_within,
         reminder=reminder,
         quiet=quiet,
+        pacer=pacer,
         routines_dir=routines_dir,
     )
 
@@ -295,3 +305,17 @@ def _quiet(top: Table) -> Quiet | None:
     )
     t.done()
     return quiet if enabled else None
+
+
+def _pacer(top: Table) -> PacerConfig:
+    t = top.child("pacer")
+    if t is None:
+        return PacerConfig()
+    d = PacerConfig()
+    pacer = PacerConfig(
+        enabled=t.boolean("enabled", d.enabled),
+        breathe_in=t.duration("breathe_in", d.breathe_in, 1.0, 30.0) or d.breathe_in,
+        breathe_out=t.duration("breathe_out", d.breathe_out, 1.0, 30.0) or d.breathe_out,
+    )
+    t.done()
+    return pacer

@@ -96,7 +96,7 @@ class Core:
         times = [
             self.engine.deadline(self.state),
             self.recogniser.deadline(self.button),
-            next_change(self.state, self.now),
+            next_change(self.state, self.now, self.settings),
             self._reminder_due(),
             self._quiet_due(),
         ]

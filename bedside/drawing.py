@@ -345,6 +345,17 @@ def _running(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     _clock(draw, TOP + 14, screen.clock)
     _bar(draw, footer_top() - 6, screen.progress)
     _footer(draw, screen.detail, screen.position)
+    if screen.breath >= 0:
+        _breath(draw, screen.breath)
+
+
+def _breath(draw: ImageDraw.ImageDraw, level: int) -> None:
+    """The breathing guide: a soft pill in the middle of the bottom line, 6 px wide when the
+    lungs are empty and a pixel more each side per level, up to 60 px when they are full."""
+    half = 3 + level
+    middle = (LEFT + RIGHT) // 2
+    bottom = BOTTOM - 1
+    draw.rounded_rectangle((middle - half, bottom - 6, middle + half - 1, bottom), 3, fill=1)
 
 
 def _paused(draw: ImageDraw.ImageDraw, screen: Screen) -> None:

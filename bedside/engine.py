@@ -130,6 +130,9 @@ class Settings:
     off_after_paused: float = 900.0
     stale_cue: float = 5.0
     phrases: Phrases = field(default_factory=Phrases)
+    pacer: bool = True  # the breathing guide, on the steps that ask for it
+    breathe_in: float = 4.0
+    breathe_out: float = 6.0
 
     @classmethod
     def from_config(cls, config) -> Settings:  # config: bedside.config.Config
@@ -140,6 +143,9 @@ class Settings:
             off_after=config.display.off_after,
             off_after_paused=config.display.off_after_paused,
             stale_cue=config.stale_cue,
+            pacer=config.pacer.enabled,
+            breathe_in=config.pacer.breathe_in,
+            breathe_out=config.pacer.breathe_out,
         )
 
 

@@ -10,7 +10,6 @@ the monotonic clock, so no sleep adds drift.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from bedside.engine import (
 )
 from bedside.history import Keeper
 from bedside.service import Notifier
+from bedside.simulate import Trace
 
 log = logging.getLogger("bedside")
 
@@ -83,7 +83,7 @@ class Loop:
         self.voice = voice
         self.render = render
         self.notifier = notifier or Notifier("")
-        self.trace = trace
+        self.trace = None if trace is None else Trace(trace)
         self.watchdog = watchdog
         self.reload = reload
         self.keeper = keeper
@@ -196,12 +196,8 @@ class Loop:
     def _trace(self, t: float, output: Output) -> None:
         if self.trace is None:
             return
-        from bedside.simulate import event
-
-        body = event(t - self.start, output)
-        if body is not None:
-            self.trace.write(json.dumps(body, ensure_ascii=False) + "\n")
-            self.trace.flush()
+        self.trace.write(t - self.start, output)
+        self.trace.out.flush()
 
     def _status(self) -> str:
         state = self.core.state

@@ -45,6 +45,7 @@ class Step:
     reps: int | None = None
     seconds_per_rep: float | None = None
     part: str = ""  # the title of the routine this step comes from
+    pacer: bool = False  # show the breathing guide during this (timed) step
 
 
 @dataclass(frozen=True)
@@ -268,8 +269,10 @@ class _Loader:
         duration: float | None = None
         reps = seconds_per_rep = None
         count_every = 0
+        pacer = False
         if kind is Kind.TIMED:
             duration = item.duration("duration", None, lo=1)
+            pacer = item.boolean("pacer", False)
         elif kind is Kind.REPS:
             reps = self.count(item, "reps", context, default=1)
             seconds_per_rep = item.number("seconds_per_rep", 6.0, 1.0, 60.0)
@@ -295,6 +298,7 @@ class _Loader:
             reps=reps,
             seconds_per_rep=seconds_per_rep,
             part=context.part,
+            pacer=pacer,
         )
 
     def cues(

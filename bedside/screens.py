@@ -9,6 +9,7 @@ the 128x64 picture.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ class Screen:
     progress: float = 0.0  # 0..1 of the step, from the shown clock
     position: str = ""  # "2/4" in the menu, "3/17" in a routine
     hint: str = ""  # what the button does now
+    breath: int = -1  # the breathing guide's size, 0..BREATH_LEVELS; -1: not shown
+    breathing: str = ""  # "in" or "out"
 
     @property
     def lines(self) -> list[str]:
@@ -34,7 +37,7 @@ class Screen:
         parts = [self.title, self.detail, self.clock]
         if self.kind == "running" or self.kind == "paused":
             parts.append(_bar(self.progress))
-        parts += [self.position, self.hint]
+        parts += [f"breathe {self.breathing}" if self.breathing else "", self.position, self.hint]
         return [p for p in parts if p]
 
 
@@ -88,10 +91,57 @@ def describe(state: State, settings: Settings, now: float) -> Screen:
     progress = min(1.0, max(0.0, done / step.duration))
     if state.mode is Mode.PAUSED:
         return Screen("paused", "Paused", step.title, shown, progress, position, "press to resume")
-    return Screen("running", step.title, detail, shown, progress, position)
+    breath, breathing = -1, ""
+    if step.pacer and settings.pacer:
+        breath, breathing = breath_level(state.elapsed(now), settings)
+    return Screen("running", step.title, detail, shown, progress, position, "", breath, breathing)
 
 
-def next_change(state: State, now: float) -> float | None:
+BREATH_LEVELS = 27  # a pixel a side per level: the shape grows from 6 to 60 px wide
+
+
+def _ease(x: float) -> float:
+    return (1 - math.cos(math.pi * x)) / 2
+
+
+def _uneased(y: float) -> float:
+    return math.acos(1 - 2 * y) / math.pi
+
+
+def breath_level(elapsed: float, settings: Settings) -> tuple[int, str]:
+    """The guide's size and direction ``elapsed`` seconds into a step: it grows over the
+    in-breath and shrinks over the out-breath, eased so that it slows at each turn."""
+    cycle = settings.breathe_in + settings.breathe_out
+    phase = elapsed % cycle
+    if phase < settings.breathe_in:
+        return round(_ease(phase / settings.breathe_in) * BREATH_LEVELS), "in"
+    out = (phase - settings.breathe_in) / settings.breathe_out
+    return round((1 - _ease(out)) * BREATH_LEVELS), "out"
+
+
+def next_breath(elapsed: float, settings: Settings) -> float:
+    """Seconds from ``elapsed`` until ``breath_level`` may next change."""
+    cycle = settings.breathe_in + settings.breathe_out
+    phase = elapsed % cycle
+    # Woken a microsecond after each edge, so that rounding never shows the old size there.
+    for edge in _breath_edges(settings.breathe_in, settings.breathe_out):
+        if edge + 1e-6 > phase + 1e-9:
+            return edge + 1e-6 - phase
+    return cycle - phase + _breath_edges(settings.breathe_in, settings.breathe_out)[0] + 1e-6
+
+
+@functools.lru_cache(maxsize=8)
+def _breath_edges(breathe_in: float, breathe_out: float) -> tuple[float, ...]:
+    """The moments in a breath (from the start of the in-breath) at which the size changes."""
+    levels = BREATH_LEVELS
+    growing = [breathe_in * _uneased((k + 0.5) / levels) for k in range(levels)]
+    shrinking = [
+        breathe_in + breathe_out * _uneased(1 - (k - 0.5) / levels) for k in range(levels, 0, -1)
+    ]
+    return (*growing, breathe_in, *shrinking, breathe_in + breathe_out)
+
+
+def next_change(state: State, now: float, settings: Settings) -> float | None:
     """When the screen of ``state`` next changes by itself (the countdown ticking), if ever."""
     if state.mode is not Mode.RUNNING or not state.display_on or state.holding:
         return None
@@ -99,7 +149,11 @@ def next_change(state: State, now: float) -> float | None:
     if left is None or left <= 0:
         return None
     shown = math.ceil(left - 1e-9)
-    return now + (left - (shown - 1))
+    tick = now + (left - (shown - 1))
+    step = state.step
+    if step is not None and step.pacer and settings.pacer:
+        return min(tick, now + next_breath(state.elapsed(now), settings))
+    return tick
 
 
 def _bar(progress: float, width: int = 16) -> str:

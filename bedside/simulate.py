@@ -67,6 +67,25 @@ def _number(value: float | None) -> float | int | None:
     return int(value) if float(value).is_integer() else value
 
 
+class Trace:
+    """Writes outputs as contract events, one JSON object a line. A screen whose text is the
+    same as the last one (the breathing guide moved, say) is not reported again."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.lines: list[str] | None = None
+
+    def write(self, t: float, output: Output) -> None:
+        body = event(t, output)
+        if body is None:
+            return
+        if body["type"] == "screen":
+            if body["lines"] == self.lines:
+                return
+            self.lines = body["lines"]
+        self.out.write(json.dumps(body, ensure_ascii=False) + "\n")
+
+
 class FrameWriter:
     """Writes each distinct display frame as a numbered PNG."""
 
@@ -105,13 +124,13 @@ def simulate(
         settings, thresholds, now=0.0, routine=routine, wall=wall, reminder=reminder, quiet=quiet
     )
 
+    trace = Trace(out)
+
     def flush() -> None:
         for t, output in core.take():
             if frames is not None and isinstance(output, ScreenChanged):
                 frames(t, output.screen)
-            body = event(t, output)
-            if body is not None:
-                out.write(json.dumps(body, ensure_ascii=False) + "\n")
+            trace.write(t, output)
 
     clock = VirtualClock()
     flush()

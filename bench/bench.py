@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,12 +114,20 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # -- the display -------------------------------------------------------------------------------
-def countdown_frames(count: int):
-    from bedside.drawing import render
-
-    core = Core(Settings.from_config(load_config()), Thresholds(), now=0.0, routine="legs-up-wall")
+def hold_core(pacer: bool) -> Core:
+    """The core ten minutes into... the start of the legs-up-the-wall hold."""
+    settings = replace(Settings.from_config(load_config()), pacer=pacer)
+    core = Core(settings, Thresholds(), now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         core.edge(pressed, t)
+    return core
+
+
+def countdown_frames(count: int):
+    """A frame a second of the legs-up-the-wall countdown, the breathing guide off."""
+    from bedside.drawing import render
+
+    core = hold_core(pacer=False)
     frames = [render(core.screen)]
     t = 1.1
     while len(frames) < count:
@@ -126,6 +135,32 @@ def countdown_frames(count: int):
         core.advance(t)
         frames.append(render(core.screen))
     return frames
+
+
+def pacer() -> dict[str, float]:
+    """The breathing guide: every frame it draws over a minute, through the partial driver."""
+    from bedside.devices.oled import PartialSSD1306
+    from bedside.devices.recorder import RecordingSerial
+    from bedside.drawing import render
+
+    core = hold_core(pacer=True)
+    serial = RecordingSerial()
+    panel = PartialSSD1306(serial)
+    panel.display(render(core.screen))
+    start, frames, cpu = serial.bytes_sent, 0, 0.0
+    while core.now < 61.1:
+        core.advance(core.deadline())
+        began = time.process_time()
+        panel.display(render(core.screen))
+        cpu += time.process_time() - began
+        frames += 1
+    sent = serial.bytes_sent - start
+    return {
+        "pacer_frames_per_s": frames / 60,
+        "pacer_bytes_per_s": sent / 60,
+        "pacer_bus_percent": sent / 60 / I2C_BYTES_PER_S * 100,
+        "pacer_cpu_ms_per_s": cpu / 60 * 1000,
+    }
 
 
 def display() -> dict[str, float]:
@@ -284,37 +319,44 @@ while True:  # how a typical Pi script waits for a button
 
 def cpu(config: Path, work: Path, cache: Path) -> dict[str, float]:
     window = quick(30.0, 5.0)
-    idle_notify, run_notify = NotifySocket(work), NotifySocket(work)
-    idle = daemon(config, work / "state-idle", cache, idle_notify)
+    notifies = [NotifySocket(work) for _ in range(3)]
+    idle = daemon(config, work / "state-idle", cache, notifies[0])
     script = work / "running.txt"
     script.write_text(f"press\nwait 0.5\npress\nwait {window + 60}\n")
-    running = daemon(
-        config,
-        work / "state-run",
-        cache,
-        run_notify,
-        "--routine",
-        "legs-up-wall",
-        "--script",
-        str(script),
+    # A countdown (the soak of the foot massage), and the legs-up-the-wall hold with its
+    # breathing guide.
+    running, breathing = (
+        daemon(
+            config,
+            work / f"state-{name}",
+            cache,
+            notify,
+            "--routine",
+            name,
+            "--script",
+            str(script),
+        )
+        for name, notify in (("foot-massage", notifies[1]), ("legs-up-wall", notifies[2]))
     )
     polling = subprocess.Popen([sys.executable, "-c", POLLING_REFERENCE])
-    idle_notify.wait_ready()
-    run_notify.wait_ready()
+    for notify in notifies:
+        notify.wait_ready()
     time.sleep(quick(12.0, 6.0))  # the idle one goes dark after 5 s; start-up work settles
-    before = {p.pid: cpu_seconds(p.pid) for p in (idle, running, polling)}
+    processes = (idle, running, breathing, polling)
+    before = {p.pid: cpu_seconds(p.pid) for p in processes}
     began = time.monotonic()
     time.sleep(window)
     elapsed = time.monotonic() - began
     used = {pid: (cpu_seconds(pid) - before[pid]) / elapsed * 100 for pid in before}
-    for process in (idle, running, polling):
+    for process in processes:
         stop(process)
-    idle_notify.close()
-    run_notify.close()
+    for notify in notifies:
+        notify.close()
     return {
         "idle_cpu_percent": used[idle.pid],
         "idle_cpu_percent_polling_reference": used[polling.pid],
         "running_cpu_percent": used[running.pid],
+        "pacer_cpu_percent": used[breathing.pid],
     }
 
 
@@ -363,7 +405,7 @@ def press_latency(config: Path, work: Path) -> dict[str, float]:
             time.sleep(0.1)
         loop.put(Stop("bench done"))
 
-    in_process(config, work / "state-press", "legs-up-wall", body)
+    in_process(config, work / "state-press", "foot-massage", body)
     # The reference: a loop polling the pin every 100 ms, drawing with stock luma when it sees
     # the press end.
     reference = polling_press_latency(count)
@@ -503,6 +545,7 @@ def main() -> int:
         os.environ["XDG_CACHE_HOME"] = str(cache)  # the in-process daemons share the cache
         for name, measure in (
             ("display", display),
+            ("pacer", pacer),
             ("simulate", simulate_speed),
             ("voice", lambda: cue_latency(cache)),
             ("start-up", lambda: startup(config, work, cache)),

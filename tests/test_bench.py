@@ -30,6 +30,8 @@ KEYS = {
     "startup_s",
     "rss_mb",
     "simulate_s_per_hour",
+    "pacer_cpu_percent",
+    "pacer_bytes_per_s",
 }
 
 

@@ -3,6 +3,8 @@ records every byte and rebuilds the panel's RAM from them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -131,7 +133,9 @@ def test_after_any_frames_the_panel_ram_equals_the_last_image(frames, rotate):
 
 def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma():
     config = load_config()
-    core = Core(Settings.from_config(config), Thresholds(), now=0.0, routine="legs-up-wall")
+    # The countdown alone: the breathing guide (measured by the bench) is switched off.
+    settings = replace(Settings.from_config(config), pacer=False)
+    core = Core(settings, Thresholds(), now=0.0, routine="legs-up-wall")
     core.edge(True, 0.0)
     core.edge(False, 0.1)
     core.edge(True, 1.0)

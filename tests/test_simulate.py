@@ -4,7 +4,9 @@ random gesture sequences that must keep the engine's invariants."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,9 +34,9 @@ FIELDS = {
 }
 
 
-def run_script(text: str, routine: str | None = None) -> list[dict]:
+def run_script(text: str, routine: str | None = None, settings: Settings = SETTINGS) -> list[dict]:
     out = io.StringIO()
-    simulate(SETTINGS, THRESHOLDS, parse_script(text), out, routine=routine)
+    simulate(settings, THRESHOLDS, parse_script(text), out, routine=routine)
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -114,9 +116,35 @@ def test_routine_option_chooses_the_menu_entry_shown_first():
 
 
 def test_the_countdown_screen_changes_once_a_second():
-    events = run_script("press\nwait 1\npress\nwait 5\n", routine="legs-up-wall")
+    no_pacer = replace(SETTINGS, pacer=False)
+    events = run_script("press\nwait 1\npress\nwait 5\n", "legs-up-wall", no_pacer)
     clocks = [e["lines"][1] for e in events if e["type"] == "screen" and e["t"] > 1.2]
     assert clocks == ["09:59", "09:58", "09:57", "09:56", "09:55"]
+
+
+def test_the_breathing_guide_grows_over_four_seconds_and_shrinks_over_six():
+    from bedside.screens import BREATH_LEVELS
+
+    core = Core(SETTINGS, THRESHOLDS, now=0.0, routine="legs-up-wall")
+    for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
+        core.edge(pressed, t)
+    sizes = []
+    while core.now < 1.1 + 20:
+        core.advance(core.deadline())
+        sizes.append((round(core.now - 1.1, 3), core.screen.breath, core.screen.breathing))
+    peaks = [t for t, size, _ in sizes if size == BREATH_LEVELS]
+    assert peaks and 3.5 < peaks[0] < 4.0 and any(13.5 < t < 14.0 for t in peaks)
+    assert min(s for _, s, _ in sizes) == 0
+    steps = [b - a for (_, a, _), (_, b, _) in itertools.pairwise(sizes)]
+    assert all(abs(step) <= 1 for step in steps)  # a pixel a side at a time: smooth
+    assert {d for _, _, d in sizes} == {"in", "out"}
+    assert 100 < len(sizes) < 200  # it wakes only when the guide or the clock changes
+    # The text screen only says when the breath turns, so simulate stays readable.
+    events = run_script("press\nwait 1\npress\nwait 20\n", "legs-up-wall")
+    breathing = [line for e in events if e["type"] == "screen" for line in e["lines"]]
+    assert "breathe in" in breathing and "breathe out" in breathing
+    screens = [e for e in events if e["type"] == "screen" and e["t"] > 1.2]
+    assert len(screens) < 30
 
 
 def test_script_parsing_reports_every_bad_line_by_number():

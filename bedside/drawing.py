@@ -21,7 +21,18 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from bedside.engine import Engine, Event, Gesture, Gestured, Holding, Mode, Settings, State, Tick
+from bedside.engine import (
+    Engine,
+    Event,
+    Gesture,
+    Gestured,
+    Holding,
+    Mode,
+    Settings,
+    State,
+    Streak,
+    Tick,
+)
 from bedside.routines import Kind, Step
 from bedside.screens import Screen, describe
 
@@ -583,6 +594,7 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
     profiled = next((n for n in settings.menu if settings.routines[n].profile_title), None)
     if profiled is not None and profiled != first:
         shots.append(("menu-profile", _Session.start(settings, profiled).screen()))
+    shots.append(("menu-streak", _Session.start(settings, first).at(0.0, Streak(5)).screen()))
     shots.append(("menu-holding", _Session.start(settings, first).later(1.0, Holding()).screen()))
 
     wait = _find(settings, lambda s: s.kind is Kind.WAIT)
@@ -610,6 +622,13 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
         name, index, _ = sided
         session = _Session.start(settings, name).go_to_step(index).later(11.6)
         shots.append(("running-side", session.screen()))
+
+    paced = _find(settings, lambda s: s.pacer)
+    if paced is not None and settings.pacer:
+        name, index, _ = paced
+        # Two and a half seconds into a breath: the guide is growing, past half way.
+        session = _Session.start(settings, name).go_to_step(index).later(62.5)
+        shots.append(("running-pacer", session.screen()))
 
     reps = _find(settings, lambda s: s.kind is Kind.REPS and bool(s.seconds_per_rep))
     if reps is not None:

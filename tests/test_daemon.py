@@ -188,3 +188,34 @@ def test_script_without_mock_hardware_is_a_usage_error(tmp_path):
     )
     assert result.returncode == 2
     assert "--mock-hardware" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_display_only_device_runs_a_routine_without_any_voice(tmp_path):
+    config_dir = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config_dir)
+    config = config_dir / "bedside.toml"
+    config.write_text(
+        config.read_text().replace("[voice]\nenabled = true", "[voice]\nenabled = false")
+    )
+    assert "[voice]\nenabled = false" in config.read_text()
+    script = tmp_path / "script.txt"
+    script.write_text("press\nwait 0.3\npress\nwait 1.5\nhold 1.2\nwait 0.3\nhold 1.2\nwait 0.5\n")
+    daemon = start(
+        tmp_path,
+        "--config",
+        str(config),
+        "--routine",
+        "legs-up-wall",
+        "--script",
+        str(script),
+        "--trace",
+    )
+    out, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [e["index"] for e in events if e["type"] == "step"] == [0, 1, 2]
+    assert any(e["type"] == "screen" and "Legs up the wall" in e["lines"] for e in events)
+    assert not (tmp_path / "cache" / "bedside" / "voice").exists() or not any(
+        (tmp_path / "cache" / "bedside" / "voice").iterdir()
+    )  # nothing synthesised
+    assert "Traceback" not in err

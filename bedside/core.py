@@ -166,8 +166,10 @@ class Core:
 
     # -- the nights: a quieter night, the streak, the reminder ----------------------------------
     def _hushed(self, at: float) -> bool:
+        if self.quiet is None:
+            return False
         wall = self.wall(at)
-        return self.quiet is not None and wall is not None and self.quiet.applies(wall)
+        return wall is not None and self.quiet.applies(wall)
 
     def _quieter(self, effect: Effect) -> Effect:
         assert self.quiet is not None

@@ -8,6 +8,9 @@ and no reminder fires at a wrong hour.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -112,17 +115,29 @@ class Quiet:
         return min(candidates)
 
 
-def clock_synced() -> bool:
-    """Whether the system clock has been set from the network since boot (adjtimex says so,
-    or systemd-timesyncd left its flag)."""
-    import ctypes
-    import os
+_synced = False
 
-    if os.path.exists("/run/systemd/timesync/synchronized"):
-        return True
+
+def clock_synced() -> bool:
+    """Whether the system clock has been set from the network since boot (systemd-timesyncd
+    left its flag, or adjtimex says so). Once synced, it stays so: no more asking."""
+    global _synced
+    if not _synced:
+        _synced = os.path.exists("/run/systemd/timesync/synchronized") or _kernel_synced()
+    return _synced
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        timex = ctypes.create_string_buffer(512)  # struct timex, modes = 0: only read
-        return libc.adjtimex(timex) not in (-1, 5)  # 5: TIME_ERROR, the clock is not synced
-    except (OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _kernel_synced() -> bool:
+    libc = _libc()
+    if libc is None or not hasattr(libc, "adjtimex"):
         return False
+    timex = ctypes.create_string_buffer(512)  # struct timex with modes = 0: only read
+    return libc.adjtimex(timex) not in (-1, 5)  # 5 is TIME_ERROR: the clock is not synced

@@ -288,11 +288,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
     config = _config(args)
     commands = _read_script(args.script)
-    settings = Settings.from_config(config)
     if args.routine is not None:
         _routine_name(config, args.routine)
-        if args.routine not in settings.menu:
-            settings = _with_menu(settings, (args.routine, *settings.menu))
+    settings = Settings.from_config(config).showing(args.routine)
     frames = None
     if args.frames is not None:
         frames = FrameWriter(_empty_folder(args.frames))
@@ -309,12 +307,6 @@ def _simulate(args: argparse.Namespace) -> int:
         quiet=config.quiet,
     )
     return 0
-
-
-def _with_menu(settings, menu):
-    from dataclasses import replace
-
-    return replace(settings, menu=menu)
 
 
 def _empty_folder(path: Path) -> Path:

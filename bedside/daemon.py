@@ -173,11 +173,7 @@ def run(options: Options) -> int:
     config = load_config(options.config)
     state_dir = usable_folder(state_directory(options.state_dir))
     clock = MonotonicClock(options.speed)
-    settings = Settings.from_config(config)
-    if options.routine and options.routine not in settings.menu:
-        from dataclasses import replace
-
-        settings = replace(settings, menu=(options.routine, *settings.menu))
+    settings = Settings.from_config(config).showing(options.routine)
     store = Store(state_dir / "bedside.db")
 
     def wall(at: float) -> datetime | None:

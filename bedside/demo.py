@@ -12,7 +12,6 @@ q quits. ``--speed N`` runs time N times fast.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import termios
 import threading
@@ -21,17 +20,11 @@ import tty
 from typing import TextIO
 
 from bedside.daemon import Hardware, Options, run
+from bedside.devices.voice import sound_cards
 from bedside.loop import Loop, Stop
 
 LIT, DIM = "\x1b[96m", "\x1b[0m"
 HELP = "space: press (keep holding: hold, long hold)   h: hold   e: long hold   q: quit"
-
-
-def has_sound_card() -> bool:
-    if shutil.which("aplay") is None:
-        return False
-    listing = subprocess.run(["aplay", "-l"], capture_output=True, text=True, check=False)
-    return any(line.startswith("card ") for line in listing.stdout.splitlines())
 
 
 def half_blocks(pixels: list[list[bool]], step: int = 1) -> list[str]:
@@ -162,7 +155,7 @@ def demo(options: Options, out: TextIO = sys.stdout) -> int:
         )
         return 2
     options.mock_hardware = True
-    if has_sound_card():
+    if sound_cards():
         options.player = ["aplay", "-q", "{file}"]
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)

@@ -134,6 +134,12 @@ class Settings:
     breathe_in: float = 4.0
     breathe_out: float = 6.0
 
+    def showing(self, routine: str | None) -> Settings:
+        """These settings with ``routine`` in the menu (first, if the menu lacks it)."""
+        if routine is None or routine in self.menu:
+            return self
+        return replace(self, menu=(routine, *self.menu))
+
     @classmethod
     def from_config(cls, config) -> Settings:  # config: bedside.config.Config
         return cls(

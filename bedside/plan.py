@@ -8,7 +8,8 @@ from bedside.routines import Routine
 from bedside.screens import clock
 
 
-def _number(value: float | None) -> float | int | None:
+def json_number(value: float | None) -> float | int | None:
+    """Seconds for JSON: 60 rather than 60.0, as the contracts show them."""
     if value is None:
         return None
     return int(value) if float(value).is_integer() else value
@@ -18,16 +19,16 @@ def plan_json(routine: Routine) -> dict[str, Any]:
     return {
         "routine": routine.name,
         "title": routine.title,
-        "total_seconds": _number(routine.total_seconds),
+        "total_seconds": json_number(routine.total_seconds),
         "steps": [
             {
                 "index": index,
                 "title": step.title,
                 "kind": step.kind.value,
-                "duration": _number(step.duration),
+                "duration": json_number(step.duration),
                 "side": step.side,
                 "reps": step.reps,
-                "cues": [{"at": _number(cue.at), "text": cue.text} for cue in step.cues],
+                "cues": [{"at": json_number(cue.at), "text": cue.text} for cue in step.cues],
             }
             for index, step in enumerate(routine.steps)
         ],

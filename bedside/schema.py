@@ -158,7 +158,7 @@ class Table:
         shown = "nothing" if found is _MISSING else show(found)
         self.source.add(path, expected, shown)
 
-    def _get(self, key: str, default: Any, expected: str, required: bool) -> Any:
+    def _get(self, key: str, expected: str, required: bool) -> Any:
         self.seen.add(key)
         if key not in self.data:
             if required:
@@ -167,7 +167,7 @@ class Table:
         return self.data[key]
 
     def integer(self, key: str, default: int, lo: int | None = None, hi: int | None = None) -> int:
-        value = self._get(key, default, "", False)
+        value = self._get(key, "", False)
         if value is _MISSING:
             return default
         expected = _range_text("a whole number", lo, hi)
@@ -179,7 +179,7 @@ class Table:
     def number(
         self, key: str, default: float, lo: float | None = None, hi: float | None = None
     ) -> float:
-        value = self._get(key, default, "", False)
+        value = self._get(key, "", False)
         if value is _MISSING:
             return default
         expected = _range_text("a number", lo, hi)
@@ -196,7 +196,7 @@ class Table:
     def duration(
         self, key: str, default: float | None, lo: float = 0.0, hi: float = 24 * 3600
     ) -> float | None:
-        value = self._get(key, default, DURATION_HELP, default is None)
+        value = self._get(key, DURATION_HELP, default is None)
         if value is _MISSING:
             return default
         seconds = parse_duration(value)
@@ -206,7 +206,7 @@ class Table:
         return seconds
 
     def boolean(self, key: str, default: bool) -> bool:
-        value = self._get(key, default, "", False)
+        value = self._get(key, "", False)
         if value is _MISSING:
             return default
         if not isinstance(value, bool):
@@ -221,7 +221,7 @@ class Table:
         choices: Iterable[str] | None = None,
         expected: str = "a text in quotes",
     ) -> str:
-        value = self._get(key, default, expected, default is None)
+        value = self._get(key, expected, default is None)
         if value is _MISSING:
             return default or ""
         options = list(choices) if choices is not None else None
@@ -233,7 +233,7 @@ class Table:
         return value
 
     def strings(self, key: str, default: list[str]) -> list[str]:
-        value = self._get(key, default, "", False)
+        value = self._get(key, "", False)
         if value is _MISSING:
             return list(default)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

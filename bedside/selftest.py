@@ -93,13 +93,9 @@ def _espeak() -> Check:
 def _audio(dev: Path) -> Check:
     if shutil.which("aplay") is None:
         return Check("audio", False, "aplay is missing", "sudo apt-get install alsa-utils")
-    try:
-        listing = subprocess.run(
-            ["aplay", "-l"], capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check("audio", False, str(exc), "check `aplay -l`")
-    cards = [line for line in listing.stdout.splitlines() if line.startswith("card ")]
+    from bedside.devices.voice import sound_cards
+
+    cards = sound_cards()
     if not cards or not (dev / "snd").exists():
         return Check(
             "audio",

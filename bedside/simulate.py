@@ -26,6 +26,7 @@ from bedside.engine import (
 )
 from bedside.gestures import Thresholds
 from bedside.nights import Quiet, Reminder
+from bedside.plan import json_number
 from bedside.script import Command
 
 
@@ -43,7 +44,7 @@ def event(t: float, output: Output) -> dict[str, Any] | None:
                 "count": count,
                 "title": step.title,
                 "kind": step.kind.value,
-                "duration": _number(step.duration),
+                "duration": json_number(step.duration),
                 "side": step.side,
             }
         case Say(text=text):
@@ -59,12 +60,6 @@ def event(t: float, output: Output) -> dict[str, Any] | None:
         case _:
             return None
     return {"t": round(t, 3), **body}
-
-
-def _number(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
 
 
 class Trace:

@@ -80,6 +80,17 @@ def cache_key(text: str, voice: str, rate: int, volume: float) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def sound_cards() -> list[str]:
+    """The ALSA cards ``aplay -l`` lists (none without aplay, or without a card)."""
+    try:
+        listing = subprocess.run(
+            ["aplay", "-l"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line for line in listing.stdout.splitlines() if line.startswith("card ")]
+
+
 def is_playable(path: Path) -> bool:
     """A WAV whose header reads, with some frames, and every byte its header promises."""
     try:

@@ -248,10 +248,13 @@ def _demo(args: argparse.Namespace) -> int:
     if args.routine is not None:
         _routine_name(config, args.routine)
     # The terminal is the panel: the log goes to a file beside the state.
-    log_file = state_directory(None) / "demo.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    # The demo keeps its own state (a demo left mid-session comes back paused, as the device
+    # does) apart from a real daemon's history.
+    state = state_directory(None) / "demo"
+    state.mkdir(parents=True, exist_ok=True)
+    log_file = state / "demo.log"
     logging.basicConfig(filename=log_file, level=logging.INFO, format="%(asctime)s %(message)s")
-    options = Options(config=args.config, routine=args.routine, speed=args.speed)
+    options = Options(config=args.config, state_dir=state, routine=args.routine, speed=args.speed)
     return demo(options)
 
 

@@ -7,14 +7,16 @@ and speech synthesised for real and played to a null sink that takes as long as 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
 import signal
+import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +29,7 @@ from bedside.engine import Phrases, Settings
 from bedside.files import usable_folder
 from bedside.gestures import Thresholds
 from bedside.history import Keeper, Session, Store, completed_nights
-from bedside.loop import Loop, Reload, Stop
+from bedside.loop import Loop, Reload, Stop, Wake
 from bedside.nights import clock_synced
 from bedside.script import Command
 from bedside.service import Notifier, watchdog_interval
@@ -232,11 +234,6 @@ def run(options: Options) -> int:
         recheck=60.0 if config.reminder is not None else None,
     )
 
-    previous = {
-        signal.SIGTERM: signal.signal(signal.SIGTERM, lambda *_: loop.put(Stop("SIGTERM"))),
-        signal.SIGINT: signal.signal(signal.SIGINT, lambda *_: loop.put(Stop("SIGINT"))),
-        signal.SIGHUP: signal.signal(signal.SIGHUP, lambda *_: loop.put(Reload())),
-    }
     if options.script is not None:
         done = lambda: loop.put(Stop("script done"))  # noqa: E731
         worker = threading.Thread(
@@ -250,14 +247,50 @@ def run(options: Options) -> int:
     if options.attach is not None:
         options.attach(loop, hardware)
     try:
-        loop.run()
+        with signals_to(loop):
+            loop.run()
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         hardware.close()
         notifier.close()
         store.close()
     return 0
+
+
+@contextlib.contextmanager
+def signals_to(loop: Loop) -> Iterator[None]:
+    """SIGTERM and SIGINT stop the loop, SIGHUP reloads, for as long as the block runs.
+
+    Python runs signal handlers on the main thread, but the kernel may hand the signal to any
+    thread (gpiozero's, the voice's), leaving the main thread asleep on its queue until its
+    next deadline, which may be never. So every signal also writes to a wakeup socket, and a
+    small thread turns that into a ``Wake`` on the queue: the main thread wakes at once and
+    runs the handler.
+    """
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, lambda *_: loop.put(Stop("SIGTERM"))),
+        signal.SIGINT: signal.signal(signal.SIGINT, lambda *_: loop.put(Stop("SIGINT"))),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, lambda *_: loop.put(Reload())),
+    }
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def relay() -> None:
+        while reader.recv(64):
+            loop.put(Wake())
+
+    thread = threading.Thread(target=relay, name="bedside-signals", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(old_fd)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        writer.shutdown(socket.SHUT_RDWR)  # the relay's recv returns nothing: it ends
+        thread.join(timeout=2)
+        reader.close()
+        writer.close()
 
 
 def configure_logging(verbose: bool = False) -> None:

@@ -46,6 +46,11 @@ class Reload:
     """Read the configuration again (SIGHUP)."""
 
 
+@dataclass(frozen=True)
+class Wake:
+    """Nothing to do but wake up: a signal's handler waits to run on this thread."""
+
+
 class Voice(Protocol):
     def say(self, text: str, volume: float | None = None) -> None: ...
     def silence(self) -> None: ...
@@ -88,7 +93,7 @@ class Loop:
         self.reload = reload
         self.keeper = keeper
         self.recheck = recheck
-        self.events: queue.SimpleQueue[Edge | Stop | Reload] = events or queue.SimpleQueue()
+        self.events: queue.SimpleQueue[Edge | Stop | Reload | Wake] = events or queue.SimpleQueue()
         self.start = core.now
         self.next_ping = clock.now() + watchdog if watchdog else None
         self.next_shift: float | None = None
@@ -96,7 +101,7 @@ class Loop:
         self.pending_reload: tuple | None = None
         self.on_frame: Callable[[Any], None] | None = None  # the demo redraws the terminal here
 
-    def put(self, item: Edge | Stop | Reload) -> None:
+    def put(self, item: Edge | Stop | Reload | Wake) -> None:
         """Thread-safe and signal-safe (SimpleQueue.put is reentrant)."""
         self.events.put(item)
 
@@ -134,7 +139,7 @@ class Loop:
                 self.notifier.watchdog()
                 self.next_ping = now + (self.watchdog or 0)
 
-    def _wait(self) -> Edge | Stop | Reload | None:
+    def _wait(self) -> Edge | Stop | Reload | Wake | None:
         times = [self.core.deadline(), self.next_ping, self.next_shift, self.oled.deadline()]
         if self.keeper is not None:
             times.append(self.keeper.deadline(self.core.state))

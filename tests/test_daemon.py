@@ -219,3 +219,25 @@ def test_a_display_only_device_runs_a_routine_without_any_voice(tmp_path):
         (tmp_path / "cache" / "bedside" / "voice").iterdir()
     )  # nothing synthesised
     assert "Traceback" not in err
+
+
+def test_a_signal_caught_by_another_thread_still_stops_the_daemon_at_once(tmp_path, monkeypatch):
+    # The kernel may deliver SIGTERM to any thread; the main thread, asleep on its queue with
+    # no deadline for a minute, must wake for it all the same.
+    import threading
+
+    from bedside.daemon import Options, run
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    sent: list[float] = []
+
+    def attach(loop, hardware) -> None:
+        def other_thread() -> None:
+            time.sleep(1.0)
+            sent.append(time.monotonic())
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+        threading.Thread(target=other_thread, daemon=True).start()
+
+    assert run(Options(mock_hardware=True, state_dir=tmp_path / "state", attach=attach)) == 0
+    assert sent and time.monotonic() - sent[0] < 2.0

@@ -7,6 +7,7 @@ together as one ``ConfigError`` naming file, line, key, what was expected and wh
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from datetime import time
@@ -17,6 +18,8 @@ from bedside.routines import CueOptions, Routine, RoutineOptions, load_routines
 from bedside.schema import ConfigError, Problem, Source, Table
 
 __all__ = ["Config", "ConfigError", "default_config_path", "load_config"]
+
+log = logging.getLogger("bedside.config")
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 SYSTEM_CONFIG = Path("/etc/bedside/bedside.toml")
@@ -91,6 +94,22 @@ def default_config_path() -> Path:
 def load_config(path: Path | None = None) -> Config:
     """Read ``bedside.toml`` and the routines it names; raise ConfigError with every problem."""
     path = Path(path) if path is not None else default_config_path()
+    try:
+        return _load(path)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a safety net: whatever a file does, a message, not a traceback
+        log.debug("reading %s", path, exc_info=True)
+        raise ConfigError(
+            [Problem(str(path), None, "", "settings bedside can read", f"a {_kind(exc)} problem")]
+        ) from None
+
+
+def _kind(exc: Exception) -> str:
+    return "memory" if isinstance(exc, MemoryError | RecursionError) else "file or value"
+
+
+def _load(path: Path) -> Config:
     problems: list[Problem] = []
     source = Source.read(path, problems)
     if not source.ok:
@@ -143,7 +162,8 @@ def load_config(path: Path | None = None) -> Config:
     if menu_table:
         menu = menu_table.strings("routines", menu)
         for i, name in enumerate(menu):
-            if name not in routines:
+            # a routine whose own file has problems is reported there, not again here
+            if name not in routines and name not in _files(routines_dir):
                 menu_table.source.add(
                     ("menu", "routines", i), f"a routine name: {_listing(routines)}", f'"{name}"'
                 )
@@ -170,6 +190,13 @@ def load_config(path: Path | None = None) -> Config:
         pacer=pacer,
         routines_dir=routines_dir,
     )
+
+
+def _files(folder: Path) -> set[str]:
+    try:
+        return {p.stem for p in folder.glob("*.toml")}
+    except OSError:
+        return set()
 
 
 def _default_menu(routines: dict[str, Routine]) -> list[str]:

@@ -21,6 +21,8 @@ from bedside.schema import Problem, Source, Table, parse_duration
 
 SIDES = ("left", "right")
 PLACEHOLDERS = {"side", "set", "sets", "reps"}
+MAX_STEPS = 1000  # steps in one routine, once groups, sides and includes are expanded
+MAX_DEPTH = 8  # groups and includes nested inside one another
 
 
 class Kind(StrEnum):
@@ -127,6 +129,7 @@ class _Loader:
         self.options = options
         self.problems = problems
         self.profile_names: dict[str, tuple[str, ...]] = {}
+        self.sizes: dict[str, int] = {}
 
     def header(self, name: str) -> tuple[Table, str, dict[str, int], str | None, str]:
         source = self.sources[name]
@@ -139,6 +142,18 @@ class _Loader:
         top, title, variables, profile, profile_title = self.header(name)
         summary = top.string("summary", "")
         finish = top.string("finish", "")
+        # Counted before anything is expanded: a file that would expand to millions of steps
+        # (repeats inside repeats, includes of includes) is refused at once, in little memory.
+        size = self.size(name)
+        if size > MAX_STEPS:
+            where = (*top.path, "steps")
+            if size == _TOO_DEEP:
+                expected = f"groups and includes nested at most {MAX_DEPTH} deep"
+                top.source.add(where, expected, "deeper nesting")
+            else:
+                found = f"{size:,}" if size < 10**12 else "far more"
+                top.source.add(where, f"at most {MAX_STEPS:,} steps once expanded", found)
+            return None
         context = _Context(part=title, variables=variables, including=(name,))
         steps = self.items(top, "steps", context)
         top.done()
@@ -187,6 +202,47 @@ class _Loader:
         if wanted is None:
             return None, {}, ""
         return wanted, *found[wanted]
+
+    # -- size, before expanding --------------------------------------------------------------
+    def size(self, name: str, including: tuple[str, ...] = ()) -> int:
+        """How many steps routine ``name`` expands to, from its raw data; problems are left to
+        the reading that follows. Includes are counted once each (memoised), so a chain of
+        routines each including the next ten times costs nothing to count."""
+        if name in self.sizes:
+            return self.sizes[name]
+        if name in including or len(including) > MAX_DEPTH:
+            return 0 if name in including else _TOO_DEEP  # a cycle is reported when read
+        variables = self.header(name)[2] if self.sources[name].ok else {}
+        count = self._size(self.sources[name].data, variables, (*including, name), 0)
+        if count < _TOO_DEEP:  # too deep depends on where it was included from
+            self.sizes[name] = count
+        return count
+
+    def _size(self, data: Any, variables: dict[str, int], including: tuple, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            return _TOO_DEEP
+        items = data.get("steps") if isinstance(data, dict) else None
+        total = 0
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            sides = item.get("sides")
+            times = 2 if isinstance(sides, list) and sides else 1  # more is reported as wrong
+            if "include" in item:
+                name = item["include"]
+                ok = isinstance(name, str) and name in self.sources
+                one = self.size(name, including) if ok else 0
+            elif "steps" in item:
+                repeat = _raw_count(item.get("repeat", 1), variables)
+                body = self._size(item, variables, including, depth + 1)
+                rest = self._size({"steps": item.get("between")}, variables, including, depth)
+                one = repeat * body + (repeat - 1) * rest
+            else:
+                one = 1
+            if one >= _TOO_DEEP:
+                return _TOO_DEEP
+            total += times * one
+        return total
 
     # -- steps -------------------------------------------------------------------------------
     def items(self, table: Table, key: str, context: _Context) -> list[Step]:
@@ -361,9 +417,14 @@ class _Loader:
     ) -> str:
         """``value`` with {side}, {set}, {sets} and {reps} filled in from where the step sits."""
         try:
-            fields = {n for _, n, _, _ in string.Formatter().parse(value) if n is not None}
+            parsed = [(n, spec, conv) for _, n, spec, conv in string.Formatter().parse(value)]
         except ValueError:
             item.problem(key, "a text with balanced { and } (write {{ for a brace)", value)
+            return value
+        fields = {n for n, _, _ in parsed if n is not None}
+        if any(spec or conv for n, spec, conv in parsed if n is not None):
+            # {reps:s} or {side!x} would fail when filled in: placeholders are plain names
+            item.problem(key, "placeholders written plainly, like {side} or {reps}", value)
             return value
         if fields - PLACEHOLDERS:
             item.problem(key, "placeholders among {side}, {set}, {sets}, {reps}", value)
@@ -385,6 +446,18 @@ class _Loader:
                 item.problem(key, f"{{{name}}} only {where[name]}", value)
                 return value
         return value.format(**values)
+
+
+_TOO_DEEP = 10**30  # a size that stands for "nested too deep", above any real count
+
+
+def _raw_count(value: Any, variables: dict[str, int]) -> int:
+    """A repeat count as written (a number or "$name"); anything else counts as 1 here."""
+    if isinstance(value, str) and value.startswith("$"):
+        value = variables.get(value[1:], 1)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10_000:
+        return value
+    return 1
 
 
 def _cue_time(value: Any, duration: float | None) -> float | None:

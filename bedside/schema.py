@@ -91,6 +91,8 @@ def parse_duration(value: Any) -> float | None:
 class Source:
     """One TOML file: its name for messages, its parsed data and where each key sits."""
 
+    LARGEST = 1 << 20  # bytes: settings and routines are a few kB; more is not a config file
+
     def __init__(self, name: str, text: str, problems: list[Problem]) -> None:
         self.name = name
         self.problems = problems
@@ -103,28 +105,46 @@ class Source:
             match = re.search(r"\(at line (\d+), column \d+\)", message)
             line = int(match.group(1)) if match else None
             detail = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
-            self.add((), "valid TOML", detail, line=line)
+            self.add((), *_toml_words(detail), line=line)
+            self.ok = False
+            return
+        except RecursionError:
+            self.add((), "arrays and tables nested at most a few levels deep", "far deeper")
             self.ok = False
             return
         self.ok = True
-        self.lines = key_lines(text)
+        try:
+            self.lines = key_lines(text)
+        except RecursionError:  # tomllib took it; the messages go without line numbers
+            self.lines = {}
 
     @classmethod
     def read(cls, path: FsPath, problems: list[Problem], name: str | None = None) -> Source:
         name = name or str(path)
+        found: str | None = None
+        line: int | None = None
+        expected = "a readable UTF-8 text file"
         try:
-            text = path.read_bytes().decode("utf-8")
+            with path.open("rb") as file:  # not read_bytes: a device or a pipe never ends
+                data = file.read(cls.LARGEST + 1)
+            if len(data) > cls.LARGEST:
+                expected = f"a file of at most {cls.LARGEST // 1024} kB"
+                found = "a larger one"
+            else:
+                return cls(name, data.decode("utf-8"), problems)
         except FileNotFoundError:
-            source = cls(name, "", problems)
-            source.add((), "a file here", "none")
-            source.ok = False
-            return source
-        except (OSError, UnicodeDecodeError) as exc:
-            source = cls(name, "", problems)
-            source.add((), "a readable UTF-8 text file", exc.__class__.__name__ + f": {exc}")
-            source.ok = False
-            return source
-        return cls(name, text, problems)
+            expected, found = "a file here", "none"
+        except IsADirectoryError:
+            expected, found = "a file", "a folder"
+        except OSError as exc:
+            found = (exc.strerror or "an unreadable file").lower()
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            found = f"a byte that is not UTF-8 (0x{data[exc.start]:02x})"
+        source = cls(name, "", problems)
+        source.add((), expected, found, line=line)
+        source.ok = False
+        return source
 
     def add(self, path: Path, expected: str, found: str, line: int | None = None) -> None:
         line = line if line is not None else line_of(self.lines, path)
@@ -132,6 +152,17 @@ class Source:
 
     def table(self) -> Table:
         return Table(self, (), self.data)
+
+
+def _toml_words(detail: str) -> tuple[str, str]:
+    """tomllib's message as (expected, found), in words a person editing the file knows."""
+    twice = re.match(r"Cannot declare \((.*)\) twice", detail)
+    if twice:
+        table = ".".join(part.strip(" '\"") for part in twice.group(1).split(",") if part.strip())
+        return "each [table] written once", f"[{table}] a second time"
+    if detail.startswith("Cannot overwrite a value"):
+        return "each key set once", "a key set again"
+    return "valid TOML", detail
 
 
 _MISSING = object()

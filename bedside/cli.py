@@ -11,6 +11,7 @@ from pathlib import Path
 from bedside.config import Config, ConfigError, load_config
 
 EXIT_USAGE = 2
+EXIT_TROUBLE = 1  # not the person's mistake: the machine, the disk, another daemon
 
 
 class UserError(Exception):
@@ -18,10 +19,20 @@ class UserError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bedside.daemon import HardwareMissing
+    from bedside.files import AlreadyRunning, NotAFolder
+    from bedside.history import HistoryUnavailable
+
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except (AlreadyRunning, HardwareMissing, HistoryUnavailable) as exc:
+        print(f"bedside: {exc}", file=sys.stderr)
+        return EXIT_TROUBLE
+    except NotAFolder as exc:
+        print(f"bedside: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as exc:
         print(f"bedside: {len(exc.problems)} problem(s) in the configuration:", file=sys.stderr)
         for problem in exc.problems:
@@ -170,18 +181,13 @@ def _history(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from bedside.daemon import state_directory
-    from bedside.history import Store, completed_nights
+    from bedside.history import Report, completed_nights
     from bedside.nights import night_of, streak
 
     path = state_directory(args.state_dir) / "bedside.db"
-    if not path.exists():
-        raise UserError(f"no history yet: {path} does not exist (see --state-dir)")
-    store = Store(path)
-    try:
-        sessions = store.sessions(since=time.time() - args.days * 86400)
-        done = completed_nights(store)
-    finally:
-        store.close()
+    with Report(path) as report:  # read-only: a report never changes the daemon's files
+        sessions = report.sessions(since=time.time() - args.days * 86400)
+        done = completed_nights(report)
     rows = []
     for s in sessions:
         started = datetime.fromtimestamp(s.started)
@@ -220,12 +226,14 @@ def _history(args: argparse.Namespace) -> int:
 def _datetime(text: str):
     from datetime import datetime
 
+    expected = "expected a date and time from the year 1970 to 9000, like 2026-11-20T21:55"
     try:
-        return datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date and time like 2026-11-20T21:55, found {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"{expected}, found {text[:40]!r}") from None
+    if not 1970 <= value.year <= 9000:  # room for nights and weeks of script on either side
+        raise argparse.ArgumentTypeError(f"{expected}, found {text[:40]!r}")
+    return value
 
 
 def _speed(text: str) -> float:

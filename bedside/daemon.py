@@ -26,11 +26,12 @@ from bedside.clock import MonotonicClock
 from bedside.config import Config, ConfigError, load_config
 from bedside.core import Core
 from bedside.engine import Phrases, Settings
-from bedside.files import usable_folder
+from bedside.files import StateLock, check_folder
 from bedside.gestures import Thresholds
-from bedside.history import Keeper, Session, Store, completed_nights
+from bedside.history import Keeper, Progress, Session, Store, completed_nights, step_key
 from bedside.loop import Loop, Reload, Stop, Wake
 from bedside.nights import clock_synced
+from bedside.routines import Routine
 from bedside.script import Command
 from bedside.service import Notifier, watchdog_interval
 
@@ -63,7 +64,8 @@ def cue_texts(config: Config) -> list[str]:
         texts += [cue.text for step in routine.steps for cue in step.cues]
         texts.append(routine.finish)
     phrases = Phrases()
-    texts += [phrases.paused, phrases.resumed, phrases.ended]
+    texts += [phrases.paused, phrases.resumed, phrases.ended, phrases.restored]
+    texts.append(phrases.restored_waiting)
     return list(dict.fromkeys(t for t in texts if t))
 
 
@@ -105,7 +107,6 @@ class Hardware:
 
 
 def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -> Hardware:
-    from bedside.devices.button import ButtonEdges
     from bedside.devices.oled import Oled, open_panel
     from bedside.devices.voice import NULL_PLAYER, Voice
 
@@ -121,11 +122,42 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
     oled = Oled(
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
     )
+    button = open_button(config, loop_put, clock, factory)
     player = options.player or (NULL_PLAYER if options.mock_hardware else None)
-    cache = usable_folder(cache_directory() / "voice")
+    cache = check_folder(cache_directory(), "the cache folder") / "voice"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # the cache is optional: cues are synthesised when said
+        log.warning("no voice cache in %s (%s)", cache, (exc.strerror or "").lower())
     voice = Voice(config.voice, cache, player_command=player, stale_after=config.stale_cue)
-    button = ButtonEdges(config.button, loop_put, clock=clock.now, pin_factory=factory)
     return Hardware(button=button, oled=oled, voice=voice, pin=pin, serial=serial)
+
+
+def open_button(config: Config, put: Callable, clock, factory):
+    """The button through gpiozero, or a plain message when this machine has no GPIO."""
+    from gpiozero.exc import BadPinFactory
+
+    from bedside.devices.button import ButtonEdges
+
+    try:
+        return ButtonEdges(config.button, put, clock=clock.now, pin_factory=factory)
+    except BadPinFactory:
+        raise HardwareMissing(
+            "no GPIO pins here: gpiozero found none of its pin libraries (lgpio, RPi.GPIO)."
+            " On a Raspberry Pi, `sudo make install` installs lgpio (or: pip install"
+            " 'bedside[pi]'). To try bedside on another machine: bedside run --mock-hardware,"
+            " or bedside demo"
+        ) from None
+
+
+def find_step(routine: Routine, progress: Progress) -> int | None:
+    """Where the interrupted step is in ``routine`` now, which may have been edited since:
+    the same step (by its fingerprint) nearest the index it had, or None if it is gone."""
+    steps = routine.steps
+    if not progress.step_key:  # saved before fingerprints were kept: trust the index
+        return progress.step_index if progress.step_index < len(steps) else None
+    same = [i for i, step in enumerate(steps) if step_key(step) == progress.step_key]
+    return min(same, key=lambda i: abs(i - progress.step_index), default=None)
 
 
 def restore(store: Store, keeper: Keeper, core: Core, config: Config) -> None:
@@ -135,28 +167,33 @@ def restore(store: Store, keeper: Keeper, core: Core, config: Config) -> None:
         return
     routine = config.routines.get(progress.routine)
     age = store.wall() - progress.updated
+    index = find_step(routine, progress) if routine is not None else None
     # A clock behind the last write (no real-time clock, not synced yet) says nothing of how
     # long ago it was; the person can still end the session with a long hold.
-    fits = routine is not None and 0 <= progress.step_index < len(routine.steps)
-    if fits and age <= config.resume_within:
-        core.resume(
-            progress.routine, progress.step_index, progress.step_elapsed, progress.session_elapsed
-        )
+    if index is not None and age <= config.resume_within:
+        core.resume(progress.routine, index, progress.step_elapsed, progress.session_elapsed)
         keeper.resumed(progress, core.state)
         log.info(
-            "resumed %s at step %d, %.0f s in, paused",
+            "resumed %s at step %d, %.0f s in, %s",
             progress.routine,
-            progress.step_index + 1,
+            index + 1,
             progress.step_elapsed,
+            core.state.mode.value,
         )
         return
-    log.info("closing the session of %s interrupted %.0f min ago", progress.routine, age / 60)
-    steps = len(routine.steps) if routine is not None else progress.step_index + 1
-    store.record(
-        Session(
-            progress.routine, progress.started, progress.updated, False, progress.step_index, steps
+    if routine is None:
+        log.warning("closing the session of %s: that routine is gone", progress.routine)
+    elif index is None:
+        log.warning(
+            "closing the session of %s: the routine was changed and its step %d is gone",
+            progress.routine,
+            progress.step_index + 1,
         )
-    )
+    else:
+        log.info("closing the session of %s interrupted %.0f min ago", progress.routine, age / 60)
+    steps = len(routine.steps) if routine is not None else progress.step_index + 1
+    done = min(progress.step_index, steps)
+    store.record(Session(progress.routine, progress.started, progress.updated, False, done, steps))
 
 
 def drive_script(pin, commands: Iterable[Command], speed: float, done: Callable[[], None]) -> None:
@@ -171,9 +208,22 @@ def drive_script(pin, commands: Iterable[Command], speed: float, done: Callable[
     done()
 
 
+class HardwareMissing(Exception):
+    """A device the daemon cannot do without is not there; the message says how to fix it."""
+
+
 def run(options: Options) -> int:
+    # Signal handlers come first: a SIGTERM or SIGHUP while the devices open waits on the
+    # queue for the loop, instead of killing the daemon half-made or skipping its clean-up.
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    with signals_to(events.put):
+        state_dir = check_folder(state_directory(options.state_dir), "the state folder")
+        with StateLock(state_dir):
+            return _run(options, events, state_dir)
+
+
+def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
     config = load_config(options.config)
-    state_dir = usable_folder(state_directory(options.state_dir))
     clock = MonotonicClock(options.speed)
     settings = Settings.from_config(config).showing(options.routine)
     store = Store(state_dir / "bedside.db")
@@ -212,8 +262,11 @@ def run(options: Options) -> int:
 
     from bedside.drawing import render
 
-    events: queue.SimpleQueue = queue.SimpleQueue()
-    hardware = open_hardware(config, options, events.put, clock)
+    try:
+        hardware = open_hardware(config, options, events.put, clock)
+    except BaseException:
+        store.close()
+        raise
     if hardware.button.is_pressed:
         core.button_already_down()
     hardware.voice.prepare(cue_texts(config), volumes_of(config))
@@ -247,17 +300,18 @@ def run(options: Options) -> int:
     if options.attach is not None:
         options.attach(loop, hardware)
     try:
-        with signals_to(loop):
-            loop.run()
+        loop.run()
     finally:
         hardware.close()
         notifier.close()
+        if not store.flush():
+            log.warning("stopping with progress unsaved (%s)", store.trouble)
         store.close()
     return 0
 
 
 @contextlib.contextmanager
-def signals_to(loop: Loop) -> Iterator[None]:
+def signals_to(put: Callable[[Stop | Reload | Wake], None]) -> Iterator[None]:
     """SIGTERM and SIGINT stop the loop, SIGHUP reloads, for as long as the block runs.
 
     Python runs signal handlers on the main thread, but the kernel may hand the signal to any
@@ -267,9 +321,9 @@ def signals_to(loop: Loop) -> Iterator[None]:
     runs the handler.
     """
     previous = {
-        signal.SIGTERM: signal.signal(signal.SIGTERM, lambda *_: loop.put(Stop("SIGTERM"))),
-        signal.SIGINT: signal.signal(signal.SIGINT, lambda *_: loop.put(Stop("SIGINT"))),
-        signal.SIGHUP: signal.signal(signal.SIGHUP, lambda *_: loop.put(Reload())),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, lambda *_: put(Stop("SIGTERM"))),
+        signal.SIGINT: signal.signal(signal.SIGINT, lambda *_: put(Stop("SIGINT"))),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, lambda *_: put(Reload())),
     }
     reader, writer = socket.socketpair()
     writer.setblocking(False)
@@ -277,7 +331,7 @@ def signals_to(loop: Loop) -> Iterator[None]:
 
     def relay() -> None:
         while reader.recv(64):
-            loop.put(Wake())
+            put(Wake())
 
     thread = threading.Thread(target=relay, name="bedside-signals", daemon=True)
     thread.start()

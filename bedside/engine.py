@@ -119,6 +119,7 @@ class Phrases:
     resumed: str = "Carrying on."
     ended: str = "Ending here. Sleep well."
     restored: str = "Picking up where you left off. Paused. Press to carry on."
+    restored_waiting: str = "Picking up where you left off."
 
 
 @dataclass(frozen=True)
@@ -221,31 +222,39 @@ class Engine:
     def resume(
         self, now: float, routine: str, step_index: int, elapsed: float, session_elapsed: float
     ) -> tuple[State, list[Effect]]:
-        """A session interrupted by a restart, back where it was and paused; cues already due
-        by ``elapsed`` are not said again."""
+        """A session interrupted by a restart, back where it was.
+
+        A countdown comes back paused, cues already due by ``elapsed`` not said again. A step
+        that waits for a press has no time to lose: it comes back waiting, from its start, and
+        says its instruction again, since the person may not remember where they were.
+        """
         chosen = self.settings.routines[routine]
         step = chosen.steps[step_index]
-        if step.duration is not None:
-            elapsed = min(elapsed, step.duration)
-        elapsed = max(0.0, elapsed)
+        waiting = step.kind is Kind.WAIT
+        elapsed = 0.0 if waiting else max(0.0, min(elapsed, step.duration or 0.0))
         menu = self.settings.menu
+        mode = Mode.AWAITING if waiting else Mode.PAUSED
         state = State(
-            Mode.PAUSED,
+            mode,
             menu_index=menu.index(routine) if routine in menu else 0,
             routine=chosen,
             step_index=step_index,
             step_start=now - elapsed,
-            paused_at=now,
-            next_cue=sum(1 for cue in step.cues if cue.at <= elapsed),
+            paused_at=None if waiting else now,
+            next_cue=0 if waiting else sum(1 for cue in step.cues if cue.at <= elapsed),
             idle_since=now,
             session_start=now - max(session_elapsed, elapsed),
         )
+        phrases = self.settings.phrases
         effects: list[Effect] = [
             Display(True, self.settings.contrast),
-            StateChanged(Mode.PAUSED, routine),
+            StateChanged(mode, routine),
             StepStarted(routine, step_index, len(chosen.steps), step),
+            *_say(phrases.restored_waiting if waiting else phrases.restored),
         ]
-        return state, effects + _say(self.settings.phrases.restored)
+        # A waiting step's own cues at its start follow at once, as when it first began.
+        state, due = self._catch_up(state, now)
+        return state, effects + due
 
     def deadline(self, state: State) -> float | None:
         """The next moment at which ``handle(state, Tick(), t)`` would change something."""

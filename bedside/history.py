@@ -5,13 +5,20 @@ step change, pause and resume, and every few seconds while a step runs (not ever
 cards wear), one transaction each, in WAL mode so a power cut leaves the last commit intact.
 A restarted daemon reads it back and carries on from there, paused.
 
-A database that SQLite cannot read is set aside under a timestamped name and a fresh one made:
-the daemon never crash-loops on its own files.
+An SD card fills up, a folder is made read-only, a file is edited by hand: none of that stops
+a routine. When a write fails, what it held is kept in memory, one warning is logged, and the
+write is tried again later (the next change, at most every ``RETRY_EVERY`` seconds); when it
+works again, everything kept is written. Only a file SQLite itself calls damaged
+(``PRAGMA quick_check`` on a read-only, immutable view of it) is set aside under a timestamped
+name; a full disk or a read-only file is not damage. Rows that are not what bedside wrote are
+skipped with one warning, never crashed on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import math
 import sqlite3
 import time
 from collections.abc import Callable
@@ -22,8 +29,21 @@ from pathlib import Path
 from bedside.engine import Mode, State
 from bedside.files import set_aside
 from bedside.nights import Done, nights_done
+from bedside.routines import Step
 
 log = logging.getLogger("bedside.history")
+
+CURRENT_COLUMNS = (
+    "id",
+    "routine",
+    "step_index",
+    "step_elapsed",
+    "session_elapsed",
+    "started",
+    "updated",
+    "step_key",
+)
+SESSIONS_COLUMNS = ("id", "routine", "started", "ended", "completed", "steps_done", "steps")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS current (
@@ -33,7 +53,8 @@ CREATE TABLE IF NOT EXISTS current (
     step_elapsed REAL NOT NULL,     -- seconds of the step that ran, pauses not counted
     session_elapsed REAL NOT NULL,  -- seconds since the session began, pauses counted
     started REAL NOT NULL,          -- wall clock, for history only
-    updated REAL NOT NULL           -- wall clock of this write
+    updated REAL NOT NULL,          -- wall clock of this write
+    step_key TEXT NOT NULL DEFAULT ''  -- what the step was, to recognise it after an edit
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY,
@@ -46,6 +67,19 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 """
 
+# Wall-clock seconds bedside can have written: 1970 to the year 5138. Anything else in a
+# time column was not written by bedside and is skipped.
+WALL_MAX = 1e11
+# SQLite's own words for a file that is not a usable database, as opposed to one it could
+# not write (full, read-only, locked), which is not damage.
+DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+
+def step_key(step: Step) -> str:
+    """A short fingerprint of what a step is, so a restart can tell it is still the same."""
+    what = f"{step.title}|{step.kind.value}|{step.duration}|{step.side}|{step.reps}"
+    return hashlib.sha256(what.encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -55,6 +89,7 @@ class Progress:
     session_elapsed: float
     started: float
     updated: float
+    step_key: str = ""  # "": written before keys were kept; the index is trusted
 
 
 @dataclass(frozen=True)
@@ -67,64 +102,266 @@ class Session:
     steps: int
 
 
-class Store:
-    """One SQLite file; every method is one short transaction."""
+class HistoryUnavailable(Exception):
+    """The database cannot be read; the message says why in plain words."""
 
-    def __init__(self, path: Path, wall: Callable[[], float] = time.time) -> None:
+
+def _real(value: object, lo: float, hi: float) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and lo <= value <= hi
+    )
+
+
+def _progress(row: tuple) -> Progress | None:
+    routine, index, step_elapsed, session_elapsed, started, updated, key = row
+    fits = (
+        isinstance(routine, str)
+        and routine != ""
+        and isinstance(index, int)
+        and 0 <= index <= 1_000_000
+        and _real(step_elapsed, 0, 1e7)
+        and _real(session_elapsed, 0, 1e8)
+        and _real(started, 0, WALL_MAX)
+        and _real(updated, 0, WALL_MAX)
+        and isinstance(key, str)
+    )
+    if not fits:
+        return None
+    return Progress(
+        routine, index, float(step_elapsed), float(session_elapsed), started, updated, key
+    )
+
+
+def _session(row: tuple) -> Session | None:
+    routine, started, ended, completed, steps_done, steps = row
+    fits = (
+        isinstance(routine, str)
+        and _real(started, 0, WALL_MAX)
+        and _real(ended, 0, WALL_MAX)
+        and completed in (0, 1)
+        and isinstance(steps_done, int)
+        and isinstance(steps, int)
+        and 0 <= steps_done <= steps <= 1_000_000
+    )
+    if not fits:
+        return None
+    return Session(routine, float(started), float(ended), bool(completed), steps_done, steps)
+
+
+_CURRENT = (
+    "SELECT routine, step_index, step_elapsed, session_elapsed, started, updated, step_key"
+    " FROM current WHERE id = 1"
+)
+_SESSIONS = "SELECT routine, started, ended, completed, steps_done, steps FROM sessions"
+
+
+class _Reads:
+    """Reading, shared by the daemon's store and the read-only report: rows are checked."""
+
+    path: Path
+    skipped_warned = False
+
+    def _read_current(self, db: sqlite3.Connection) -> Progress | None:
+        row = db.execute(_CURRENT).fetchone()
+        if row is None:
+            return None
+        progress = _progress(row)
+        if progress is None:
+            log.warning("%s: the saved session is not one bedside wrote: not resumed", self.path)
+        return progress
+
+    def _read_sessions(self, db: sqlite3.Connection, since: float) -> list[Session]:
+        found = [_session(row) for row in db.execute(_SESSIONS + " ORDER BY started, id")]
+        sessions = [s for s in found if s is not None and s.started >= since]
+        bad = sum(1 for s in found if s is None)
+        if bad and not self.skipped_warned:
+            self.skipped_warned = True
+            log.warning("%s: %d session row(s) not as bedside writes them: skipped", self.path, bad)
+        return sessions
+
+
+def _columns(db: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    return tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+
+
+def damaged(path: Path) -> bool:
+    """Whether SQLite itself calls the file at ``path`` damaged.
+
+    It looks through a read-only, immutable view, which needs no space, no lock and no
+    write access: a healthy file on a full disk or in a read-only folder passes.
+    """
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    except (OSError, sqlite3.Error):
+        return False
+    try:
+        result = db.execute("PRAGMA quick_check").fetchall()
+        return result != [("ok",)]
+    except sqlite3.DatabaseError as exc:
+        return getattr(exc, "sqlite_errorname", "") in DAMAGED
+    finally:
+        db.close()
+
+
+class Store(_Reads):
+    """The daemon's database. Never raises for trouble with the file or the disk."""
+
+    RETRY_EVERY = 30.0  # seconds between attempts to write again after a failure
+
+    def __init__(
+        self,
+        path: Path,
+        wall: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = path
         self.wall = wall
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
+        self.db: sqlite3.Connection | None = None
+        self.trouble: str | None = None  # why writing is off, while it is
+        self.retry_at = 0.0
+        # What could not be written yet, oldest first; written when writing works again.
+        self.unsaved: list[Session] = []
+        self.unsaved_progress: Progress | None = None
+        self.progress_unsaved = False  # unsaved_progress (None: cleared) waits to be written
+        self.closed = False
+        self._connect()
+
+    # -- opening -------------------------------------------------------------------------------
+    def _connect(self) -> bool:
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = self._open()
-        except sqlite3.DatabaseError as exc:
-            set_aside(path, f"the state database: {exc}", ("", "-wal", "-shm"), wall)
-            self.db = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            if isinstance(exc, sqlite3.Error) and damaged(self.path):
+                set_aside(self.path, f"damaged: {exc}", ("", "-wal", "-shm"), self.wall)
+                try:
+                    self.db = self._open()
+                except (OSError, sqlite3.Error) as again:
+                    return self._failed(again)
+            else:
+                return self._failed(exc)
+        if self.trouble is not None:
+            log.warning("%s can be written again: saving", self.path)
+            self.trouble = None
+        return True
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=1)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps every commit but the last few ms
+            self._shape(db)
             db.executescript(SCHEMA)
-            db.execute("SELECT count(*) FROM current").fetchone()
-            db.execute("SELECT count(*) FROM sessions").fetchone()
-        except sqlite3.DatabaseError:
+        except BaseException:
             db.close()
             raise
         return db
 
+    def _shape(self, db: sqlite3.Connection) -> None:
+        """Tables of another shape than bedside's: the session in progress is dropped (it is
+        only a bookmark), old sessions are kept under another table name."""
+        current = _columns(db, "current")
+        if current == CURRENT_COLUMNS[:-1]:  # written by an earlier bedside: add the key
+            db.execute("ALTER TABLE current ADD COLUMN step_key TEXT NOT NULL DEFAULT ''")
+        elif current and current != CURRENT_COLUMNS:
+            log.warning("%s: the saved session is not as bedside writes it: dropped", self.path)
+            db.execute("DROP TABLE current")
+        sessions = _columns(db, "sessions")
+        if sessions and sessions != SESSIONS_COLUMNS:
+            stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(self.wall()))
+            log.warning(
+                "%s: the sessions table is not as bedside writes it: kept as sessions_%s",
+                self.path,
+                stamp,
+            )
+            db.execute(f"ALTER TABLE sessions RENAME TO sessions_{stamp}")
+
+    def _failed(self, exc: BaseException) -> bool:
+        self.db = None
+        self.retry_at = self.clock() + self.RETRY_EVERY
+        why = _plain(exc)
+        if self.trouble is None:
+            log.warning(
+                "%s cannot be written (%s): the routine goes on, progress kept in memory",
+                self.path,
+                why,
+            )
+        self.trouble = why
+        return False
+
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        self.closed = True
 
-    # -- the session in progress -----------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------------------------
+    def _writable(self) -> sqlite3.Connection | None:
+        if self.db is None and not self.closed and self.clock() >= self.retry_at:
+            self._connect()
+        return self.db
+
+    def _write(self) -> None:
+        """Write everything waiting, oldest first; on failure keep it for later."""
+        db = self._writable()
+        if db is None:
+            return
+        try:
+            while self.unsaved:
+                self._insert(db, self.unsaved[0])
+                self.unsaved.pop(0)
+            if self.progress_unsaved:
+                if self.unsaved_progress is None:
+                    db.execute("DELETE FROM current")
+                else:
+                    self._replace(db, self.unsaved_progress)
+                self.progress_unsaved = False
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorname", "") in DAMAGED:
+                db.close()
+                self.db = None
+                self._connect()  # sets the damaged file aside; the next write tries again
+            else:
+                db.close()
+                self._failed(exc)
+
     def save(self, progress: Progress) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO current VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (
-                progress.routine,
-                progress.step_index,
-                progress.step_elapsed,
-                progress.session_elapsed,
-                progress.started,
-                progress.updated,
-            ),
-        )
-
-    def current(self) -> Progress | None:
-        row = self.db.execute(
-            "SELECT routine, step_index, step_elapsed, session_elapsed, started, updated"
-            " FROM current WHERE id = 1"
-        ).fetchone()
-        return Progress(*row) if row else None
+        self.unsaved_progress, self.progress_unsaved = progress, True
+        self._write()
 
     def clear(self) -> None:
-        self.db.execute("DELETE FROM current")
+        self.unsaved_progress, self.progress_unsaved = None, True
+        self._write()
 
-    # -- sessions done ---------------------------------------------------------------------
     def record(self, session: Session) -> None:
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.execute(
+        """A session done; the progress it replaces goes with it."""
+        self.unsaved.append(session)
+        self.unsaved_progress, self.progress_unsaved = None, True
+        self._write()
+
+    def flush(self) -> bool:
+        """Try now to write what waits (when stopping); whether nothing is left unwritten."""
+        self.retry_at = 0.0
+        self._write()
+        return not self.unsaved and not self.progress_unsaved
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, session: Session) -> None:
+        with db:
+            db.execute("BEGIN")
+            db.execute(
                 "INSERT INTO sessions (routine, started, ended, completed, steps_done, steps)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -136,18 +373,144 @@ class Store:
                     session.steps,
                 ),
             )
-            self.db.execute("DELETE FROM current")
+            db.execute("DELETE FROM current")
+
+    @staticmethod
+    def _replace(db: sqlite3.Connection, progress: Progress) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO current VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                progress.routine,
+                progress.step_index,
+                progress.step_elapsed,
+                progress.session_elapsed,
+                progress.started,
+                progress.updated,
+                progress.step_key,
+            ),
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+    def _snapshot(self) -> sqlite3.Connection | None:
+        """A read-only view of the file when it cannot be opened for writing."""
+        try:
+            if not self.path.is_file():
+                return None
+            return sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
+        except (OSError, sqlite3.Error):
+            return None
+
+    def _reading(self, read: Callable[[sqlite3.Connection], object], empty: object) -> object:
+        db = self.db or self._snapshot()
+        if db is None:
+            return empty
+        try:
+            return read(db)
+        except sqlite3.Error as exc:
+            log.warning("%s could not be read (%s)", self.path, _plain(exc))
+            return empty
+        finally:
+            if db is not self.db:
+                db.close()
+
+    def current(self) -> Progress | None:
+        if self.progress_unsaved:
+            return self.unsaved_progress
+        return self._reading(self._read_current, None)  # type: ignore[return-value]
 
     def sessions(self, since: float = 0.0) -> list[Session]:
-        rows = self.db.execute(
-            "SELECT routine, started, ended, completed, steps_done, steps FROM sessions"
-            " WHERE started >= ? ORDER BY started",
-            (since,),
-        ).fetchall()
-        return [Session(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows]
+        saved = self._reading(lambda db: self._read_sessions(db, since), [])
+        return [*saved, *(s for s in self.unsaved if s.started >= since)]  # type: ignore[misc]
 
 
-def completed_nights(store: Store, routine: str = "bedtime") -> set[date]:
+class Report(_Reads):
+    """``bedside history``: the database opened read-only; nothing is created or changed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.exists():
+            raise HistoryUnavailable(f"no history yet: {path} does not exist")
+        if not path.is_file():
+            raise HistoryUnavailable(f"{path} is not a history database (it is not a file)")
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            raise HistoryUnavailable(
+                f"cannot read {path}: {_plain(exc)} (the service's history is readable by root:"
+                " try sudo)"
+            ) from None
+        self.db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        last: BaseException | None = None
+        # mode=ro sees the latest commits but needs the -shm file; a folder we may not write
+        # leaves only the immutable view of the main file (commits not yet checkpointed aside).
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            db = None
+            try:
+                db = sqlite3.connect(f"file:{self.path}?{query}", uri=True)
+                db.execute("SELECT count(*) FROM sessions").fetchone()
+                return db
+            except sqlite3.Error as exc:
+                last = exc
+                if db is not None:
+                    db.close()
+        name = getattr(last, "sqlite_errorname", "")
+        if name in DAMAGED or damaged(self.path):
+            raise HistoryUnavailable(f"{self.path} is damaged and cannot be read as history")
+        if "no such table" in str(last):
+            raise HistoryUnavailable(f"{self.path} holds no bedside history")
+        raise HistoryUnavailable(f"cannot read {self.path}: {_plain(last)}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Report:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def sessions(self, since: float = 0.0) -> list[Session]:
+        try:
+            return self._read_sessions(self.db, since)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot read {self.path}: {_plain(exc)}") from None
+
+    def current(self) -> Progress | None:
+        try:
+            return self._read_current(self.db)
+        except sqlite3.Error:
+            return None
+
+
+def _plain(exc: BaseException | None) -> str:
+    """An OS or SQLite error in a person's words."""
+    if isinstance(exc, OSError):
+        return (exc.strerror or "cannot be used").lower()
+    name = getattr(exc, "sqlite_errorname", "")
+    words = {
+        "SQLITE_FULL": "the disk is full",
+        "SQLITE_READONLY": "it is read-only",
+        "SQLITE_CANTOPEN": "it cannot be opened here",
+        "SQLITE_PERM": "no permission",
+        "SQLITE_BUSY": "another program holds it",
+        "SQLITE_CORRUPT": "it is damaged",
+        "SQLITE_NOTADB": "it is not a database",
+    }
+    if name in words:
+        return words[name]
+    if name.startswith("SQLITE_IOERR"):
+        return "the disk would not take the write (full, or failing)"
+    if name.startswith("SQLITE_READONLY"):
+        return "it is read-only"
+    if name.startswith("SQLITE_CANTOPEN"):
+        return "it cannot be opened here"
+    return str(exc) if exc is not None else "unknown trouble"
+
+
+def completed_nights(store: Store | Report, routine: str = "bedtime") -> set[date]:
     """The nights (see ``bedside.nights``) on which ``routine`` was completed."""
     return nights_done(
         Done(s.routine, datetime.fromtimestamp(s.started), s.completed) for s in store.sessions()
@@ -200,6 +563,7 @@ class Keeper:
                     session_elapsed=now - state.session_start,
                     started=self.started_wall,
                     updated=self.store.wall(),
+                    step_key=step_key(state.routine.steps[state.step_index]),
                 )
             )
             self.saved_at = now

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from bedside.schema import parse_duration
 
 PRESS_SECONDS = 0.1
+LONGEST = 7 * 24 * 3600  # a week: the longest hold or wait a script may ask for
 USAGE = "expected 'press', 'hold SECONDS' or 'wait SECONDS'"
+SHOWN = 40  # characters of a bad line quoted back: enough to find it, never a flood
+MESSAGES = 20  # bad lines reported one by one; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -41,24 +44,30 @@ def parse_script(text: str, name: str = "script") -> list[Command]:
         if not words:
             continue
         action, args = words[0].lower(), words[1:]
-        found = " ".join(words)
+        found = _quote(" ".join(words))
         if action == "press" and not args:
             commands.append(Command(number, "press", PRESS_SECONDS))
             continue
         if action in ("hold", "wait") and len(args) == 1:
             seconds = parse_duration(_number(args[0]))
-            if seconds is not None and 0 < seconds <= 7 * 24 * 3600:
+            if seconds is not None and 0 < seconds <= LONGEST:
                 commands.append(Command(number, action, seconds))
                 continue
             errors.append(
-                f"{name}:{number}: {action}: expected a number of seconds above 0"
-                f" (like 2.5 or 5m), found {args[0]!r}"
+                f"{name}:{number}: {action}: expected a number of seconds above 0 and at most"
+                f" {LONGEST} (a week), like 2.5 or 5m, found {_quote(args[0])}"
             )
             continue
-        errors.append(f"{name}:{number}: {USAGE}, found {found!r}")
+        errors.append(f"{name}:{number}: {USAGE}, found {found}")
+    if len(errors) > MESSAGES:
+        errors[MESSAGES:] = [f"{name}: and {len(errors) - MESSAGES} more bad line(s)"]
     if errors:
         raise ScriptError(errors)
     return commands
+
+
+def _quote(text: str) -> str:
+    return repr(text if len(text) <= SHOWN else text[: SHOWN - 3] + "...")
 
 
 def _number(text: str) -> float | str:

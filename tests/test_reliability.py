@@ -23,7 +23,7 @@ from bedside.daemon import restore
 from bedside.devices.oled import Oled, PartialSSD1306, frame_bytes
 from bedside.devices.recorder import RecordingSerial
 from bedside.engine import Mode, Say, Settings
-from bedside.files import usable_folder
+from bedside.files import NotAFolder, check_folder
 from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
 from bedside.history import Keeper, Progress, Store
 from bedside.script import ScriptError, parse_script
@@ -146,13 +146,15 @@ def test_a_corrupt_state_database_is_set_aside_and_a_fresh_one_made(tmp_path, ca
     sqlite3.connect(path).execute("SELECT * FROM sessions")  # the fresh one is sound
 
 
-def test_an_unusable_cache_folder_is_set_aside_and_made_anew(tmp_path, caplog):
+def test_a_file_where_a_folder_should_be_is_refused_and_left_as_it_was(tmp_path):
     cache = tmp_path / "voice"
-    cache.write_text("a file where the cache folder should be")
-    caplog.set_level(logging.WARNING)
-    assert usable_folder(cache).is_dir()
-    assert len(list(tmp_path.glob("voice.corrupt-*"))) == 1
-    assert "set aside" in caplog.text
+    cache.write_text("a file of the person's")
+    with pytest.raises(NotAFolder, match="is a file, not a folder"):
+        check_folder(cache, "the cache folder")
+    with pytest.raises(NotAFolder, match=f"is under {cache}, which is a file"):
+        check_folder(cache / "sub", "the cache folder")
+    assert cache.read_text() == "a file of the person's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["voice"]
 
 
 # -- device faults ---------------------------------------------------------------------------

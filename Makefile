@@ -9,7 +9,7 @@ PREFIX ?= /opt/bedside
 ETC    ?= /etc/bedside
 UNITS  ?= /etc/systemd/system
 
-.PHONY: test demo bench lint format system-deps clean install install-files uninstall
+.PHONY: test demo bench soak lint format system-deps clean install install-files uninstall
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,6 +41,13 @@ demo: $(STAMP) system-deps
 
 bench: $(STAMP) system-deps
 	$(PY) bench/bench.py
+
+# A long fault campaign: 200 cuts (kill -9, SIGTERM) of the real daemon at seeded random
+# moments, each restart checked, then the daemon in real time with its devices failing.
+# BEDSIDE_KILLS, BEDSIDE_SEED and BEDSIDE_SOAK_SECONDS change its size.
+soak: $(STAMP) system-deps
+	BEDSIDE_KILLS=$${BEDSIDE_KILLS:-200} BEDSIDE_SOAK_SECONDS=$${BEDSIDE_SOAK_SECONDS:-600} \
+		$(PY) -m pytest -q -s tests/test_faults.py::test_kill_campaign_across_routines_steps_and_states tests/test_soak.py
 
 lint format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         "--script", metavar="FILE", help="with --mock-hardware: drive the button from a script"
     )
     sub.add_argument("--trace", action="store_true", help="JSON Lines events on stdout")
+    sub.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        metavar="N",
+        help="with --mock-hardware: run time N times fast (1 to 100), for tests",
+    )
     sub.add_argument("-v", "--verbose", action="store_true", help="log gestures too")
 
     sub = command("demo", "the device in this terminal: keys for the button, no hardware", _demo)
@@ -153,6 +160,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.script is not None and not args.mock_hardware:
         raise UserError("--script drives a mock button: add --mock-hardware")
+    if args.speed != 1.0 and not args.mock_hardware:
+        raise UserError("--speed runs a mock device fast: add --mock-hardware")
     commands = _read_script(args.script) if args.script is not None else None
     config = _config(args)  # errors here are the person's, before any device is touched
     if args.routine is not None:
@@ -165,6 +174,7 @@ def _run(args: argparse.Namespace) -> int:
         mock_hardware=args.mock_hardware,
         script=commands,
         trace=sys.stdout if args.trace else None,
+        speed=args.speed,
     )
     return run(options)
 

@@ -119,10 +119,10 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
         factory = MockFactory()
         pin = factory.pin(config.button.pin)
         serial = RecordingSerial()
+    button = open_button(config, loop_put, clock, factory)
     oled = Oled(
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
     )
-    button = open_button(config, loop_put, clock, factory)
     player = options.player or (NULL_PLAYER if options.mock_hardware else None)
     cache = check_folder(cache_directory(), "the cache folder") / "voice"
     try:
@@ -135,12 +135,16 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
 
 def open_button(config: Config, put: Callable, clock, factory):
     """The button through gpiozero, or a plain message when this machine has no GPIO."""
-    from gpiozero.exc import BadPinFactory
+    import warnings
+
+    from gpiozero.exc import BadPinFactory, PinFactoryFallback
 
     from bedside.devices.button import ButtonEdges
 
     try:
-        return ButtonEdges(config.button, put, clock=clock.now, pin_factory=factory)
+        with warnings.catch_warnings():  # one plain message below, not one per library tried
+            warnings.simplefilter("ignore", PinFactoryFallback)
+            return ButtonEdges(config.button, put, clock=clock.now, pin_factory=factory)
     except BadPinFactory:
         raise HardwareMissing(
             "no GPIO pins here: gpiozero found none of its pin libraries (lgpio, RPi.GPIO)."
@@ -226,7 +230,7 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
     config = load_config(options.config)
     clock = MonotonicClock(options.speed)
     settings = Settings.from_config(config).showing(options.routine)
-    store = Store(state_dir / "bedside.db")
+    store = Store(state_dir / "bedside.db", clock=clock.now)
 
     def wall(at: float) -> datetime | None:
         """The wall clock at monotonic ``at``, while it can be trusted."""

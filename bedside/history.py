@@ -211,7 +211,7 @@ def damaged(path: Path) -> bool:
 class Store(_Reads):
     """The daemon's database. Never raises for trouble with the file or the disk."""
 
-    RETRY_EVERY = 30.0  # seconds between attempts to write again after a failure
+    RETRY_EVERY = 5.0  # seconds between attempts to open the file again after a failure
 
     def __init__(
         self,
@@ -246,9 +246,6 @@ class Store(_Reads):
                     return self._failed(again)
             else:
                 return self._failed(exc)
-        if self.trouble is not None:
-            log.warning("%s can be written again: saving", self.path)
-            self.trouble = None
         return True
 
     def _open(self) -> sqlite3.Connection:
@@ -328,6 +325,9 @@ class Store(_Reads):
                 else:
                     self._replace(db, self.unsaved_progress)
                 self.progress_unsaved = False
+            if self.trouble is not None:  # said once it worked, not when a file merely opened
+                log.warning("%s can be written again: everything kept is saved", self.path)
+                self.trouble = None
         except sqlite3.Error as exc:
             if getattr(exc, "sqlite_errorname", "") in DAMAGED:
                 db.close()

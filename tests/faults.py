@@ -1,0 +1,363 @@
+"""The fault harness: the real daemon (``bedside run --mock-hardware``) started, driven, killed
+and started again on the same state folder, with what it must have kept checked from outside.
+
+``Daemon`` runs one process and records its trace with the moment each line arrived, which
+pins the daemon's clock to ours: ``virtual(at)`` is the daemon's own trace time at a moment of
+ours, to within the pipe's latency. ``Oracle`` follows a trace and knows, at any moment, the
+step and how much of it has run, pauses left out: the truth that a saved session is held to.
+``campaign`` is the seeded kill campaign that ``make test`` runs briefly and ``make soak`` long.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config" / "bedside.toml"
+SAVE_EVERY = 5.0  # virtual seconds: the most a power cut may lose (history.Keeper)
+
+
+def quiet_config(folder: Path, voice: bool = False, extra: str = "") -> Path:
+    """A copy of the shipped settings and routines in ``folder``; the voice off unless asked
+    (synthesis is slow and says nothing about what is saved)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = CONFIG.read_text()
+    if not voice:
+        text = text.replace("[voice]\nenabled = true", "[voice]\nenabled = false")
+    (folder / "bedside.toml").write_text(text + extra)
+    if not (folder / "routines").exists():
+        shutil.copytree(CONFIG.parent / "routines", folder / "routines")
+    return folder / "bedside.toml"
+
+
+class Daemon:
+    """One ``bedside run --mock-hardware --trace`` with its trace read as it comes."""
+
+    def __init__(
+        self,
+        state: Path,
+        config: Path,
+        script: str,
+        *args: str,
+        speed: float = 1.0,
+        env: dict[str, str] | None = None,
+        work: Path | None = None,
+    ) -> None:
+        work = work or state.parent  # where the script and the voice cache go
+        work.mkdir(parents=True, exist_ok=True)
+        path = work / f"script-{time.monotonic_ns()}.txt"
+        path.write_text(script)
+        command = [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--trace"]
+        command += ["--config", str(config), "--state-dir", str(state), "--script", str(path)]
+        if speed != 1.0:
+            command += ["--speed", str(speed)]
+        environment = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"), **(env or {})}
+        environment.pop("NOTIFY_SOCKET", None)
+        self.speed = speed
+        self.spawned = time.monotonic()
+        self.process = subprocess.Popen(
+            [*command, *args],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        self.events: list[tuple[float, dict]] = []  # (our monotonic time of arrival, event)
+        self.log: list[str] = []
+        self.arrived = threading.Condition()
+        self.readers = [
+            threading.Thread(target=self._read_trace, daemon=True),
+            threading.Thread(target=self._read_log, daemon=True),
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def _read_trace(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            at = time.monotonic()
+            with self.arrived:
+                self.events.append((at, json.loads(line)))
+                self.arrived.notify_all()
+
+    def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            with self.arrived:
+                self.log.append(line)
+                self.arrived.notify_all()
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.log)
+
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> str:
+        """The daemon's first log line holding ``text``, waiting for it to be written."""
+        end = time.monotonic() + timeout
+        with self.arrived:
+            while True:
+                found = next((line for line in self.log if text in line), None)
+                if found is not None:
+                    return found
+                left = end - time.monotonic()
+                if left <= 0 or not self.readers[1].is_alive():
+                    raise AssertionError(f"no log line with {text!r}:\n{self.stderr[-2000:]}")
+                self.arrived.wait(min(left, 0.2))
+
+    def wait_for(self, match, timeout: float = 30.0) -> dict:
+        """The first event for which ``match(event)`` is true, waiting for it to come."""
+        end = time.monotonic() + timeout
+        seen = 0
+        with self.arrived:
+            while True:
+                for _, event in self.events[seen:]:
+                    if match(event):
+                        return event
+                seen = len(self.events)
+                left = end - time.monotonic()
+                if left <= 0 or (self.process.poll() is not None and not self._reading()):
+                    raise AssertionError(f"no such event; stderr:\n{self.stderr[-2000:]}")
+                self.arrived.wait(min(left, 0.2))
+
+    def _reading(self) -> bool:
+        return self.readers[0].is_alive()
+
+    def virtual(self, at: float) -> float:
+        """The daemon's trace time at our monotonic ``at``: the tightest pin any line gives
+        (a line stamped t arrived after the daemon's clock reached t)."""
+        start = min(
+            (arrived - event["t"] / self.speed for arrived, event in self.events[1:]),
+            default=self.spawned,
+        )
+        return (at - start) * self.speed
+
+    def stop(self, how: signal.Signals) -> float:
+        """Send ``how`` now; our monotonic time of sending."""
+        at = time.monotonic()
+        self.process.send_signal(how)
+        return at
+
+    def finish(self, timeout: float = 60.0) -> int:
+        code = self.process.wait(timeout=timeout)
+        for reader in self.readers:
+            reader.join(timeout=10)
+        return code
+
+    def of(self, kind: str) -> list[dict]:
+        return [event for _, event in self.events if event["type"] == kind]
+
+
+def saved(state: Path) -> tuple[tuple | None, list[tuple]]:
+    """The saved session (routine, index, elapsed, key) and the sessions done, read-only."""
+    path = state / "bedside.db"
+    if not path.exists():
+        return None, []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        current = db.execute(
+            "SELECT routine, step_index, step_elapsed, step_key FROM current"
+        ).fetchone()
+        sessions = db.execute(
+            "SELECT routine, started, ended, completed, steps_done, steps FROM sessions"
+        ).fetchall()
+    finally:
+        db.close()
+    return current, sessions
+
+
+@dataclass
+class Oracle:
+    """Follows a trace: the step, its kind and how much of it has run, at any trace time."""
+
+    elapsed_at_start: float = 0.0  # restored: what the step had run before this life
+    mode: str = "menu"
+    routine: str = ""
+    index: int = -1
+    kind: str = ""
+    duration: float | None = None
+    step_t: float = 0.0
+    base: float = 0.0
+    paused_since: float | None = None
+    paused: float = 0.0
+    finished: list[tuple[float, bool]] = field(default_factory=list)
+    first_step = True
+
+    def follow(self, event: dict) -> None:
+        t = event["t"]
+        if event["type"] == "state":
+            mode = event["state"]
+            if mode == "paused" and self.paused_since is None:
+                self.paused_since = t
+            elif mode != "paused" and self.paused_since is not None:
+                self.paused += t - self.paused_since
+                self.paused_since = None
+            self.mode, self.routine = mode, event["routine"]
+        elif event["type"] == "step":
+            self.index, self.kind, self.duration = event["index"], event["kind"], event["duration"]
+            self.step_t, self.paused = t, 0.0
+            self.base = self.elapsed_at_start if self.first_step and t == 0 else 0.0
+            self.first_step = False
+            self.paused_since = t if self.mode == "paused" else None
+        elif event["type"] == "finished":
+            self.finished.append((t, event["completed"]))
+
+    def elapsed(self, t: float) -> float:
+        until = self.paused_since if self.paused_since is not None else t
+        return self.base + max(0.0, until - self.step_t - self.paused)
+
+
+@dataclass
+class Tally:
+    lives: int = 0
+    kills: int = 0
+    terms: int = 0
+    clean: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)
+    routines: set[str] = field(default_factory=set)
+    lost: list[float] = field(default_factory=list)
+    finished: int = 0
+    completed: int = 0
+
+    def line(self) -> str:
+        lost = max(self.lost, default=0.0)
+        return (
+            f"{self.lives} lives: {self.kills} kill -9, {self.terms} SIGTERM, {self.clean} ran to"
+            f" the script's end; states at the cut {dict(sorted(self.by_state.items()))};"
+            f" step kinds {dict(sorted(self.by_kind.items()))}; routines {sorted(self.routines)};"
+            f" most lost {lost:.2f} s; {self.finished} sessions finished"
+            f" ({self.completed} completed), every one in history once"
+        )
+
+
+def random_script(rng: random.Random, seconds: float) -> str:
+    """Presses (start, pause, resume, go on), holds (skip a step) and now and then a long hold
+    (end the session), between waits: every state and every step kind comes up."""
+    lines, total = ["press"], 0.0
+    while total < seconds:
+        wait = rng.choice([1, 3, 8, 20, 60, 150])
+        lines.append(f"wait {wait}")
+        total += wait
+        roll = rng.random()
+        if roll < 0.4:
+            lines.append("press")
+        elif roll < 0.85:
+            lines.append("hold 1.6")
+        elif roll < 0.93:
+            lines.append("hold 3.6")
+    return "\n".join(lines) + "\n"
+
+
+TOLERANCE = 1.0  # virtual seconds: the pipe's latency and the kill's, at the speeds used
+
+
+def campaign(folder: Path, lives: int, seed: int, speed: float = 40.0) -> Tally:
+    """``lives`` daemons on one state folder, each cut at a random moment (kill -9, SIGTERM,
+    or the end of its script), each checked against what the one before it kept."""
+    rng = random.Random(seed)
+    config = quiet_config(folder / "config")
+    state = folder / "state"
+    tally = Tally()
+    menu = ["bedtime", "legs-up-wall", "foot-massage", "leg-lifts"]
+    expected_sessions = 0
+    for life in range(lives):
+        before, sessions_before = saved(state)
+        routine = menu[life % len(menu)]
+        daemon = Daemon(state, config, random_script(rng, 400), "--routine", routine, speed=speed)
+        oracle = Oracle(elapsed_at_start=before[2] if before else 0.0)
+        cut = rng.uniform(0.4, 4.0)
+        how = rng.choice([signal.SIGKILL, signal.SIGKILL, signal.SIGTERM])
+        daemon.wait_for(lambda e: e["type"] == "screen")  # up and drawing
+        check_restored(daemon, before)
+        time.sleep(cut)
+        sent = daemon.stop(how) if daemon.process.poll() is None else None
+        code = daemon.finish()
+        assert "Traceback" not in daemon.stderr, daemon.stderr
+        for _, event in daemon.events:
+            oracle.follow(event)
+        tally.lives += 1
+        if sent is None or (code == 0 and how is signal.SIGKILL):  # the script ended first
+            assert code == 0, daemon.stderr[-2000:]
+            tally.clean += 1
+            t_cut = daemon.virtual(time.monotonic())
+            how = signal.SIGTERM
+        else:
+            assert code in (0, -signal.SIGKILL), (code, daemon.stderr[-2000:])
+            t_cut = daemon.virtual(sent)
+            if how is signal.SIGKILL:
+                tally.kills += 1
+            else:
+                tally.terms += 1
+        after, sessions = saved(state)
+        new = sessions[len(sessions_before) :]
+        near_end = [f for f in oracle.finished if t_cut - f[0] <= TOLERANCE]
+        tally.finished += len(oracle.finished)
+        tally.completed += sum(1 for _, done in oracle.finished if done)
+        expected_sessions += len(oracle.finished)
+        # Every session finished in this life is in history, once; one finished at the very
+        # moment of the cut may or may not have been written yet.
+        assert len(oracle.finished) - len(near_end) <= len(new) <= len(oracle.finished), (
+            oracle.finished,
+            new,
+        )
+        expected_sessions -= len(oracle.finished) - len(new)
+        tally.by_state[oracle.mode] = tally.by_state.get(oracle.mode, 0) + 1
+        if oracle.mode in ("running", "paused", "awaiting"):
+            tally.by_kind[oracle.kind] = tally.by_kind.get(oracle.kind, 0) + 1
+            tally.routines.add(oracle.routine)
+            lost = check_kept(oracle, after, t_cut, how)
+            if lost is not None:
+                tally.lost.append(lost)
+        elif not near_end:
+            assert after is None, (oracle.mode, after)
+    _, sessions = saved(state)
+    assert len(sessions) == expected_sessions
+    return tally
+
+
+def check_restored(daemon: Daemon, before: tuple | None) -> None:
+    """A life that starts on a saved session comes back in it, paused or waiting."""
+    states = [e for e in daemon.of("state")]
+    if before is None:
+        assert states[0]["state"] == "menu", states
+        return
+    step = daemon.of("step")[0]
+    assert states[0]["state"] in ("paused", "awaiting"), states
+    assert step["index"] == before[1] and step["t"] == 0.0, (step, before)
+    if states[0]["state"] == "paused":
+        shown = daemon.wait_for(lambda e: e["type"] == "screen")["lines"]
+        assert shown[0] == "Paused", shown
+        minutes, seconds = map(int, shown[2].split(":"))
+        left = step["duration"] - before[2]
+        assert abs(minutes * 60 + seconds - left) <= 1.0, (shown, before)
+
+
+def check_kept(oracle: Oracle, after: tuple | None, t_cut: float, how: signal.Signals):
+    """The saved session against the truth at the cut; the time lost, for a countdown."""
+    assert after is not None, "a session in progress was not saved"
+    routine, index, elapsed, _key = after
+    assert routine == oracle.routine
+    if index != oracle.index:
+        # the step changed in the last instant before the cut, before it could be written
+        assert index < oracle.index and t_cut - oracle.step_t <= TOLERANCE, (after, oracle)
+        return None
+    if oracle.kind == "wait":
+        return None
+    truth = oracle.elapsed(t_cut)
+    lost = truth - elapsed
+    limit = SAVE_EVERY if how is signal.SIGKILL else 0.0
+    # never time that did not run; at most SAVE_EVERY lost (nothing, on a clean stop)
+    assert -TOLERANCE <= lost <= limit + TOLERANCE, (truth, elapsed, how, oracle)
+    return max(0.0, lost)

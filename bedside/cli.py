@@ -93,11 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     command("routines", "list the routines, in menu order", _routines)
 
     sub = command("history", "the sessions done, night by night", _history)
-    sub.add_argument("--state-dir", type=Path, metavar="DIR", help="where the daemon keeps them")
+    where = sub.add_mutually_exclusive_group()
+    where.add_argument("--state-dir", type=Path, metavar="DIR", help="where the daemon keeps them")
+    where.add_argument("--demo", action="store_true", help="the demo's history (bedside demo)")
     sub.add_argument("--days", type=_days, default=30, metavar="N", help="the last N nights")
     form = sub.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="JSON, a session an element")
     form.add_argument("--csv", action="store_true", help="CSV with a header row")
+    form.add_argument(
+        "--chart", type=Path, metavar="FILE.png", help="draw the last N nights as a bar chart"
+    )
 
     sub = command("plan", "show a routine step by step", _plan)
     sub.add_argument("name", metavar="NAME", help="the routine, as `bedside routines` lists it")
@@ -190,14 +195,24 @@ def _history(args: argparse.Namespace) -> int:
     import time
     from datetime import datetime
 
+    from bedside.chart import nights, sparkline, write_chart
     from bedside.daemon import state_directory
-    from bedside.history import Report, completed_nights
+    from bedside.history import HistoryUnavailable, Report, completed_nights
     from bedside.nights import night_of, streak
 
-    path = state_directory(args.state_dir) / "bedside.db"
-    with Report(path) as report:  # read-only: a report never changes the daemon's files
-        sessions = report.sessions(since=time.time() - args.days * 86400)
-        done = completed_nights(report)
+    folder = demo_state() if args.demo else state_directory(args.state_dir)
+    path = folder / "bedside.db"
+    try:
+        with Report(path) as report:  # read-only: a report never changes the daemon's files
+            sessions = report.sessions(since=time.time() - args.days * 86400)
+            done = completed_nights(report)
+    except HistoryUnavailable as exc:
+        if not path.exists() and not args.demo and args.state_dir is None:
+            raise HistoryUnavailable(
+                f"{exc} (the device's history is in /var/lib/bedside: --state-dir"
+                " /var/lib/bedside; the demo keeps its own: --demo)"
+            ) from None
+        raise
     rows = []
     for s in sessions:
         started = datetime.fromtimestamp(s.started)
@@ -213,13 +228,22 @@ def _history(args: argparse.Namespace) -> int:
                 "steps": s.steps,
             }
         )
+    shown = nights(sessions, args.days, datetime.now())
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     if args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["night"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({**row, "completed": "yes" if row["completed"] else "no"} for row in rows)
+        return 0
+    if args.chart is not None:
+        title = f"bedside: minutes a night, the last {args.days} nights (filled: bedtime done)"
+        try:
+            write_chart(shown, args.chart, title)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot write the chart to {args.chart}: {_why(exc)}") from None
+        print(f"wrote the last {args.days} nights to {args.chart}")
         return 0
     print(f"{'night':<11} {'start':>5}  {'routine':<14} {'min':>5}  steps")
     for row in rows:
@@ -228,9 +252,25 @@ def _history(args: argparse.Namespace) -> int:
             f"{row['night']:<11} {row['started'][11:16]:>5}  {row['routine']:<14}"
             f" {row['minutes']:>5}  {mark}"
         )
-    nights = streak(done, datetime.now())
-    print(f"\n{len(rows)} session(s) in {args.days} days; bedtime streak: {nights} night(s)")
+    nights_in_a_row = streak(done, datetime.now())
+    print(
+        f"\n{len(rows)} session(s) in {args.days} days; bedtime streak: {nights_in_a_row} night(s)"
+    )
+    print(f"minutes a night, oldest first: {sparkline(shown)}")
     return 0
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return (exc.strerror or "it cannot be written").lower()
+    return "use a file name ending in .png"
+
+
+def demo_state() -> Path:
+    """Where ``bedside demo`` keeps its state and history, apart from the device's."""
+    from bedside.daemon import state_directory
+
+    return state_directory(None) / "demo"
 
 
 def _datetime(text: str):
@@ -259,7 +299,7 @@ def _speed(text: str) -> float:
 def _demo(args: argparse.Namespace) -> int:
     import logging
 
-    from bedside.daemon import Options, state_directory
+    from bedside.daemon import Options
     from bedside.demo import demo
 
     config = _config(args)
@@ -268,7 +308,7 @@ def _demo(args: argparse.Namespace) -> int:
     # The terminal is the panel: the log goes to a file beside the state.
     # The demo keeps its own state (a demo left mid-session comes back paused, as the device
     # does) apart from a real daemon's history.
-    state = state_directory(None) / "demo"
+    state = demo_state()
     state.mkdir(parents=True, exist_ok=True)
     log_file = state / "demo.log"
     logging.basicConfig(filename=log_file, level=logging.INFO, format="%(asctime)s %(message)s")

@@ -174,7 +174,7 @@ def _load(path: Path) -> Config:
         menu_table.done()
     top.done()
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(in_line_order(problems))
     return Config(
         path=path,
         routines=routines,
@@ -192,6 +192,12 @@ def _load(path: Path) -> Config:
     )
 
 
+def in_line_order(problems: list[Problem]) -> list[Problem]:
+    """Each file's problems from its top down; files in the order they were read."""
+    files = list(dict.fromkeys(p.file for p in problems))
+    return sorted(problems, key=lambda p: (files.index(p.file), p.line or 0))
+
+
 def _files(folder: Path) -> set[str]:
     try:
         return {p.stem for p in folder.glob("*.toml")}
@@ -199,9 +205,14 @@ def _files(folder: Path) -> set[str]:
         return set()
 
 
+# The menu when bedside.toml names none: the whole bedtime sequence first, then its parts,
+# then leg lifts; any other routine file after those, by name.
+DEFAULT_MENU = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
+
+
 def _default_menu(routines: dict[str, Routine]) -> list[str]:
-    names = sorted(routines)
-    return (["bedtime"] if "bedtime" in routines else []) + [n for n in names if n != "bedtime"]
+    known = [n for n in DEFAULT_MENU if n in routines]
+    return known + sorted(n for n in routines if n not in DEFAULT_MENU)
 
 
 def _listing(routines: dict[str, Routine]) -> str:

@@ -249,7 +249,7 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
         done=done,
         quiet=config.quiet,
     )
-    keeper = Keeper(store)
+    keeper = Keeper(store, speed=options.speed)
     restore(store, keeper, core, config)
 
     def reload() -> tuple | None:

@@ -522,8 +522,11 @@ class Keeper:
 
     SAVE_EVERY = 5.0  # seconds of a running step between writes: at most this much is lost
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, speed: float = 1.0) -> None:
         self.store = store
+        # The loop's clock may run fast (the demo, tests); history keeps wall-clock times that
+        # really happened, so its seconds are turned back into real ones.
+        self.speed = speed
         self.last: tuple | None = None  # (routine, step, mode) at the last write
         self.saved_at = 0.0
         self.started_wall = 0.0
@@ -547,11 +550,11 @@ class Keeper:
         key = (state.routine.name, state.step_index, state.mode, state.session_start)
         if state.mode is Mode.FINISHED:
             if self.last is not None and self.last[2] is not Mode.FINISHED:
-                self._record(state)
+                self._record(state, now)
             self.last = key
             return
         if self.last is None or self.last[3] != state.session_start:
-            self.started_wall = self.store.wall() - (now - state.session_start)
+            self.started_wall = self.store.wall() - (now - state.session_start) / self.speed
         changed = force or key != self.last
         due = state.mode is Mode.RUNNING and now - self.saved_at >= self.SAVE_EVERY
         if changed or due:
@@ -569,11 +572,11 @@ class Keeper:
             self.saved_at = now
             self.last = key
 
-    def _record(self, state: State) -> None:
+    def _record(self, state: State, now: float) -> None:
         routine = state.routine
         assert routine is not None
         done = len(routine.steps) if state.completed else state.step_index
-        ended = self.started_wall + (state.finished_at - state.session_start)
+        ended = self.store.wall() - (now - state.finished_at) / self.speed
         self.store.record(
             Session(
                 routine.name, self.started_wall, ended, state.completed, done, len(routine.steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bedside.routines import Routine
+from bedside.routines import Kind, Routine
 from bedside.screens import clock
 
 
@@ -41,19 +41,24 @@ def plan_table(routine: Routine) -> str:
     if routine.profile:
         heading += f", profile {routine.profile}: {routine.profile_title}"
     lines = [heading, f"{len(routine.steps)} steps, {clock(routine.total_seconds)} in all", ""]
-    lines.append(f"{'#':>3}  {'start':>5}  {'length':>6}  {'kind':<5}  step")
+    lines.append(f"{'#':>3}  {'start':>6}  {'length':>6}  {'kind':<5}  step")
     start = 0.0
+    waited = False  # after a step that waits for a press, start times count from that press
     for index, step in enumerate(routine.steps):
-        length = clock(step.duration) if step.duration is not None else "press"
+        length = clock(step.duration) if step.duration is not None else "-"
         title = step.title + (f" ({step.side})" if step.side else "")
+        if step.kind is Kind.WAIT:
+            title += ": waits for a press"
         if step.reps:
             title += f", {step.reps} x {step.seconds_per_rep:g} s"
-        lines.append(
-            f"{index + 1:>3}  {clock(start):>5}  {length:>6}  {step.kind.value:<5}  {title}"
-        )
+        when = ("+" if waited else "") + clock(start)
+        lines.append(f"{index + 1:>3}  {when:>6}  {length:>6}  {step.kind.value:<5}  {title}")
         for cue in step.cues:
             lines.append(
-                f"{'':>3}  {'':>5}  {'+' + clock(cue.at):>6}         \u201c{cue.text}\u201d"
+                f"{'':>3}  {'':>6}  {'+' + clock(cue.at):>6}         \u201c{cue.text}\u201d"
             )
         start += step.duration or 0.0
+        waited = waited or step.kind is Kind.WAIT
+    if waited:
+        lines += ["", "+ : after the presses that steps waiting for one take"]
     return "\n".join(lines)

@@ -372,7 +372,8 @@ class _Loader:
             cue.done()
             if at is None:
                 expected = (
-                    '"start" or seconds from the start like 10 or "1m" (a wait step has no end)'
+                    '"start" or seconds from the start like 10 or "1m", at most 1 hour'
+                    " (a wait step has no end)"
                     if kind is Kind.WAIT
                     else f'"start", "end", a share like "50%", seconds from the start like 30 or'
                     f' "2m", or before the end like -60 or "-1m", within the step'

@@ -90,7 +90,9 @@ def describe(state: State, settings: Settings, now: float) -> Screen:
         detail = f"lift {rep} of {step.reps}"
     progress = min(1.0, max(0.0, done / step.duration))
     if state.mode is Mode.PAUSED:
-        return Screen("paused", "Paused", step.title, shown, progress, position, "press to resume")
+        return Screen(
+            "paused", "Paused", step.title, shown, progress, position, "press to carry on"
+        )
     breath, breathing = -1, ""
     if step.pacer and settings.pacer:
         breath, breathing = breath_level(state.elapsed(now), settings)

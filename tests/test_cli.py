@@ -103,7 +103,7 @@ def test_routines_follows_the_menu_and_shows_what_is_left_out(
 
 # -- plan ------------------------------------------------------------------------------------
 STEP_LINE = re.compile(
-    r"^\s*(?P<n>\d+)\s+(?P<start>\d\d:\d\d)\s+(?P<length>press|\d\d:\d\d)"
+    r"^\s*(?P<n>\d+)\s+(?P<after>\+?)(?P<start>\d\d:\d\d)\s+(?P<length>-|\d\d:\d\d)"
     r"\s+(?P<kind>timed|wait|reps)\s+(?P<title>.+)$"
 )
 CUE_LINE = re.compile(r"^\s+\+(?P<at>\d\d:\d\d)\s+\u201c(?P<text>.*)\u201d$")
@@ -121,15 +121,22 @@ def test_plan_prints_a_readable_table(capsys: pytest.CaptureFixture[str], name: 
     assert lines[3].split() == ["#", "start", "length", "kind", "step"]
     steps = [STEP_LINE.match(line) for line in lines[4:] if STEP_LINE.match(line)]
     cues = [CUE_LINE.match(line) for line in lines[4:] if CUE_LINE.match(line)]
-    assert len(steps) + len(cues) == len(lines) - 4  # nothing else in the table
+    footnote = ["", "+ : after the presses that steps waiting for one take"]
+    waits = any(step.kind is Kind.WAIT for step in routine.steps)
+    assert lines[-2:] == footnote if waits else lines[-1] != footnote[1]
+    # nothing else in the table
+    assert len(steps) + len(cues) == len(lines) - 4 - (2 if waits else 0)
     assert len(steps) == len(routine.steps)
     start = 0.0
+    waited = False
     for match, step in zip(steps, routine.steps, strict=True):
         assert match["title"].startswith(step.title)
         assert match["kind"] == step.kind.value
         assert seconds(match["start"]) == start
+        assert match["after"] == ("+" if waited else "")  # after a press: no clock time
+        waited = waited or step.kind is Kind.WAIT
         if step.kind is Kind.WAIT:
-            assert match["length"] == "press"
+            assert match["length"] == "-" and "waits for a press" in match["title"]
         else:
             assert seconds(match["length"]) == step.duration
         if step.side:

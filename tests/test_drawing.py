@@ -32,7 +32,7 @@ SAMPLES = {
     ),
     "running": Screen("running", "Soak your feet", "left foot", "12:35", 0.37, "2/17"),
     "paused": Screen(
-        "paused", "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to resume"
+        "paused", "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to carry on"
     ),
     "awaiting": Screen(
         "awaiting", "Dry and oil your feet", position="3/17", hint="press to continue"

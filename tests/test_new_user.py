@@ -1,0 +1,188 @@
+"""What a new user tripped over, each fixed and held here: the menu's order, one wording for
+one action, leg lifts that fit their cues, a plan that reads well, history in real time and in
+plain words, and nights at a glance."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from faults import Daemon, quiet_config
+from PIL import Image
+
+from bedside.chart import BLOCKS, NONE, nights, sparkline
+from bedside.config import DEFAULT_MENU, load_config
+from bedside.engine import Phrases
+from bedside.history import Session, Store
+from bedside.plan import plan_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bedside(*args: str, home: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ}
+    if home is not None:
+        env["HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "bedside", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_an_empty_bedside_toml_gives_the_documented_menu_order(config_copy):
+    config_copy.write_text("")
+    assert load_config(config_copy).menu == DEFAULT_MENU
+    readme = (ROOT / "README.md").read_text()
+    documented = [
+        line.split("`")[1]
+        for line in readme.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip().isdigit()
+    ]
+    assert tuple(documented) == DEFAULT_MENU
+
+
+def test_the_panel_and_the_voice_say_the_same_words_for_carrying_on():
+    from bedside.engine import Mode, Settings, State
+    from bedside.screens import describe
+
+    config = load_config()
+    settings = Settings.from_config(config)
+    routine = config.routines["legs-up-wall"]
+    state = State(Mode.PAUSED, routine=routine, step_index=1, paused_at=10.0)
+    hint = describe(state, settings, 10.0).hint
+    assert hint == "press to carry on"
+    assert Phrases().paused.lower().endswith(hint + ".")
+    assert Phrases().restored.lower().endswith(hint + ".")
+
+
+def test_leg_lift_counts_fall_on_the_lifts_and_the_wall_gives_time_to_get_there():
+    routine = load_config().routines["leg-lifts"]
+    sets = [s for s in routine.steps if s.kind.value == "reps"]
+    for step in sets:
+        lift = next(c.at for c in step.cues if "raise your legs" in c.text)
+        five = next(c.at for c in step.cues if c.text == "Five.")
+        assert lift == 0.0  # the first lift is asked for as the set begins ...
+        assert five == 5 * step.seconds_per_rep  # ... so "Five" falls after five lifts
+        end = next(c for c in step.cues if c.at == step.duration)
+        assert "rest" not in end.text.lower()  # the last set has no rest after it
+    after = routine.steps[routine.steps.index(sets[-1]) + 1]
+    assert after.kind.value == "wait" and "wall" in after.cues[0].text  # time to get there
+    wall = routine.steps[-1]
+    assert wall.kind.value == "timed" and wall.title == "Legs on the wall"
+
+
+def test_plan_shows_a_waiting_step_as_waiting_not_as_a_length():
+    table = plan_table(load_config().routines["leg-lifts"])
+    first = next(line for line in table.splitlines() if line.strip().startswith("1 "))
+    assert "waits for a press" in first and "press" not in first.split("wait")[0]
+    second = next(line for line in table.splitlines() if line.strip().startswith("2 "))
+    assert "+00:00" in second and "20 x 6 s" in second
+    assert "after the presses" in table
+
+
+def test_check_config_lists_each_files_problems_from_the_top_down(config_copy):
+    shipped = config_copy.read_text()
+    text = shipped.replace('"leg-lifts"]', '"leg-lift"]').replace(
+        "breathe_in = 4", "breathe_in = 0"
+    )
+    text = text.replace('stale_after = "5s"', 'stale_after = "soon"')
+    config_copy.write_text(text.replace("pin = 17", "pin = 99"))
+    done = bedside("check-config", "--config", str(config_copy))
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if "bedside.toml:" in line]
+    numbers = [int(line.split("bedside.toml:")[1].split(":")[0]) for line in lines]
+    assert numbers == sorted(numbers) and len(numbers) == 4, done.stderr
+    config_copy.write_text(shipped + "\n[voice]\nrate = 1\n")
+    done = bedside("check-config", "--config", str(config_copy))
+    assert "each [table] written once, found [voice] a second time" in done.stderr
+
+
+def test_history_at_speed_keeps_the_times_that_really_happened(tmp_path):
+    config = quiet_config(tmp_path / "config")
+    routine = config.parent / "routines" / "legs-up-wall.toml"
+    text = routine.read_text().replace('duration = "10m"', 'duration = "30s"')
+    routine.write_text(text.replace('at = "3m"', 'at = "25s"'))
+    state = tmp_path / "state"
+    began = time.time()
+    script = "press\nwait 1\npress\nwait 120\n"  # 91 s of routine, ten times fast
+    daemon = Daemon(state, config, script, "--routine", "legs-up-wall", speed=10)
+    assert daemon.finish() == 0, daemon.stderr
+    ended = time.time()
+    assert daemon.of("finished")[0]["completed"] is True
+    with Store(state / "bedside.db") as store:
+        [session] = store.sessions()
+    assert began <= session.started <= session.ended <= ended  # never in the future
+    assert session.ended - session.started < 30  # about 9 real seconds, not a minute and a half
+
+
+def test_history_csv_says_yes_and_no_and_the_demo_has_its_own(tmp_path):
+    home = tmp_path / "home"
+    demo = home / ".local" / "state" / "bedside" / "demo"
+    now = time.time()
+    with Store(demo / "bedside.db") as store:
+        store.record(Session("bedtime", now - 3000, now - 600, True, 17, 17))
+        store.record(Session("leg-lifts", now - 500, now - 400, False, 2, 12))
+    done = bedside("history", "--demo", "--csv", home=home)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [r["completed"] for r in rows] == ["yes", "no"]
+    missing = bedside("history", home=home)
+    assert missing.returncode == 1 and "--demo" in missing.stderr
+    assert "/var/lib/bedside" in missing.stderr
+
+
+def test_history_ends_with_a_sparkline_of_the_nights(tmp_path):
+    state = tmp_path / "state"
+    now = datetime.now()
+    with Store(state / "bedside.db") as store:
+        for days, minutes in [(3, 40), (2, 10), (1, 20)]:
+            start = (now - timedelta(days=days)).timestamp()
+            store.record(Session("bedtime", start, start + minutes * 60, minutes > 15, 1, 1))
+    done = bedside("history", "--state-dir", str(state), "--days", "5")
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.splitlines()[-1]
+    assert line.startswith("minutes a night, oldest first: ")
+    spark = line.split(": ")[1]
+    assert len(spark) == 5 and spark[0] == NONE and spark[1] == BLOCKS[-1]
+    assert BLOCKS.index(spark[2]) < BLOCKS.index(spark[3]) < BLOCKS.index(spark[1])
+
+
+def test_the_chart_draws_completed_nights_filled_and_others_outlined(tmp_path):
+    now = datetime.now().replace(hour=22)
+    sessions = [
+        Session("bedtime", (now - timedelta(days=2)).timestamp(), 0, True, 1, 1),
+        Session("bedtime", (now - timedelta(days=1)).timestamp(), 0, False, 1, 1),
+    ]
+    sessions = [
+        Session(s.routine, s.started, s.started + 1800, s.completed, 1, 1) for s in sessions
+    ]
+    shown = nights(sessions, 4, now)
+    assert [n.completed for n in shown] == [False, True, False, False]
+    assert [round(n.minutes) for n in shown] == [0, 30, 30, 0]
+    assert sparkline(shown) == NONE + BLOCKS[-1] * 2 + NONE
+    path = tmp_path / "nights.png"
+    done_state = tmp_path / "state"
+    with Store(done_state / "bedside.db") as store:
+        for s in sessions:
+            store.record(s)
+    done = bedside("history", "--state-dir", str(done_state), "--days", "4", "--chart", str(path))
+    assert done.returncode == 0, done.stderr
+    image = Image.open(path).convert("RGB")
+    # columns: left margin 44, 18 px a night; the bars' lower middle, just above the axis
+    filled = image.getpixel((44 + 18 * 1 + 7, 28 + 160 - 10))
+    outlined = image.getpixel((44 + 18 * 2 + 7, 28 + 160 - 10))
+    empty = image.getpixel((44 + 18 * 0 + 7, 28 + 160 - 10))
+    assert filled != (255, 255, 255) and outlined == (255, 255, 255)
+    assert empty == (255, 255, 255)
+    assert json.loads(bedside("history", "--state-dir", str(done_state), "--json").stdout)

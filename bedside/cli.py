@@ -107,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("plan", "show a routine step by step", _plan)
     sub.add_argument("name", metavar="NAME", help="the routine, as `bedside routines` lists it")
     sub.add_argument("--json", action="store_true", help="print the plan as JSON")
+    where = sub.add_mutually_exclusive_group()
+    where.add_argument(
+        "--state-dir", type=Path, metavar="DIR", help="the history tonight's hold follows"
+    )
+    where.add_argument("--demo", action="store_true", help="the demo's history (bedside demo)")
 
     sub = command("simulate", "run the device on a virtual clock from a button script", _simulate)
     sub.add_argument(
@@ -334,12 +339,42 @@ def _plan(args: argparse.Namespace) -> int:
     from bedside.plan import plan_json, plan_table
 
     config = _config(args)
-    routine = config.routines[_routine_name(config, args.name)]
+    name = _routine_name(config, args.name)
+    length = _hold_tonight(config, args)
+    routine = config.routines[name]
+    if length is not None:
+        from bedside.hold import retimed
+
+        routine = retimed(routine, length, config.cues)
     if args.json:
         print(json.dumps(plan_json(routine), ensure_ascii=False, indent=2))
-    else:
-        print(plan_table(routine))
+        return 0
+    print(plan_table(routine))
+    if length is not None and any(step.grows for step in routine.steps):
+        plan = config.hold
+        print(
+            f"\nThe hold grows with you: tonight {length / 60:g} min (from {plan.start / 60:g},"
+            f" {plan.step / 60:g} more after each night it is held, at most"
+            f" {plan.longest / 60:g})."
+        )
     return 0
+
+
+def _hold_tonight(config: Config, args: argparse.Namespace) -> float | None:
+    """Tonight's length of the hold that grows, from the history (read-only) if there is one."""
+    from bedside.daemon import state_directory
+    from bedside.history import HistoryUnavailable, Report
+    from bedside.hold import HoldNight, tonight
+
+    if not config.hold.grow:
+        return None
+    folder = demo_state() if args.demo else state_directory(args.state_dir)
+    try:
+        with Report(folder / "bedside.db") as report:
+            nights = [HoldNight(h.night, h.held) for h in report.holds()]
+    except HistoryUnavailable:
+        nights = []  # no history yet: the first night's length
+    return tonight(config.hold, nights)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -366,6 +401,8 @@ def _simulate(args: argparse.Namespace) -> int:
         at=args.at,
         reminder=config.reminder,
         quiet=config.quiet,
+        hold=config.hold,
+        cues=config.cues,
     )
     return 0
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 
+from bedside.hold import HoldPlan
 from bedside.nights import DAYS, Quiet, Reminder
 from bedside.routines import CueOptions, Routine, RoutineOptions, load_routines
 from bedside.schema import ConfigError, Problem, Source, Table
@@ -79,6 +80,8 @@ class Config:
     resume_within: float = 2 * 3600.0  # a session interrupted longer ago is closed, not resumed
     reminder: Reminder | None = None  # None: no bedtime reminder
     pacer: PacerConfig = field(default_factory=PacerConfig)
+    hold: HoldPlan = field(default_factory=HoldPlan)
+    speak_menu: bool = True  # say a routine's name when a hold moves the menu to it
     quiet: Quiet | None = None  # None: the same volume and contrast all night
     routines_dir: Path = Path("routines")
 
@@ -151,6 +154,7 @@ def _load(path: Path) -> Config:
     reminder = _reminder(top)
     quiet = _quiet(top)
     pacer = _pacer(top)
+    hold = _hold(top)
     sessions = top.child("sessions")
     resume_within = 2 * 3600.0
     if sessions:
@@ -159,7 +163,9 @@ def _load(path: Path) -> Config:
 
     menu_table = top.child("menu")
     menu: list[str] = list(_default_menu(routines))
+    speak_menu = True
     if menu_table:
+        speak_menu = menu_table.boolean("speak", True)
         menu = menu_table.strings("routines", menu)
         for i, name in enumerate(menu):
             # a routine whose own file has problems is reported there, not again here
@@ -188,6 +194,8 @@ def _load(path: Path) -> Config:
         reminder=reminder,
         quiet=quiet,
         pacer=pacer,
+        hold=hold,
+        speak_menu=speak_menu,
         routines_dir=routines_dir,
     )
 
@@ -357,3 +365,19 @@ def _pacer(top: Table) -> PacerConfig:
     )
     t.done()
     return pacer
+
+
+def _hold(top: Table) -> HoldPlan:
+    t = top.child("hold")
+    d = HoldPlan()
+    if t is None:
+        return d
+    start = t.duration("start", d.start, 60.0, 2 * 3600.0) or d.start
+    plan = HoldPlan(
+        grow=t.boolean("grow", d.grow),
+        start=start,
+        step=t.duration("step", d.step, 0.0, 30 * 60.0) or 0.0,
+        longest=t.duration("longest", max(d.longest, start), start, 3 * 3600.0) or start,
+    )
+    t.done()
+    return plan

@@ -19,6 +19,7 @@ from bedside.engine import (
     Finished,
     Gesture,
     Gestured,
+    HoldEnded,
     Holding,
     Mode,
     Remind,
@@ -28,7 +29,9 @@ from bedside.engine import (
     Tick,
 )
 from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
-from bedside.nights import Quiet, Reminder, night_of, streak
+from bedside.hold import HoldNight, HoldPlan, retimed, tonight
+from bedside.nights import Quiet, Reminder, night_of, streak, week
+from bedside.routines import CueOptions
 from bedside.screens import Screen, describe, next_change
 
 
@@ -42,7 +45,16 @@ class ButtonStuck:
     """The button has been down far too long (a short, a knocked switch): ignored until up."""
 
 
-Output = Effect | ScreenChanged | ButtonStuck
+@dataclass(frozen=True)
+class HoldRecorded:
+    """A night's hold, for the history: tonight's length follows from these."""
+
+    outcome: HoldNight
+    seconds: float  # how long it ran
+    length: float  # how long it was to be
+
+
+Output = Effect | ScreenChanged | ButtonStuck | HoldRecorded
 
 _GESTURES = {
     Signal.PRESS: Gesture.PRESS,
@@ -62,6 +74,9 @@ class Core:
         reminder: Reminder | None = None,
         done: set[date] | None = None,
         quiet: Quiet | None = None,
+        hold: HoldPlan | None = None,
+        holds: list[HoldNight] | None = None,
+        cues: CueOptions | None = None,
     ) -> None:
         # The wall clock at a monotonic time, or None while it cannot be trusted (not synced).
         self.wall = wall or (lambda _: None)
@@ -70,7 +85,11 @@ class Core:
         self.hushed = False  # whether the quiet hours were on at the last look
         self.done = set(done or ())  # nights with the bedtime routine completed
         self.fired: set[date] = set()  # nights the reminder has sounded
-        self.engine = Engine(settings)
+        self.hold = hold or HoldPlan(grow=False)
+        self.holds = list(holds or ())  # every night's hold so far, oldest first
+        self.cues = cues or CueOptions()
+        self.base = settings  # as configured; the engine runs them with tonight's hold
+        self.engine = Engine(self._tonight(settings))
         self.recogniser = Recogniser(thresholds)
         self.button = ButtonState()
         self.state, effects = self.engine.start(now, routine)
@@ -85,6 +104,18 @@ class Core:
     @property
     def settings(self) -> Settings:
         return self.engine.settings
+
+    @property
+    def hold_tonight(self) -> float | None:
+        """Tonight's length of the hold that grows; None when it does not grow."""
+        return tonight(self.hold, self.holds) if self.hold.grow else None
+
+    def _tonight(self, settings: Settings) -> Settings:
+        length = self.hold_tonight
+        if length is None:
+            return settings
+        routines = {n: retimed(r, length, self.cues) for n, r in settings.routines.items()}
+        return replace(settings, routines=routines)
 
     def take(self) -> list[tuple[float, Output]]:
         """The outputs produced since the last call, each with the time it happened."""
@@ -135,10 +166,15 @@ class Core:
         thresholds: Thresholds,
         reminder: Reminder | None = None,
         quiet: Quiet | None = None,
+        hold: HoldPlan | None = None,
+        cues: CueOptions | None = None,
     ) -> None:
         """New settings (a reloaded config), taken between sessions: the menu keeps its place."""
         self.reminder, self.quiet = reminder, quiet
-        self.engine = Engine(settings)
+        self.hold = hold or HoldPlan(grow=False)
+        self.cues = cues or CueOptions()
+        self.base = settings
+        self.engine = Engine(self._tonight(settings))
         self.recogniser = Recogniser(thresholds)
         index = min(self.state.menu_index, len(settings.menu) - 1)
         self.state = replace(self.state, menu_index=index, routine=None)
@@ -158,11 +194,22 @@ class Core:
         hushed = self._hushed(at)
         self.pending += [(at, self._quieter(e) if hushed else e) for e in effects]
         for effect in effects:
+            if isinstance(effect, HoldEnded):
+                self._held(effect, at)
             if isinstance(effect, Finished) and effect.completed and effect.routine == "bedtime":
                 started = self.wall(self.state.session_start)
                 if started is not None:
                     self.done.add(night_of(started))
                 self._nights(at)
+
+    def _held(self, ended: HoldEnded, at: float) -> None:
+        """A night's hold is over: kept, and the next session's length follows from it. The
+        session running goes on as it began."""
+        wall = self.wall(at)
+        outcome = HoldNight(night_of(wall) if wall is not None else None, ended.held)
+        self.holds.append(outcome)
+        self.pending.append((at, HoldRecorded(outcome, ended.seconds, ended.length)))
+        self.engine = Engine(self._tonight(self.base))
 
     # -- the nights: a quieter night, the streak, the reminder ----------------------------------
     def _hushed(self, at: float) -> bool:
@@ -199,9 +246,9 @@ class Core:
         wall = self.wall(at)
         if wall is None:
             return
-        nights = streak(self.done, wall)
-        if nights != self.state.streak:
-            self.state, _ = self.engine.handle(self.state, Streak(nights), at)
+        nights, seven = streak(self.done, wall), week(self.done, wall)
+        if (nights, seven) != (self.state.streak, self.state.week):
+            self.state, _ = self.engine.handle(self.state, Streak(nights, seven), at)
 
     def _reminder_due(self) -> float | None:
         if self.reminder is None or self.state.mode is not Mode.MENU:

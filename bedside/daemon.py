@@ -29,6 +29,7 @@ from bedside.engine import Phrases, Settings
 from bedside.files import StateLock, check_folder
 from bedside.gestures import Thresholds
 from bedside.history import Keeper, Progress, Session, Store, completed_nights, step_key
+from bedside.hold import HoldNight, HoldPlan
 from bedside.loop import Loop, Reload, Stop, Wake
 from bedside.nights import clock_synced
 from bedside.routines import Routine
@@ -59,14 +60,24 @@ def cache_directory() -> Path:
 def cue_texts(config: Config) -> list[str]:
     """Every text the device may say, most likely first, to synthesise ahead of time."""
     texts: list[str] = []
-    for name in config.menu + tuple(n for n in config.routines if n not in config.menu):
-        routine = config.routines[name]
+    names = config.menu + tuple(n for n in config.routines if n not in config.menu)
+    routines = [config.routines[name] for name in names]
+    for routine in routines:
         texts += [cue.text for step in routine.steps for cue in step.cues]
         texts.append(routine.finish)
-    phrases = Phrases()
-    texts += [phrases.paused, phrases.resumed, phrases.ended, phrases.restored]
-    texts.append(phrases.restored_waiting)
+    texts += Phrases().every(routines, hold_lengths(config.hold))
     return list(dict.fromkeys(t for t in texts if t))
+
+
+def hold_lengths(plan: HoldPlan) -> list[float]:
+    """Every length the hold that grows can have."""
+    if not plan.grow:
+        return []
+    lengths, length = [plan.start], plan.start
+    while plan.step > 0 and length < plan.longest:
+        length = min(plan.longest, length + plan.step)
+        lengths.append(length)
+    return lengths
 
 
 def volumes_of(config: Config) -> list[float | None]:
@@ -248,6 +259,9 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
         reminder=config.reminder,
         done=done,
         quiet=config.quiet,
+        hold=config.hold,
+        holds=[HoldNight(h.night, h.held) for h in store.holds()],
+        cues=config.cues,
     )
     keeper = Keeper(store, speed=options.speed)
     restore(store, keeper, core, config)
@@ -262,7 +276,8 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
             return None
         hardware.voice.prepare(cue_texts(fresh), volumes_of(fresh))
         thresholds = Thresholds.from_config(fresh.button)
-        return Settings.from_config(fresh), thresholds, fresh.reminder, fresh.quiet
+        settings = Settings.from_config(fresh)
+        return settings, thresholds, fresh.reminder, fresh.quiet, fresh.hold, fresh.cues
 
     from bedside.drawing import render
 

@@ -10,10 +10,11 @@ exactly the length of the pause.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 
-from bedside.routines import Kind, Routine, Step
+from bedside.routines import Kind, Routine, Step, words
 
 
 class Mode(StrEnum):
@@ -57,9 +58,11 @@ class Remind:
 
 @dataclass(frozen=True)
 class Streak:
-    """How many nights in a row the bedtime routine was completed (for the menu)."""
+    """How many nights in a row the bedtime routine was completed, and which of the last
+    seven were (for the menu)."""
 
     nights: int
+    week: tuple[bool, ...] = ()
 
 
 Event = Gestured | Holding | Tick | Remind | Streak
@@ -110,16 +113,67 @@ class GestureTaken:
     gesture: str
 
 
-Effect = Say | Silence | Display | StateChanged | StepStarted | Finished | GestureTaken
+@dataclass(frozen=True)
+class HoldEnded:
+    """The hold that grows (a step with ``grows``) is over: held to its end, or not."""
+
+    routine: str
+    held: bool
+    seconds: float  # how long it ran
+    length: float  # how long it was to be
+
+
+Effect = Say | Silence | Display | StateChanged | StepStarted | Finished | GestureTaken | HoldEnded
 
 
 @dataclass(frozen=True)
 class Phrases:
-    paused: str = "Paused. Press to carry on."
+    """What the device says of itself, so that it can be used with the eyes closed."""
+
+    paused: str = "Paused. {left}. Press to carry on."
     resumed: str = "Carrying on."
     ended: str = "Ending here. Sleep well."
-    restored: str = "Picking up where you left off. Paused. Press to carry on."
+    restored: str = "Picking up where you left off. Paused. {left}. Press to carry on."
     restored_waiting: str = "Picking up where you left off."
+    menu: str = "{title}."  # said when a hold moves the menu to a routine
+    menu_hold: str = "{title}. Tonight, the hold is {minutes}."
+
+    @staticmethod
+    def left(seconds: float) -> str:
+        """Time left in whole minutes, as it is said: "Eight minutes left"."""
+        whole = round(seconds / 60)
+        if whole < 1:
+            return "Less than a minute left"
+        return f"{words(whole)} minute{'s' if whole > 1 else ''} left"
+
+    @staticmethod
+    def minutes(seconds: float) -> str:
+        whole = max(1, round(seconds / 60))
+        return f"{words(whole).lower()} minute{'s' if whole > 1 else ''}"
+
+    def announce(self, routine: Routine) -> str:
+        hold = next((s.duration for s in routine.steps if s.grows and s.duration), None)
+        if hold is None:
+            return self.menu.format(title=routine.title)
+        return self.menu_hold.format(title=routine.title, minutes=self.minutes(hold))
+
+    def every(self, routines: Iterable[Routine], holds: Iterable[float] = ()) -> list[str]:
+        """Every text these phrases can make, for synthesising ahead of time."""
+        routines = list(routines)
+        longest = max((s.duration or 0 for r in routines for s in r.steps), default=0.0)
+        lefts = [self.left(m * 60) for m in range(round(longest / 60) + 1)]
+        texts = [self.paused.format(left=left) for left in lefts]
+        texts += [self.restored.format(left=left) for left in lefts]
+        texts += [self.resumed, self.ended, self.restored_waiting]
+        for routine in routines:
+            texts.append(self.announce(routine))
+            grows = any(s.grows for s in routine.steps)
+            texts += [
+                self.menu_hold.format(title=routine.title, minutes=self.minutes(h))
+                for h in holds
+                if grows
+            ]
+        return list(dict.fromkeys(texts))
 
 
 @dataclass(frozen=True)
@@ -134,6 +188,8 @@ class Settings:
     pacer: bool = True  # the breathing guide, on the steps that ask for it
     breathe_in: float = 4.0
     breathe_out: float = 6.0
+    announce: bool = True  # say a routine's name when a hold moves the menu to it
+    hold_grows: bool = False  # the hold (steps with ``grows``) follows the person
 
     def showing(self, routine: str | None) -> Settings:
         """These settings with ``routine`` in the menu (first, if the menu lacks it)."""
@@ -153,6 +209,8 @@ class Settings:
             pacer=config.pacer.enabled,
             breathe_in=config.pacer.breathe_in,
             breathe_out=config.pacer.breathe_out,
+            announce=config.speak_menu,
+            hold_grows=config.hold.grow,
         )
 
 
@@ -172,6 +230,7 @@ class State:
     finished_at: float = 0.0
     completed: bool = False
     streak: int = 0
+    week: tuple[bool, ...] = ()  # the last seven nights, oldest first: done or not
 
     @property
     def step(self) -> Step | None:
@@ -250,7 +309,11 @@ class Engine:
             Display(True, self.settings.contrast),
             StateChanged(mode, routine),
             StepStarted(routine, step_index, len(chosen.steps), step),
-            *_say(phrases.restored_waiting if waiting else phrases.restored),
+            *_say(
+                phrases.restored_waiting
+                if waiting
+                else phrases.restored.format(left=phrases.left((step.duration or 0) - elapsed))
+            ),
         ]
         # A waiting step's own cues at its start follow at once, as when it first began.
         state, due = self._catch_up(state, now)
@@ -266,7 +329,7 @@ class Engine:
         if isinstance(event, Tick):
             return state, effects
         if isinstance(event, Streak):
-            return replace(state, streak=event.nights), effects
+            return replace(state, streak=event.nights, week=event.week), effects
         if isinstance(event, Remind):
             if state.mode is not Mode.MENU:
                 return state, effects  # never during a session, nor over the last screen
@@ -299,7 +362,11 @@ class Engine:
             if gesture is Gesture.HOLD:
                 index = (state.menu_index + 1) % len(self.settings.menu)
                 state = replace(state, menu_index=index)
-                return state, [StateChanged(Mode.MENU, _menu_name(self.settings, state))]
+                name = _menu_name(self.settings, state)
+                effects: list[Effect] = [Silence(), StateChanged(Mode.MENU, name)]
+                if self.settings.announce:
+                    effects += _say(self.settings.phrases.announce(self.settings.routines[name]))
+                return state, effects
             return state, []
         if mode is Mode.FINISHED:
             if gesture is Gesture.LONG_HOLD:
@@ -307,13 +374,15 @@ class Engine:
             return self._to_menu(state)
         # running, paused, awaiting
         if gesture is Gesture.LONG_HOLD:
-            return self._finish(state, now, completed=False)
+            return self._finish(state, now, completed=False, effects=self._left_hold(state, now))
         if gesture is Gesture.HOLD:
-            return self._next_step(state, now, [Silence()])
+            return self._next_step(state, now, [Silence(), *self._left_hold(state, now)])
         if mode is Mode.RUNNING:
             state = replace(state, mode=Mode.PAUSED, paused_at=now)
             effects = [Silence(), StateChanged(Mode.PAUSED, state.routine.name)]
-            return state, effects + _say(self.settings.phrases.paused)
+            left = state.remaining(now) or 0.0
+            phrases = self.settings.phrases
+            return state, effects + _say(phrases.paused.format(left=phrases.left(left)))
         if mode is Mode.PAUSED:
             assert state.paused_at is not None
             resumed_mode = Mode.AWAITING if state.step.kind is Kind.WAIT else Mode.RUNNING
@@ -380,6 +449,13 @@ class Engine:
         text = routine.finish if completed else self.settings.phrases.ended
         return state, effects + _say(text)
 
+    def _left_hold(self, state: State, at: float, held: bool = False) -> list[Effect]:
+        """Leaving the step that grows: whether it was held to its end (for tomorrow's)."""
+        step = state.step
+        if step is None or not step.grows or state.routine is None:
+            return []
+        return [HoldEnded(state.routine.name, held, state.elapsed(at), step.duration or 0.0)]
+
     def _to_menu(self, state: State) -> tuple[State, list[Effect]]:
         state = replace(state, mode=Mode.MENU, routine=None, step_index=0, paused_at=None)
         return state, [StateChanged(Mode.MENU, _menu_name(self.settings, state))]
@@ -418,6 +494,7 @@ class Engine:
                     effects.append(Say(cue.text))
                 state = replace(state, next_cue=state.next_cue + 1)
             elif what is _Due.END:
+                effects += self._left_hold(state, at, held=True)
                 state, effects = self._next_step(state, at, effects)
             else:
                 effects.append(Display(False, self.settings.contrast))

@@ -44,6 +44,7 @@ CURRENT_COLUMNS = (
     "step_key",
 )
 SESSIONS_COLUMNS = ("id", "routine", "started", "ended", "completed", "steps_done", "steps")
+HOLDS_COLUMNS = ("id", "night", "held", "seconds", "length")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS current (
@@ -65,6 +66,13 @@ CREATE TABLE IF NOT EXISTS sessions (
     steps_done INTEGER NOT NULL,
     steps INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS holds (
+    id INTEGER PRIMARY KEY,
+    night TEXT,              -- the evening it belongs to, YYYY-MM-DD; NULL: clock not synced
+    held INTEGER NOT NULL,   -- 1: held to its end
+    seconds REAL NOT NULL,   -- how long it ran
+    length REAL NOT NULL     -- how long it was to be
+);
 """
 
 # Wall-clock seconds bedside can have written: 1970 to the year 5138. Anything else in a
@@ -77,7 +85,9 @@ DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 def step_key(step: Step) -> str:
     """A short fingerprint of what a step is, so a restart can tell it is still the same."""
-    what = f"{step.title}|{step.kind.value}|{step.duration}|{step.side}|{step.reps}"
+    # a hold that grows changes its length from night to night: it is still the same step
+    length = "grows" if step.grows else step.duration
+    what = f"{step.title}|{step.kind.value}|{length}|{step.side}|{step.reps}"
     return hashlib.sha256(what.encode()).hexdigest()[:16]
 
 
@@ -100,6 +110,16 @@ class Session:
     completed: bool
     steps_done: int
     steps: int
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A night's hold, as kept: tonight's length follows from these (``bedside.hold``)."""
+
+    night: date | None
+    held: bool
+    seconds: float
+    length: float
 
 
 class HistoryUnavailable(Exception):
@@ -151,11 +171,23 @@ def _session(row: tuple) -> Session | None:
     return Session(routine, float(started), float(ended), bool(completed), steps_done, steps)
 
 
+def _hold(row: tuple) -> Hold | None:
+    night, held, seconds, length = row
+    try:
+        day = date.fromisoformat(night) if night is not None else None
+    except (TypeError, ValueError):
+        return None
+    if held not in (0, 1) or not _real(seconds, 0, 1e7) or not _real(length, 0, 1e7):
+        return None
+    return Hold(day, bool(held), float(seconds), float(length))
+
+
 _CURRENT = (
     "SELECT routine, step_index, step_elapsed, session_elapsed, started, updated, step_key"
     " FROM current WHERE id = 1"
 )
 _SESSIONS = "SELECT routine, started, ended, completed, steps_done, steps FROM sessions"
+_HOLDS = "SELECT night, held, seconds, length FROM holds ORDER BY id"
 
 
 class _Reads:
@@ -181,6 +213,11 @@ class _Reads:
             self.skipped_warned = True
             log.warning("%s: %d session row(s) not as bedside writes them: skipped", self.path, bad)
         return sessions
+
+    def _read_holds(self, db: sqlite3.Connection) -> list[Hold]:
+        if not _columns(db, "holds"):  # a database from before holds were kept
+            return []
+        return [h for row in db.execute(_HOLDS) if (h := _hold(row)) is not None]
 
 
 def _columns(db: sqlite3.Connection, table: str) -> tuple[str, ...]:
@@ -226,7 +263,7 @@ class Store(_Reads):
         self.trouble: str | None = None  # why writing is off, while it is
         self.retry_at = 0.0
         # What could not be written yet, oldest first; written when writing works again.
-        self.unsaved: list[Session] = []
+        self.unsaved: list[Session | Hold] = []
         self.unsaved_progress: Progress | None = None
         self.progress_unsaved = False  # unsaved_progress (None: cleared) waits to be written
         self.closed = False
@@ -269,15 +306,18 @@ class Store(_Reads):
         elif current and current != CURRENT_COLUMNS:
             log.warning("%s: the saved session is not as bedside writes it: dropped", self.path)
             db.execute("DROP TABLE current")
-        sessions = _columns(db, "sessions")
-        if sessions and sessions != SESSIONS_COLUMNS:
-            stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(self.wall()))
-            log.warning(
-                "%s: the sessions table is not as bedside writes it: kept as sessions_%s",
-                self.path,
-                stamp,
-            )
-            db.execute(f"ALTER TABLE sessions RENAME TO sessions_{stamp}")
+        for table, expected in (("sessions", SESSIONS_COLUMNS), ("holds", HOLDS_COLUMNS)):
+            found = _columns(db, table)
+            if found and found != expected:
+                stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(self.wall()))
+                log.warning(
+                    "%s: the %s table is not as bedside writes it: kept as %s_%s",
+                    self.path,
+                    table,
+                    table,
+                    stamp,
+                )
+                db.execute(f"ALTER TABLE {table} RENAME TO {table}_{stamp}")
 
     def _failed(self, exc: BaseException) -> bool:
         self.db = None
@@ -345,6 +385,10 @@ class Store(_Reads):
         self.unsaved_progress, self.progress_unsaved = None, True
         self._write()
 
+    def record_hold(self, hold: Hold) -> None:
+        self.unsaved.append(hold)
+        self._write()
+
     def record(self, session: Session) -> None:
         """A session done; the progress it replaces goes with it."""
         self.unsaved.append(session)
@@ -358,7 +402,14 @@ class Store(_Reads):
         return not self.unsaved and not self.progress_unsaved
 
     @staticmethod
-    def _insert(db: sqlite3.Connection, session: Session) -> None:
+    def _insert(db: sqlite3.Connection, session: Session | Hold) -> None:
+        if isinstance(session, Hold):
+            night = session.night.isoformat() if session.night is not None else None
+            db.execute(
+                "INSERT INTO holds (night, held, seconds, length) VALUES (?, ?, ?, ?)",
+                (night, int(session.held), session.seconds, session.length),
+            )
+            return
         with db:
             db.execute("BEGIN")
             db.execute(
@@ -420,7 +471,12 @@ class Store(_Reads):
 
     def sessions(self, since: float = 0.0) -> list[Session]:
         saved = self._reading(lambda db: self._read_sessions(db, since), [])
-        return [*saved, *(s for s in self.unsaved if s.started >= since)]  # type: ignore[misc]
+        waiting = [s for s in self.unsaved if isinstance(s, Session) and s.started >= since]
+        return [*saved, *waiting]  # type: ignore[misc]
+
+    def holds(self) -> list[Hold]:
+        saved = self._reading(self._read_holds, [])
+        return [*saved, *(h for h in self.unsaved if isinstance(h, Hold))]  # type: ignore[misc]
 
 
 class Report(_Reads):
@@ -483,6 +539,12 @@ class Report(_Reads):
             return self._read_current(self.db)
         except sqlite3.Error:
             return None
+
+    def holds(self) -> list[Hold]:
+        try:
+            return self._read_holds(self.db)
+        except sqlite3.Error:
+            return []
 
 
 def _plain(exc: BaseException | None) -> str:
@@ -571,6 +633,10 @@ class Keeper:
             )
             self.saved_at = now
             self.last = key
+
+    def hold(self, recorded) -> None:  # recorded: bedside.core.HoldRecorded
+        outcome = recorded.outcome
+        self.store.record_hold(Hold(outcome.night, outcome.held, recorded.seconds, recorded.length))
 
     def _record(self, state: State, now: float) -> None:
         routine = state.routine

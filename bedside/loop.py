@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 from bedside.clock import Clock
-from bedside.core import ButtonStuck, Core, Output, ScreenChanged
+from bedside.core import ButtonStuck, Core, HoldRecorded, Output, ScreenChanged
 from bedside.devices.button import Edge
 from bedside.engine import (
     Display,
@@ -187,6 +187,16 @@ class Loop:
                 log.warning("the button has been down too long: ignored until it is released")
             case GestureTaken(gesture=gesture):
                 log.debug("gesture: %s", gesture)
+            case HoldRecorded():
+                log.info(
+                    "the hold: %s (%.0f of %.0f s); the next one: %.0f s",
+                    "held" if output.outcome.held else "ended early",
+                    output.seconds,
+                    output.length,
+                    self.core.hold_tonight or 0.0,
+                )
+                if self.keeper is not None:
+                    self.keeper.hold(output)
 
     def _show(self, screen: Any, now: float) -> None:
         self.oled.show(self.render(screen), now)

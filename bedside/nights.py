@@ -50,6 +50,12 @@ def streak(done: set[date], now: datetime) -> int:
     return count
 
 
+def week(done: set[date], now: datetime) -> tuple[bool, ...]:
+    """The seven nights up to tonight, oldest first: whether each was done."""
+    night = night_of(now)
+    return tuple(night - timedelta(days=n) in done for n in range(6, -1, -1))
+
+
 @dataclass(frozen=True)
 class Reminder:
     at: time = time(22, 0)

@@ -12,7 +12,7 @@ the engine never has to think about files.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,18 @@ class Kind(StrEnum):
 class Cue:
     at: float  # seconds from the step's start
     text: str
+    # Where the file put it, so a step whose length changes (a hold that grows) can place it
+    # again: "start" (``offset`` seconds after it), "end" (``offset`` seconds, <= 0, from
+    # it), "share" (``offset`` of the length); "added" for the halfway and minute-left cues.
+    anchor: str = "start"
+    offset: float = 0.0
+
+    def placed(self, duration: float) -> Cue | None:
+        """This cue in a step ``duration`` long; None where it no longer fits."""
+        at = {"end": duration + self.offset, "share": duration * self.offset}.get(
+            self.anchor, self.offset if self.anchor == "start" else self.at
+        )
+        return replace(self, at=at) if 0 <= at <= duration else None
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,7 @@ class Step:
     seconds_per_rep: float | None = None
     part: str = ""  # the title of the routine this step comes from
     pacer: bool = False  # show the breathing guide during this (timed) step
+    grows: bool = False  # the hold that grows with the person ([hold] in bedside.toml)
 
 
 @dataclass(frozen=True)
@@ -318,17 +331,20 @@ class _Loader:
         item.seen.add("sides")
         if not kind_text:
             # the kind is reported; the keys that depend on it are not unknown
-            item.seen.update({"duration", "cues", "reps", "seconds_per_rep", "count_every"})
+            item.seen.update(
+                {"duration", "cues", "reps", "seconds_per_rep", "count_every", "pacer", "grows"}
+            )
             item.done()
             return None
         kind = Kind(kind_text)
         duration: float | None = None
         reps = seconds_per_rep = None
         count_every = 0
-        pacer = False
+        pacer = grows = False
         if kind is Kind.TIMED:
             duration = item.duration("duration", None, lo=1)
             pacer = item.boolean("pacer", False)
+            grows = item.boolean("grows", False)
         elif kind is Kind.REPS:
             reps = self.count(item, "reps", context, default=1)
             seconds_per_rep = item.number("seconds_per_rep", 6.0, 1.0, 60.0)
@@ -337,11 +353,11 @@ class _Loader:
         cues = self.cues(item, kind, duration, context, reps)
         if kind is Kind.REPS and count_every and reps is not None:
             cues += [
-                Cue(n * seconds_per_rep, _words(n) + ".")
+                Cue(n * seconds_per_rep, words(n) + ".")
                 for n in range(count_every, reps, count_every)
             ]
         if kind is Kind.TIMED and duration is not None:
-            cues += self.long_step_cues(duration, cues)
+            cues += long_step_cues(self.options.cues, duration, cues)
         item.done()
         if duration is None and kind is not Kind.WAIT:
             return None
@@ -355,6 +371,7 @@ class _Loader:
             seconds_per_rep=seconds_per_rep,
             part=context.part,
             pacer=pacer,
+            grows=grows,
         )
 
     def cues(
@@ -368,7 +385,8 @@ class _Loader:
                 cue.seen.add("at")
                 cue.done()
                 continue
-            at = _cue_time(cue.raw("at", "start"), duration)
+            raw = cue.raw("at", "start")
+            at = _cue_time(raw, duration)
             cue.done()
             if at is None:
                 expected = (
@@ -382,20 +400,8 @@ class _Loader:
                 cue.problem("at", expected, cue.raw("at"))
                 continue
             if text:
-                out.append(Cue(at, text))
+                out.append(Cue(at, text, *_anchor(raw, at, duration)))
         return out
-
-    def long_step_cues(self, duration: float, cues: list[Cue]) -> list[Cue]:
-        options = self.options.cues
-        if duration < options.long_step:
-            return []
-        wanted = [(duration / 2, options.halfway), (duration - 60, options.minute_left)]
-        added = []
-        for at, text in wanted:
-            clear = all(abs(c.at - at) >= options.keep_clear for c in [*cues, *added])
-            if text and clear:
-                added.append(Cue(at, text))
-        return added
 
     def count(self, item: Table, key: str, context: _Context, default: int) -> int | None:
         """A whole number, written out or taken from the profile as ``"$name"``.
@@ -488,6 +494,32 @@ def _cue_time(value: Any, duration: float | None) -> float | None:
     return at
 
 
+def long_step_cues(options: CueOptions, duration: float, cues: list[Cue]) -> list[Cue]:
+    """Halfway and a minute left, for a long timed step, where the step has no cue near."""
+    if duration < options.long_step:
+        return []
+    wanted = [(duration / 2, options.halfway), (duration - 60, options.minute_left)]
+    added: list[Cue] = []
+    for at, text in wanted:
+        clear = all(abs(c.at - at) >= options.keep_clear for c in [*cues, *added])
+        if text and clear:
+            added.append(Cue(at, text, "added"))
+    return added
+
+
+def _anchor(value: Any, at: float, duration: float | None) -> tuple[str, float]:
+    """How a cue's ``at`` was written, for placing it again in a step of another length."""
+    if duration is None or value == "start":
+        return "start", at
+    if value == "end" or (isinstance(value, str) and value.startswith("-")):
+        return "end", at - duration
+    if isinstance(value, int | float) and value < 0:
+        return "end", at - duration
+    if isinstance(value, str) and value.endswith("%"):
+        return "share", at / duration
+    return "start", at
+
+
 def _replace(context: _Context, **changes: Any) -> _Context:
     return _Context(**{**context.__dict__, **changes})
 
@@ -526,7 +558,7 @@ _ONES = [
 _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
-def _words(n: int) -> str:
+def words(n: int) -> str:
     """A count as a capitalised word, the way it should be spoken: 25 -> "Twenty-five"."""
     if n < 20:
         text = _ONES[n]
@@ -534,7 +566,7 @@ def _words(n: int) -> str:
         text = _TENS[n // 10] + ("-" + _ONES[n % 10] if n % 10 else "")
     elif n < 1000:
         rest = n % 100
-        text = _ONES[n // 100] + " hundred" + (" and " + _words(rest).lower() if rest else "")
+        text = _ONES[n // 100] + " hundred" + (" and " + words(rest).lower() if rest else "")
     else:
         text = str(n)
     return text[:1].upper() + text[1:]

@@ -28,6 +28,8 @@ class Screen:
     hint: str = ""  # what the button does now
     breath: int = -1  # the breathing guide's size, 0..BREATH_LEVELS; -1: not shown
     breathing: str = ""  # "in" or "out"
+    nights: str = ""  # the streak, in the menu: "5 nights"
+    week: tuple[bool, ...] = ()  # the last seven nights, oldest first, done or not
 
     @property
     def lines(self) -> list[str]:
@@ -37,7 +39,11 @@ class Screen:
         parts = [self.title, self.detail, self.clock]
         if self.kind == "running" or self.kind == "paused":
             parts.append(_bar(self.progress))
-        parts += [f"breathe {self.breathing}" if self.breathing else "", self.position, self.hint]
+        parts += [f"breathe {self.breathing}" if self.breathing else ""]
+        if self.nights or self.week:
+            marks = "".join("\u25cf" if done else "\u25cb" for done in self.week)
+            parts.append(" ".join(p for p in (self.nights, marks) if p))
+        parts += [self.position, self.hint]
         return [p for p in parts if p]
 
 
@@ -62,10 +68,23 @@ def describe(state: State, settings: Settings, now: float) -> Screen:
         detail = minutes(routine.total_seconds)
         if routine.profile_title:
             detail += ", " + routine.profile_title
-        if name == "bedtime" and state.streak:
-            detail += f", {state.streak} night{'s' if state.streak > 1 else ''}"
+        hold = next((s.duration for s in routine.steps if s.grows and s.duration), None)
+        if hold is not None and settings.hold_grows:
+            detail += f", hold {minutes(hold)}"  # tonight's: it grows night by night
+        nights, seven = "", ()
+        if name == "bedtime" and any(state.week):
+            nights = f"{state.streak} night{'s' if state.streak != 1 else ''}"
+            seven = state.week
         position = f"{state.menu_index + 1}/{len(settings.menu)}"
-        return Screen("menu", routine.title, detail, position=position, hint="press to start")
+        return Screen(
+            "menu",
+            routine.title,
+            detail,
+            position=position,
+            hint="press to start",
+            nights=nights,
+            week=seven,
+        )
     if state.mode is Mode.FINISHED:
         if state.holding:
             return Screen("holding", "Release:", "back to menu")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bedside.clock import VirtualClock
-from bedside.core import Core, Output, ScreenChanged
+from bedside.core import Core, HoldRecorded, Output, ScreenChanged
 from bedside.engine import (
     Display,
     Finished,
@@ -25,8 +25,10 @@ from bedside.engine import (
     StepStarted,
 )
 from bedside.gestures import Thresholds
+from bedside.hold import HoldPlan
 from bedside.nights import Quiet, Reminder
 from bedside.plan import json_number
+from bedside.routines import CueOptions
 from bedside.script import Command
 
 
@@ -57,6 +59,13 @@ def event(t: float, output: Output) -> dict[str, Any] | None:
             body = {"type": "gesture", "gesture": gesture}
         case Finished(routine=routine, completed=completed):
             body = {"type": "finished", "routine": routine, "completed": completed}
+        case HoldRecorded(outcome=outcome, seconds=seconds, length=length):
+            body = {
+                "type": "hold",
+                "held": outcome.held,
+                "seconds": json_number(round(seconds, 3)),
+                "length": json_number(length),
+            }
         case _:
             return None
     return {"t": round(t, 3), **body}
@@ -112,11 +121,22 @@ def simulate(
     at: datetime | None = None,
     reminder: Reminder | None = None,
     quiet: Quiet | None = None,
+    hold: HoldPlan | None = None,
+    cues: CueOptions | None = None,
 ) -> Core:
-    """Run ``commands``; ``at`` is the virtual wall clock at start (None: not synced)."""
+    """Run ``commands``; ``at`` is the virtual wall clock at start (None: not synced). The hold
+    that grows starts from nothing and grows over the nights the script runs through."""
     wall = None if at is None else (lambda t: at + timedelta(seconds=t))
     core = Core(
-        settings, thresholds, now=0.0, routine=routine, wall=wall, reminder=reminder, quiet=quiet
+        settings,
+        thresholds,
+        now=0.0,
+        routine=routine,
+        wall=wall,
+        reminder=reminder,
+        quiet=quiet,
+        hold=hold,
+        cues=cues,
     )
 
     trace = Trace(out)

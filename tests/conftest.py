@@ -11,6 +11,15 @@ REPO = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO / "config" / "bedside.toml"
 
 
+@pytest.fixture(autouse=True)
+def own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every process it starts) has a home of its own: nothing reads or
+    writes the real ~/.local/state/bedside or ~/.cache/bedside."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    for name in ("STATE_DIRECTORY", "CACHE_DIRECTORY", "XDG_CACHE_HOME", "BEDSIDE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def shipped_config() -> Path:
     """The repository's own config/bedside.toml (read it, never write it)."""

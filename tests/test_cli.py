@@ -109,12 +109,23 @@ STEP_LINE = re.compile(
 CUE_LINE = re.compile(r"^\s+\+(?P<at>\d\d:\d\d)\s+\u201c(?P<text>.*)\u201d$")
 
 
+def planned(name: str):
+    """The routine as tonight's plan has it with no history: the hold at its first length."""
+    from bedside.hold import retimed, tonight
+
+    config = load_config(SHIPPED_CONFIG)
+    return retimed(config.routines[name], tonight(config.hold, []), config.cues)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_plan_prints_a_readable_table(capsys: pytest.CaptureFixture[str], name: str) -> None:
     code, out, err = run(capsys, "plan", name, "--config", SHIPPED_CONFIG)
     assert code == 0 and err == ""
-    routine = load_config(SHIPPED_CONFIG).routines[name]
+    routine = planned(name)
     lines = out.splitlines()
+    grows = any(step.grows for step in routine.steps)
+    assert lines[-1].startswith("The hold grows with you: tonight 5 min") == grows
+    lines = lines[:-2] if grows else lines
     assert lines[0].startswith(f"{routine.title} ({name})")
     assert lines[1].startswith(f"{len(routine.steps)} steps, ")
     assert seconds(lines[1].split(", ")[1].split()[0]) == routine.total_seconds
@@ -195,7 +206,7 @@ def test_plan_json_follows_the_contract(capsys: pytest.CaptureFixture[str], name
     assert code == 0 and err == ""
     plan = json.loads(out)  # stdout is the JSON and nothing else
     check_contract(plan, name)
-    routine = load_config(SHIPPED_CONFIG).routines[name]
+    routine = planned(name)
     assert plan["title"] == routine.title
     assert len(plan["steps"]) == len(routine.steps)
     for step, loaded in zip(plan["steps"], routine.steps, strict=True):
@@ -210,9 +221,9 @@ def test_plan_json_examples(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "plan", "legs-up-wall", "--json", "--config", SHIPPED_CONFIG)
     plan = json.loads(out)
     assert [s["kind"] for s in plan["steps"]] == ["wait", "timed", "timed"]
-    assert plan["total_seconds"] == 660
+    assert plan["total_seconds"] == 360  # the first night's hold: 5 minutes
     assert isinstance(plan["total_seconds"], int)  # whole seconds print without ".0"
-    assert '"total_seconds": 660,' in out
+    assert '"total_seconds": 360,' in out
     _, out, _ = run(capsys, "plan", "leg-lifts", "--json", "--config", SHIPPED_CONFIG)
     sets = [s for s in json.loads(out)["steps"] if s["kind"] == "reps"]
     assert [(s["reps"], s["duration"]) for s in sets] == [(20, 120)] * 5  # 20 x 6 s

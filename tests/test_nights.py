@@ -104,7 +104,8 @@ def test_a_clock_not_yet_synced_never_fires_a_reminder():
 def test_the_menu_shows_the_streak_and_finishing_bedtime_adds_tonight():
     start = datetime(2026, 11, 20, 21, 0)
     core = core_at(start, done={date(2026, 11, 18), date(2026, 11, 19)})
-    assert describe(core.state, SETTINGS, 0.0).detail == "42 min, 2 nights"
+    shown = describe(core.state, SETTINGS, 0.0)
+    assert shown.nights == "2 nights" and shown.week == (False,) * 4 + (True, True, False)
     t = 0.0
     core.edge(True, t)
     core.edge(False, t + 0.1)
@@ -118,7 +119,7 @@ def test_the_menu_shows_the_streak_and_finishing_bedtime_adds_tonight():
     assert core.state.completed and core.state.streak == 3
     core.edge(True, t + 5)
     core.edge(False, t + 5.1)  # back to the menu
-    assert describe(core.state, SETTINGS, t + 6).detail == "42 min, 3 nights"
+    assert describe(core.state, SETTINGS, t + 6).nights == "3 nights"
 
 
 def test_simulate_at_sets_the_virtual_wall_clock():

@@ -34,6 +34,8 @@ class ButtonConfig:
 
 @dataclass(frozen=True)
 class DisplayConfig:
+    driver: str = "ssd1306"  # the controller: "ssd1306", "sh1106" (most 1.3") or "ssd1309" (2.42")
+    height: int = 64  # 64, or 32 for the 0.91" panels
     interface: str = "i2c"
     i2c_bus: int = 1
     i2c_address: int = 0x3C
@@ -212,6 +214,8 @@ def _display(top: Table) -> DisplayConfig:
         return DisplayConfig()
     d = DisplayConfig()
     display = DisplayConfig(
+        driver=t.string("driver", d.driver, choices=DISPLAY_DRIVERS),
+        height=_display_height(t, d.height),
         interface=t.string("interface", d.interface, choices=["i2c", "spi"]),
         i2c_bus=t.integer("i2c_bus", d.i2c_bus, 0, 31),
         i2c_address=t.integer("i2c_address", d.i2c_address, 0x03, 0x77),
@@ -227,6 +231,18 @@ def _display(top: Table) -> DisplayConfig:
     )
     t.done()
     return display
+
+
+DISPLAY_DRIVERS = ("ssd1306", "sh1106", "ssd1309")
+DISPLAY_HEIGHTS = (64, 32)
+
+
+def _display_height(t: Table, default: int) -> int:
+    height = t.raw("height", default)
+    if type(height) is not int or height not in DISPLAY_HEIGHTS:  # not 64.0, not true
+        t.problem("height", "64 or 32 (the panel's rows of pixels)", height)
+        return default
+    return height
 
 
 def _voice(top: Table) -> VoiceConfig:

@@ -107,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("screens", "write every kind of screen as a PNG", _screens)
     sub.add_argument("directory", type=Path, metavar="DIR")
+    sub.add_argument(
+        "--height",
+        type=int,
+        choices=(64, 32),
+        help="the panel's rows of pixels (default: [display] height)",
+    )
     return parser
 
 
@@ -338,12 +344,16 @@ def _selftest(args: argparse.Namespace) -> int:
 
 
 def _screens(args: argparse.Namespace) -> int:
-    from bedside.drawing import gallery
     from bedside.engine import Settings
+    from bedside.gallery import GalleryError, write_gallery
 
     config = _config(args)
-    paths = gallery(Settings.from_config(config), _empty_folder(args.directory))
-    print(f"wrote {len(paths)} images to {args.directory}")
+    size = (128, args.height or config.display.height)
+    try:
+        paths = write_gallery(Settings.from_config(config), args.directory, size)
+    except GalleryError as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {len(paths)} images ({size[0]}x{size[1]}) to {args.directory}")
     return 0
 
 

@@ -117,7 +117,7 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
 
         factory = MockFactory()
         pin = factory.pin(config.button.pin)
-        serial = RecordingSerial()
+        serial = RecordingSerial(driver=config.display.driver, height=config.display.height)
     oled = Oled(
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
     )
@@ -223,7 +223,7 @@ def run(options: Options) -> int:
         clock,
         oled=hardware.oled,
         voice=hardware.voice,
-        render=render,
+        render=lambda screen: render(screen, (128, config.display.height)),
         notifier=notifier,
         trace=options.trace,
         watchdog=watchdog_interval(),

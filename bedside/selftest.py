@@ -48,21 +48,27 @@ def _i2c(config: Config, dev: Path) -> Check:
 
 
 def _panel(config: Config) -> Check:
-    address = f"0x{config.display.i2c_address:02X}"
     display = config.display
-    name = f"panel ({display.driver.upper()}, 128x{display.height}) at {address}"
+    if display.interface == "spi":
+        where = f"on SPI {display.spi_port}.{display.spi_device}"
+        fix = (
+            "enable SPI (`sudo raspi-config nonint do_spi 0`, then reboot); check VCC to 3.3 V, "
+            "GND, D0/CLK to BCM 11 (pin 23), D1/MOSI to BCM 10 (pin 19), CS to BCM 8 (pin 24), "
+            f"DC to BCM {display.spi_dc}, RES to BCM {display.spi_reset}"
+        )
+    else:
+        where = f"at 0x{display.i2c_address:02X}"
+        fix = (
+            "check VCC to 3.3 V, GND, SDA to BCM 2 (pin 3), SCL to BCM 3 (pin 5); "
+            f"`i2cdetect -y {display.i2c_bus}` shows the address (0x3C or 0x3D)"
+        )
+    name = f"panel ({display.driver.upper()}, 128x{display.height}) {where}"
     try:
         from bedside.devices.oled import open_panel
 
         panel = open_panel(config.display)
     except Exception as exc:  # luma raises its own error types, and OSError from the bus
-        return Check(
-            name,
-            False,
-            f"{type(exc).__name__}: {exc}",
-            "check VCC to 3.3 V, GND, SDA to BCM 2 (pin 3), SCL to BCM 3 (pin 5); "
-            f"`i2cdetect -y {config.display.i2c_bus}` shows the address (0x3C or 0x3D)",
-        )
+        return Check(name, False, f"{type(exc).__name__}: {exc}", fix)
     panel.cleanup()
     return Check(name, True, "answers")
 
@@ -111,7 +117,7 @@ def _audio(dev: Path) -> Check:
 
 def run_checks(config: Config, dev: Path = Path("/dev")) -> list[Check]:
     checks = [_i2c(config, dev)]
-    if checks[0].ok and config.display.interface == "i2c":
+    if checks[0].ok:  # (on SPI the I2C bus is "not used", which passes)
         checks.append(_panel(config))
     checks += [_gpio(dev), _espeak(), _audio(dev)]
     return checks

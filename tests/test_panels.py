@@ -5,6 +5,7 @@ that controller addresses it: byte for byte, against luma's own stock classes.""
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bedside.config import DisplayConfig, load_config
 from bedside.core import Core
 from bedside.devices.oled import (
     DRIVERS,
+    PANEL_ERRORS,
     Oled,
     PartialSH1106,
     changed_runs,
@@ -303,3 +305,16 @@ def test_a_wrong_driver_or_height_is_named_with_its_line(
     [problem] = [p for p in caught.value.problems if p.key == key]
     assert problem.line == 13
     assert expected in problem.expected and problem.found == found
+
+
+def test_an_spi_panel_without_spidev_is_a_panel_error_that_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "spidev", None)  # as on a Pi without the package
+    config = DisplayConfig(interface="spi")
+    with pytest.raises(PANEL_ERRORS) as caught:
+        panel_serial(config, gpio=RecordingSpi().gpio)
+    assert "'spidev'" in str(caught.value) and "pip install spidev" in str(caught.value)
+    # The daemon carries on without the panel, as with any panel that does not answer.
+    oled = Oled(lambda: open_panel(config), contrast=40)
+    assert oled.device is None and oled.deadline() == 1.0

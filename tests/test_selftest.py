@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import sys
+from dataclasses import replace
 
 import pytest
 from luma.oled.device import sh1106
@@ -101,3 +103,13 @@ def test_with_the_wrong_column_offset_the_right_edge_shows_noise() -> None:
     shown, expected = serial.panel.pixels(), pixels(selftest_pattern((128, 64)))
     assert all(shown[y][x] == expected[y][x + 2] for y in range(64) for x in range(126))
     assert shown != expected
+
+
+def test_an_spi_panel_is_checked_with_spi_wiring_in_its_fix(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "spidev", None)
+    config = replace(load_config(), display=DisplayConfig(interface="spi", driver="ssd1309"))
+    checks = run_checks(config, dev=tmp_path)
+    [panel] = [c for c in checks if c.name.startswith("panel")]
+    assert panel.name == "panel (SSD1309, 128x64) on SPI 0.0"
+    assert not panel.ok and "spidev" in panel.detail
+    assert "do_spi" in panel.fix and "DC to BCM 24" in panel.fix

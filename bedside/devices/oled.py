@@ -167,16 +167,23 @@ def panel_serial(config: DisplayConfig, spi_bus=None, gpio=None):
     """luma's serial interface for the configured bus. ``spi_bus`` (spidev-like) and ``gpio``
     (RPi.GPIO-like) stand in for the Pi's own on SPI, as luma.core's ``spi`` allows."""
     if config.interface == "spi":
+        from luma.core.error import UnsupportedPlatform
         from luma.core.interface.serial import spi
 
-        return spi(
-            spi=spi_bus,
-            gpio=gpio,
-            port=config.spi_port,
-            device=config.spi_device,
-            gpio_DC=config.spi_dc,
-            gpio_RST=config.spi_reset,
-        )
+        try:
+            return spi(
+                spi=spi_bus,
+                gpio=gpio,
+                port=config.spi_port,
+                device=config.spi_device,
+                gpio_DC=config.spi_dc,
+                gpio_RST=config.spi_reset,
+            )
+        except ImportError as exc:  # luma imports spidev and RPi.GPIO only when it needs them
+            raise UnsupportedPlatform(
+                f"an SPI panel needs spidev, and RPi.GPIO from rpi-lgpio; {exc.name!r} is "
+                "missing: pip install spidev rpi-lgpio (on the Pi)"
+            ) from None
     from luma.core.interface.serial import i2c
 
     return i2c(port=config.i2c_bus, address=config.i2c_address)

@@ -215,7 +215,7 @@ def _display(top: Table) -> DisplayConfig:
     d = DisplayConfig()
     display = DisplayConfig(
         driver=t.string("driver", d.driver, choices=DISPLAY_DRIVERS),
-        height=_display_height(t, d.height),
+        height=_one_of(t, "height", d.height, (64, 32), "64 or 32 (the panel's rows of pixels)"),
         interface=t.string("interface", d.interface, choices=["i2c", "spi"]),
         i2c_bus=t.integer("i2c_bus", d.i2c_bus, 0, 31),
         i2c_address=t.integer("i2c_address", d.i2c_address, 0x03, 0x77),
@@ -224,7 +224,8 @@ def _display(top: Table) -> DisplayConfig:
         spi_dc=t.integer("spi_dc", d.spi_dc, 0, 27),
         spi_reset=t.integer("spi_reset", d.spi_reset, 0, 27),
         contrast=t.integer("contrast", d.contrast, 0, 255),
-        rotate=t.integer("rotate", d.rotate, 0, 3),
+        # Screens are laid out landscape: a quarter turn (1 or 3) would not fit the panel.
+        rotate=_one_of(t, "rotate", d.rotate, (0, 2), "0, or 2 for a panel mounted upside down"),
         off_after=t.duration("off_after", d.off_after, 5, 24 * 3600) or d.off_after,
         off_after_paused=t.duration("off_after_paused", d.off_after_paused, 5, 24 * 3600)
         or d.off_after_paused,
@@ -234,15 +235,14 @@ def _display(top: Table) -> DisplayConfig:
 
 
 DISPLAY_DRIVERS = ("ssd1306", "sh1106", "ssd1309")
-DISPLAY_HEIGHTS = (64, 32)
 
 
-def _display_height(t: Table, default: int) -> int:
-    height = t.raw("height", default)
-    if type(height) is not int or height not in DISPLAY_HEIGHTS:  # not 64.0, not true
-        t.problem("height", "64 or 32 (the panel's rows of pixels)", height)
+def _one_of(t: Table, key: str, default: int, choices: tuple[int, ...], expected: str) -> int:
+    value = t.raw(key, default)
+    if type(value) is not int or value not in choices:  # not 64.0, not true
+        t.problem(key, expected, value)
         return default
-    return height
+    return value
 
 
 def _voice(top: Table) -> VoiceConfig:

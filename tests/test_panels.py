@@ -318,3 +318,13 @@ def test_an_spi_panel_without_spidev_is_a_panel_error_that_says_what_to_install(
     # The daemon carries on without the panel, as with any panel that does not answer.
     oled = Oled(lambda: open_panel(config), contrast=40)
     assert oled.device is None and oled.deadline() == 1.0
+
+
+def test_a_quarter_turn_is_refused_since_screens_are_landscape(config_copy: Path) -> None:
+    text = config_copy.read_text(encoding="utf-8")
+    config_copy.write_text(text.replace("rotate = 0", "rotate = 1"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_copy)
+    [problem] = [p for p in caught.value.problems if p.key == "display.rotate"]
+    assert "0, or 2 for a panel mounted upside down" in problem.expected
+    assert problem.found == "1"

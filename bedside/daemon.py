@@ -8,6 +8,7 @@ and speech synthesised for real and played to a null sink that takes as long as 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -223,7 +224,7 @@ def run(options: Options) -> int:
         clock,
         oled=hardware.oled,
         voice=hardware.voice,
-        render=lambda screen: render(screen, (128, config.display.height)),
+        render=functools.partial(render, size=(128, config.display.height)),
         notifier=notifier,
         trace=options.trace,
         watchdog=watchdog_interval(),

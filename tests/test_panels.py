@@ -328,3 +328,36 @@ def test_a_quarter_turn_is_refused_since_screens_are_landscape(config_copy: Path
     [problem] = [p for p in caught.value.problems if p.key == "display.rotate"]
     assert "0, or 2 for a panel mounted upside down" in problem.expected
     assert problem.found == "1"
+
+
+@pytest.mark.parametrize(("driver", "height"), PANELS)
+def test_the_daemons_oled_shifts_against_burn_in_and_redraws_after_a_reopen(
+    driver: str, height: int
+) -> None:
+    serials: list[RecordingSerial] = []
+
+    def reopen():
+        serials.append(RecordingSerial(driver=driver, height=height))
+        return DRIVERS[driver](serials[-1], height=height)
+
+    oled = Oled(reopen, contrast=40, shift_every=180.0)
+    dot = Image.new("1", (128, height))
+    dot.putpixel((64, height // 2), 1)
+    seen = set()
+    for minute in range(0, 30, 3):
+        oled.show(dot, now=minute * 60.0)
+        [(x, y)] = shown(serials[-1])
+        assert abs(x - 64) <= 1 and abs(y - height // 2) <= 1
+        seen.add((x, y))
+    assert len(seen) == 9
+
+    # The bus fails mid-frame: the panel is opened again later and redrawn whole.
+    def unplugged() -> None:
+        raise OSError(121, "Remote I/O error")
+
+    serials[-1].fail = unplugged
+    oled.show(some_text(height), now=1800.0)
+    assert oled.device is None
+    oled.retry(1801.0)
+    assert len(serials) == 2 and oled.device is not None
+    assert serials[-1].panel.visible() == frame_bytes(oled._shifted(some_text(height), 1801.0))

@@ -345,10 +345,18 @@ def _selftest(args: argparse.Namespace) -> int:
 
 def _screens(args: argparse.Namespace) -> int:
     from bedside.engine import Settings
-    from bedside.gallery import GalleryError, write_gallery
+    from bedside.gallery import GalleryError, drawn_size, write_gallery
 
     config = _config(args)
     size = (128, args.height or config.display.height)
+    drawn = drawn_size(args.directory) if args.directory.is_dir() else None
+    if args.height is None and drawn is not None and drawn != size:
+        # docs/screens-32 redrawn at the configured 64 rows would quietly lose its point.
+        raise UserError(
+            f"{args.directory} holds bedside's {drawn[0]}x{drawn[1]} pictures and the panel "
+            f"is configured as {size[0]}x{size[1]}: give --height {drawn[1]} to redraw them, "
+            f"or --height {size[1]} to replace them"
+        )
     try:
         paths = write_gallery(Settings.from_config(config), args.directory, size)
     except GalleryError as exc:

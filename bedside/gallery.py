@@ -66,6 +66,20 @@ def write_gallery(settings: Settings, directory: Path, size: tuple[int, int]) ->
     return paths
 
 
+def drawn_size(directory: Path) -> tuple[int, int] | None:
+    """The size of the pictures bedside last drew into ``directory``, if it drew any."""
+    from PIL import Image
+
+    for name in sorted(_ours(directory)):
+        if name.endswith(".png") and not name.endswith("@4x.png"):
+            try:
+                with Image.open(directory / name) as image:
+                    return image.size
+            except OSError:
+                continue
+    return None
+
+
 def _ours(directory: Path) -> set[str]:
     """The files in ``directory`` that bedside wrote and nobody has changed since."""
     try:

@@ -130,3 +130,17 @@ def test_a_file_where_the_folder_should_be(
     assert out == ""
     assert code == 2 and "is a file" in err
     assert target.read_bytes() == b"not a folder"
+
+
+def test_a_gallery_of_the_other_size_is_not_redrawn_without_saying_which(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "screens-32"
+    shutil.copytree(GALLERIES[32], folder)
+    before = contents(folder)
+    code, out, err = screens(capsys, folder)  # the shipped configuration: 64 rows
+    assert code == 2 and out == ""
+    assert "holds bedside's 128x32 pictures" in err and "--height 32" in err
+    assert contents(folder) == before
+    code, _, err = screens(capsys, folder, "--height", 32)
+    assert code == 0 and err == "" and contents(folder) == before

@@ -135,6 +135,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("screens", "write every kind of screen as a PNG", _screens)
     sub.add_argument("directory", type=Path, metavar="DIR")
+    sub.add_argument(
+        "--height",
+        type=int,
+        choices=(64, 32),
+        help="the panel's rows of pixels (default: [display] height)",
+    )
     return parser
 
 
@@ -433,12 +439,24 @@ def _selftest(args: argparse.Namespace) -> int:
 
 
 def _screens(args: argparse.Namespace) -> int:
-    from bedside.drawing import gallery
     from bedside.engine import Settings
+    from bedside.gallery import GalleryError, drawn_size, write_gallery
 
     config = _config(args)
-    paths = gallery(Settings.from_config(config), _empty_folder(args.directory))
-    print(f"wrote {len(paths)} images to {args.directory}")
+    size = (128, args.height or config.display.height)
+    drawn = drawn_size(args.directory) if args.directory.is_dir() else None
+    if args.height is None and drawn is not None and drawn != size:
+        # docs/screens-32 redrawn at the configured 64 rows would quietly lose its point.
+        raise UserError(
+            f"{args.directory} holds bedside's {drawn[0]}x{drawn[1]} pictures and the panel "
+            f"is configured as {size[0]}x{size[1]}: give --height {drawn[1]} to redraw them, "
+            f"or --height {size[1]} to replace them"
+        )
+    try:
+        paths = write_gallery(Settings.from_config(config), args.directory, size)
+    except GalleryError as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {len(paths)} images ({size[0]}x{size[1]}) to {args.directory}")
     return 0
 
 

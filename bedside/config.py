@@ -38,6 +38,8 @@ class ButtonConfig:
 
 @dataclass(frozen=True)
 class DisplayConfig:
+    driver: str = "ssd1306"  # the controller: "ssd1306", "sh1106" (most 1.3") or "ssd1309" (2.42")
+    height: int = 64  # 64, or 32 for the 0.91" panels
     interface: str = "i2c"
     i2c_bus: int = 1
     i2c_address: int = 0x3C
@@ -258,6 +260,8 @@ def _display(top: Table) -> DisplayConfig:
         return DisplayConfig()
     d = DisplayConfig()
     display = DisplayConfig(
+        driver=t.string("driver", d.driver, choices=DISPLAY_DRIVERS),
+        height=_one_of(t, "height", d.height, (64, 32), "64 or 32 (the panel's rows of pixels)"),
         interface=t.string("interface", d.interface, choices=["i2c", "spi"]),
         i2c_bus=t.integer("i2c_bus", d.i2c_bus, 0, 31),
         i2c_address=t.integer("i2c_address", d.i2c_address, 0x03, 0x77),
@@ -266,13 +270,25 @@ def _display(top: Table) -> DisplayConfig:
         spi_dc=t.integer("spi_dc", d.spi_dc, 0, 27),
         spi_reset=t.integer("spi_reset", d.spi_reset, 0, 27),
         contrast=t.integer("contrast", d.contrast, 0, 255),
-        rotate=t.integer("rotate", d.rotate, 0, 3),
+        # Screens are laid out landscape: a quarter turn (1 or 3) would not fit the panel.
+        rotate=_one_of(t, "rotate", d.rotate, (0, 2), "0, or 2 for a panel mounted upside down"),
         off_after=t.duration("off_after", d.off_after, 5, 24 * 3600) or d.off_after,
         off_after_paused=t.duration("off_after_paused", d.off_after_paused, 5, 24 * 3600)
         or d.off_after_paused,
     )
     t.done()
     return display
+
+
+DISPLAY_DRIVERS = ("ssd1306", "sh1106", "ssd1309")
+
+
+def _one_of(t: Table, key: str, default: int, choices: tuple[int, ...], expected: str) -> int:
+    value = t.raw(key, default)
+    if type(value) is not int or value not in choices:  # not 64.0, not true
+        t.problem(key, expected, value)
+        return default
+    return value
 
 
 def _voice(top: Table) -> VoiceConfig:

@@ -8,6 +8,7 @@ and speech synthesised for real and played to a null sink that takes as long as 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -129,7 +130,7 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
 
         factory = MockFactory()
         pin = factory.pin(config.button.pin)
-        serial = RecordingSerial()
+        serial = RecordingSerial(driver=config.display.driver, height=config.display.height)
     button = open_button(config, loop_put, clock, factory)
     oled = Oled(
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
@@ -295,7 +296,7 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
         clock,
         oled=hardware.oled,
         voice=hardware.voice,
-        render=render,
+        render=functools.partial(render, size=(128, config.display.height)),
         notifier=notifier,
         trace=options.trace,
         watchdog=watchdog_interval(),

@@ -1,9 +1,10 @@
 """``bedside demo`` (``make demo``): the whole device in a terminal, no hardware needed.
 
 It is ``bedside run --mock-hardware`` with a face: the panel is drawn in the terminal from the
-bytes the SSD1306 driver actually sent (two pixel rows to a character, with half blocks,
-redrawn in place), the keyboard works the button through gpiozero's MockPin, and every cue is
-shown as a subtitle (and spoken, where there is a sound card).
+bytes the configured panel's driver actually sent (SSD1306, SH1106 or SSD1309, 64 or 32 rows;
+two pixel rows to a character, with half blocks, redrawn in place), the keyboard works the
+button through gpiozero's MockPin, and every cue is shown as a subtitle (and spoken, where
+there is a sound card).
 
 Keys: space presses (keep it held down for a hold or a long hold), h holds, e long-holds,
 q quits. ``--speed N`` runs time N times fast.
@@ -56,7 +57,7 @@ class TerminalPanel:
             panel = self.hardware.serial.panel
             width = shutil.get_terminal_size((132, 40)).columns
             step = 1 if width >= 132 else 2
-            pixels = panel.pixels() if panel.on else [[False] * 128 for _ in range(64)]
+            pixels = panel.pixels() if panel.on else [[False] * panel.width] * panel.height
             rows = half_blocks(pixels, step)
             edge = "\u2500" * len(rows[0])
             body = [f"\u250c{edge}\u2510"]

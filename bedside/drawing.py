@@ -6,9 +6,10 @@ the panel will. The design is for a dark bedroom, read from the pillow: few lit 
 big number while a step runs, and every screen saying what a press will do. The content is
 ``Screen.lines``; this module only decides where each line goes and how large it is.
 
-``enlarge``, ``save_frame`` and ``gallery`` are for people: ``gallery`` drives a real
-``Engine`` through a session and saves the screens it passes through as PNGs (``bedside
-screens DIR``), so a layout can be looked at without a Pi.
+``enlarge``, ``save_frame`` and ``gallery_screens`` are for people: ``gallery_screens``
+drives a real ``Engine`` through a session and picks the screens it passes through, which
+``bedside screens DIR`` (``bedside.gallery``) saves as PNGs, so a layout can be looked at
+without a Pi. A 128x32 panel gets its own layouts, from ``bedside.drawing32``.
 """
 
 from __future__ import annotations
@@ -315,16 +316,18 @@ def _clock(
     draw.text((x, top + metrics(size).digits), text, font=font(size), fill=1, anchor="ls")
 
 
-def _bar(draw: ImageDraw.ImageDraw, top: int, progress: float) -> None:
+def _bar(
+    draw: ImageDraw.ImageDraw, top: int, progress: float, left: int = LEFT, right: int = RIGHT
+) -> None:
     """A hairline track with a 3-row fill up to ``progress``: readable, but little light."""
     progress = min(1.0, max(0.0, progress))
-    draw.line((LEFT, top + 1, RIGHT - 1, top + 1), fill=1)
-    end = LEFT + round(progress * (INNER - 1))
+    draw.line((left, top + 1, right - 1, top + 1), fill=1)
+    end = left + round(progress * (right - left - 1))
     if progress > 0:
-        draw.rectangle((LEFT, top, end, top + 2), fill=1)
+        draw.rectangle((left, top, end, top + 2), fill=1)
     # Ticks at both ends, so an empty bar still reads as a bar and not an underline.
-    draw.line((LEFT, top, LEFT, top + 2), fill=1)
-    draw.line((RIGHT - 1, top, RIGHT - 1, top + 2), fill=1)
+    draw.line((left, top, left, top + 2), fill=1)
+    draw.line((right - 1, top, right - 1, top + 2), fill=1)
 
 
 def _footer(draw: ImageDraw.ImageDraw, left_text: str, right_text: str) -> None:
@@ -452,17 +455,29 @@ def _fallback(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
         _text(draw, TOP + m.ascent + i * m.pitch, ellipsize(line, 10, INNER), 10)
 
 
-def render(screen: Screen, *, clip: bool = True) -> Image.Image:
-    """``screen`` as the display shows it: 128x64, mode "1", lit pixels white.
+SIZES = ((128, 64), (128, 32))  # the panels bedside lays its screens out for
+
+
+def render(
+    screen: Screen, size: tuple[int, int] = (WIDTH, HEIGHT), *, clip: bool = True
+) -> Image.Image:
+    """``screen`` as a panel of ``size`` shows it: 128x64 or 128x32, mode "1", lit pixels white.
 
     ``clip=False`` skips clearing the margins at the end, to see (or test) whether the layout
     itself kept inside them.
     """
-    image = Image.new("1", (WIDTH, HEIGHT), 0)
+    if size not in SIZES:
+        raise ValueError(f"bedside lays out screens for 128x64 and 128x32 panels, not {size}")
+    width, height = size
+    image = Image.new("1", size, 0)
     if screen.kind == "dark":
         return image
     draw = ImageDraw.Draw(image)
-    if screen.kind == "running":
+    if height == 32:
+        from bedside.drawing32 import draw_screen  # it builds on this module's primitives
+
+        draw_screen(draw, screen)
+    elif screen.kind == "running":
         _running(draw, screen)
     elif screen.kind == "paused":
         _paused(draw, screen)
@@ -480,10 +495,11 @@ def render(screen: Screen, *, clip: bool = True) -> Image.Image:
         return image
     # The layouts keep inside the margins for every letter they measure; a glyph beyond
     # those (a character the built-in font lacks) is clipped here, not lit under the bezel.
-    draw.rectangle((0, 0, WIDTH - 1, TOP - 1), fill=0)
-    draw.rectangle((0, BOTTOM, WIDTH - 1, HEIGHT - 1), fill=0)
-    draw.rectangle((0, 0, LEFT - 1, HEIGHT - 1), fill=0)
-    draw.rectangle((RIGHT, 0, WIDTH - 1, HEIGHT - 1), fill=0)
+    bottom = height - MARGIN
+    draw.rectangle((0, 0, width - 1, TOP - 1), fill=0)
+    draw.rectangle((0, bottom, width - 1, height - 1), fill=0)
+    draw.rectangle((0, 0, LEFT - 1, height - 1), fill=0)
+    draw.rectangle((RIGHT, 0, width - 1, height - 1), fill=0)
     return image
 
 
@@ -660,19 +676,3 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
         if all(screen != seen for _, seen in unique):
             unique.append((name, screen))
     return unique
-
-
-def gallery(settings: Settings, directory: Path) -> list[Path]:
-    """Writes ``NN-name.png`` (as the panel shows it) and ``NN-name@4x.png`` for each screen.
-
-    Returns the paths written, each frame followed by its enlargement.
-    """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
-    for number, (name, screen) in enumerate(gallery_screens(settings), start=1):
-        image = render(screen)
-        stem = f"{number:02d}-{name}"
-        paths.append(save_frame(image, directory / f"{stem}.png"))
-        paths.append(save_frame(enlarge(image), directory / f"{stem}@4x.png"))
-    return paths

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bedside.config import Config
+from PIL import Image
+
+from bedside.config import Config, DisplayConfig
 
 
 @dataclass(frozen=True)
@@ -46,20 +48,27 @@ def _i2c(config: Config, dev: Path) -> Check:
 
 
 def _panel(config: Config) -> Check:
-    address = f"0x{config.display.i2c_address:02X}"
-    name = f"panel at {address}"
+    display = config.display
+    if display.interface == "spi":
+        where = f"on SPI {display.spi_port}.{display.spi_device}"
+        fix = (
+            "enable SPI (`sudo raspi-config nonint do_spi 0`, then reboot); check VCC to 3.3 V, "
+            "GND, D0/CLK to BCM 11 (pin 23), D1/MOSI to BCM 10 (pin 19), CS to BCM 8 (pin 24), "
+            f"DC to BCM {display.spi_dc}, RES to BCM {display.spi_reset}"
+        )
+    else:
+        where = f"at 0x{display.i2c_address:02X}"
+        fix = (
+            "check VCC to 3.3 V, GND, SDA to BCM 2 (pin 3), SCL to BCM 3 (pin 5); "
+            f"`i2cdetect -y {display.i2c_bus}` shows the address (0x3C or 0x3D)"
+        )
+    name = f"panel ({display.driver.upper()}, 128x{display.height}) {where}"
     try:
         from bedside.devices.oled import open_panel
 
         panel = open_panel(config.display)
     except Exception as exc:  # luma raises its own error types, and OSError from the bus
-        return Check(
-            name,
-            False,
-            f"{type(exc).__name__}: {exc}",
-            "check VCC to 3.3 V, GND, SDA to BCM 2 (pin 3), SCL to BCM 3 (pin 5); "
-            f"`i2cdetect -y {config.display.i2c_bus}` shows the address (0x3C or 0x3D)",
-        )
+        return Check(name, False, f"{type(exc).__name__}: {exc}", fix)
     panel.cleanup()
     return Check(name, True, "answers")
 
@@ -108,7 +117,7 @@ def _audio(dev: Path) -> Check:
 
 def run_checks(config: Config, dev: Path = Path("/dev")) -> list[Check]:
     checks = [_i2c(config, dev)]
-    if checks[0].ok and config.display.interface == "i2c":
+    if checks[0].ok:  # (on SPI the I2C bus is "not used", which passes)
         checks.append(_panel(config))
     checks += [_gpio(dev), _espeak(), _audio(dev)]
     return checks
@@ -145,22 +154,12 @@ def _live(config: Config, out: TextIO) -> bool:
     """Everything answered: now a test pattern, a test phrase and a press, for a person."""
     import queue
 
-    from PIL import Image, ImageDraw
-
     from bedside.devices.button import ButtonEdges
     from bedside.devices.oled import open_panel
 
     panel = open_panel(config.display)
     panel.contrast(config.display.contrast)
-    image = Image.new("1", panel.size)
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, panel.width - 1, panel.height - 1), outline=1)
-    for x in range(8, panel.width - 8, 8):
-        draw.line((x, 40, x, 56), fill=1)
-    draw.text((8, 8), "bedside selftest", fill=1)
-    draw.text((8, 22), "press the button", fill=1)
-    panel.display(image)
-    print("The panel shows a test pattern.", file=out)
+    show_test_pattern(panel, config.display, out)
 
     if config.voice.enabled:
         subprocess.run(
@@ -193,3 +192,59 @@ def _live(config: Config, out: TextIO) -> bool:
     finally:
         button.close()
         panel.cleanup()
+
+
+# -- the panel's test pattern --------------------------------------------------------------------
+def selftest_pattern(size: tuple[int, int]) -> Image.Image:
+    """A frame on the panel's outermost pixels, with words and ticks inside: on the right
+    driver and height the whole frame shows, sharp; on the wrong one it visibly does not."""
+    from PIL import ImageDraw
+
+    from bedside.drawing import _text, metrics
+
+    image = Image.new("1", size)
+    width, height = size
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width - 1, height - 1), outline=1)
+    # Ticks every 8 px along the bottom: a shifted or stretched picture puts them out of step
+    # with the frame.
+    for x in range(8, width - 7, 8):
+        draw.line((x, height - 5, x, height - 2), fill=1)
+    lines = ["bedside selftest", "press the button"] if height > 32 else ["bedside selftest"]
+    for i, line in enumerate(lines):
+        _text(draw, 5 + metrics(11).ascent + i * 14, line, 11)
+    return image
+
+
+def panel_advice(display: DisplayConfig) -> list[str]:
+    """What the person may see on the panel, and what each picture means."""
+    if display.driver == "sh1106":
+        wrong_driver = (
+            "  - a scrambled picture, or the frame shifted right with noise at the left edge: "
+            'the panel is not an SH1106: set [display] driver = "ssd1306" in bedside.toml '
+            '("ssd1309" for a 2.42" panel).'
+        )
+    else:
+        wrong_driver = (
+            "  - the frame shifted by 2 pixels (its left edge missing) with a stripe of noise at "
+            'the right edge, or a scrambled picture: the panel is an SH1106, as most 1.3" '
+            'panels are: set [display] driver = "sh1106" in bedside.toml.'
+        )
+    rows = "32" if display.height == 64 else "64"
+    return [
+        f"The panel should show a frame around its very edge ({display.driver}, "
+        f"128x{display.height}):",
+        "  - the whole frame, sharp, the words in it upright: the driver and height are right.",
+        wrong_driver,
+        "  - only half the picture, every other line, or the picture stretched to twice its "
+        f"height: set [display] height = {rows}.",
+        "  - upside down: set [display] rotate = 2.",
+        "  - nothing at all: check the wiring, and that [display] contrast is not 0.",
+    ]
+
+
+def show_test_pattern(panel, display: DisplayConfig, out: TextIO) -> None:
+    """Draws the test pattern on ``panel`` and says how to read it."""
+    panel.display(selftest_pattern(panel.size))
+    for line in panel_advice(display):
+        print(line, file=out)

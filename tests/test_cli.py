@@ -463,14 +463,24 @@ def test_screens_writes_distinct_panel_sized_pictures(
     assert len(panel) >= 8
 
 
-def test_screens_refuses_a_folder_that_is_not_empty(
+def test_screens_leaves_a_file_of_the_persons_alone(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    code, _, err = run(capsys, "screens", tmp_path, "--config", SHIPPED_CONFIG)
+    assert code == 0 and err == ""
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (tmp_path / "01-menu.png").is_file()
+
+
+def test_screens_refuses_to_write_over_a_picture_it_did_not_make(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "01-menu.png").write_bytes(b"my own picture")
     before = snapshot(tmp_path)
     code, out, err = run(capsys, "screens", tmp_path, "--config", SHIPPED_CONFIG)
     assert code == 2 and out == ""
-    assert "not empty" in err
+    assert "01-menu.png is not a picture bedside wrote" in err
     assert snapshot(tmp_path) == before
 
 

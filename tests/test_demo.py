@@ -3,15 +3,25 @@ the button, subtitles for the cues, q to quit."""
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import select
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bedside.demo import half_blocks
+import pytest
+
+from bedside.config import DisplayConfig
+from bedside.daemon import Hardware
+from bedside.demo import DIM, LIT, TerminalPanel, half_blocks
+from bedside.devices.oled import open_panel
+from bedside.devices.recorder import RecordingSerial
+from bedside.drawing import render
+from bedside.screens import Screen
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,3 +103,63 @@ def test_without_a_terminal_the_demo_says_what_to_use_instead(tmp_path):
     )
     assert result.returncode == 2
     assert "needs a terminal" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- every panel -------------------------------------------------------------------------------
+PANELS = [(driver, height) for driver in ("ssd1306", "sh1106", "ssd1309") for height in (64, 32)]
+
+
+def pixels_from_terminal(text: str) -> list[list[bool]]:
+    """The half blocks the demo wrote, back into rows of pixels."""
+    rows = []
+    for line in text.split("\n"):
+        if LIT not in line:
+            continue
+        cells = line.split(LIT, 1)[1].split(DIM, 1)[0]
+        rows.append([c in "\u2588\u2580" for c in cells])
+        rows.append([c in "\u2588\u2584" for c in cells])
+    return rows
+
+
+@pytest.mark.parametrize(("driver", "height"), PANELS)
+def test_the_demo_draws_each_panel_from_the_bytes_its_driver_sent(
+    driver: str, height: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "140")
+    config = DisplayConfig(driver=driver, height=height)
+    serial = RecordingSerial(driver=driver, height=height)
+    device = open_panel(config, serial)
+    screen = Screen("running", "Soak your feet", "left foot", "12:35", 0.37, "2/17")
+    image = render(screen, (128, height))
+    device.display(image)
+    out = io.StringIO()
+    TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out).draw()
+    expected = [[bool(image.getpixel((x, y))) for x in range(128)] for y in range(height)]
+    assert pixels_from_terminal(out.getvalue()) == expected
+    device.hide()
+    out = io.StringIO()
+    TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out).draw()
+    assert pixels_from_terminal(out.getvalue()) == [[False] * 128] * height
+
+
+def test_the_demo_runs_a_128x32_sh1106(tmp_path):
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    toml = config / "bedside.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(
+        text.replace("[display]\n", '[display]\ndriver = "sh1106"\nheight = 32\n', 1), "utf-8"
+    )
+    terminal = Terminal(tmp_path, "--config", str(toml))
+    try:
+        terminal.read_until("q: quit")
+        screen = terminal.read_until("\u2588")
+        # The last frame begun, read to its bottom edge (it may arrive in pieces).
+        terminal.screen = screen[screen.rindex("\u250c") :]
+        frame = terminal.read_until("\u2514").split("\u2514", 1)[0]
+        assert len(pixels_from_terminal(frame)) == 32  # 16 lines of half blocks
+        terminal.press("q")
+        assert terminal.process.wait(timeout=10) == 0
+    finally:
+        terminal.close()
+    assert "Traceback" not in terminal.screen

@@ -17,8 +17,9 @@ from PIL import Image, ImageChops
 
 from bedside import drawing
 from bedside.config import load_config
-from bedside.drawing import HEIGHT, MARGIN, WIDTH, enlarge, gallery, render, save_frame
+from bedside.drawing import HEIGHT, MARGIN, WIDTH, enlarge, render, save_frame
 from bedside.engine import Settings
+from bedside.gallery import write_gallery
 from bedside.screens import Screen, clock
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
@@ -296,11 +297,11 @@ def test_save_frame_writes_a_png_that_reads_back_the_same(tmp_path: Path) -> Non
 def test_gallery_writes_distinct_frames_with_enlargements(
     tmp_path: Path, config_settings: Settings
 ) -> None:
-    paths = gallery(config_settings, tmp_path)
+    paths = write_gallery(config_settings, tmp_path, (WIDTH, HEIGHT))
     assert all(path.parent == tmp_path and path.exists() for path in paths)
     frames = sorted(p for p in tmp_path.glob("*.png") if not p.stem.endswith("@4x"))
     assert len(frames) >= 8
-    assert sorted(paths) == sorted(tmp_path.glob("*.png"))
+    assert sorted(paths) == sorted(tmp_path.glob("*.png"))  # and the manifest beside them
     pixels = set()
     for frame in frames:
         with Image.open(frame) as image:

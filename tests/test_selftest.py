@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import io
 import os
+import sys
+from dataclasses import replace
+
+import pytest
+from luma.oled.device import sh1106
 
 from bedside.cli import main
-from bedside.config import load_config
-from bedside.selftest import run_checks, selftest
+from bedside.config import DisplayConfig, load_config
+from bedside.devices.oled import PartialSSD1306, open_panel
+from bedside.devices.recorder import RecordingSerial
+from bedside.selftest import (
+    panel_advice,
+    run_checks,
+    selftest,
+    selftest_pattern,
+    show_test_pattern,
+)
 
 
 def test_without_any_hardware_it_says_so_plainly_and_exits_1(tmp_path):
@@ -44,3 +57,59 @@ def test_the_command_on_this_machine_exits_nonzero_without_a_traceback(capsys):
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
     assert "[FAIL]" in captured.out
+
+
+# -- the panel's test pattern --------------------------------------------------------------------
+PANELS = [(driver, height) for driver in ("ssd1306", "sh1106", "ssd1309") for height in (64, 32)]
+
+
+def pixels(image) -> list[list[bool]]:
+    return [[bool(image.getpixel((x, y))) for x in range(image.width)] for y in range(image.height)]
+
+
+@pytest.mark.parametrize(("driver", "height"), PANELS)
+def test_the_test_pattern_shows_whole_on_the_right_driver(driver: str, height: int) -> None:
+    display = DisplayConfig(driver=driver, height=height)
+    serial = RecordingSerial(driver=driver, height=height)
+    out = io.StringIO()
+    show_test_pattern(open_panel(display, serial), display, out)
+    pattern = selftest_pattern((128, height))
+    assert serial.panel.pixels() == pixels(pattern)
+    rows = pixels(pattern)  # a frame on the outermost pixels, where a shift shows first
+    assert all(rows[0]) and all(rows[-1]) and all(row[0] and row[-1] for row in rows)
+    text = out.getvalue()
+    assert f"({driver}, 128x{height})" in text
+    assert f"set [display] height = {64 if height == 32 else 32}" in text
+
+
+@pytest.mark.parametrize("height", [64, 32])
+def test_on_an_sh1106_the_ssd1306_driver_visibly_breaks_the_pattern(height: int) -> None:
+    display = DisplayConfig(driver="ssd1306", height=height)
+    out = io.StringIO()
+    # The SH1106 driven with the SSD1306 driver, and with the SSD1306's column numbering.
+    for device in (PartialSSD1306, lambda s, **k: sh1106(s, page_address_offset=0, **k)):
+        serial = RecordingSerial(driver="sh1106", height=height)
+        show_test_pattern(device(serial, height=height), display, out)
+        shown = serial.panel.pixels()
+        assert not all(row[0] for row in shown) or not all(shown[0])  # the frame is broken
+    assert 'set [display] driver = "sh1106"' in out.getvalue()
+    advice = "\n".join(panel_advice(DisplayConfig(driver="sh1106")))
+    assert 'driver = "ssd1306"' in advice
+
+
+def test_with_the_wrong_column_offset_the_right_edge_shows_noise() -> None:
+    serial = RecordingSerial(driver="sh1106")
+    show_test_pattern(sh1106(serial, page_address_offset=0), DisplayConfig(), io.StringIO())
+    shown, expected = serial.panel.pixels(), pixels(selftest_pattern((128, 64)))
+    assert all(shown[y][x] == expected[y][x + 2] for y in range(64) for x in range(126))
+    assert shown != expected
+
+
+def test_an_spi_panel_is_checked_with_spi_wiring_in_its_fix(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "spidev", None)
+    config = replace(load_config(), display=DisplayConfig(interface="spi", driver="ssd1309"))
+    checks = run_checks(config, dev=tmp_path)
+    [panel] = [c for c in checks if c.name.startswith("panel")]
+    assert panel.name == "panel (SSD1309, 128x64) on SPI 0.0"
+    assert not panel.ok and "spidev" in panel.detail
+    assert "do_spi" in panel.fix and "DC to BCM 24" in panel.fix

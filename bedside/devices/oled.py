@@ -1,10 +1,6 @@
-"""The SSD1306 panel: luma.oled's ``ssd1306``, sending only the part of a frame that changed.
-
-luma's stock ``display()`` sends all 1024 bytes of every frame: about 23 ms of a 400 kHz I2C
-bus, once a second, for a countdown where one digit changed. ``PartialSSD1306`` keeps the last
-frame it sent, finds the pages and columns that differ, and sets the controller's column and
-page window around just those bytes. After any (re)initialisation it sends a full frame, since
-the panel's RAM can no longer be trusted.
+"""The panel the daemon draws on: luma.oled's class for the configured controller (SSD1306,
+SH1106 or SSD1309, 64 or 32 rows), sending only the part of a frame that changed
+(``bedside.devices.partial``), on I2C or SPI.
 
 ``Oled`` is what the daemon holds: it adds contrast, power, and burn-in care (the whole image
 moves by a pixel every few minutes, within a 2 px square, so no pixel is lit all night).
@@ -15,13 +11,37 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from luma.core.error import Error as LumaError
-from luma.oled.device import ssd1306
 from PIL import Image
 
 from bedside.config import DisplayConfig
+from bedside.devices.partial import (
+    DRIVERS,
+    PartialSH1106,
+    PartialSSD1306,
+    PartialSSD1309,
+    PartialUpdates,
+    changed_runs,
+    changed_windows,
+    frame_bytes,
+)
+
+__all__ = [
+    "DRIVERS",
+    "PANEL_ERRORS",
+    "Oled",
+    "PartialSH1106",
+    "PartialSSD1306",
+    "PartialSSD1309",
+    "PartialUpdates",
+    "changed_runs",
+    "changed_windows",
+    "frame_bytes",
+    "open_panel",
+    "panel_serial",
+    "shift_for",
+]
 
 log = logging.getLogger("bedside.display")
 
@@ -29,101 +49,8 @@ log = logging.getLogger("bedside.display")
 # luma's own errors when the bus or the address cannot be opened at all.
 PANEL_ERRORS = (OSError, LumaError)
 
-COLUMNADDR, PAGEADDR = 0x21, 0x22
-WINDOW_COST = 6  # command bytes to set a column and page window
-
 # Burn-in shifts, visited in turn: a small loop around the home position.
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
-
-
-def frame_bytes(image: Image.Image) -> bytes:
-    """A 128x64 mode "1" image in the SSD1306's page order: 8 pages of 128 column bytes, the
-    top pixel of each column byte in bit 0."""
-    height = image.size[1]
-    columns = image.transpose(Image.Transpose.ROTATE_270).tobytes()  # a row per column
-    pages = height // 8
-    return b"".join(columns[pages - 1 - page :: pages] for page in range(pages))
-
-
-@dataclass(frozen=True)
-class Window:
-    col_start: int
-    col_end: int
-    page_start: int
-    page_end: int
-
-    @property
-    def cost(self) -> int:
-        width = self.col_end - self.col_start + 1
-        return WINDOW_COST + width * (self.page_end - self.page_start + 1)
-
-
-def changed_windows(old: bytes | None, new: bytes, width: int = 128) -> list[Window]:
-    """The cheapest set of windows that covers every byte that differs between two frames."""
-    pages = len(new) // width
-    if old is None or len(old) != len(new):
-        return [Window(0, width - 1, 0, pages - 1)]
-    spans: dict[int, tuple[int, int]] = {}
-    for page in range(pages):
-        a = old[page * width : (page + 1) * width]
-        b = new[page * width : (page + 1) * width]
-        if a == b:
-            continue
-        first = next(i for i in range(width) if a[i] != b[i])
-        last = next(i for i in range(width - 1, -1, -1) if a[i] != b[i])
-        spans[page] = (first, last)
-    changed = sorted(spans)
-    # best[i]: cheapest cover of the first i changed pages; a window may span unchanged pages.
-    best: list[tuple[int, list[Window]]] = [(0, [])]
-    for i in range(1, len(changed) + 1):
-        options = []
-        for j in range(i):
-            group = changed[j:i]
-            window = Window(
-                min(spans[p][0] for p in group),
-                max(spans[p][1] for p in group),
-                group[0],
-                group[-1],
-            )
-            cost, windows = best[j]
-            options.append((cost + window.cost, [*windows, window]))
-        best.append(min(options, key=lambda option: option[0]))
-    return best[-1][1]
-
-
-class PartialSSD1306(ssd1306):
-    """luma.oled's ssd1306 whose ``display()`` sends only what changed since the last frame."""
-
-    def __init__(self, serial_interface=None, width: int = 128, height: int = 64, **kwargs):
-        self._last: bytes | None = None  # luma's __init__ draws a blank frame through display()
-        super().__init__(serial_interface, width=width, height=height, **kwargs)
-
-    def invalidate(self) -> None:
-        """Forget the last frame: the next one is sent whole (after a reset or a bus error)."""
-        self._last = None
-
-    def display(self, image: Image.Image) -> None:
-        assert image.mode == self.mode and image.size == self.size
-        frame = frame_bytes(self.preprocess(image))
-        windows = changed_windows(self._last, frame, self._w)
-        # Until every window is sent, the panel holds part old and part new: if sending fails,
-        # the next frame must go whole.
-        self._last = None
-        for w in windows:
-            self.command(
-                COLUMNADDR,
-                self._colstart + w.col_start,
-                self._colstart + w.col_end,
-                PAGEADDR,
-                w.page_start,
-                w.page_end,
-            )
-            block = bytearray()
-            for page in range(w.page_start, w.page_end + 1):
-                row = page * self._w
-                block += frame[row + w.col_start : row + w.col_end + 1]
-            self.data(list(block))
-        self._last = frame
 
 
 def shift_for(now: float, every: float) -> tuple[int, int]:
@@ -145,7 +72,7 @@ class Oled:
 
     def __init__(
         self,
-        open_device: Callable[[], PartialSSD1306],
+        open_device: Callable[[], PartialUpdates],
         contrast: int,
         shift_every: float = 180.0,
         now: float = 0.0,
@@ -154,7 +81,7 @@ class Oled:
         self.shift_every = shift_every
         self.contrast = contrast
         self.on = True
-        self.device: PartialSSD1306 | None = None
+        self.device: PartialUpdates | None = None
         self.image: Image.Image | None = None  # the last frame asked for
         self.retry_at: float | None = None
         self.backoff = self.RETRY_FIRST
@@ -200,7 +127,7 @@ class Oled:
         moved.paste(image, (dx, dy))
         return moved
 
-    def _guard(self, action: Callable[[PartialSSD1306], object], now: float) -> None:
+    def _guard(self, action: Callable[[PartialUpdates], object], now: float) -> None:
         try:
             action(self.device)
         except PANEL_ERRORS as exc:
@@ -236,20 +163,35 @@ class Oled:
         self.backoff = self.RETRY_FIRST
 
 
-def open_panel(config: DisplayConfig, serial=None) -> PartialSSD1306:
-    """The real panel on I2C or SPI as configured, or on ``serial`` when one is given."""
-    if serial is None:
-        if config.interface == "spi":
-            from luma.core.interface.serial import spi
+def panel_serial(config: DisplayConfig, spi_bus=None, gpio=None):
+    """luma's serial interface for the configured bus. ``spi_bus`` (spidev-like) and ``gpio``
+    (RPi.GPIO-like) stand in for the Pi's own on SPI, as luma.core's ``spi`` allows."""
+    if config.interface == "spi":
+        from luma.core.error import UnsupportedPlatform
+        from luma.core.interface.serial import spi
 
-            serial = spi(
+        try:
+            return spi(
+                spi=spi_bus,
+                gpio=gpio,
                 port=config.spi_port,
                 device=config.spi_device,
                 gpio_DC=config.spi_dc,
                 gpio_RST=config.spi_reset,
             )
-        else:
-            from luma.core.interface.serial import i2c
+        except ImportError as exc:  # luma imports spidev and RPi.GPIO only when it needs them
+            raise UnsupportedPlatform(
+                f"an SPI panel needs spidev, and RPi.GPIO from rpi-lgpio; {exc.name!r} is "
+                "missing: pip install spidev rpi-lgpio (on the Pi)"
+            ) from None
+    from luma.core.interface.serial import i2c
 
-            serial = i2c(port=config.i2c_bus, address=config.i2c_address)
-    return PartialSSD1306(serial, rotate=config.rotate)
+    return i2c(port=config.i2c_bus, address=config.i2c_address)
+
+
+def open_panel(config: DisplayConfig, serial=None) -> PartialUpdates:
+    """The configured panel on its I2C or SPI bus, or on ``serial`` when one is given."""
+    if serial is None:
+        serial = panel_serial(config)
+    driver = DRIVERS[config.driver]
+    return driver(serial, width=128, height=config.height, rotate=config.rotate)

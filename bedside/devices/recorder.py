@@ -1,21 +1,34 @@
-"""A serial interface that records what an SSD1306 is sent, and the panel RAM it would hold.
+"""A serial interface that records what a panel is sent, and the RAM its controller would hold.
 
-It stands where luma.core's ``i2c`` or ``spi`` would, so luma.oled's real ``ssd1306`` class
-talks to it unchanged. Every command and data byte is kept count of, and ``PanelModel``
-replays them the way the controller does (addressing window, auto-increment, display on/off,
-contrast), so a test can check that the RAM equals the last image and the bench can count the
-bytes a real bus would have carried. ``bedside run --mock-hardware`` uses it as its panel.
+``RecordingSerial`` stands where luma.core's ``i2c`` would, so luma.oled's real device classes
+talk to it unchanged; ``RecordingSpi`` stands in for the spidev bus and the GPIO pins under
+luma.core's own ``spi`` interface. Every command and data byte is counted, and ``PanelModel``
+replays them the way the controller does, so a test can check that the panel shows the last
+image and the bench can count the bytes a real bus would have carried. ``bedside run
+--mock-hardware`` and the demo use it as their panel.
+
+The controllers differ where it matters ("SSD1306-compatible" panels are not all alike):
+
+- SSD1306 and SSD1309: 128 columns of RAM, shown from column 0; horizontal addressing
+  through a column and page window (0x21, 0x22), as luma sets them up.
+- SH1106: 132 columns of RAM with a 128-pixel panel showing columns 2 to 129, and page
+  addressing only (0xB0 + page, then the column as a low and a high nibble); it has no
+  0x20/0x21/0x22, so those bytes mean something else to it, as they would to the chip.
+
+RAM starts as noise, as a real controller's does at power-up: what a driver never writes
+shows as noise (at the right edge of an SH1106 driven as an SSD1306, say).
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-WIDTH, PAGES = 128, 8
+PAGES = 8  # every controller here has 64 rows of RAM, whatever the panel shows
 
-# Argument counts of the SSD1306 commands that take any (datasheet, section 9).
-_ARGS = {
+# Argument counts of the commands that take any (the datasheets' command tables).
+_SSD1306_ARGS = {
     0x81: 1,  # contrast
     0x20: 1,  # memory addressing mode
     0x21: 2,  # column address window
@@ -33,28 +46,69 @@ _ARGS = {
     0x29: 5,
     0x2A: 5,  # vertical and horizontal scroll set-up
 }
+_SH1106_ARGS = {
+    0x81: 1,  # contrast
+    0xA8: 1,  # multiplex ratio
+    0xAD: 1,  # DC-DC control
+    0xD3: 1,  # display offset
+    0xD5: 1,  # clock divide
+    0xD9: 1,  # pre-charge
+    0xDA: 1,  # COM pins
+    0xDB: 1,  # VCOM deselect
+}
+
+
+@dataclass(frozen=True)
+class Controller:
+    name: str
+    ram_columns: int
+    first_column: int  # the RAM column at the panel's left edge
+    args: dict[int, int]
+    windows: bool  # horizontal addressing with 0x20/0x21/0x22; else page addressing only
+
+
+CONTROLLERS = {
+    "ssd1306": Controller("ssd1306", 128, 0, _SSD1306_ARGS, windows=True),
+    "ssd1309": Controller("ssd1309", 128, 0, _SSD1306_ARGS, windows=True),
+    "sh1106": Controller("sh1106", 132, 2, _SH1106_ARGS, windows=False),
+}
+
+
+def _noise(size: int) -> bytearray:
+    return bytearray(random.Random(1106).randbytes(size))
 
 
 @dataclass
 class PanelModel:
-    """The controller's state, rebuilt from the bytes it was sent."""
+    """The controller's state, rebuilt from the bytes it was sent; ``height`` is the panel's."""
 
-    ram: bytearray = field(default_factory=lambda: bytearray(WIDTH * PAGES))
+    driver: str = "ssd1306"
+    height: int = 64
+    width: int = 128
+    ram: bytearray = field(default_factory=bytearray)
     on: bool = False
     contrast: int = 0x7F
-    mode: int = 0  # 0: horizontal addressing, which is what luma uses
+    multiplex: int = 0x3F
+    com_pins: int = 0x12
+    mode: int = 0  # SSD1306: 0 horizontal addressing, which is what luma uses; 2 page
     col_start: int = 0
-    col_end: int = WIDTH - 1
+    col_end: int = 127
     page_start: int = 0
     page_end: int = PAGES - 1
     col: int = 0
     page: int = 0
     _pending: list[int] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.controller = CONTROLLERS[self.driver]
+        if not self.ram:
+            self.ram = _noise(self.controller.ram_columns * PAGES)
+        self.col_end = self.controller.ram_columns - 1
+
     def command(self, data: Iterable[int]) -> None:
         for byte in data:
             self._pending.append(byte)
-            need = _ARGS.get(self._pending[0], 0)
+            need = self.controller.args.get(self._pending[0], 0)
             if len(self._pending) > need:
                 self._execute(self._pending)
                 self._pending = []
@@ -67,7 +121,18 @@ class PanelModel:
             self.on = True
         elif op == 0x81:
             self.contrast = cmd[1]
-        elif op == 0x20:
+        elif op == 0xA8:
+            self.multiplex = cmd[1] & 0x3F
+        elif op == 0xDA:
+            self.com_pins = cmd[1]
+        elif self.controller.windows:
+            self._execute_ssd1306(cmd)
+        else:
+            self._execute_sh1106(op)
+
+    def _execute_ssd1306(self, cmd: list[int]) -> None:
+        op = cmd[0]
+        if op == 0x20:
             self.mode = cmd[1] & 0x03
         elif op == 0x21:
             self.col_start, self.col_end = cmd[1] & 0x7F, cmd[2] & 0x7F
@@ -75,29 +140,65 @@ class PanelModel:
         elif op == 0x22:
             self.page_start, self.page_end = cmd[1] & 0x07, cmd[2] & 0x07
             self.page = self.page_start
+        elif self.mode == 2 and op < 0x20:  # page addressing: the column, a nibble at a time
+            self._set_nibble(op)
+        elif self.mode == 2 and 0xB0 <= op <= 0xB7:
+            self.page = op & 0x07
+
+    def _execute_sh1106(self, op: int) -> None:
+        if op < 0x20:
+            self._set_nibble(op)
+        elif 0xB0 <= op <= 0xB7:
+            self.page = op & 0x07
+        # anything else (start line, scan direction, an SSD1306-only byte) leaves RAM alone
+
+    def _set_nibble(self, op: int) -> None:
+        if op < 0x10:
+            self.col = (self.col & 0xF0) | op
+        else:
+            self.col = (self.col & 0x0F) | (op & 0x0F) << 4
 
     def data(self, data: Iterable[int]) -> None:
+        columns = self.controller.ram_columns
         for byte in data:
-            self.ram[self.page * WIDTH + self.col] = byte
-            if self.col < self.col_end:
+            if self.col < columns:  # past the last column a byte is lost, never wrapped
+                self.ram[self.page * columns + self.col] = byte
+            if not self.controller.windows or self.mode == 2:
+                # Page addressing: the column moves on, the page never does.
+                self.col += 1
+            elif self.col < self.col_end:
                 self.col += 1
             else:
                 self.col = self.col_start
                 self.page = self.page + 1 if self.page < self.page_end else self.page_start
 
+    def visible(self) -> bytes:
+        """The RAM the panel shows, in ``frame_bytes`` order (a page of 128 columns at a time)."""
+        columns, first = self.controller.ram_columns, self.controller.first_column
+        return b"".join(
+            self.ram[page * columns + first : page * columns + first + self.width]
+            for page in range(self.height // 8)
+        )
+
     def pixels(self) -> list[list[bool]]:
-        """The RAM as rows of pixels, top to bottom (what a lit panel would show)."""
+        """What a lit panel would show, as rows of pixels top to bottom."""
+        shown = self.visible()
         return [
-            [bool(self.ram[(y // 8) * WIDTH + x] >> (y % 8) & 1) for x in range(WIDTH)]
-            for y in range(PAGES * 8)
+            [bool(shown[(y // 8) * self.width + x] >> (y % 8) & 1) for x in range(self.width)]
+            for y in range(self.height)
         ]
 
 
 class RecordingSerial:
     """luma's serial interface (``command``, ``data``, ``cleanup``) that records and models."""
 
-    def __init__(self, on_write: Callable[[str, bytes], None] | None = None) -> None:
-        self.panel = PanelModel()
+    def __init__(
+        self,
+        on_write: Callable[[str, bytes], None] | None = None,
+        driver: str = "ssd1306",
+        height: int = 64,
+    ) -> None:
+        self.panel = PanelModel(driver, height)
         self.command_bytes = 0
         self.data_bytes = 0
         self.transactions = 0
@@ -129,3 +230,65 @@ class RecordingSerial:
 
     def cleanup(self) -> None:
         pass
+
+
+class RecordingSpi:
+    """The Pi's SPI bus and GPIO pins as luma.core's ``spi`` uses them, recorded and modelled.
+
+    ``bus`` is given to luma as its spidev, ``gpio`` as its RPi.GPIO: what is written to the
+    bus goes to the panel model as commands while the D/C pin is low and as data while high.
+    """
+
+    OUT, LOW, HIGH = 0, 0, 1
+
+    def __init__(
+        self, driver: str = "ssd1306", height: int = 64, dc: int = 24, reset: int = 25
+    ) -> None:
+        self.panel = PanelModel(driver, height)
+        self.opened: tuple[int, int] | None = None
+        self.closed = False
+        self.max_speed_hz = 0
+        self.mode = 0
+        self.outputs: list[int] = []  # pins set up as outputs
+        self.levels: dict[int, int] = {}
+        self.resets = 0  # reset pulses: the pin driven low, then high
+        self.dc, self.reset = dc, reset  # the pins luma is expected to drive
+        self.bytes_sent = 0
+
+    # -- as spidev.SpiDev --------------------------------------------------------------------
+    @property
+    def bus(self) -> RecordingSpi:
+        return self
+
+    @property
+    def gpio(self) -> RecordingSpi:
+        return self
+
+    def open(self, port: int, device: int) -> None:
+        self.opened = (port, device)
+
+    def writebytes(self, data: list[int]) -> None:
+        if self.dc not in self.levels:
+            raise AssertionError("bytes written before the D/C pin was set")
+        self.bytes_sent += len(data)
+        if self.levels[self.dc] == self.LOW:
+            self.panel.command(data)
+        else:
+            self.panel.data(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    # -- as RPi.GPIO -------------------------------------------------------------------------
+    def setup(self, pin: int, direction: int) -> None:
+        self.outputs.append(pin)
+
+    def output(self, pin: int, level: int) -> None:
+        if pin not in self.outputs:
+            raise AssertionError(f"GPIO {pin} driven before it was set up as an output")
+        if pin == self.reset and level and self.levels.get(pin) == self.LOW:
+            self.resets += 1
+        self.levels[pin] = self.HIGH if level else self.LOW
+
+    def cleanup(self, pins: list[int] | None = None) -> None:
+        self.outputs = [p for p in self.outputs if pins is not None and p not in pins]

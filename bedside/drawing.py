@@ -373,20 +373,20 @@ def _breath(draw: ImageDraw.ImageDraw, level: int) -> None:
 
 
 def _paused(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
-    # The banner is the one inverted thing on any screen: from across a dark room a lit band
-    # with the pause sign is unmistakable, where a changed word or number would not be.
+    # A pause sign and the word, lit on dark like everything else: a paused screen can stay
+    # up for a quarter of an hour in a dark room, so it must never be brighter than the
+    # countdown it stands for (an inverted banner lit a quarter of the panel).
     label_size = 9
     label_ascent = metrics(label_size).ascent
-    banner_bottom = TOP + label_ascent + 3  # two lit rows above the letters, two below
-    draw.rounded_rectangle((LEFT, TOP, RIGHT - 1, banner_bottom), radius=2, fill=1)
+    banner_bottom = TOP + label_ascent + 3
     sign = 7  # two bars two wide, two apart, then a gap of three
     label = ellipsize(screen.title.upper(), label_size, INNER - sign - 8)
     x = (LEFT + RIGHT - sign - text_width(label, label_size)) // 2
     sign_top, sign_bottom = TOP + 2, banner_bottom - 2
-    draw.rectangle((x, sign_top, x + 1, sign_bottom), fill=0)
-    draw.rectangle((x + 4, sign_top, x + 5, sign_bottom), fill=0)
+    draw.rectangle((x, sign_top, x + 1, sign_bottom), fill=1)
+    draw.rectangle((x + 4, sign_top, x + 5, sign_bottom), fill=1)
     baseline = TOP + 2 + label_ascent
-    _text(draw, baseline, label, label_size, "left", fill=0, left=x + sign + 2)
+    _text(draw, baseline, label, label_size, "left", left=x + sign + 2)
     # Then what was paused and where it stands, smaller than when running: the frozen clock
     # is for reference, the banner and the hint are what matter now.
     step = fit(screen.detail, ((11, 1), (10, 1), (9, 1)), INNER)
@@ -404,14 +404,42 @@ def _awaiting(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     _titled(draw, screen, AWAIT_TITLE, [c for c in DETAIL if c[1] == 1])
 
 
+WEEK_SIZE = 9  # the streak's words; its seven marks are smaller still
+
+
+def _menu(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    if not (screen.nights or screen.week):
+        _titled(draw, screen, MENU_TITLE)
+        return
+    # The streak and the week, small and dim, in a row of their own above the footer: a
+    # filled 3-pixel square for a night done, a single lit pixel for one not.
+    baseline = footer_top() - 3
+    text = screen.nights
+    marks = 6 * len(screen.week) - 3 if screen.week else 0
+    width = text_width(text, WEEK_SIZE) + (5 if text and marks else 0) + marks
+    x = (LEFT + RIGHT - width) // 2
+    if text:
+        _text(draw, baseline, text, WEEK_SIZE, "left", left=x)
+        x += text_width(text, WEEK_SIZE) + 5
+    middle = baseline - metrics(WEEK_SIZE).ascent // 2
+    for done in screen.week:
+        if done:
+            draw.rectangle((x, middle - 1, x + 2, middle + 1), fill=1)
+        else:
+            draw.point((x + 1, middle), fill=1)
+        x += 6
+    _titled(draw, screen, MENU_TITLE, bottom=baseline - metrics(WEEK_SIZE).ascent - 3)
+
+
 def _titled(
     draw: ImageDraw.ImageDraw,
     screen: Screen,
     titles: Sequence[tuple[int, int]],
     details: Sequence[tuple[int, int]] = DETAIL,
+    bottom: int | None = None,
 ) -> None:
-    """A title over its detail, centred in the space above the footer."""
-    bottom = footer_top() - 4
+    """A title over its detail, centred in the space above the footer (or ``bottom``)."""
+    bottom = bottom if bottom is not None else footer_top() - 4
     detail = fit(screen.detail, details, INNER)
     # The title gets whatever the detail leaves, so a long title wraps or shrinks, not overlaps.
     reserve = _lead(detail) + detail.depth if detail.lines else 0
@@ -484,7 +512,7 @@ def render(
     elif screen.kind == "awaiting":
         _awaiting(draw, screen)
     elif screen.kind == "menu":
-        _titled(draw, screen, MENU_TITLE)
+        _menu(draw, screen)
     elif screen.kind == "finished":
         _titled(draw, screen, DONE_TITLE)
     elif screen.kind == "holding":
@@ -610,7 +638,9 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
     profiled = next((n for n in settings.menu if settings.routines[n].profile_title), None)
     if profiled is not None and profiled != first:
         shots.append(("menu-profile", _Session.start(settings, profiled).screen()))
-    shots.append(("menu-streak", _Session.start(settings, first).at(0.0, Streak(5)).screen()))
+    week = (True, False, True, True, True, True, True)  # five nights running, one missed
+    streak = _Session.start(settings, first).at(0.0, Streak(5, week))
+    shots.append(("menu-streak", streak.screen()))
     shots.append(("menu-holding", _Session.start(settings, first).later(1.0, Holding()).screen()))
 
     wait = _find(settings, lambda s: s.kind is Kind.WAIT)

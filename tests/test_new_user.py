@@ -187,3 +187,21 @@ def test_the_chart_draws_completed_nights_filled_and_others_outlined(tmp_path):
     assert filled != (255, 255, 255) and outlined == (255, 255, 255)
     assert empty == (255, 255, 255)
     assert json.loads(bedside("history", "--state-dir", str(done_state), "--json").stdout)
+
+
+def test_nothing_is_brighter_than_the_countdown_it_stands_for():
+    from bedside.drawing import render
+    from bedside.screens import Screen
+
+    running = Screen("running", "Soak your feet", "", "13:20", 0.33, "2/17")
+    paused = Screen(
+        "paused", "Paused", "Soak your feet", "13:20", 0.33, "2/17", "press to carry on"
+    )
+
+    def lit(screen: Screen, size: tuple[int, int]) -> int:
+        return sum(1 for p in render(screen, size).getdata() if p)
+
+    for size in ((128, 64), (128, 32)):
+        # no more than the countdown and the hint's few words: the old banner lit 27 %
+        assert lit(paused, size) <= lit(running, size) * 1.35, size
+    assert lit(paused, (128, 64)) / (128 * 64) < 0.16

@@ -26,6 +26,9 @@ from bedside.loop import Loop, Stop
 
 LIT, DIM = "\x1b[96m", "\x1b[0m"
 HELP = "space: press (keep holding: hold, long hold)   h: hold   e: long hold   q: quit"
+HELP_FAST = "space: press   h: hold   e: long hold   q: quit"  # at --speed, keys only tap
+SUBTITLE_SECONDS = 12.0  # a cue stays on the terminal this long (real time), then goes
+SUBTITLES = 2  # cues said together (a step's last, the next one's first) both stay
 
 
 def half_blocks(pixels: list[list[bool]], step: int = 1) -> list[str]:
@@ -46,11 +49,23 @@ def half_blocks(pixels: list[list[bool]], step: int = 1) -> list[str]:
 class TerminalPanel:
     """Draws the recorded panel RAM, the last cue and the keys, in place."""
 
-    def __init__(self, hardware: Hardware, out: TextIO) -> None:
+    def __init__(self, hardware: Hardware, out: TextIO, speed: float = 1.0) -> None:
         self.hardware = hardware
         self.out = out
-        self.subtitle = ""
+        self.help = HELP if speed == 1.0 else HELP_FAST
+        self.subtitles: list[tuple[float, str]] = []  # (when it was said, what)
         self.lock = threading.Lock()
+
+    def said(self, text: str) -> None:
+        """A cue to show under the panel, for a while, beside one said just before it."""
+        with self.lock:
+            now = time.monotonic()
+            self.subtitles = [s for s in self.subtitles if now - s[0] < SUBTITLE_SECONDS]
+            self.subtitles = [*self.subtitles, (now, text)][-SUBTITLES:]
+        timer = threading.Timer(SUBTITLE_SECONDS + 0.1, self.draw)  # then it goes
+        timer.daemon = True
+        timer.start()
+        self.draw()
 
     def draw(self, *_: object) -> None:
         with self.lock:
@@ -63,9 +78,13 @@ class TerminalPanel:
             body = [f"\u250c{edge}\u2510"]
             body += [f"\u2502{LIT}{row}{DIM}\u2502" for row in rows]
             body += [f"\u2514{edge}\u2518"]
-            state = "" if panel.on else "  (display off: any key wakes it)"
-            body += [f"contrast {panel.contrast}{state}", "", f"  \U0001f50a {self.subtitle}", ""]
-            body.append(HELP)
+            state = "" if panel.on else "  (display off: space wakes it)"
+            now = time.monotonic()
+            shown = [text for at, text in self.subtitles if now - at < SUBTITLE_SECONDS]
+            lines = [f"  \U0001f50a {text}" for text in shown]
+            lines += [""] * (SUBTITLES - len(lines))  # the keys stay on the same row
+            body += [f"contrast {panel.contrast}{state}", "", *lines, ""]
+            body.append(self.help)
             self.out.write("\x1b[H" + "\n".join(line + "\x1b[K" for line in body) + "\x1b[J")
             self.out.flush()
 
@@ -79,8 +98,7 @@ class SubtitledVoice:
 
     def say(self, text: str, volume: float | None = None) -> None:
         self.voice.say(text, volume)
-        self.panel.subtitle = text
-        self.panel.draw()
+        self.panel.said(text)
 
     def silence(self) -> None:
         self.voice.silence()
@@ -162,7 +180,7 @@ def demo(options: Options, out: TextIO = sys.stdout) -> int:
     saved = termios.tcgetattr(fd)
 
     def attach(loop: Loop, hardware: Hardware) -> None:
-        panel = TerminalPanel(hardware, out)
+        panel = TerminalPanel(hardware, out, options.speed)
         loop.voice = SubtitledVoice(hardware.voice, panel)
         loop.on_frame = panel.draw
         keys = Keys(loop, hardware.pin, options.speed)

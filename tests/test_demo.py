@@ -163,3 +163,33 @@ def test_the_demo_runs_a_128x32_sh1106(tmp_path):
     finally:
         terminal.close()
     assert "Traceback" not in terminal.screen
+
+
+def test_subtitles_two_at_a_time_then_gone_and_no_lone_speaker(monkeypatch):
+    import bedside.demo as demo
+
+    monkeypatch.setattr(demo, "SUBTITLE_SECONDS", 0.3)
+    serial = RecordingSerial()
+    open_panel(DisplayConfig(), serial).display(render(Screen("menu", "Bedtime")))
+    out = io.StringIO()
+    panel = TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out, 10)
+    panel.draw()
+    assert "\U0001f50a" not in out.getvalue()  # nothing said yet: no speaker on its own
+    assert demo.HELP_FAST in out.getvalue() and "keep holding" not in out.getvalue()
+    panel.said("That's the set. Lower your legs.")
+    panel.said("Well done. Now move close to a wall.")  # at the same moment: both stay
+    last = out.getvalue().rsplit("\x1b[H", 1)[1]
+    assert "Lower your legs" in last and "move close to a wall" in last
+    time.sleep(0.5)
+    panel.draw()
+    last = out.getvalue().rsplit("\x1b[H", 1)[1]
+    assert "\U0001f50a" not in last  # gone under the menu, not there for minutes
+
+
+def test_a_dark_panel_says_which_key_wakes_it():
+    serial = RecordingSerial()
+    device = open_panel(DisplayConfig(), serial)
+    device.hide()
+    out = io.StringIO()
+    TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out).draw()
+    assert "display off: space wakes it" in out.getvalue()

@@ -205,3 +205,23 @@ def test_nothing_is_brighter_than_the_countdown_it_stands_for():
         # no more than the countdown and the hint's few words: the old banner lit 27 %
         assert lit(paused, size) <= lit(running, size) * 1.35, size
     assert lit(paused, (128, 64)) / (128 * 64) < 0.16
+
+
+def test_the_demo_script_still_fits_the_routine():
+    """Each press of config/demo.script lands where its comment says: if a routine changes
+    length, this fails instead of the script quietly pausing the wrong step."""
+    done = bedside("simulate", "--script", str(ROOT / "config" / "demo.script"))
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    mode, at_press, titles = "menu", [], []
+    for event in events:
+        if event["type"] == "gesture":
+            at_press.append(mode)
+        elif event["type"] == "state":
+            mode = event["state"]
+        elif event["type"] == "step":
+            titles.append(event["title"])
+    # start, in the water, dried and oiled, pause, carry on, by the wall, back to the menu
+    assert at_press == ["menu", "awaiting", "awaiting", "running", "paused", "awaiting", "finished"]
+    assert "Legs up the wall" in titles
+    assert [e["completed"] for e in events if e["type"] == "finished"] == [True]

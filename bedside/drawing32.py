@@ -52,7 +52,11 @@ def draw_screen(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     elif screen.kind == "awaiting":
         _headlined(draw, screen.title, screen.hint, screen.detail or screen.position)
     elif screen.kind == "menu":
-        _headlined(draw, screen.title, screen.detail, screen.position)
+        # No room for the week's marks: the streak takes the place of the rest of the detail.
+        detail = screen.detail
+        if screen.nights:
+            detail = f"{detail.split(',')[0]}, {screen.nights}"
+        _headlined(draw, screen.title, detail, screen.position)
     elif screen.kind == "finished":
         _headlined(draw, screen.title, screen.detail, "")
     else:

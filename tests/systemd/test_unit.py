@@ -499,3 +499,18 @@ def test_a_hopeless_crash_loop_reaches_the_start_limit_and_stays_failed():
         path.unlink()
         daemon_reload()
     restart_cleanly()  # what the README tells a user to do
+
+
+def test_make_uninstall_removes_the_service_and_keeps_settings_and_history():
+    history = STATE / "bedside.db"
+    assert history.exists() and SETTINGS.exists()
+    result = run("make", "--no-print-directory", "-C", str(SOURCE), "uninstall", timeout=120)
+    assert "kept /etc/bedside" in result.stdout
+    assert prop("LoadState") == "not-found"
+    assert (
+        not Path("/usr/local/bin/bedside").exists()
+        and not Path("/usr/local/bin/bedside").is_symlink()
+    )
+    assert not Path("/opt/bedside").exists()
+    assert run("id", "bedside", check=False).returncode != 0
+    assert history.exists() and SETTINGS.exists()

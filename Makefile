@@ -105,4 +105,4 @@ test-systemd:
 	@command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends debootstrap systemd-container >/dev/null; }
-	BEDSIDE_CI_CACHE=$(CI_CACHE) PYTHON=$(PYTHON) tests/systemd/run.sh
+	BEDSIDE_CI_CACHE=$(CI_CACHE) tests/systemd/run.sh

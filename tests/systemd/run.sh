@@ -91,9 +91,14 @@ trap 'exit 130' INT TERM
 # The working tree as it is (tracked and new files, not what .gitignore leaves out), copied:
 # `pip install .` writes its build folders into the source.
 mkdir -p "$WORK/src" "$WORK/results"
-(cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-    tar --null -T - -cf -) | tar -xf - -C "$WORK/src"
+if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+    (cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
+        while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+        tar --null -T - -cf -) | tar -xf - -C "$WORK/src"
+else  # an unpacked release: all of it but what builds and tests leave behind
+    tar -C "$REPO" --exclude=./.venv --exclude=./build --exclude='*.egg-info' -cf - . |
+        tar -xf - -C "$WORK/src"
+fi
 
 if [ ! -d "$WHEELS" ]; then
     say "building the wheelhouse $WHEELS with $host_python"

@@ -501,6 +501,25 @@ def test_a_hopeless_crash_loop_reaches_the_start_limit_and_stays_failed():
     restart_cleanly()  # what the README tells a user to do
 
 
+def test_make_install_again_keeps_edited_settings_and_runs_the_new_install():
+    restart_cleanly()
+    pid = main_pid()
+    original = SETTINGS.read_text()
+    edited = original.replace("contrast = 40", "contrast = 8", 1)
+    dist = SETTINGS.with_name(SETTINGS.name + ".dist")
+    SETTINGS.write_text(edited)
+    try:
+        result = run("make", "--no-print-directory", "-C", str(SOURCE), "install", timeout=600)
+        assert f"kept your {SETTINGS}" in result.stdout
+        assert SETTINGS.read_text() == edited
+        assert dist.read_text() == (SOURCE / "config" / "bedside.toml").read_text()
+        assert running(other_than=pid)  # restarted: the new code runs
+        assert prop("NRestarts") == "0"
+    finally:
+        SETTINGS.write_text(original)
+        dist.unlink(missing_ok=True)
+
+
 def test_make_uninstall_removes_the_service_and_keeps_settings_and_history():
     history = STATE / "bedside.db"
     assert history.exists() and SETTINGS.exists()

@@ -70,6 +70,7 @@ install:
 	ln -sfn $(PREFIX)/venv/bin/bedside $(BIN)/bedside
 	systemctl daemon-reload
 	systemctl enable bedside
+	systemctl reset-failed bedside
 	systemctl restart bedside
 	@echo "bedside is installed and running: journalctl -u bedside -f"
 
@@ -98,7 +99,7 @@ uninstall:
 
 # The unit under a real systemd: a Debian bookworm root filesystem (debootstrap, cached in
 # $(CI_CACHE)) booted with systemd-nspawn, `make install` inside it, and the checks of
-# tests/systemd/ against the running service. As root; about 3 minutes, 2 with the cache.
+# tests/systemd/ against the running service. As root; about 4 minutes, 2 with the cache.
 CI_CACHE ?= /var/cache/bedside-ci
 test-systemd:
 	@[ "$$(id -u)" = 0 ] || { echo "make test-systemd needs root: sudo make test-systemd"; exit 1; }

@@ -128,7 +128,7 @@ CGROUP=$cgroot/bedside-ci-$$
 mkdir "$CGROUP"
 say "booting the container"
 # The root filesystem stays as cached: writes go to a tmpfs overlay (--volatile=overlay).
-setsid bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$CGROUP" \
+bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$CGROUP" \
     env SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet --boot \
     --register=no --keep-unit --private-network --system-call-filter=bpf \
     --volatile=overlay --link-journal=no --machine=bedside-ci --directory="$ROOTFS" \

@@ -51,7 +51,9 @@ def test_the_unit_reaches_the_devices_and_nothing_else():
     s = unit_settings()
     assert s["Type"] == ["notify"] and s["Restart"] == ["on-failure"]
     assert s["WatchdogSec"] and s["User"] == ["bedside"]
-    assert set(s["SupplementaryGroups"][0].split()) == {"gpio", "i2c", "audio"}
+    # Groups come with User= from the user database (make install makes them where missing):
+    # naming them here would stop the unit with 216/GROUP wherever one does not exist.
+    assert "SupplementaryGroups" not in s
     assert s["StateDirectory"] == ["bedside"] and s["CacheDirectory"] == ["bedside"]
     assert s["DevicePolicy"] == ["closed"]
     assert {d.split()[0] for d in s["DeviceAllow"]} == {"char-gpiochip", "char-i2c", "char-alsa"}
@@ -60,6 +62,9 @@ def test_the_unit_reaches_the_devices_and_nothing_else():
     assert s["MemoryDenyWriteExecute"] == ["yes"]
     assert s["WorkingDirectory"] == ["/var/lib/bedside"]  # lgpio writes its pipes here
     assert "ProcSubset" not in s  # gpiozero reads the board revision from /proc
+    # Bounded, and a crash loop that stops (make test-systemd checks both under systemd).
+    assert s["MemoryMax"] and s["TasksMax"]
+    assert s["StartLimitIntervalSec"] and s["StartLimitBurst"]
 
 
 def test_pyttsx3_synthesises_with_writable_memory_never_made_executable(tmp_path):

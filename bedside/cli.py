@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -127,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_datetime,
         metavar="ISO_DATETIME",
         help="the wall clock at start, like 2026-11-20T21:55 (default: not synced)",
+    )
+    sub.add_argument(
+        "--transcript", action="store_true", help="a transcript for a person, not JSON Lines"
     )
 
     command("check-config", "check bedside.toml and the routine files", _check_config)
@@ -397,11 +401,12 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.frames is not None:
         frames = FrameWriter(_empty_folder(args.frames))
     thresholds = Thresholds.from_config(config.button)
+    out = io.StringIO() if args.transcript else sys.stdout
     simulate(
         settings,
         thresholds,
         commands,
-        sys.stdout,
+        out,
         routine=args.routine,
         frames=frames,
         at=args.at,
@@ -410,6 +415,12 @@ def _simulate(args: argparse.Namespace) -> int:
         hold=config.hold,
         cues=config.cues,
     )
+    if args.transcript:
+        from bedside.transcript import transcript
+
+        events = (json.loads(line) for line in out.getvalue().splitlines())
+        for line in transcript(events):
+            print(line)
     return 0
 
 

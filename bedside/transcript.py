@@ -1,6 +1,4 @@
-"""Reads ``bedside simulate`` JSON Lines on stdin and prints them for a person to follow.
-
-    bedside simulate --script FILE | python -m bedside.transcript
+"""``bedside simulate --transcript``: the simulate events as a person follows them.
 
 Spoken cues, steps and state changes are shown with their time; the countdown's screen
 events are left out, except the first of each step.
@@ -8,15 +6,12 @@ events are left out, except the first of each step.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterable
 
 
-def transcript(lines: Iterable[str]) -> Iterable[str]:
+def transcript(events: Iterable[dict]) -> Iterable[str]:
     show_screen = True
-    for raw in lines:
-        event = json.loads(raw)
+    for event in events:
         t = event["t"]
         stamp = f"{int(t // 3600)}:{int(t % 3600 // 60):02d}:{t % 60:05.2f}"
         kind = event["type"]
@@ -39,19 +34,9 @@ def transcript(lines: Iterable[str]) -> Iterable[str]:
             yield f"{stamp}  display {'on' if event['on'] else 'off'}"
         elif kind == "finished":
             yield f"{stamp}  finished: {'completed' if event['completed'] else 'ended early'}"
+        elif kind == "hold":
+            how = "held to the end" if event["held"] else "ended early"
+            yield f"{stamp}  the hold: {how}, {event['seconds']:g} of {event['length']:g} s"
         elif kind == "screen" and show_screen:
             show_screen = False
             yield f"{stamp}    \u2590 {' | '.join(event['lines'])}"
-
-
-def main() -> int:
-    try:
-        for line in transcript(sys.stdin):
-            print(line)
-    except BrokenPipeError:
-        sys.stderr.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

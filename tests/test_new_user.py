@@ -225,3 +225,15 @@ def test_the_demo_script_still_fits_the_routine():
     assert at_press == ["menu", "awaiting", "awaiting", "running", "paused", "awaiting", "finished"]
     assert "Legs up the wall" in titles
     assert [e["completed"] for e in events if e["type"] == "finished"] == [True]
+
+
+def test_simulate_tells_a_person_what_happened_with_transcript(tmp_path):
+    script = tmp_path / "night.txt"
+    script.write_text("press\nwait 2\npress\nwait 400\n")
+    done = bedside("simulate", "--transcript", "--routine", "legs-up-wall", "--script", str(script))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "0:00:02.20  step 2/3: Legs up the wall, 300 s" in lines
+    assert "0:05:02.20  the hold: held to the end, 300 of 300 s" in lines
+    assert any(line.endswith("\U0001f50a Time to come down, slowly.") for line in lines)
+    assert not any(line.startswith("{") for line in lines)  # no JSON left in it

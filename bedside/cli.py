@@ -399,7 +399,7 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = Settings.from_config(config).showing(args.routine)
     frames = None
     if args.frames is not None:
-        frames = FrameWriter(_empty_folder(args.frames))
+        frames = FrameWriter(_empty_folder(args.frames), (128, config.display.height))
     thresholds = Thresholds.from_config(config.button)
     out = io.StringIO() if args.transcript else sys.stdout
     simulate(

@@ -91,18 +91,19 @@ class Trace:
 
 
 class FrameWriter:
-    """Writes each distinct display frame as a numbered PNG."""
+    """Writes each distinct display frame as a numbered PNG, at the panel's size."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, size: tuple[int, int] = (128, 64)) -> None:
         from bedside import drawing  # Pillow only when frames are asked for
 
         self.drawing = drawing
         self.directory = directory
+        self.size = size
         self.last: bytes | None = None
         self.count = 0
 
     def __call__(self, t: float, screen: Any) -> None:
-        image = self.drawing.render(screen)
+        image = self.drawing.render(screen, self.size)
         data = image.tobytes()
         if data == self.last:
             return

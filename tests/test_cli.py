@@ -537,3 +537,19 @@ def test_simulate_as_a_process_reads_a_script_from_stdin() -> None:
     assert events[0]["t"] == 0
     assert any(e["type"] == "say" for e in events)
     assert any(e["type"] == "step" and e["index"] == 0 for e in events)
+
+
+def test_simulate_frames_follow_a_32_row_panel(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, config_copy: Path
+) -> None:
+    edit(config_copy, "[display]\n", "[display]\nheight = 32\n")
+    script = tmp_path / "script.txt"
+    script.write_text(FRAMES_SCRIPT, encoding="utf-8")
+    frames = tmp_path / "frames"
+    code, _, err = run(
+        capsys, "simulate", "--script", script, "--frames", frames, "--config", config_copy
+    )
+    assert code == 0, err
+    for file in sorted(frames.iterdir()):
+        with Image.open(file) as image:
+            assert image.size == (128, 32)

@@ -178,6 +178,8 @@ class Core:
         self.recogniser = Recogniser(thresholds)
         index = min(self.state.menu_index, len(settings.menu) - 1)
         self.state = replace(self.state, menu_index=index, routine=None)
+        if self.state.display_on:  # the new contrast, through the quiet hours' cap if on
+            self._effects([Display(True, settings.contrast)], self.now)
         self._look(self.now)
 
     def _at(self, when: float) -> None:

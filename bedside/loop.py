@@ -126,6 +126,8 @@ class Loop:
             elif isinstance(item, Reload) and self.reload is not None:
                 fresh = self.reload()  # None: it logged every problem; the old one stays
                 self.pending_reload = fresh or self.pending_reload
+                if fresh is not None and self.core.state.mode is not Mode.MENU:
+                    log.info("reload: read; it takes over at the menu, when this session ends")
             self.core.advance(now)
             self._carry_out()
             if self.keeper is not None:
@@ -229,10 +231,7 @@ class Loop:
     def _apply_reload(self) -> None:
         fresh, self.pending_reload = self.pending_reload, None
         self.core.reconfigure(*fresh)
-        settings = fresh[0]
-        if self.oled.on:
-            self.oled.power(True, settings.contrast)
-        self._carry_out()
+        self._carry_out()  # the new contrast among what it carries out
         self.notifier.status(self._status())
         log.info("configuration reloaded")
 

@@ -151,32 +151,49 @@ def test_a_scripted_run_drives_a_routine_end_to_end_through_the_mock_pin(tmp_pat
     assert "script done" in err
 
 
-def test_sighup_with_a_broken_config_keeps_the_old_one_and_logs_every_problem(tmp_path, systemd):
-    config_dir = tmp_path / "config"
-    shutil.copytree(ROOT / "config", config_dir)
-    config = config_dir / "bedside.toml"
-    daemon = start(tmp_path, "--config", str(config), env={"NOTIFY_SOCKET": str(systemd.path)})
-    try:
-        systemd.wait_for("READY=1", timeout=10)
-        text = config.read_text()
-        config.write_text(
-            text.replace("contrast = 40", "contrast = 300").replace("pin = 17", "pin = 99")
-        )
-        daemon.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
-        config.write_text(text.replace("contrast = 40", "contrast = 12"))
-        daemon.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=5) == 0
-    finally:
-        daemon.kill()
-        _, err = daemon.communicate()
+def test_sighup_with_a_broken_config_keeps_the_old_one_and_logs_every_problem(tmp_path):
+    from faults import Daemon, quiet_config
+
+    config = quiet_config(tmp_path / "config")
+    daemon = Daemon(tmp_path / "state", config, "wait 60\n")
+    daemon.wait_for(lambda e: e["type"] == "screen")
+    text = config.read_text()
+    config.write_text(
+        text.replace("contrast = 40", "contrast = 300").replace("pin = 17", "pin = 99")
+    )
+    daemon.process.send_signal(signal.SIGHUP)
+    # the daemon's own word that it is done, not a sleep and a hope
+    daemon.wait_for_log("reload: keeping the configuration already running")
+    config.write_text(text.replace("contrast = 40", "contrast = 12"))
+    daemon.process.send_signal(signal.SIGHUP)
+    daemon.wait_for_log("configuration reloaded")
+    shown = daemon.wait_for(lambda e: e["type"] == "display" and e["contrast"] == 12)
+    assert shown["on"] is True
+    daemon.stop(signal.SIGTERM)
+    assert daemon.finish(timeout=5) == 0
+    err = daemon.stderr
     assert "display.contrast: expected a whole number from 0 to 255, found 300" in err
     assert "button.pin: expected a whole number from 0 to 27, found 99" in err
-    assert "keeping the configuration already running" in err
-    assert "configuration reloaded" in err
     assert "Traceback" not in err
+
+
+def test_a_reload_during_a_session_waits_for_the_menu(tmp_path):
+    """As the README promises: a session already running finishes as it began; the new
+    settings take over at the menu."""
+    from faults import Daemon, quiet_config
+
+    config = quiet_config(tmp_path / "config")
+    routine = config.parent / "routines" / "legs-up-wall.toml"
+    script = "press\nwait 0.5\npress\nwait 3\nhold 1.5\nwait 1\nhold 1.5\nwait 1\npress\nwait 1\n"
+    daemon = Daemon(tmp_path / "state", config, script, "--routine", "legs-up-wall", speed=2)
+    daemon.wait_for(lambda e: e["type"] == "step" and e["index"] == 1)
+    routine.write_text(routine.read_text().replace('title = "Coming down"', 'title = "Down"'))
+    daemon.process.send_signal(signal.SIGHUP)
+    daemon.wait_for_log("reload: read; it takes over at the menu")
+    assert daemon.finish() == 0, daemon.stderr
+    titles = [e["title"] for e in daemon.of("step")]
+    assert titles[:3] == ["Lie down by a wall", "Legs up the wall", "Coming down"]
+    assert "configuration reloaded" in daemon.stderr  # once back at the menu
 
 
 def test_script_without_mock_hardware_is_a_usage_error(tmp_path):

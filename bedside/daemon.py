@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bedside.clock import MonotonicClock
+from bedside.clock import Clock, MonotonicClock
 from bedside.config import Config, ConfigError, load_config
 from bedside.core import Core
 from bedside.engine import Phrases, Settings
@@ -224,6 +224,23 @@ def drive_script(pin, commands: Iterable[Command], speed: float, done: Callable[
     done()
 
 
+def wall_reader(
+    clock: Clock,
+    synced: Callable[[], bool] = clock_synced,
+    now: Callable[[], datetime] = datetime.now,
+) -> Callable[[float], datetime | None]:
+    """The wall clock at the loop clock's time ``at``, or None while it cannot be trusted (no
+    real-time clock, not synced yet). The loop's clock may run fast (the demo): its seconds
+    are turned back into real ones, so the nights and the hours are the real ones."""
+
+    def wall(at: float) -> datetime | None:
+        if not synced():
+            return None
+        return now() - timedelta(seconds=(clock.now() - at) / clock.speed)
+
+    return wall
+
+
 class HardwareMissing(Exception):
     """A device the daemon cannot do without is not there; the message says how to fix it."""
 
@@ -244,12 +261,7 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
     settings = Settings.from_config(config).showing(options.routine)
     store = Store(state_dir / "bedside.db", clock=clock.now)
 
-    def wall(at: float) -> datetime | None:
-        """The wall clock at monotonic ``at``, while it can be trusted."""
-        if not clock_synced():
-            return None
-        return datetime.now() - timedelta(seconds=clock.now() - at)
-
+    wall = wall_reader(clock)
     done = completed_nights(store)
     core = Core(
         settings,

@@ -124,12 +124,15 @@ class Quiet:
 _synced = False
 
 
-def clock_synced() -> bool:
+TIMESYNC_FLAG = "/run/systemd/timesync/synchronized"  # systemd-timesyncd's, once synced
+
+
+def clock_synced(flag: str = TIMESYNC_FLAG) -> bool:
     """Whether the system clock has been set from the network since boot (systemd-timesyncd
     left its flag, or adjtimex says so). Once synced, it stays so: no more asking."""
     global _synced
     if not _synced:
-        _synced = os.path.exists("/run/systemd/timesync/synchronized") or _kernel_synced()
+        _synced = os.path.exists(flag) or _kernel_synced()
     return _synced
 
 

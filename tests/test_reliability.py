@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -229,15 +230,23 @@ def test_a_button_down_at_start_up_is_stuck_not_a_long_hold():
     assert core.state.mode is Mode.AWAITING  # no long hold ended the session
 
 
-def test_wall_clock_jumps_do_not_move_timers(monkeypatch):
-    # Only the monotonic time handed in drives the core; a wall clock leaping by hours (NTP
-    # syncing after boot) is never read.
+def test_wall_clock_jumps_do_not_move_timers():
+    # The core reads the wall clock only through the ``wall`` it is given (the daemon's
+    # wall_reader): here one leaping by hours at every reading, as NTP can after boot. The
+    # steps keep to the monotonic time handed in, and the hold is still the night's.
+    base = datetime(2026, 11, 20, 22, 0)
     jumps = iter([0.0, 5 * 3600.0, -3 * 3600.0] * 10_000)
-    monkeypatch.setattr(time, "time", lambda: 1.7e9 + next(jumps))
-    core = Core(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall")
+    readings: list[datetime] = []
+
+    def wall(at: float) -> datetime:
+        readings.append(base + timedelta(seconds=at + next(jumps)))
+        return readings[-1]
+
+    core = Core(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=wall)
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         core.edge(pressed, t)
     core.advance(1.1 + 600.0)
+    assert len(readings) >= 2 and readings[1] - readings[0] > timedelta(hours=4)  # it leapt
     assert core.state.step_index == 2 and core.state.step_start == pytest.approx(601.1)
 
 

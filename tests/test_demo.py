@@ -193,3 +193,30 @@ def test_a_dark_panel_says_which_key_wakes_it():
     out = io.StringIO()
     TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out).draw()
     assert "display off: space wakes it" in out.getvalue()
+
+
+def test_a_held_space_bar_keeps_the_button_down_through_the_key_repeats():
+    """A terminal sends a held key as a press, a pause (about half a second), then quick
+    repeats: the button stays down through them and comes up when they stop."""
+    from gpiozero.pins.mock import MockFactory
+
+    from bedside.demo import Keys
+
+    pin = MockFactory().pin(17)
+    pin.drive_high()
+    keys = Keys(loop=None, pin=pin, speed=1.0)
+    keys.space()
+    assert pin.state == 0  # down at once
+    time.sleep(0.45)  # the terminal's delay before it repeats
+    assert pin.state == 0
+    for _ in range(10):  # repeats, 30 a second
+        keys.space()
+        time.sleep(0.033)
+        assert pin.state == 0
+    time.sleep(0.3)  # let go: up within the repeat gap allowed
+    assert pin.state == 1
+    keys = Keys(loop=None, pin=pin, speed=10.0)
+    keys.space()  # at --speed a key is a plain press: down for a tenth of a second of its time
+    assert pin.state == 0
+    time.sleep(0.1)
+    assert pin.state == 1

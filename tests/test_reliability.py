@@ -287,3 +287,16 @@ def test_every_command_given_wrong_arguments_prints_usage_and_exits_2(argv):
     )
     assert result.returncode == 2, result
     assert "usage: bedside" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_restored_session_whose_routine_is_gone_is_closed(tmp_path, caplog):
+    store = make_store(tmp_path, wall=100_000.0)
+    store.save(Progress("stretches", 2, 30.0, 200.0, 99_000.0, 100_000.0 - 60, "k"))
+    core = Core(SETTINGS, Thresholds(), now=10.0)
+    caplog.set_level(logging.INFO)
+    restore(store, Keeper(store), core, CONFIG)
+    assert core.state.mode is Mode.MENU
+    assert "closing the session of stretches: that routine is gone" in caplog.text
+    [session] = store.sessions()
+    assert (session.routine, session.completed, session.steps_done) == ("stretches", False, 2)
+    assert store.current() is None

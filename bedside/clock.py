@@ -26,6 +26,11 @@ class MonotonicClock:
     def now(self) -> float:
         return self._start + (time.monotonic() - self._start) * self.speed
 
+    def real(self, at: float) -> float:
+        """``time.monotonic()`` when this clock reads ``at``: the moment other processes can
+        share, since every process on the machine reads the same monotonic clock."""
+        return self._start + (at - self._start) / self.speed
+
 
 class VirtualClock:
     """Time that moves only when told to: an hour of routine in a blink, exactly repeatable."""

@@ -276,6 +276,8 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
         holds=[HoldNight(h.night, h.held) for h in store.holds()],
         cues=config.cues,
     )
+    # Trace times count from here: said at -v, so a test can pin them to its own clock.
+    log.debug("trace time 0 is monotonic %.6f", clock.real(core.now))
     keeper = Keeper(store, speed=options.speed)
     restore(store, keeper, core, config)
 

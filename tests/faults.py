@@ -1,10 +1,11 @@
 """The fault harness: the real daemon (``bedside run --mock-hardware``) started, driven, killed
 and started again on the same state folder, with what it must have kept checked from outside.
 
-``Daemon`` runs one process and records its trace with the moment each line arrived, which
-pins the daemon's clock to ours: ``virtual(at)`` is the daemon's own trace time at a moment of
-ours, to within the pipe's latency. ``Oracle`` follows a trace and knows, at any moment, the
-step and how much of it has run, pauses left out: the truth that a saved session is held to.
+``Daemon`` runs one process and records its trace and its log; the daemon says (at -v) which
+moment of the machine's monotonic clock its trace time 0 was, so ``virtual(at)`` is the
+daemon's own trace time at a moment of ours, exactly. ``Oracle`` follows a trace and knows,
+at any moment, the step and how much of it has run, pauses left out: the truth that a saved
+session is held to.
 ``campaign`` is the seeded kill campaign that ``make test`` runs briefly and ``make soak`` long.
 """
 
@@ -58,7 +59,7 @@ class Daemon:
         work.mkdir(parents=True, exist_ok=True)
         path = work / f"script-{time.monotonic_ns()}.txt"
         path.write_text(script)
-        command = [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--trace"]
+        command = [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--trace", "-v"]
         command += ["--config", str(config), "--state-dir", str(state), "--script", str(path)]
         if speed != 1.0:
             command += ["--speed", str(speed)]
@@ -135,13 +136,11 @@ class Daemon:
         return self.readers[0].is_alive()
 
     def virtual(self, at: float) -> float:
-        """The daemon's trace time at our monotonic ``at``: the tightest pin any line gives
-        (a line stamped t arrived after the daemon's clock reached t)."""
-        start = min(
-            (arrived - event["t"] / self.speed for arrived, event in self.events[1:]),
-            default=self.spawned,
-        )
-        return (at - start) * self.speed
+        """The daemon's trace time at our monotonic ``at``, from the moment it says (at -v)
+        its trace time 0 was: both processes read the machine's one monotonic clock, so this
+        is exact, however late a busy machine delivers the trace."""
+        line = next(line for line in self.log if "trace time 0 is monotonic" in line)
+        return (at - float(line.rsplit(" ", 1)[1])) * self.speed
 
     def stop(self, how: signal.Signals) -> float:
         """Send ``how`` now; our monotonic time of sending."""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "bedside.toml"
-SAVE_EVERY = 5.0  # virtual seconds: the most a power cut may lose (history.Keeper)
+LOST_AT_MOST = 5.0  # seconds of a step a power cut may lose (the README's promise)
 
 
 def quiet_config(folder: Path, voice: bool = False, extra: str = "") -> Path:
@@ -356,7 +356,7 @@ def check_kept(oracle: Oracle, after: tuple | None, t_cut: float, how: signal.Si
         return None
     truth = oracle.elapsed(t_cut)
     lost = truth - elapsed
-    limit = SAVE_EVERY if how is signal.SIGKILL else 0.0
-    # never time that did not run; at most SAVE_EVERY lost (nothing, on a clean stop)
+    limit = LOST_AT_MOST if how is signal.SIGKILL else 0.0
+    # never time that did not run; at most LOST_AT_MOST lost (nothing, on a clean stop)
     assert -TOLERANCE <= lost <= limit + TOLERANCE, (truth, elapsed, how, oracle)
     return max(0.0, lost)

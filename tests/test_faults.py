@@ -556,7 +556,7 @@ def test_kill_campaign_across_routines_steps_and_states(tmp_path):
     print(tally.line())
     assert tally.lives == lives
     assert tally.kills + tally.terms >= lives // 2
-    assert max(tally.lost, default=0.0) <= 5.0 + 1.0
+    assert max(tally.lost, default=0.0) <= 5.0
     if lives >= 100:  # a long campaign reaches everything; the grid above does so always
         assert {"running", "paused", "awaiting"} <= set(tally.by_state), tally.line()
         assert {"timed", "wait", "reps"} <= set(tally.by_kind), tally.line()

@@ -54,6 +54,19 @@ class VoiceConfig:
     rate: int = 140  # words a minute: calm, not slow
     volume: float = 0.8
     device: str = "default"  # the ALSA device the player writes to
+    engine: str = "pyttsx3"  # or "piper"
+    model: Path | None = None  # a Piper voice: its .onnx, with the .onnx.json beside it
+    length_scale: float = 1.0  # Piper's speaking rate: above 1 is slower
+    sentence_silence: float = 0.3  # Piper's pause between the sentences of a cue, in seconds
+    loudness: float = -20.0  # dBFS RMS over the voiced part, every cue mastered to it
+
+
+@dataclass(frozen=True)
+class SoundsConfig:
+    enabled: bool = True
+    step: bool = True  # a soft bell as each step starts
+    finish: bool = True  # a closing tone as a routine ends
+    level: float = -8.0  # dB relative to the voice's loudness
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,7 @@ class Config:
     pacer: PacerConfig = field(default_factory=PacerConfig)
     quiet: Quiet | None = None  # None: the same volume and contrast all night
     routines_dir: Path = Path("routines")
+    sounds: SoundsConfig = field(default_factory=SoundsConfig)
 
 
 def default_config_path() -> Path:
@@ -99,7 +113,8 @@ def load_config(path: Path | None = None) -> Config:
 
     button = _button(top)
     display = _display(top)
-    voice = _voice(top)
+    voice = _voice(top, path.parent)
+    sounds = _sounds(top)
     cues, stale = _cues(top)
 
     folder = top.child("routines")
@@ -169,6 +184,7 @@ def load_config(path: Path | None = None) -> Config:
         quiet=quiet,
         pacer=pacer,
         routines_dir=routines_dir,
+        sounds=sounds,
     )
 
 
@@ -229,20 +245,49 @@ def _display(top: Table) -> DisplayConfig:
     return display
 
 
-def _voice(top: Table) -> VoiceConfig:
+def _voice(top: Table, folder: Path) -> VoiceConfig:
     t = top.child("voice")
     if t is None:
         return VoiceConfig()
     d = VoiceConfig()
+    engine = t.string("engine", d.engine, choices=["pyttsx3", "piper"])
+    model = None
+    if t.has("model") or engine == "piper":
+        name = t.string("model", "")
+        model = (folder / Path(name).expanduser()) if name else None
+        expected = "a Piper voice file (.onnx) that exists, with its .onnx.json beside it"
+        if model is None or not model.is_file() or not Path(f"{model}.json").is_file():
+            t.problem("model", expected, name if name else t.raw("model", "nothing"))
+            model = None
     voice = VoiceConfig(
         enabled=t.boolean("enabled", d.enabled),
         voice=t.string("voice", d.voice),
         rate=t.integer("rate", d.rate, 60, 400),
         volume=t.number("volume", d.volume, 0.0, 1.0),
         device=t.string("device", d.device),
+        engine=engine,
+        model=model,
+        length_scale=t.number("length_scale", d.length_scale, 0.5, 2.0),
+        sentence_silence=t.duration("sentence_silence", d.sentence_silence, 0.0, 2.0) or 0.0,
+        loudness=t.number("loudness", d.loudness, -40.0, -10.0),
     )
     t.done()
     return voice
+
+
+def _sounds(top: Table) -> SoundsConfig:
+    t = top.child("sounds")
+    if t is None:
+        return SoundsConfig()
+    d = SoundsConfig()
+    sounds = SoundsConfig(
+        enabled=t.boolean("enabled", d.enabled),
+        step=t.boolean("step", d.step),
+        finish=t.boolean("finish", d.finish),
+        level=t.number("level", d.level, -30.0, 0.0),
+    )
+    t.done()
+    return sounds
 
 
 def _cues(top: Table) -> tuple[CueOptions, float]:

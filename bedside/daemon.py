@@ -63,7 +63,9 @@ def cue_texts(config: Config) -> list[str]:
         texts += [cue.text for step in routine.steps for cue in step.cues]
         texts.append(routine.finish)
     phrases = Phrases()
-    texts += [phrases.paused, phrases.resumed, phrases.ended]
+    texts += [phrases.paused, phrases.resumed, phrases.ended, phrases.restored]
+    if config.reminder is not None:
+        texts.append(config.reminder.text)
     return list(dict.fromkeys(t for t in texts if t))
 
 
@@ -122,8 +124,14 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
     )
     player = options.player or (NULL_PLAYER if options.mock_hardware else None)
-    cache = usable_folder(cache_directory() / "voice")
-    voice = Voice(config.voice, cache, player_command=player, stale_after=config.stale_cue)
+    # The voice makes its cache folder itself: without one it stays silent, with one warning.
+    voice = Voice(
+        config.voice,
+        cache_directory() / "voice",
+        player_command=player,
+        stale_after=config.stale_cue,
+        sounds=config.sounds,
+    )
     button = ButtonEdges(config.button, loop_put, clock=clock.now, pin_factory=factory)
     return Hardware(button=button, oled=oled, voice=voice, pin=pin, serial=serial)
 

@@ -62,6 +62,7 @@ install: install-files
 	$(PYTHON) -m venv $(PREFIX)/venv
 	$(PREFIX)/venv/bin/pip install --quiet --upgrade pip
 	$(PREFIX)/venv/bin/pip install --quiet '.[pi]'
+	-install -d -o bedside -g bedside -m 0755 /var/cache/bedside && runuser -u bedside -- sh -c 'umask 0077 && CACHE_DIRECTORY=/var/cache/bedside exec $(PREFIX)/venv/bin/bedside voice render --config $(ETC)/bedside.toml' || echo "bedside: the voice will be rendered when the service starts"
 	systemctl daemon-reload
 	systemctl enable --now bedside
 	@echo "bedside is installed and running: journalctl -u bedside -f"

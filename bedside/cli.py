@@ -107,6 +107,19 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("screens", "write every kind of screen as a PNG", _screens)
     sub.add_argument("directory", type=Path, metavar="DIR")
+
+    sub = command("voice", "render every cue into the voice's cache, or say one line", _voice)
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help in [
+        ("render", "render every sound the device can play into the cache"),
+        ("say", "say one line through the configured engine and sound device"),
+    ]:
+        action = actions.add_parser(name, help=help, description=help)
+        action.add_argument(
+            "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help="bedside.toml"
+        )
+        if name == "say":
+            action.add_argument("text", metavar="TEXT")
     return parser
 
 
@@ -345,6 +358,15 @@ def _screens(args: argparse.Namespace) -> int:
     paths = gallery(Settings.from_config(config), _empty_folder(args.directory))
     print(f"wrote {len(paths)} images to {args.directory}")
     return 0
+
+
+def _voice(args: argparse.Namespace) -> int:
+    from bedside import voicecmd
+
+    config = _config(args)
+    if args.action == "say":
+        return voicecmd.say(config, args.text)
+    return voicecmd.render(config)
 
 
 if __name__ == "__main__":

@@ -125,9 +125,9 @@ def write_atomically(sound: Sound, path: Path) -> None:
         raise
 
 
-def prune(folder: Path, keep: Iterable[Path]) -> int:
+def prune(folder: Path, keep: Iterable[Path | str]) -> int:
     """Remove the cached WAVs not in ``keep`` (a changed cue, an old voice): a bounded cache."""
-    wanted = {p.name for p in keep}
+    wanted = {Path(p).name for p in keep}
     removed = 0
     for path in folder.glob("*.wav"):
         if path.name not in wanted:

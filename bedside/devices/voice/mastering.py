@@ -6,8 +6,8 @@ milliseconds here, a second or so on a Pi Zero, in the render child, ahead of ti
 do it too, but as one more runtime package for something this small.
 
 Loudness is measured over the voiced part only, so the pauses inside a cue and the silence
-around it do not count: the RMS of 20 ms blocks, gated like ITU-R BS.1770 (an absolute gate,
-then a relative one 20 dB under the mean of what passed it).
+around it do not count: the RMS of the 20 ms blocks within 23 dB of that loudness (gated in the
+manner of ITU-R BS.1770: an absolute gate, then a relative one).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ __all__ = ["Sound", "loudness_db", "master", "read_wav", "write_wav"]
 FULL_SCALE = 32768.0
 BLOCK = 0.020  # seconds: the loudness measure's block
 ABSOLUTE_GATE_DB = -60.0  # quieter blocks are silence, whatever the rest
-RELATIVE_GATE_DB = -20.0  # ...and so are blocks this far under the voiced mean
-KEEP = 0.030  # seconds of silence kept at each end (at most 50 ms, the fade within it)
+RELATIVE_GATE_DB = -23.0  # ...and so are blocks this far under the voiced loudness
+TRIM_DB = -28.0  # at the ends, blocks this far under the voiced loudness are silence
+KEEP = 0.020  # seconds of silence kept at each end (at most 50 ms, the fade within it)
 FADE = 0.005  # seconds of fade at each end: no click where the trim cut
 PEAK_DB = -1.0  # no sample louder than this after mastering
 KNEE_DB = -4.0  # a peak above this is bent softly under PEAK_DB rather than clipped
@@ -92,12 +93,15 @@ def _db(power: float) -> float:
 
 
 def _voiced(powers: list[float]) -> list[float]:
-    floor = 10 ** (ABSOLUTE_GATE_DB / 10)
-    loud = [p for p in powers if p > floor]
-    if not loud:
-        return []
-    gate = (math.fsum(loud) / len(loud)) * 10 ** (RELATIVE_GATE_DB / 10)
-    return [p for p in loud if p > gate]
+    """The blocks within RELATIVE_GATE_DB of the voiced loudness itself (a fixed point: the
+    gate follows the mean of what passes it, a few rounds from the absolute gate)."""
+    voiced = [p for p in powers if p > 10 ** (ABSOLUTE_GATE_DB / 10)]
+    for _ in range(4):
+        if not voiced:
+            break
+        gate = (math.fsum(voiced) / len(voiced)) * 10 ** (RELATIVE_GATE_DB / 10)
+        voiced = [p for p in powers if p > gate]
+    return voiced
 
 
 def loudness_db(sound: Sound) -> float:
@@ -106,14 +110,12 @@ def loudness_db(sound: Sound) -> float:
     return _db(math.fsum(voiced) / len(voiced)) if voiced else -math.inf
 
 
-def _trim(sound: Sound) -> Sound:
-    """Cut the silence before and after the sound down to ``KEEP``."""
-    size = max(1, int(sound.rate * 0.005))  # fine blocks: where the sound starts, to 5 ms
+def _trim(sound: Sound, level: float) -> Sound:
+    """Cut the silence before and after the sound down to ``KEEP``: what is ``TRIM_DB`` under
+    its voiced loudness ``level`` (a breath's tail, hiss) counts as silence."""
+    size = max(1, int(sound.rate * 0.010))  # where the sound starts and ends, to 10 ms
     powers = _block_powers(sound.samples, size)
-    floor = 10 ** (ABSOLUTE_GATE_DB / 10)
-    loudest = max(powers, default=0.0)
-    # A block 50 dB under the loudest is inaudible next to it: the tail of a breath, hiss.
-    gate = max(floor, loudest * 10 ** (-50 / 10))
+    gate = max(10 ** (ABSOLUTE_GATE_DB / 10), 10 ** ((level + TRIM_DB) / 10))
     sounding = [i for i, p in enumerate(powers) if p > gate]
     if not sounding:
         return Sound(array.array("h"), sound.rate)
@@ -147,12 +149,18 @@ def _shape(samples: list[float], rate: int, gain: float) -> array.array:
 def master(sound: Sound, target_db: float) -> Sound:
     """``sound`` trimmed to at most 50 ms of silence at each end, faded in and out, and levelled
     so its voiced loudness is ``target_db`` (dB full scale), no peak above -1 dBFS."""
-    trimmed = _trim(sound)
-    level = loudness_db(trimmed)
-    if not trimmed.samples or level == -math.inf or target_db == -math.inf:
+    level = loudness_db(sound)
+    trimmed = _trim(sound, level) if level > -math.inf else Sound(array.array("h"), sound.rate)
+    if not trimmed.samples or target_db == -math.inf:
         return Sound(array.array("h", bytes(2 * len(trimmed.samples))), sound.rate)
+    samples = list(trimmed.samples)
     gain = 10 ** ((target_db - level) / 20)
-    return Sound(_shape(list(trimmed.samples), sound.rate, gain), sound.rate)
+    shaped = Sound(_shape(samples, sound.rate, gain), sound.rate)
+    # Where the soft knee bent many peaks the cue came out quieter: one correction more.
+    error = target_db - loudness_db(shaped)
+    if abs(error) > 0.1:
+        shaped = Sound(_shape(samples, sound.rate, gain * 10 ** (error / 20)), sound.rate)
+    return shaped
 
 
 def target(loudness: float, volume: float) -> float:

@@ -99,6 +99,8 @@ class PiperEngine:
     # -- in the render child -----------------------------------------------------------------
     def render(self, texts: list[str], work: Path) -> Iterator[tuple[int, Path | Exception]]:
         """Each text as a WAV in ``work``, in order, from one Piper process."""
+        from bedside.devices.voice.render import die_with_parent
+
         problem = piper_missing()
         if problem is not None:
             raise EngineUnavailable(problem)
@@ -115,6 +117,7 @@ class PiperEngine:
             stderr=subprocess.PIPE,
             text=True,
             cwd=work,
+            preexec_fn=die_with_parent,  # the render child is single-threaded here
         )
         said: deque[str] = deque(maxlen=5)
         done = 0

@@ -259,7 +259,20 @@ def render_now(
 
 
 # -- the child's side ----------------------------------------------------------------------------
+def die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux; elsewhere nothing).
+
+    A daemon killed with -9 cannot kill its render child, and an orphaned render would go on
+    writing into the cache; what it leaves half-done is removed at the next start.
+    """
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def _child() -> int:
+    die_with_parent()
     # stdout is this process's answer; whatever else writes to fd 1 (espeak, Piper, a
     # library's print) goes to /dev/null instead of into the answer.
     answer = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")

@@ -15,7 +15,7 @@ import time
 from bedside.config import Config
 from bedside.daemon import cache_directory, cue_texts, volumes_of
 from bedside.devices.voice import Voice, render_now
-from bedside.devices.voice.cache import open_cache, prune
+from bedside.devices.voice.cache import open_cache, prune, remove_leftovers
 from bedside.devices.voice.cues import sounds_of
 from bedside.devices.voice.engines import engine_for, spec_of
 
@@ -37,6 +37,7 @@ def render(config: Config) -> int:
     folder = open_cache(cache_directory() / "voice", LOG)
     if folder is None:
         return 1
+    remove_leftovers(folder)  # what a killed render left
     engine = engine_for(config.voice, LOG)
     items = sounds_of(
         config.voice, config.sounds, engine, folder, cue_texts(config), volumes_of(config)

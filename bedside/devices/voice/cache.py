@@ -73,13 +73,20 @@ def open_cache(path: Path, log: logging.Logger = LOG) -> Path | None:
 
 
 def _alive(pid: int) -> bool:
+    """Running (a zombie no one has reaped yet has exited: its files are leftovers)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    except PermissionError:
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
         return True
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def remove_leftovers(folder: Path, pid: int | None = None) -> int:

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bedside.config import SoundsConfig, VoiceConfig
@@ -160,7 +160,7 @@ class Voice:
             return
         if not getattr(self.sounds, kind, False):
             return
-        self._queue_cue(_Cue(kind, self._clock(), self._generation, self._volume, chime=True))
+        self._queue_cue(_Cue(kind, self._clock(), self._generation, chime=True))
 
     def silence(self) -> None:
         """Drop everything queued and stop what is playing now (exited within about 0.1 s)."""
@@ -286,7 +286,9 @@ class Voice:
 
     def _speak(self, cue: _Cue) -> None:
         assert self._renderer is not None
-        if not cue.chime:
+        if cue.chime:  # at the volume of the cue before it: softer on a quieter night
+            cue = replace(cue, volume=self._volume)
+        else:
             self._volume = cue.volume
         path = self.cache_path(cue.text, cue.volume, chime=cue.chime)
         if not is_playable(path):

@@ -146,11 +146,15 @@ def _shape(samples: list[float], rate: int, gain: float) -> array.array:
     return array.array("h", (max(-32768, min(32767, round(y))) for y in out))
 
 
-def master(sound: Sound, target_db: float) -> Sound:
+def master(sound: Sound, target_db: float, trim: bool = True) -> Sound:
     """``sound`` trimmed to at most 50 ms of silence at each end, faded in and out, and levelled
-    so its voiced loudness is ``target_db`` (dB full scale), no peak above -1 dBFS."""
+    so its voiced loudness is ``target_db`` (dB full scale), no peak above -1 dBFS. Without
+    ``trim`` the ends stay (a bell's ring is not silence)."""
     level = loudness_db(sound)
-    trimmed = _trim(sound, level) if level > -math.inf else Sound(array.array("h"), sound.rate)
+    if level == -math.inf:
+        trimmed = Sound(array.array("h"), sound.rate)
+    else:
+        trimmed = _trim(sound, level) if trim else sound
     if not trimmed.samples or target_db == -math.inf:
         return Sound(array.array("h", bytes(2 * len(trimmed.samples))), sound.rate)
     samples = list(trimmed.samples)

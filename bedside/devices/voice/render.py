@@ -289,8 +289,9 @@ def _child() -> int:
         answer.write(json.dumps(report) + "\n")
 
     def store(item: Item, sound) -> None:
+        level = item.target if item.target is not None else float("-inf")
         try:
-            mastered = master(sound, item.target if item.target is not None else float("-inf"))
+            mastered = master(sound, level, trim=item.kind == "text")
             write_atomically(mastered, Path(item.path))
         except (OSError, ValueError) as e:
             tell(item, f"cannot write {item.path}: {e}")

@@ -308,8 +308,9 @@ def voice_render(work: Path, engine: str) -> dict[str, float]:
                 routine.unlink()
         text = config_path.read_text().split("[menu]")[0] + '[menu]\nroutines = ["legs-up-wall"]\n'
         config_path.write_text(text)
-    model = f'engine = "piper"\nmodel = "{piper_voice()}"\n' if engine == "piper" else ""
-    config_path.write_text(config_path.read_text().replace("[voice]\n", f"[voice]\n{model}", 1))
+    if engine == "piper":
+        chosen = f'engine = "piper"\nmodel = "{piper_voice()}"'
+        config_path.write_text(config_path.read_text().replace('engine = "pyttsx3"', chosen, 1))
     config = load_config(config_path)
     cache = folder / "cache"
     items = sounds_of(

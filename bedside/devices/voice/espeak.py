@@ -52,14 +52,18 @@ class EspeakEngine:
         self.voice = voice
         self.rate = rate
         self._engine: Any = None
+        self._identity: list[object] | None = None
 
     def identity(self) -> list[object]:
         """What, besides the text, decides how a cue sounds: part of its cache key."""
-        try:
-            pyttsx3 = importlib.metadata.version("pyttsx3")
-        except importlib.metadata.PackageNotFoundError:
-            pyttsx3 = ""
-        return [self.name, pyttsx3, _version(["espeak-ng", "--version"]), self.voice, self.rate]
+        if self._identity is None:  # once: it asks espeak-ng for its version
+            try:
+                pyttsx3 = importlib.metadata.version("pyttsx3")
+            except importlib.metadata.PackageNotFoundError:
+                pyttsx3 = ""
+            espeak = _version(["espeak-ng", "--version"])
+            self._identity = [self.name, pyttsx3, espeak, self.voice, self.rate]
+        return self._identity
 
     # -- in the render child -----------------------------------------------------------------
     def render(self, texts: list[str], work: Path) -> Iterator[tuple[int, Path | Exception]]:

@@ -78,10 +78,12 @@ class Renderer:
         folder: Path,
         log: logging.Logger | None = None,
         *,
-        stall: float = 60.0,
+        stall: float = 120.0,
         on_change: Callable[[], None] | None = None,
+        command: list[str] | None = None,
     ) -> None:
         self.engine = engine
+        self.command = command or [sys.executable, "-m", "bedside.devices.voice.render"]
         self.folder = folder
         self.log = log or LOG
         self.stall = stall
@@ -177,7 +179,7 @@ class Renderer:
         request["items"] = [asdict(item) for item in todo]
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "bedside.devices.voice.render"],
+                self.command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -208,7 +210,7 @@ class Renderer:
         while True:
             ready, _, _ = select.select([process.stdout], [], [], self.stall)
             if not ready:
-                self.log.warning("the render made no progress in %.0f s: stopped", self.stall)
+                self.log.warning("the render made no progress in %g s: stopped", self.stall)
                 return
             chunk = os.read(process.stdout.fileno(), 65536)
             if not chunk:

@@ -3,7 +3,8 @@ one calm level, and played by a player that can stop.
 
     engines.py   the seam: espeak.py (pyttsx3 + espeak-ng, the default), piper.py (Piper, run
                  only through its command line: it is GPL and large)
-    render.py    the render child, and the daemon's handle on it (killable, never waited on)
+    render.py    the daemon's handle on the render child (killable, never waited on)
+    child.py     the render child: engine, mastering, atomic writes
     mastering.py trim, fade, one loudness, peaks under -1 dBFS (pure Python: no audioop)
     chimes.py    the bell at each step and the closing tone, synthesised
     cache.py     keys, atomic writes with the umask, leftovers, a bounded folder

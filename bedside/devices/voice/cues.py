@@ -123,6 +123,7 @@ class Voice:
         self._trouble = Trouble(self.log)
         self._renderer: Renderer | None = None
         self._worker: threading.Thread | None = None
+        self.engine = engine_for(config)  # (quietly: a silent voice needs no fallback message)
         if not config.enabled or open_cache(self.cache_dir, self.log) is None:
             return
         remove_leftovers(self.cache_dir)  # what a render killed with the daemon left

@@ -99,7 +99,7 @@ class PiperEngine:
     # -- in the render child -----------------------------------------------------------------
     def render(self, texts: list[str], work: Path) -> Iterator[tuple[int, Path | Exception]]:
         """Each text as a WAV in ``work``, in order, from one Piper process."""
-        from bedside.devices.voice.render import die_with_parent
+        from bedside.devices.voice.child import die_with_parent
 
         problem = piper_missing()
         if problem is not None:

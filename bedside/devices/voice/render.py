@@ -1,15 +1,12 @@
 """Rendering outside the daemon: a child process makes the cache's WAVs; the daemon waits on
 nothing it cannot kill.
 
-The daemon's ``Renderer`` runs ``python -m bedside.devices.voice.render`` (its own process
+The daemon's ``Renderer`` runs ``python -m bedside.devices.voice.child`` (its own process
 group, so Piper under it goes too), sends it the job as JSON on stdin, and reads one JSON line
 per finished sound. A child that says nothing for ``stall`` seconds (espeak-ng unable to write
 to a full disk never finishes) is killed, and so is a child still running at ``close()``: a
 render can never hold up the event loop or SIGTERM. What a killed child left half-written is
 removed (its temporary names carry its pid).
-
-The child renders each distinct text once with the engine, masters it to every loudness asked
-for, and writes each WAV atomically into the cache.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ import json
 import logging
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,10 +26,7 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bedside.devices.voice.cache import is_playable, remove_leftovers, write_atomically
-from bedside.devices.voice.chimes import synthesise
-from bedside.devices.voice.engines import EngineUnavailable, engine_from_spec
-from bedside.devices.voice.mastering import master, read_wav
+from bedside.devices.voice.cache import is_playable, remove_leftovers
 
 __all__ = ["Item", "RenderFailed", "Renderer", "render_now"]
 
@@ -83,7 +76,7 @@ class Renderer:
         command: list[str] | None = None,
     ) -> None:
         self.engine = engine
-        self.command = command or [sys.executable, "-m", "bedside.devices.voice.render"]
+        self.command = command or [sys.executable, "-m", "bedside.devices.voice.child"]
         self.folder = folder
         self.log = log or LOG
         self.stall = stall
@@ -258,91 +251,3 @@ def render_now(
     finally:
         renderer.close()
     return renderer.rendered, problems
-
-
-# -- the child's side ----------------------------------------------------------------------------
-def die_with_parent() -> None:
-    """Have the kernel kill this process when its parent dies (Linux; elsewhere nothing).
-
-    A daemon killed with -9 cannot kill its render child, and an orphaned render would go on
-    writing into the cache; what it leaves half-done is removed at the next start.
-    """
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def _child() -> int:
-    die_with_parent()
-    # stdout is this process's answer; whatever else writes to fd 1 (espeak, Piper, a
-    # library's print) goes to /dev/null instead of into the answer.
-    answer = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    request = json.load(sys.stdin)
-    folder = Path(request["folder"])
-    items = [Item(**item) for item in request["items"]]
-
-    def tell(item: Item, error: str | None = None, unavailable: bool = False) -> None:
-        report: dict = {"path": item.path}
-        if error is not None:
-            report.update(error=error, unavailable=unavailable)
-        answer.write(json.dumps(report) + "\n")
-
-    def store(item: Item, sound) -> None:
-        level = item.target if item.target is not None else float("-inf")
-        try:
-            mastered = master(sound, level, trim=item.kind == "text")
-            write_atomically(mastered, Path(item.path))
-        except (OSError, ValueError) as e:
-            tell(item, f"cannot write {item.path}: {e}")
-        else:
-            tell(item)
-
-    remove_leftovers(folder)  # what killed renders left
-    for item in items:
-        if item.kind == "chime":
-            store(item, synthesise(item.text))
-    by_text: dict[str, list[Item]] = {}
-    for item in items:
-        if item.kind == "text":
-            by_text.setdefault(item.text, []).append(item)
-    if not by_text:
-        return 0
-    texts = list(by_text)
-    work = folder / f".work-{os.getpid()}"
-    try:
-        work.mkdir()
-        engine = engine_from_spec(request["engine"])
-        for index, made in engine.render(texts, work):
-            if isinstance(made, Exception):
-                for item in by_text[texts[index]]:
-                    tell(item, str(made))
-                continue
-            try:
-                sound = read_wav(made)
-            except (OSError, EOFError, ValueError) as e:
-                for item in by_text[texts[index]]:
-                    tell(item, f"unreadable WAV from the engine: {e}")
-                continue
-            finally:
-                with contextlib.suppress(OSError):
-                    made.unlink()
-            for item in by_text[texts[index]]:
-                store(item, sound)
-    except EngineUnavailable as e:
-        for text in texts:
-            for item in by_text[text]:
-                tell(item, str(e), unavailable=True)
-    except OSError as e:
-        for text in texts:
-            for item in by_text[text]:
-                tell(item, f"cannot render into {folder}: {e}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child())

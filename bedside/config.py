@@ -257,7 +257,10 @@ def _voice(top: Table, folder: Path) -> VoiceConfig:
         model = (folder / Path(name).expanduser()) if name else None
         expected = "a Piper voice file (.onnx) that exists, with its .onnx.json beside it"
         if model is None or not model.is_file() or not Path(f"{model}.json").is_file():
-            t.problem("model", expected, name if name else t.raw("model", "nothing"))
+            if name:
+                t.problem("model", expected, name)
+            else:
+                t.problem("model", f'{expected}, for engine = "piper"')
             model = None
     voice = VoiceConfig(
         enabled=t.boolean("enabled", d.enabled),

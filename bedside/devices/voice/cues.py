@@ -153,7 +153,7 @@ class Voice:
         """Queue ``text`` to be said after what is already queued; returns at once."""
         if self._worker is None or not text.strip():
             return
-        self._queue_cue(_Cue(text, self._clock(), self._generation, volume))
+        self._queue_cue(text, volume)
 
     def chime(self, kind: str) -> None:
         """Queue the chime ``kind`` ("step" or "finish"), if ``[sounds]`` has it; at once."""
@@ -161,7 +161,7 @@ class Voice:
             return
         if not getattr(self.sounds, kind, False):
             return
-        self._queue_cue(_Cue(kind, self._clock(), self._generation, chime=True))
+        self._queue_cue(kind, None, chime=True)
 
     def silence(self) -> None:
         """Drop everything queued and stop what is playing now (exited within about 0.1 s)."""
@@ -227,11 +227,11 @@ class Voice:
         rendering = self._renderer is not None and not self._renderer.idle
         return not self._queue and not self._busy and not self._preparing and not rendering
 
-    def _queue_cue(self, cue: _Cue) -> None:
-        with self._cond:
+    def _queue_cue(self, text: str, volume: float | None, chime: bool = False) -> None:
+        with self._cond:  # the generation under the lock: silence() drops it, or it follows
             if self._closed:
                 return
-            self._queue.append(cue)
+            self._queue.append(_Cue(text, self._clock(), self._generation, volume, chime))
             self._cond.notify_all()
 
     def _prepare(self, texts: list[str], volumes: list[float | None]) -> None:

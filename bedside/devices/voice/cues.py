@@ -38,7 +38,7 @@ from bedside.devices.voice.mastering import target
 from bedside.devices.voice.player import LOG, Player, Trouble
 from bedside.devices.voice.render import Item, Renderer, RenderFailed
 
-__all__ = ["Voice", "sounds_of"]
+__all__ = ["Voice", "sound", "sounds_of"]
 
 
 @dataclass(frozen=True)
@@ -60,25 +60,39 @@ def sounds_of(
 ) -> list[Item]:
     """Every sound to render for ``texts`` at ``volumes``, with its place in the cache."""
     volumes = list(volumes)
-    identity = engine.identity()
-    items = []
-    for text in dict.fromkeys(t for t in texts if t.strip()):
-        for volume in volumes:
-            level = _target(config, volume)
-            key = cache_key("cue", identity, text, level)
-            items.append(Item("text", text, level, str(folder / f"{key}.wav")))
+    items = [
+        sound(config, sounds, engine, folder, text, volume)
+        for text in dict.fromkeys(t for t in texts if t.strip())
+        for volume in volumes
+    ]
     if sounds is not None and sounds.enabled:
-        for kind in CHIMES:
-            for volume in volumes:
-                level = _target(config, volume, sounds.level)
-                key = cache_key("chime", kind, level)
-                items.append(Item("chime", kind, level, str(folder / f"{key}.wav")))
+        items += [
+            sound(config, sounds, engine, folder, kind, volume, chime=True)
+            for kind in CHIMES
+            for volume in volumes
+        ]
     return items
 
 
-def _target(config: VoiceConfig, volume: float | None, offset: float = 0.0) -> float | None:
+def sound(
+    config: VoiceConfig,
+    sounds: SoundsConfig | None,
+    engine: Engine,
+    folder: Path,
+    text: str,
+    volume: float | None = None,
+    chime: bool = False,
+) -> Item:
+    """One cue (or chime) at ``volume``: its loudness, and its name in the cache, which covers
+    everything that changes how it sounds (a chime's does not depend on the engine)."""
+    offset = sounds.level if chime and sounds is not None else 0.0
     level = target(config.loudness + offset, config.volume if volume is None else volume)
-    return None if level == float("-inf") else round(level, 2)
+    rounded = None if level == float("-inf") else round(level, 2)
+    if chime:
+        key = cache_key("chime", text, rounded)
+    else:
+        key = cache_key("cue", engine.identity(), text, rounded)
+    return Item("chime" if chime else "text", text, rounded, str(folder / f"{key}.wav"))
 
 
 class Voice:
@@ -198,11 +212,11 @@ class Voice:
     def items(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> list[Item]:
         return sounds_of(self.config, self.sounds, self.engine, self.cache_dir, texts, volumes)
 
+    def sound(self, text: str, volume: float | None = None, chime: bool = False) -> Item:
+        return sound(self.config, self.sounds, self.engine, self.cache_dir, text, volume, chime)
+
     def cache_path(self, text: str, volume: float | None = None, chime: bool = False) -> Path:
-        level = _target(self.config, volume, self.sounds.level if chime and self.sounds else 0)
-        if chime:
-            return self.cache_dir / f"{cache_key('chime', text, level)}.wav"
-        return self.cache_dir / f"{cache_key('cue', self.engine.identity(), text, level)}.wav"
+        return Path(self.sound(text, volume, chime).path)
 
     @property
     def synthesised(self) -> int:
@@ -291,11 +305,9 @@ class Voice:
             cue = replace(cue, volume=self._volume)
         else:
             self._volume = cue.volume
-        path = self.cache_path(cue.text, cue.volume, chime=cue.chime)
+        item = self.sound(cue.text, cue.volume, cue.chime)
+        path = Path(item.path)
         if not is_playable(path):
-            offset = self.sounds.level if cue.chime and self.sounds is not None else 0.0
-            level = _target(self.config, cue.volume, offset)
-            item = Item("chime" if cue.chime else "text", cue.text, level, str(path))
             (future,) = self._renderer.submit([item], urgent=True)
             try:
                 future.result()

@@ -254,9 +254,9 @@ def _voice(top: Table, folder: Path) -> VoiceConfig:
     model = None
     if t.has("model") or engine == "piper":
         name = t.string("model", "")
-        model = (folder / Path(name).expanduser()) if name else None
+        model = _voice_file(folder, name) if name else None
         expected = "a Piper voice file (.onnx) that exists, with its .onnx.json beside it"
-        if model is None or not model.is_file() or not Path(f"{model}.json").is_file():
+        if model is None:
             if name:
                 t.problem("model", expected, name)
             else:
@@ -276,6 +276,16 @@ def _voice(top: Table, folder: Path) -> VoiceConfig:
     )
     t.done()
     return voice
+
+
+def _voice_file(folder: Path, name: str) -> Path | None:
+    """``name`` (relative to ``folder``) if it is a file with its ``.json`` beside it."""
+    try:
+        model = folder / Path(name).expanduser()
+        found = model.is_file() and Path(f"{model}.json").is_file()
+    except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, "~nobody"
+        return None
+    return model if found else None
 
 
 def _sounds(top: Table) -> SoundsConfig:

@@ -250,3 +250,11 @@ def test_a_piper_model_is_found_beside_bedside_toml(tmp_path):
     (voices / "joe.onnx.json").unlink()  # a voice without its .onnx.json is refused
     run = bedside("check-config", "--config", str(config))
     assert run.returncode == 2 and "voice.model" in run.stderr and "voices/joe.onnx" in run.stderr
+
+
+@pytest.mark.parametrize("name", ["~nobody-here/v.onnx", "a\\u0000b", "a" * 5000, "/proc/1/mem"])
+def test_an_odd_model_name_is_a_located_config_error(tmp_path, name):
+    config = small_config(tmp_path, extra=f'model = "{name}"\n')
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 2, run.stderr
+    assert "voice.model" in run.stderr and "Traceback" not in run.stderr

@@ -183,7 +183,8 @@ def test_a_cache_hit_does_no_synthesis(make_voice):
     voice.prepare(["Halfway."])
     voice.say("Halfway.")
     assert voice.wait_until_idle(10)
-    assert voice.synthesised == 2
+    listing = sorted((p.name, p.stat().st_mtime_ns) for p in path.parent.iterdir())
+    assert voice.synthesised == 2, (path.name, mtime, listing)
     assert path.stat().st_mtime_ns == mtime
     assert list(voice.played) == ["Halfway."]
 

@@ -147,17 +147,19 @@ def test_a_full_cache_folder_never_hangs_the_daemon(tmp_path):
 
 
 def test_a_cache_folder_that_cannot_be_made_leaves_a_device_without_a_voice(tmp_path):
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the cache's parent should be")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    blocker = cache / "voice"  # a file where the voice's folder should be: not ours to move
+    blocker.write_text("someone else's file")
     config = small_config(tmp_path)
-    daemon = Daemon(tmp_path, config, blocker / "cache", "press\nwait 1\n")
+    daemon = Daemon(tmp_path, config, cache, "press\nwait 1\n")
     err = daemon.finish()
     assert daemon.process.returncode == 0, err
     assert any(e["type"] == "step" for e in daemon.events)
     found = warnings(err)
     assert len(found) == 1 and "no voice" in found[0] and str(blocker) in found[0], err
     assert "Traceback" not in err
-    assert blocker.read_text() == "a file where the cache's parent should be"
+    assert blocker.read_text() == "someone else's file"
 
 
 def test_a_read_only_cache_parent_leaves_a_device_without_a_voice(tmp_path):

@@ -75,6 +75,7 @@ install:
 	$(PREFIX)/venv/bin/pip install --quiet --upgrade pip
 	$(PREFIX)/venv/bin/pip install --quiet '.[pi]'
 	ln -sfn $(PREFIX)/venv/bin/bedside $(BIN)/bedside
+	-install -d -o bedside -g bedside -m 0755 /var/cache/bedside && runuser -u bedside -- sh -c 'umask 0077 && CACHE_DIRECTORY=/var/cache/bedside exec $(PREFIX)/venv/bin/bedside voice render --config $(ETC)/bedside.toml' || echo "bedside: the voice will be rendered when the service starts"
 	systemctl daemon-reload
 	systemctl enable bedside
 	systemctl reset-failed bedside

@@ -145,6 +145,19 @@ def _parser() -> argparse.ArgumentParser:
         choices=(64, 32),
         help="the panel's rows of pixels (default: [display] height)",
     )
+
+    sub = command("voice", "render every cue into the voice's cache, or say one line", _voice)
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help in [
+        ("render", "render every sound the device can play into the cache"),
+        ("say", "say one line through the configured engine and sound device"),
+    ]:
+        action = actions.add_parser(name, help=help, description=help)
+        action.add_argument(
+            "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help="bedside.toml"
+        )
+        if name == "say":
+            action.add_argument("text", metavar="TEXT")
     return parser
 
 
@@ -469,6 +482,15 @@ def _screens(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     print(f"wrote {len(paths)} images ({size[0]}x{size[1]}) to {args.directory}")
     return 0
+
+
+def _voice(args: argparse.Namespace) -> int:
+    from bedside import voicecmd
+
+    config = _config(args)
+    if args.action == "say":
+        return voicecmd.say(config, args.text)
+    return voicecmd.render(config)
 
 
 if __name__ == "__main__":

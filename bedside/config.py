@@ -60,6 +60,19 @@ class VoiceConfig:
     rate: int = 140  # words a minute: calm, not slow
     volume: float = 0.8
     device: str = "default"  # the ALSA device the player writes to
+    engine: str = "pyttsx3"  # or "piper"
+    model: Path | None = None  # a Piper voice: its .onnx, with the .onnx.json beside it
+    length_scale: float = 1.0  # Piper's speaking rate: above 1 is slower
+    sentence_silence: float = 0.3  # Piper's pause between the sentences of a cue, in seconds
+    loudness: float = -20.0  # dBFS RMS over the voiced part, every cue mastered to it
+
+
+@dataclass(frozen=True)
+class SoundsConfig:
+    enabled: bool = True
+    step: bool = True  # a soft bell as each step starts
+    finish: bool = True  # a closing tone as a routine ends
+    level: float = -8.0  # dB relative to the voice's loudness
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,7 @@ class Config:
     speak_menu: bool = True  # say a routine's name when a hold moves the menu to it
     quiet: Quiet | None = None  # None: the same volume and contrast all night
     routines_dir: Path = Path("routines")
+    sounds: SoundsConfig = field(default_factory=SoundsConfig)
 
 
 def default_config_path() -> Path:
@@ -123,7 +137,8 @@ def _load(path: Path) -> Config:
 
     button = _button(top)
     display = _display(top)
-    voice = _voice(top)
+    voice = _voice(top, path.parent)
+    sounds = _sounds(top)
     cues, stale = _cues(top)
 
     folder = top.child("routines")
@@ -199,6 +214,7 @@ def _load(path: Path) -> Config:
         hold=hold,
         speak_menu=speak_menu,
         routines_dir=routines_dir,
+        sounds=sounds,
     )
 
 
@@ -291,20 +307,62 @@ def _one_of(t: Table, key: str, default: int, choices: tuple[int, ...], expected
     return value
 
 
-def _voice(top: Table) -> VoiceConfig:
+def _voice(top: Table, folder: Path) -> VoiceConfig:
     t = top.child("voice")
     if t is None:
         return VoiceConfig()
     d = VoiceConfig()
+    engine = t.string("engine", d.engine, choices=["pyttsx3", "piper"])
+    model = None
+    if t.has("model") or engine == "piper":
+        name = t.string("model", "")
+        model = _voice_file(folder, name) if name else None
+        expected = "a Piper voice file (.onnx) that exists, with its .onnx.json beside it"
+        if model is None:
+            if name:
+                t.problem("model", expected, name)
+            else:
+                t.problem("model", f'{expected}, for engine = "piper"')
+            model = None
     voice = VoiceConfig(
         enabled=t.boolean("enabled", d.enabled),
         voice=t.string("voice", d.voice),
         rate=t.integer("rate", d.rate, 60, 400),
         volume=t.number("volume", d.volume, 0.0, 1.0),
         device=t.string("device", d.device),
+        engine=engine,
+        model=model,
+        length_scale=t.number("length_scale", d.length_scale, 0.5, 2.0),
+        sentence_silence=t.duration("sentence_silence", d.sentence_silence, 0.0, 2.0) or 0.0,
+        loudness=t.number("loudness", d.loudness, -40.0, -10.0),
     )
     t.done()
     return voice
+
+
+def _voice_file(folder: Path, name: str) -> Path | None:
+    """``name`` (relative to ``folder``) if it is a file with its ``.json`` beside it."""
+    try:
+        model = folder / Path(name).expanduser()
+        found = model.is_file() and Path(f"{model}.json").is_file()
+    except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, "~nobody"
+        return None
+    return model if found else None
+
+
+def _sounds(top: Table) -> SoundsConfig:
+    t = top.child("sounds")
+    if t is None:
+        return SoundsConfig()
+    d = SoundsConfig()
+    sounds = SoundsConfig(
+        enabled=t.boolean("enabled", d.enabled),
+        step=t.boolean("step", d.step),
+        finish=t.boolean("finish", d.finish),
+        level=t.number("level", d.level, -30.0, 0.0),
+    )
+    t.done()
+    return sounds
 
 
 def _cues(top: Table) -> tuple[CueOptions, float]:

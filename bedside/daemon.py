@@ -67,6 +67,8 @@ def cue_texts(config: Config) -> list[str]:
         texts += [cue.text for step in routine.steps for cue in step.cues]
         texts.append(routine.finish)
     texts += Phrases().every(routines, hold_lengths(config.hold))
+    if config.reminder is not None:
+        texts.append(config.reminder.text)
     return list(dict.fromkeys(t for t in texts if t))
 
 
@@ -136,12 +138,15 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
     )
     player = options.player or (NULL_PLAYER if options.mock_hardware else None)
-    cache = check_folder(cache_directory(), "the cache folder") / "voice"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # the cache is optional: cues are synthesised when said
-        log.warning("no voice cache in %s (%s)", cache, (exc.strerror or "").lower())
-    voice = Voice(config.voice, cache, player_command=player, stale_after=config.stale_cue)
+    # A cache folder that is a file is refused; one that cannot be made is the voice's to
+    # live without (it makes its folder itself: silent, with one warning).
+    voice = Voice(
+        config.voice,
+        check_folder(cache_directory(), "the cache folder") / "voice",
+        player_command=player,
+        stale_after=config.stale_cue,
+        sounds=config.sounds,
+    )
     return Hardware(button=button, oled=oled, voice=voice, pin=pin, serial=serial)
 
 

@@ -54,6 +54,7 @@ class Wake:
 class Voice(Protocol):
     def say(self, text: str, volume: float | None = None) -> None: ...
     def silence(self) -> None: ...
+    def chime(self, kind: str) -> None: ...
 
 
 class Screen(Protocol):
@@ -180,11 +181,14 @@ class Loop:
                 side = f" ({step.side})" if step.side else ""
                 log.info("%s: step %d/%d %s%s", routine, index + 1, count, step.title, side)
                 self.notifier.status(self._status())
+                self.voice.chime("step")
             case StateChanged(mode=mode, routine=routine):
                 log.info("%s: %s", mode.value, routine)
                 self.notifier.status(self._status())
             case Finished(routine=routine, completed=completed):
                 log.info("%s: %s", routine, "completed" if completed else "ended early")
+                if completed:
+                    self.voice.chime("finish")
             case ButtonStuck():
                 log.warning("the button has been down too long: ignored until it is released")
             case GestureTaken(gesture=gesture):

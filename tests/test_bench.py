@@ -35,6 +35,19 @@ KEYS = {
     "simulate_s_per_hour",
     "pacer_cpu_percent",
     "pacer_bytes_per_s",
+    "voice_piper_cue_latency_ms_p50",
+    *(
+        f"voice_{engine}_{figure}"
+        for engine in ("pyttsx3", "piper")
+        for figure in (
+            "render_s",
+            "real_time_factor",
+            "daemon_rss_mb",
+            "render_child_rss_mb",
+            "loudness_spread_db",
+            "trailing_silence_ms_max",
+        )
+    ),
 }
 
 

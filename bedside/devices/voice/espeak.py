@@ -14,6 +14,7 @@ import importlib.metadata
 import subprocess
 import threading
 import time
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,13 +72,22 @@ class EspeakEngine:
         for i, text in enumerate(texts):
             path = work / f"{i}.wav"
             try:
-                self._speak_into(text, path)
+                self._speak_until_heard(text, path)
             except EngineUnavailable:
                 raise
             except Exception as e:
                 yield i, e
             else:
                 yield i, path
+
+    def _speak_until_heard(self, text: str, path: Path, attempts: int = 3) -> None:
+        """``text`` into ``path``; tried again when espeak-ng, now and then on a busy machine,
+        finishes the utterance having written no sound at all (a silent cue otherwise)."""
+        for _ in range(attempts):
+            self._speak_into(text, path)
+            if _frames(path) > 0:
+                return
+        raise SynthesisFailed(f"espeak-ng wrote no sound for {text!r}, {attempts} times")
 
     def _open(self) -> Any:
         if self._engine is not None:
@@ -154,6 +164,14 @@ class EspeakEngine:
             raise SynthesisFailed(f"espeak-ng failed on {text!r}: {errors[0]}")
         if not outcome[0]:
             raise SynthesisFailed(f"espeak-ng was interrupted on {text!r}")
+
+
+def _frames(path: Path) -> int:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes()
+    except (OSError, EOFError, wave.Error):
+        return 0
 
 
 def _wait_until_idle(espeak: Any, timeout: float = 10.0) -> None:

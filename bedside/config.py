@@ -18,8 +18,19 @@ from bedside.schema import ConfigError, Problem, Source, Table
 
 __all__ = ["Config", "ConfigError", "default_config_path", "load_config"]
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 SYSTEM_CONFIG = Path("/etc/bedside/bedside.toml")
+
+
+def _shipped_config() -> Path:
+    """The default bedside.toml, one set of files: the repository's config/, which a wheel
+    carries as the package's data in bedside/defaults (pyproject.toml maps the one onto the
+    other). Installed, that copy is the one there is; in a source tree (editable), config/."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "defaults" / "bedside.toml"
+    return packaged if packaged.exists() else here.parent / "config" / "bedside.toml"
+
+
+SHIPPED_CONFIG = _shipped_config()
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,11 @@ class Config:
 
 
 def default_config_path() -> Path:
-    """$BEDSIDE_CONFIG, else /etc/bedside/bedside.toml when installed, else the repo's copy."""
+    """$BEDSIDE_CONFIG, else /etc/bedside/bedside.toml when installed, else the shipped defaults."""
     env = os.environ.get("BEDSIDE_CONFIG")
     if env:
         return Path(env)
-    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else REPO_CONFIG
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else SHIPPED_CONFIG
 
 
 def load_config(path: Path | None = None) -> Config:

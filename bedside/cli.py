@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bedside.config import Config, ConfigError, load_config
+from bedside.devices.button import PinFactoryUnavailable
 
 EXIT_USAGE = 2
 
@@ -30,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"bedside: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except PinFactoryUnavailable as exc:  # this machine, not the person's input: exit 1
+        print(f"bedside: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # `bedside simulate ... | head` is fine
         sys.stderr.close()
         return 0

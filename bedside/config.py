@@ -41,6 +41,7 @@ class ButtonConfig:
     hold: float = 1.0  # released after this long: a hold
     long_hold: float = 3.0  # still down after this long: a long hold
     stuck: float = 30.0  # still down after this long: stuck (a short), ignored until released
+    pin_factory: str | None = None  # gpiozero's name for it; None: gpiozero chooses
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def _button(top: Table) -> ButtonConfig:
         hold=t.duration("hold", d.hold, 0.2, 10.0) or d.hold,
         long_hold=t.duration("long_hold", d.long_hold, 0.5, 30.0) or d.long_hold,
         stuck=t.duration("stuck", d.stuck, 5.0, 3600.0) or d.stuck,
+        pin_factory=_pin_factory(t),
     )
     if not t.has("stuck") and button.stuck <= button.long_hold:  # a very long long hold
         button = replace(button, stuck=2 * button.long_hold)
@@ -215,6 +217,15 @@ def _button(top: Table) -> ButtonConfig:
         t.problem("stuck", f"more than long_hold ({button.long_hold:g} s)", found)
     t.done()
     return button
+
+
+def _pin_factory(t: Table) -> str | None:
+    """[button] pin_factory: one of the names gpiozero gives its pin factories, else None."""
+    from bedside.devices.button import pin_factory_names  # it imports this module
+
+    if not t.has("pin_factory"):
+        return None
+    return t.string("pin_factory", None, choices=pin_factory_names()) or None
 
 
 def _display(top: Table) -> DisplayConfig:

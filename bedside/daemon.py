@@ -105,7 +105,7 @@ class Hardware:
 
 
 def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -> Hardware:
-    from bedside.devices.button import ButtonEdges
+    from bedside.devices.button import ButtonEdges, open_pin_factory
     from bedside.devices.oled import Oled, open_panel
     from bedside.devices.voice import NULL_PLAYER, Voice
 
@@ -118,6 +118,8 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
         factory = MockFactory()
         pin = factory.pin(config.button.pin)
         serial = RecordingSerial()
+    else:  # first: a missing pin library is said plainly before any device is opened
+        factory = open_pin_factory(config.button.pin_factory)
     oled = Oled(
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
     )

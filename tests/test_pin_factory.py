@@ -93,6 +93,14 @@ def test_selftest_on_this_machine_says_what_is_missing(tmp_path, monkeypatch):
     check = checks["pin factory"]
     assert not check.ok
     assert check.detail.startswith("no pin factory could open the GPIO pins (tried lgpio: ")
+    # gpiozero's reason for each, and nothing else (importing SWIG's lgpio warns on 3.13 too).
+    tried = check.detail.removeprefix("no pin factory could open the GPIO pins (tried ")
+    assert [part.split(": ")[0] for part in tried.split("; ")] == [
+        "lgpio",
+        "rpigpio",
+        "pigpio",
+        "native",
+    ]
     assert "sudo make install" in check.fix and "--mock-hardware" in check.fix
 
 

@@ -94,14 +94,18 @@ def open_pin_factory(name: str | None):
     (which honours $GPIOZERO_PIN_FACTORY). Raises PinFactoryUnavailable, never a traceback."""
     if name is None:
         from gpiozero import Device
-        from gpiozero.exc import BadPinFactory
+        from gpiozero.exc import BadPinFactory, PinFactoryFallback
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 Device.ensure_pin_factory()
             except BadPinFactory:  # every default failed; gpiozero warned once for each
-                tried = "; ".join(str(w.message).removeprefix("Falling back from ") for w in caught)
+                # Only gpiozero's own: importing a library may warn too (SWIG's lgpio does).
+                fallbacks = [w for w in caught if issubclass(w.category, PinFactoryFallback)]
+                tried = "; ".join(
+                    str(w.message).removeprefix("Falling back from ") for w in fallbacks
+                )
                 raise PinFactoryUnavailable(
                     f"no pin factory could open the GPIO pins (tried {tried}); "
                     f"fix: {_AUTOMATIC_FIX}"

@@ -10,6 +10,7 @@ ETC    ?= /etc/bedside
 UNITS  ?= /etc/systemd/system
 
 .PHONY: test demo bench lint format system-deps clean install install-files uninstall
+.PHONY: install-packages test-arm64
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -61,7 +62,7 @@ install: install-files
 		getent group $$group >/dev/null && usermod -a -G $$group bedside || true; done
 	$(PYTHON) -m venv $(PREFIX)/venv
 	$(PREFIX)/venv/bin/pip install --quiet --upgrade pip
-	$(PREFIX)/venv/bin/pip install --quiet '.[pi]'
+	$(MAKE) --no-print-directory install-packages PI_PIP=$(PREFIX)/venv/bin/pip
 	systemctl daemon-reload
 	systemctl enable --now bedside
 	@echo "bedside is installed and running: journalctl -u bedside -f"
@@ -87,3 +88,24 @@ uninstall:
 	rm -rf $(PREFIX)
 	-userdel bedside
 	@echo "kept $(ETC) (your settings) and /var/lib/bedside (your history): remove them by hand if you wish"
+
+# bedside and its [pi] extra into the virtual env of $(PI_PIP) (make install's, and test-arm64's
+# with EXTRAS=pi,test). lgpio has PyPI wheels up to Python 3.12; for 3.13 (Raspberry Pi OS
+# trixie) pip would build it against a system liblgpio that Debian does not package, so where
+# no wheel fits, lgpio is built from the C sources it bundles (PYPI=1, its setup.py's switch),
+# with a compiler, swig and the Python headers.
+PI_PIP ?= $(VENV)/bin/pip
+EXTRAS ?= pi
+install-packages:
+	@if $(PI_PIP) install --quiet --dry-run --only-binary lgpio '.[$(EXTRAS)]' >/dev/null 2>&1; then \
+		$(PI_PIP) install --quiet --only-binary lgpio '.[$(EXTRAS)]'; \
+	else \
+		echo "lgpio has no wheel for this Python: building it from its own sources"; \
+		$(MAKE) --no-print-directory system-deps DEB="gcc:gcc swig:swig python3-config:python3-dev" && \
+		PYPI=1 $(PI_PIP) install --quiet --no-binary lgpio '.[$(EXTRAS)]'; \
+	fi
+
+# The suite on arm64 Debian under qemu-user, as Raspberry Pi OS 64-bit: bookworm (Python 3.11)
+# and trixie (Python 3.13). As root; the root filesystems are kept in /var/cache/bedside-arm64.
+test-arm64:
+	tests/arm64/run.sh

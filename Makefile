@@ -12,7 +12,8 @@ BIN    ?= /usr/local/bin
 # The pins, the I2C bus and the sound card belong to these groups on Raspberry Pi OS.
 SERVICE_GROUPS := gpio i2c audio
 
-.PHONY: test demo bench soak lint format system-deps clean install install-files uninstall test-systemd
+.PHONY: test demo bench soak lint format system-deps clean install install-files uninstall
+.PHONY: install-packages test-systemd test-arm64
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -73,7 +74,7 @@ install:
 		usermod -a -G $$group bedside; done
 	$(PYTHON) -m venv $(PREFIX)/venv
 	$(PREFIX)/venv/bin/pip install --quiet --upgrade pip
-	$(PREFIX)/venv/bin/pip install --quiet '.[pi]'
+	$(MAKE) --no-print-directory install-packages PI_PIP=$(PREFIX)/venv/bin/pip
 	ln -sfn $(PREFIX)/venv/bin/bedside $(BIN)/bedside
 	-install -d -o bedside -g bedside -m 0755 /var/cache/bedside && runuser -u bedside -- sh -c 'umask 0077 && CACHE_DIRECTORY=/var/cache/bedside exec $(PREFIX)/venv/bin/bedside voice render --config $(ETC)/bedside.toml' || echo "bedside: the voice will be rendered when the service starts"
 	systemctl daemon-reload
@@ -115,3 +116,24 @@ test-systemd:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends debootstrap systemd-container >/dev/null; }
 	BEDSIDE_CI_CACHE=$(CI_CACHE) tests/systemd/run.sh
+
+# bedside and its [pi] extra into the virtual env of $(PI_PIP) (make install's, and test-arm64's
+# with EXTRAS=pi,test). lgpio has PyPI wheels up to Python 3.12; for 3.13 (Raspberry Pi OS
+# trixie) pip would build it against a system liblgpio that Debian does not package, so where
+# no wheel fits, lgpio is built from the C sources it bundles (PYPI=1, its setup.py's switch),
+# with a compiler, swig and the Python headers.
+PI_PIP ?= $(VENV)/bin/pip
+EXTRAS ?= pi
+install-packages:
+	@if $(PI_PIP) install --quiet --dry-run --only-binary lgpio '.[$(EXTRAS)]' >/dev/null 2>&1; then \
+		$(PI_PIP) install --quiet --only-binary lgpio '.[$(EXTRAS)]'; \
+	else \
+		echo "lgpio has no wheel for this Python: building it from its own sources"; \
+		$(MAKE) --no-print-directory system-deps DEB="gcc:gcc swig:swig python3-config:python3-dev" && \
+		PYPI=1 $(PI_PIP) install --quiet --no-binary lgpio '.[$(EXTRAS)]'; \
+	fi
+
+# The suite on arm64 Debian under qemu-user, as Raspberry Pi OS 64-bit: bookworm (Python 3.11)
+# and trixie (Python 3.13). As root; the root filesystems are kept in /var/cache/bedside-arm64.
+test-arm64:
+	tests/arm64/run.sh

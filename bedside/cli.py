@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bedside.config import Config, ConfigError, load_config
+from bedside.devices.button import PinFactoryUnavailable
 
 EXIT_USAGE = 2
 EXIT_TROUBLE = 1  # not the person's mistake: the machine, the disk, another daemon
@@ -20,7 +21,6 @@ class UserError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bedside.daemon import HardwareMissing
     from bedside.files import AlreadyRunning, NotAFolder
     from bedside.history import HistoryUnavailable
 
@@ -28,8 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (AlreadyRunning, HardwareMissing, HistoryUnavailable) as exc:
-        print(f"bedside: {exc}", file=sys.stderr)
+    except (AlreadyRunning, HistoryUnavailable, PinFactoryUnavailable) as exc:
+        print(f"bedside: {exc}", file=sys.stderr)  # the machine, not the person's input
         return EXIT_TROUBLE
     except NotAFolder as exc:
         print(f"bedside: {exc}", file=sys.stderr)

@@ -21,9 +21,19 @@ from bedside.schema import ConfigError, Problem, Source, Table
 __all__ = ["Config", "ConfigError", "default_config_path", "load_config"]
 
 log = logging.getLogger("bedside.config")
-
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 SYSTEM_CONFIG = Path("/etc/bedside/bedside.toml")
+
+
+def _shipped_config() -> Path:
+    """The default bedside.toml, one set of files: the repository's config/, which a wheel
+    carries as the package's data in bedside/defaults (pyproject.toml maps the one onto the
+    other). Installed, that copy is the one there is; in a source tree (editable), config/."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "defaults" / "bedside.toml"
+    return packaged if packaged.exists() else here.parent / "config" / "bedside.toml"
+
+
+SHIPPED_CONFIG = _shipped_config()
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class ButtonConfig:
     hold: float = 1.0  # released after this long: a hold
     long_hold: float = 3.0  # still down after this long: a long hold
     stuck: float = 30.0  # still down after this long: stuck (a short), ignored until released
+    pin_factory: str | None = None  # gpiozero's name for it; None: gpiozero chooses
 
 
 @dataclass(frozen=True)
@@ -103,11 +114,11 @@ class Config:
 
 
 def default_config_path() -> Path:
-    """$BEDSIDE_CONFIG, else /etc/bedside/bedside.toml when installed, else the repo's copy."""
+    """$BEDSIDE_CONFIG, else /etc/bedside/bedside.toml when installed, else the shipped defaults."""
     env = os.environ.get("BEDSIDE_CONFIG")
     if env:
         return Path(env)
-    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else REPO_CONFIG
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else SHIPPED_CONFIG
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -257,6 +268,7 @@ def _button(top: Table) -> ButtonConfig:
         hold=t.duration("hold", d.hold, 0.2, 10.0) or d.hold,
         long_hold=t.duration("long_hold", d.long_hold, 0.5, 30.0) or d.long_hold,
         stuck=t.duration("stuck", d.stuck, 5.0, 3600.0) or d.stuck,
+        pin_factory=_pin_factory(t),
     )
     if not t.has("stuck") and button.stuck <= button.long_hold:  # a very long long hold
         button = replace(button, stuck=2 * button.long_hold)
@@ -268,6 +280,15 @@ def _button(top: Table) -> ButtonConfig:
         t.problem("stuck", f"more than long_hold ({button.long_hold:g} s)", found)
     t.done()
     return button
+
+
+def _pin_factory(t: Table) -> str | None:
+    """[button] pin_factory: one of the names gpiozero gives its pin factories, else None."""
+    from bedside.devices.button import pin_factory_names  # it imports this module
+
+    if not t.has("pin_factory"):
+        return None
+    return t.string("pin_factory", None, choices=pin_factory_names()) or None
 
 
 def _display(top: Table) -> DisplayConfig:

@@ -121,6 +121,7 @@ class Hardware:
 
 
 def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -> Hardware:
+    from bedside.devices.button import ButtonEdges, open_pin_factory
     from bedside.devices.oled import Oled, open_panel
     from bedside.devices.voice import NULL_PLAYER, Voice
 
@@ -133,7 +134,9 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
         factory = MockFactory()
         pin = factory.pin(config.button.pin)
         serial = RecordingSerial(driver=config.display.driver, height=config.display.height)
-    button = open_button(config, loop_put, clock, factory)
+    else:  # first: a missing pin library is said plainly before any device is opened
+        factory = open_pin_factory(config.button.pin_factory)
+    button = ButtonEdges(config.button, loop_put, clock=clock.now, pin_factory=factory)
     oled = Oled(
         lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
     )
@@ -148,27 +151,6 @@ def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -
         sounds=config.sounds,
     )
     return Hardware(button=button, oled=oled, voice=voice, pin=pin, serial=serial)
-
-
-def open_button(config: Config, put: Callable, clock, factory):
-    """The button through gpiozero, or a plain message when this machine has no GPIO."""
-    import warnings
-
-    from gpiozero.exc import BadPinFactory, PinFactoryFallback
-
-    from bedside.devices.button import ButtonEdges
-
-    try:
-        with warnings.catch_warnings():  # one plain message below, not one per library tried
-            warnings.simplefilter("ignore", PinFactoryFallback)
-            return ButtonEdges(config.button, put, clock=clock.now, pin_factory=factory)
-    except BadPinFactory:
-        raise HardwareMissing(
-            "no GPIO pins here: gpiozero found none of its pin libraries (lgpio, RPi.GPIO)."
-            " On a Raspberry Pi, `sudo make install` installs lgpio (or: pip install"
-            " 'bedside[pi]'). To try bedside on another machine: bedside run --mock-hardware,"
-            " or bedside demo"
-        ) from None
 
 
 def find_step(routine: Routine, progress: Progress) -> int | None:
@@ -244,10 +226,6 @@ def wall_reader(
         return now() - timedelta(seconds=(clock.now() - at) / clock.speed)
 
     return wall
-
-
-class HardwareMissing(Exception):
-    """A device the daemon cannot do without is not there; the message says how to fix it."""
 
 
 def run(options: Options) -> int:

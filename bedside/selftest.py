@@ -1,6 +1,7 @@
 """``bedside selftest``: the checks for what people get wrong when wiring a Pi, each with its fix.
 
-It looks at the I2C bus, the panel at its address, GPIO access, espeak-ng and an audio device.
+It looks at the I2C bus, the panel at its address, GPIO access, the pin factory gpiozero uses
+(and its gpiochip), espeak-ng and an audio device.
 When all of them answer it shows a test pattern, speaks a test phrase and waits for a press.
 On a machine without the hardware it says so plainly and exits 1.
 """
@@ -90,6 +91,24 @@ def _gpio(dev: Path) -> Check:
     return Check("GPIO", True, ", ".join(c.name for c in usable))
 
 
+def _pin_factory(config: Config) -> Check:
+    """The pin factory the button will use: [button] pin_factory, or gpiozero's own choice."""
+    from bedside.devices.button import (
+        PinFactoryUnavailable,
+        describe_pin_factory,
+        open_pin_factory,
+    )
+
+    try:
+        factory = open_pin_factory(config.button.pin_factory)
+    except PinFactoryUnavailable as exc:
+        detail, _, fix = str(exc).partition("; fix: ")
+        return Check("pin factory", False, detail, fix)
+    chosen = "" if config.button.pin_factory else " (chosen by gpiozero)"
+    # Left open: the live part's button uses it (gpiozero keeps its own choice for the process).
+    return Check("pin factory", True, describe_pin_factory(factory) + chosen)
+
+
 def _espeak() -> Check:
     path = shutil.which("espeak-ng")
     if path is None:
@@ -119,7 +138,7 @@ def run_checks(config: Config, dev: Path = Path("/dev")) -> list[Check]:
     checks = [_i2c(config, dev)]
     if checks[0].ok:  # (on SPI the I2C bus is "not used", which passes)
         checks.append(_panel(config))
-    checks += [_gpio(dev), _espeak(), _audio(dev)]
+    checks += [_gpio(dev), _pin_factory(config), _espeak(), _audio(dev)]
     return checks
 
 
@@ -154,7 +173,7 @@ def _live(config: Config, out: TextIO) -> bool:
     """Everything answered: now a test pattern, a test phrase and a press, for a person."""
     import queue
 
-    from bedside.devices.button import ButtonEdges
+    from bedside.devices.button import ButtonEdges, open_pin_factory
     from bedside.devices.oled import open_panel
 
     panel = open_panel(config.display)
@@ -176,7 +195,8 @@ def _live(config: Config, out: TextIO) -> bool:
         )
         print("You should have heard: 'This is bedside. Press the button.'", file=out)
     edges: queue.SimpleQueue = queue.SimpleQueue()
-    button = ButtonEdges(config.button, edges.put)
+    factory = open_pin_factory(config.button.pin_factory)
+    button = ButtonEdges(config.button, edges.put, pin_factory=factory)
     print(f"Press the button (BCM {config.button.pin}) within 30 seconds...", file=out)
     try:
         edge = edges.get(timeout=30)

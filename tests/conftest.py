@@ -45,6 +45,10 @@ _PIPER = (
     "Piper's neural voice, emulated instruction by instruction, takes tens of minutes;"
     " it is tested on x86 in make test"
 )
+_FAST = (
+    "the real daemon run 10 to 20 times fast presses for milliseconds, which under emulation"
+    " it cannot tell apart; make test runs it"
+)
 NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
     "piper": _PIPER,
     "both_engines": _PIPER,
@@ -53,6 +57,9 @@ NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
     " speed, which under emulation measures qemu; it runs in make test and make soak",
     "test_bench.py": "the bench measures speed (Piper's among it), which under emulation is"
     " qemu's; make bench runs on the machine it measures",
+    "the_daemon_keeps_the_hold": _FAST,
+    "history_at_speed": _FAST,
+    "reload_during_a_session": _FAST,
 }
 
 

@@ -25,11 +25,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bedside.engine import Mode, State
 from bedside.files import set_aside
 from bedside.nights import Done, nights_done
 from bedside.routines import Step
+
+if TYPE_CHECKING:  # the core's output, named for the reader; the core imports nothing here
+    from bedside.core import HoldRecorded
 
 log = logging.getLogger("bedside.history")
 
@@ -636,7 +640,7 @@ class Keeper:
             self.saved_at = now
             self.last = key
 
-    def hold(self, recorded) -> None:  # recorded: bedside.core.HoldRecorded
+    def hold(self, recorded: HoldRecorded) -> None:
         outcome = recorded.outcome
         self.store.record_hold(Hold(outcome.night, outcome.held, recorded.seconds, recorded.length))
 

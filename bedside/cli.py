@@ -401,8 +401,8 @@ def _hold_tonight(config: Config, args: argparse.Namespace) -> float | None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from bedside.engine import Settings
     from bedside.gestures import Thresholds
+    from bedside.routine_engine import Settings
     from bedside.simulate import FrameWriter, simulate
 
     config = _config(args)
@@ -463,8 +463,8 @@ def _selftest(args: argparse.Namespace) -> int:
 
 
 def _screens(args: argparse.Namespace) -> int:
-    from bedside.engine import Settings
     from bedside.gallery import GalleryError, drawn_size, write_gallery
+    from bedside.routine_engine import Settings
 
     config = _config(args)
     size = (128, args.height or config.display.height)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from bedside.hold import HoldPlan
 from bedside.nights import DAYS, Quiet, Reminder
-from bedside.routines import CueOptions, Routine, RoutineOptions, load_routines
+from bedside.routine_files import RoutineOptions, load_routines
+from bedside.routines import CueOptions, Routine
 from bedside.schema import ConfigError, Problem, Source, Table
 
 __all__ = ["Config", "ConfigError", "default_config_path", "load_config"]
@@ -111,6 +112,7 @@ class Config:
     quiet: Quiet | None = None  # None: the same volume and contrast all night
     routines_dir: Path = Path("routines")
     sounds: SoundsConfig = field(default_factory=SoundsConfig)
+    night_routine: str = "bedtime"  # the routine that makes a night: the streak, the reminder
 
 
 def default_config_path() -> Path:
@@ -189,6 +191,14 @@ def _load(path: Path) -> Config:
         resume_within = sessions.duration("resume_within", resume_within, 0, 7 * 24 * 3600)
         sessions.done()
 
+    nights = top.child("nights")
+    night_routine = "bedtime"
+    if nights:
+        night_routine = nights.string("routine", night_routine)
+        if night_routine not in routines and night_routine not in _files(routines_dir):
+            nights.problem("routine", f"a routine name: {_listing(routines)}", night_routine)
+        nights.done()
+
     menu_table = top.child("menu")
     menu: list[str] = list(_default_menu(routines))
     speak_menu = True
@@ -226,6 +236,7 @@ def _load(path: Path) -> Config:
         speak_menu=speak_menu,
         routines_dir=routines_dir,
         sounds=sounds,
+        night_routine=night_routine,
     )
 
 

@@ -1,4 +1,4 @@
-"""``bedside run``: the devices, the core and the loop put together, under systemd or not.
+"""``bedside run``: the devices, the behaviour and the loop put together, under systemd or not.
 
 With ``mock_hardware`` the very same daemon runs on any machine: gpiozero's MockFactory for
 the button, luma.oled's real ssd1306 over a serial interface that records what it is sent,
@@ -19,23 +19,22 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bedside.clock import Clock, MonotonicClock
+from bedside.behaviour import Behaviour
+from bedside.clock import MonotonicClock
 from bedside.config import Config, ConfigError, load_config
-from bedside.core import Core
-from bedside.engine import Phrases, Settings
 from bedside.files import StateLock, check_folder
 from bedside.gestures import Thresholds
 from bedside.history import Keeper, Progress, Session, Store, completed_nights, step_key
 from bedside.hold import HoldNight, HoldPlan
 from bedside.loop import Loop, Reload, Stop, Wake
-from bedside.nights import clock_synced
+from bedside.routine_engine import Phrases, Settings
 from bedside.routines import Routine
 from bedside.script import Command
 from bedside.service import Notifier, watchdog_interval
+from bedside.wallclock import wall_reader
 
 log = logging.getLogger("bedside")
 
@@ -163,7 +162,7 @@ def find_step(routine: Routine, progress: Progress) -> int | None:
     return min(same, key=lambda i: abs(i - progress.step_index), default=None)
 
 
-def restore(store: Store, keeper: Keeper, core: Core, config: Config) -> None:
+def restore(store: Store, keeper: Keeper, behaviour: Behaviour, config: Config) -> None:
     """A session a restart interrupted: back where it was and paused, if it was recent."""
     progress = store.current()
     if progress is None:
@@ -174,14 +173,14 @@ def restore(store: Store, keeper: Keeper, core: Core, config: Config) -> None:
     # A clock behind the last write (no real-time clock, not synced yet) says nothing of how
     # long ago it was; the person can still end the session with a long hold.
     if index is not None and age <= config.resume_within:
-        core.resume(progress.routine, index, progress.step_elapsed, progress.session_elapsed)
-        keeper.resumed(progress, core.state)
+        behaviour.resume(progress.routine, index, progress.step_elapsed, progress.session_elapsed)
+        keeper.resumed(progress, behaviour.state)
         log.info(
             "resumed %s at step %d, %.0f s in, %s",
             progress.routine,
             index + 1,
             progress.step_elapsed,
-            core.state.mode.value,
+            behaviour.state.mode.value,
         )
         return
     if routine is None:
@@ -211,23 +210,6 @@ def drive_script(pin, commands: Iterable[Command], speed: float, done: Callable[
     done()
 
 
-def wall_reader(
-    clock: Clock,
-    synced: Callable[[], bool] = clock_synced,
-    now: Callable[[], datetime] = datetime.now,
-) -> Callable[[float], datetime | None]:
-    """The wall clock at the loop clock's time ``at``, or None while it cannot be trusted (no
-    real-time clock, not synced yet). The loop's clock may run fast (the demo): its seconds
-    are turned back into real ones, so the nights and the hours are the real ones."""
-
-    def wall(at: float) -> datetime | None:
-        if not synced():
-            return None
-        return now() - timedelta(seconds=(clock.now() - at) / clock.speed)
-
-    return wall
-
-
 def run(options: Options) -> int:
     # Signal handlers come first: a SIGTERM or SIGHUP while the devices open waits on the
     # queue for the loop, instead of killing the daemon half-made or skipping its clean-up.
@@ -246,7 +228,7 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
 
     wall = wall_reader(clock)
     done = completed_nights(store)
-    core = Core(
+    behaviour = Behaviour(
         settings,
         Thresholds.from_config(config.button),
         now=clock.now(),
@@ -260,9 +242,9 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
         cues=config.cues,
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.
-    log.debug("trace time 0 is monotonic %.6f", clock.real(core.now))
+    log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))
     keeper = Keeper(store, speed=options.speed)
-    restore(store, keeper, core, config)
+    restore(store, keeper, behaviour, config)
 
     def reload() -> tuple | None:
         try:
@@ -285,11 +267,11 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
         store.close()
         raise
     if hardware.button.is_pressed:
-        core.button_already_down()
+        behaviour.button_already_down()
     hardware.voice.prepare(cue_texts(config), volumes_of(config))
     notifier = Notifier()
     loop = Loop(
-        core,
+        behaviour,
         clock,
         oled=hardware.oled,
         voice=hardware.voice,

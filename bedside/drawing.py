@@ -6,36 +6,22 @@ the panel will. The design is for a dark bedroom, read from the pillow: few lit 
 big number while a step runs, and every screen saying what a press will do. The content is
 ``Screen.lines``; this module only decides where each line goes and how large it is.
 
-``enlarge``, ``save_frame`` and ``gallery_screens`` are for people: ``gallery_screens``
-drives a real ``Engine`` through a session and picks the screens it passes through, which
-``bedside screens DIR`` (``bedside.gallery``) saves as PNGs, so a layout can be looked at
-without a Pi. A 128x32 panel gets its own layouts, from ``bedside.drawing32``.
+``enlarge`` and ``save_frame`` are for people looking at a frame (``bedside.shots`` picks
+the screens an evening passes through). A 128x32 panel gets its own layouts, from
+``bedside.drawing32``.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from bedside.engine import (
-    Engine,
-    Event,
-    Gesture,
-    Gestured,
-    Holding,
-    Mode,
-    Settings,
-    State,
-    Streak,
-    Tick,
-)
-from bedside.routines import Kind, Step
-from bedside.screens import Screen, describe
+from bedside.screens import Screen, View
 
 WIDTH, HEIGHT = 128, 64
 # Nothing is lit within MARGIN pixels of the edge: panels sit behind a bezel that can hide
@@ -498,24 +484,24 @@ def render(
         raise ValueError(f"bedside lays out screens for 128x64 and 128x32 panels, not {size}")
     width, height = size
     image = Image.new("1", size, 0)
-    if screen.kind == "dark":
+    if screen.kind is View.DARK:
         return image
     draw = ImageDraw.Draw(image)
     if height == 32:
         from bedside.drawing32 import draw_screen  # it builds on this module's primitives
 
         draw_screen(draw, screen)
-    elif screen.kind == "running":
+    elif screen.kind is View.RUNNING:
         _running(draw, screen)
-    elif screen.kind == "paused":
+    elif screen.kind is View.PAUSED:
         _paused(draw, screen)
-    elif screen.kind == "awaiting":
+    elif screen.kind is View.AWAITING:
         _awaiting(draw, screen)
-    elif screen.kind == "menu":
+    elif screen.kind is View.MENU:
         _menu(draw, screen)
-    elif screen.kind == "finished":
+    elif screen.kind is View.FINISHED:
         _titled(draw, screen, DONE_TITLE)
-    elif screen.kind == "holding":
+    elif screen.kind is View.HOLDING:
         _holding(draw, screen)
     else:
         _fallback(draw, screen)
@@ -550,159 +536,3 @@ def save_frame(image: Image.Image, path: Path | str) -> Path:
     path = Path(path)
     image.save(path, format="PNG")
     return path
-
-
-@dataclass
-class _Session:
-    """An engine and its state, driven by events at chosen moments, as the daemon would."""
-
-    engine: Engine
-    state: State
-    now: float = 0.0
-
-    @classmethod
-    def start(cls, settings: Settings, routine: str | None = None) -> _Session:
-        engine = Engine(settings)
-        state, _ = engine.start(0.0, routine)
-        return cls(engine, state)
-
-    def at(self, now: float, event: Event | None = None) -> _Session:
-        self.now = now
-        self.state, _ = self.engine.handle(self.state, event or Tick(), now)
-        return self
-
-    def fork(self) -> _Session:
-        """A copy to drive down another path; states are frozen, so sharing them is safe."""
-        return replace(self)
-
-    def later(self, seconds: float, event: Event | None = None) -> _Session:
-        return self.at(self.now + seconds, event)
-
-    def press(self, gesture: Gesture = Gesture.PRESS, after: float = 2.0) -> _Session:
-        return self.later(after, Gestured(gesture))
-
-    def screen(self) -> Screen:
-        return describe(self.state, self.engine.settings, self.now)
-
-    def go_to_step(self, index: int) -> _Session:
-        """From the menu: start the routine, then skip (hold) until step ``index`` is on."""
-        self.press()
-        while self.state.mode is not Mode.FINISHED and self.state.step_index < index:
-            self.press(Gesture.HOLD)
-        return self
-
-    def run_to_end(self) -> _Session:
-        """Let every timed step run out and press through every wait, like a real evening.
-
-        The last step is skipped a few seconds before its end instead: the engine counts
-        the finished screen's minute from the last press, so a routine run to its end
-        untouched goes dark the moment it finishes, and there would be nothing to show.
-        """
-        while self.state.mode is not Mode.FINISHED:
-            routine, step = self.state.routine, self.state.step
-            assert routine is not None and step is not None
-            if self.state.mode is Mode.AWAITING:
-                self.press(after=30.0)  # a press on a dark display only wakes it: loop again
-            elif self.state.step_index == len(routine.steps) - 1 and step.duration:
-                left = self.state.remaining(self.now) or 0.0
-                self.press(Gesture.HOLD, after=max(0.0, left - 3.0))
-            else:
-                due = self.engine.deadline(self.state)
-                assert due is not None
-                self.at(due)
-        return self
-
-
-def _find(settings: Settings, wanted: Callable[[Step], bool]) -> tuple[str, int, Step] | None:
-    """The first step, across the menu's routines, that is ``wanted``."""
-    for name in settings.menu:
-        for index, step in enumerate(settings.routines[name].steps):
-            if wanted(step):
-                return name, index, step
-    return None
-
-
-def _longest(found: Iterable[tuple[str, int, Step]]) -> tuple[str, int, Step] | None:
-    return max(found, key=lambda item: len(item[2].title), default=None)
-
-
-def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
-    """Representative screens from real engine states, in the order an evening meets them.
-
-    Each is found in ``settings``' own routines, so the gallery shows this configuration's
-    titles; a kind of screen the configuration never produces is left out.
-    """
-    shots: list[tuple[str, Screen]] = []
-    first = settings.menu[0]
-    shots.append(("menu", _Session.start(settings, first).screen()))
-    profiled = next((n for n in settings.menu if settings.routines[n].profile_title), None)
-    if profiled is not None and profiled != first:
-        shots.append(("menu-profile", _Session.start(settings, profiled).screen()))
-    week = (True, False, True, True, True, True, True)  # five nights running, one missed
-    streak = _Session.start(settings, first).at(0.0, Streak(5, week))
-    shots.append(("menu-streak", streak.screen()))
-    shots.append(("menu-holding", _Session.start(settings, first).later(1.0, Holding()).screen()))
-
-    wait = _find(settings, lambda s: s.kind is Kind.WAIT)
-    if wait is not None:
-        name, index, _ = wait
-        shots.append(("awaiting", _Session.start(settings, name).go_to_step(index).screen()))
-
-    running: _Session | None = None
-    timed = _find(settings, lambda s: s.kind is Kind.TIMED and not s.side)
-    if timed is not None:
-        name, index, step = timed
-        assert step.duration is not None
-        # A third of the way in, just after a second ticked over: a typical, settled frame.
-        running = _Session.start(settings, name).go_to_step(index).later(step.duration / 3 + 0.3)
-        shots.append(("running", running.screen()))
-
-    # The longest title with a side: the hardest fit for the running screen.
-    sided = _longest(
-        (name, i, s)
-        for name in settings.menu
-        for i, s in enumerate(settings.routines[name].steps)
-        if s.side and s.kind is not Kind.WAIT
-    )
-    if sided is not None:
-        name, index, _ = sided
-        session = _Session.start(settings, name).go_to_step(index).later(11.6)
-        shots.append(("running-side", session.screen()))
-
-    paced = _find(settings, lambda s: s.pacer)
-    if paced is not None and settings.pacer:
-        name, index, _ = paced
-        # Two and a half seconds into a breath: the guide is growing, past half way.
-        session = _Session.start(settings, name).go_to_step(index).later(62.5)
-        shots.append(("running-pacer", session.screen()))
-
-    reps = _find(settings, lambda s: s.kind is Kind.REPS and bool(s.seconds_per_rep))
-    if reps is not None:
-        name, index, step = reps
-        assert step.seconds_per_rep is not None
-        # Into the seventh lift, so the detail reads "lift 7 of ...".
-        session = _Session.start(settings, name).go_to_step(index)
-        shots.append(("running-reps", session.later(6.4 * step.seconds_per_rep).screen()))
-
-    if running is not None:
-        # A press pauses; forty seconds later the clock is still where it stopped.
-        shots.append(("paused", running.fork().press(after=0.2).later(40.0).screen()))
-        shots.append(("running-holding", running.fork().later(0.5, Holding()).screen()))
-        ended = running.fork().press(Gesture.LONG_HOLD, after=0.5)
-        shots.append(("ended", ended.screen()))
-
-    # The shortest routine in the menu, run to its end as a person would.
-    shortest = min(settings.menu, key=lambda n: settings.routines[n].total_seconds)
-    done = _Session.start(settings, shortest).press().run_to_end().later(1.0)
-    shots.append(("finished", done.screen()))
-    shots.append(("finished-holding", done.later(1.0, Holding()).screen()))
-
-    idle = _Session.start(settings, first).at(settings.off_after + 1.0)
-    shots.append(("dark", idle.screen()))
-
-    # The same screen twice (a configuration with one routine, say) is shown once.
-    unique: list[tuple[str, Screen]] = []
-    for name, screen in shots:
-        if all(screen != seen for _, seen in unique):
-            unique.append((name, screen))
-    return unique

@@ -30,7 +30,7 @@ from bedside.drawing import (
     metrics,
     text_width,
 )
-from bedside.screens import BREATH_LEVELS, Screen
+from bedside.screens import BREATH_LEVELS, Screen, View
 
 HEIGHT = 32
 BOTTOM = HEIGHT - MARGIN  # the first row below the layout, as in bedside.drawing
@@ -43,21 +43,21 @@ COLUMN = 54  # the least the column needs: the pause sign and "paused" (53 px)
 
 
 def draw_screen(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
-    if screen.kind == "running":
+    if screen.kind is View.RUNNING:
         _running(draw, screen)
-    elif screen.kind == "paused":
+    elif screen.kind is View.PAUSED:
         _paused(draw, screen)
-    elif screen.kind == "holding":
+    elif screen.kind is View.HOLDING:
         _holding(draw, screen)
-    elif screen.kind == "awaiting":
+    elif screen.kind is View.AWAITING:
         _headlined(draw, screen.title, screen.hint, screen.detail or screen.position)
-    elif screen.kind == "menu":
+    elif screen.kind is View.MENU:
         # No room for the week's marks: the streak takes the place of the rest of the detail.
         detail = screen.detail
         if screen.nights:
             detail = f"{detail.split(',')[0]}, {screen.nights}"
         _headlined(draw, screen.title, detail, screen.position)
-    elif screen.kind == "finished":
+    elif screen.kind is View.FINISHED:
         _headlined(draw, screen.title, screen.detail, "")
     else:
         _fallback(draw, screen)

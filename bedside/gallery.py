@@ -18,8 +18,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from bedside.drawing import enlarge, gallery_screens, render
-from bedside.engine import Settings
+from bedside.drawing import enlarge, render
+from bedside.routine_engine import Settings
+from bedside.shots import gallery_screens
 
 MANIFEST = ".bedside-gallery"
 

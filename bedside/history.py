@@ -27,13 +27,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bedside.engine import Mode, State
 from bedside.files import set_aside
 from bedside.nights import Done, nights_done
+from bedside.routine_engine import Mode, State
 from bedside.routines import Step
 
 if TYPE_CHECKING:  # the core's output, named for the reader; the core imports nothing here
-    from bedside.core import HoldRecorded
+    from bedside.behaviour import HoldRecorded
 
 log = logging.getLogger("bedside.history")
 

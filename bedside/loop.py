@@ -4,7 +4,7 @@ Everything that happens from outside (a button edge from gpiozero's thread, a si
 of a script) is put on one queue. The loop waits on it with a timeout that runs to the next
 deadline (a cue, the end of a step, the next second of a countdown, a watchdog ping), so it
 wakes only when there is something to do: no polling, and nothing at all while the display is
-dark and no watchdog asks. Deadlines come from the core, computed from when each step began on
+dark and no watchdog asks. Deadlines come from the behaviour, computed from when each step began on
 the monotonic clock, so no sleep adds drift.
 """
 
@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
+from bedside.behaviour import Behaviour, ButtonStuck, HoldRecorded, Output, ScreenChanged
 from bedside.clock import Clock
-from bedside.core import ButtonStuck, Core, HoldRecorded, Output, ScreenChanged
 from bedside.devices.button import Edge
-from bedside.engine import (
+from bedside.history import Keeper
+from bedside.routine_engine import (
     Display,
     Finished,
     GestureTaken,
@@ -29,9 +30,9 @@ from bedside.engine import (
     StateChanged,
     StepStarted,
 )
-from bedside.history import Keeper
+from bedside.screens import Screen, View
 from bedside.service import Notifier
-from bedside.simulate import Trace
+from bedside.trace import Trace
 
 log = logging.getLogger("bedside")
 
@@ -57,7 +58,7 @@ class Voice(Protocol):
     def chime(self, kind: str) -> None: ...
 
 
-class Screen(Protocol):
+class Panel(Protocol):
     on: bool
 
     def show(self, image: Any, now: float) -> None: ...
@@ -70,9 +71,9 @@ class Screen(Protocol):
 class Loop:
     def __init__(
         self,
-        core: Core,
+        behaviour: Behaviour,
         clock: Clock,
-        oled: Screen,
+        oled: Panel,
         voice: Voice,
         render: Callable[[Any], Any],
         notifier: Notifier | None = None,
@@ -83,19 +84,19 @@ class Loop:
         keeper: Keeper | None = None,
         recheck: float | None = None,
     ) -> None:
-        self.core = core
+        self.behaviour = behaviour
         self.clock = clock
         self.oled = oled
         self.voice = voice
         self.render = render
         self.notifier = notifier or Notifier("")
-        self.trace = None if trace is None else Trace(trace)
+        self.trace = None if trace is None else Trace(trace, flush=True)
         self.watchdog = watchdog
         self.reload = reload
         self.keeper = keeper
         self.recheck = recheck
         self.events: queue.SimpleQueue[Edge | Stop | Reload | Wake] = events or queue.SimpleQueue()
-        self.start = core.now
+        self.start = behaviour.now
         self.next_ping = clock.now() + watchdog if watchdog else None
         self.next_shift: float | None = None
         # A reloaded configuration waits for the menu: a session runs to its end as it began.
@@ -111,7 +112,7 @@ class Loop:
         """Until a Stop arrives; returns its reason."""
         self._carry_out()
         if self.keeper is not None:
-            self.keeper.after(self.core.state, self.core.now)
+            self.keeper.after(self.behaviour.state, self.behaviour.now)
         self._redraw(self.clock.now())
         self.notifier.ready(self._status())
         log.info("ready: %s", self._status())
@@ -123,17 +124,17 @@ class Loop:
                 return item.reason
             if isinstance(item, Edge):
                 log.debug("button %s at %.3f", "down" if item.pressed else "up", item.at)
-                self.core.edge(item.pressed, item.at)
+                self.behaviour.edge(item.pressed, item.at)
             elif isinstance(item, Reload) and self.reload is not None:
                 fresh = self.reload()  # None: it logged every problem; the old one stays
                 self.pending_reload = fresh or self.pending_reload
-                if fresh is not None and self.core.state.mode is not Mode.MENU:
+                if fresh is not None and self.behaviour.state.mode is not Mode.MENU:
                     log.info("reload: read; it takes over at the menu, when this session ends")
-            self.core.advance(now)
+            self.behaviour.advance(now)
             self._carry_out()
             if self.keeper is not None:
-                self.keeper.after(self.core.state, now)
-            if self.pending_reload is not None and self.core.state.mode is Mode.MENU:
+                self.keeper.after(self.behaviour.state, now)
+            if self.pending_reload is not None and self.behaviour.state.mode is Mode.MENU:
                 self._apply_reload()
             self.oled.retry(now)
             if self.next_shift is not None and now >= self.next_shift:
@@ -143,9 +144,9 @@ class Loop:
                 self.next_ping = now + (self.watchdog or 0)
 
     def _wait(self) -> Edge | Stop | Reload | Wake | None:
-        times = [self.core.deadline(), self.next_ping, self.next_shift, self.oled.deadline()]
+        times = [self.behaviour.deadline(), self.next_ping, self.next_shift, self.oled.deadline()]
         if self.keeper is not None:
-            times.append(self.keeper.deadline(self.core.state))
+            times.append(self.keeper.deadline(self.behaviour.state))
         if self.recheck is not None:
             times.append(self.clock.now() + self.recheck)
         deadline = min((t for t in times if t is not None), default=None)
@@ -158,7 +159,7 @@ class Loop:
             return None
 
     def _carry_out(self) -> None:
-        for t, output in self.core.take():
+        for t, output in self.behaviour.take():
             self._trace(t, output)
             self._effect(t, output)
 
@@ -173,7 +174,7 @@ class Loop:
                 self.oled.power(on, contrast, t)
                 self.next_shift = self.oled.next_shift(t) if on else None
             case ScreenChanged(screen=screen):
-                if screen.kind != "dark":
+                if screen.kind is not View.DARK:
                     self._show(screen, t)
                 elif self.on_frame is not None:
                     self.on_frame(screen)
@@ -199,7 +200,7 @@ class Loop:
                     "held" if output.outcome.held else "ended early",
                     output.seconds,
                     output.length,
-                    self.core.hold_tonight or 0.0,
+                    self.behaviour.hold_tonight or 0.0,
                 )
                 if self.keeper is not None:
                     self.keeper.hold(output)
@@ -211,18 +212,17 @@ class Loop:
             self.on_frame(screen)
 
     def _redraw(self, now: float) -> None:
-        if self.oled.on and self.core.screen.kind != "dark":
-            self._show(self.core.screen, now)
+        if self.oled.on and self.behaviour.screen.kind is not View.DARK:
+            self._show(self.behaviour.screen, now)
 
     def _trace(self, t: float, output: Output) -> None:
         if self.trace is None:
             return
         self.trace.write(t - self.start, output)
-        self.trace.out.flush()
 
     def _status(self) -> str:
-        state = self.core.state
-        settings = self.core.settings
+        state = self.behaviour.state
+        settings = self.behaviour.settings
         if state.mode is Mode.MENU:
             return f"menu: {settings.routines[settings.menu[state.menu_index]].title}"
         routine = state.routine.title if state.routine else ""
@@ -234,7 +234,7 @@ class Loop:
 
     def _apply_reload(self) -> None:
         fresh, self.pending_reload = self.pending_reload, None
-        self.core.reconfigure(*fresh)
+        self.behaviour.reconfigure(*fresh)
         self._carry_out()  # the new contrast among what it carries out
         self.notifier.status(self._status())
         log.info("configuration reloaded")
@@ -243,8 +243,8 @@ class Loop:
         log.info("stopping: %s", reason)
         self.notifier.stopping()
         if self.keeper is not None:  # a session running now comes back after the restart
-            self.keeper.after(self.core.state, self.clock.now(), force=True)
+            self.keeper.after(self.behaviour.state, self.clock.now(), force=True)
         self.voice.silence()
-        blank = self.render(type(self.core.screen)("dark"))
+        blank = self.render(Screen(View.DARK))
         self.oled.show(blank, self.clock.now())  # a panel that is gone stays gone: Oled copes
         self.oled.power(False)

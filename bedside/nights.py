@@ -1,16 +1,12 @@
 """The person's nights: which night a moment belongs to, the streak, and the bedtime reminder.
 
-Pure functions of the wall clock they are handed. A session after midnight belongs to the
-evening before: a night runs from noon to noon. The wall clock is used only here and in the
-history; when it has not been synced yet (a Pi has no real-time clock) callers hand in None,
-and no reminder fires at a wrong hour.
+Pure functions of the wall time they are handed (``bedside.wallclock`` reads it, and says
+when it cannot be trusted yet: then callers hand in None, and no reminder fires at a wrong
+hour). A session after midnight belongs to the evening before: a night runs from noon to noon.
 """
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -119,34 +115,3 @@ class Quiet:
                 if at > moment:
                     candidates.append(at)
         return min(candidates)
-
-
-_synced = False
-
-
-TIMESYNC_FLAG = "/run/systemd/timesync/synchronized"  # systemd-timesyncd's, once synced
-
-
-def clock_synced(flag: str = TIMESYNC_FLAG) -> bool:
-    """Whether the system clock has been set from the network since boot (systemd-timesyncd
-    left its flag, or adjtimex says so). Once synced, it stays so: no more asking."""
-    global _synced
-    if not _synced:
-        _synced = os.path.exists(flag) or _kernel_synced()
-    return _synced
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-def _kernel_synced() -> bool:
-    libc = _libc()
-    if libc is None or not hasattr(libc, "adjtimex"):
-        return False
-    timex = ctypes.create_string_buffer(512)  # struct timex with modes = 0: only read
-    return libc.adjtimex(timex) not in (-1, 5)  # 5 is TIME_ERROR: the clock is not synced

@@ -6,13 +6,7 @@ from typing import Any
 
 from bedside.routines import Kind, Routine
 from bedside.screens import clock
-
-
-def json_number(value: float | None) -> float | int | None:
-    """Seconds for JSON: 60 rather than 60.0, as the contracts show them."""
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
+from bedside.trace import json_number, step_fields
 
 
 def plan_json(routine: Routine) -> dict[str, Any]:
@@ -23,10 +17,7 @@ def plan_json(routine: Routine) -> dict[str, Any]:
         "steps": [
             {
                 "index": index,
-                "title": step.title,
-                "kind": step.kind.value,
-                "duration": json_number(step.duration),
-                "side": step.side,
+                **step_fields(step),
                 "reps": step.reps,
                 "cues": [{"at": json_number(cue.at), "text": cue.text} for cue in step.cues],
             }

@@ -12,14 +12,28 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
-from bedside.engine import Mode, Settings, State, routine_name
+from bedside.routine_engine import Mode, Settings, State, routine_name
 from bedside.routines import Kind
+
+
+class View(StrEnum):
+    """Which of the screens is showing: each is laid out in its own way."""
+
+    NONE = "none"  # nothing drawn yet
+    DARK = "dark"
+    MENU = "menu"
+    RUNNING = "running"
+    PAUSED = "paused"
+    AWAITING = "awaiting"  # a step that waits for a press
+    HOLDING = "holding"  # the button held: what letting go will do
+    FINISHED = "finished"
 
 
 @dataclass(frozen=True)
 class Screen:
-    kind: str  # menu | running | paused | awaiting | holding | finished | dark
+    kind: View
     title: str = ""
     detail: str = ""  # a second line: the routine's length, which foot, what to do
     clock: str = ""  # MM:SS
@@ -34,10 +48,10 @@ class Screen:
     @property
     def lines(self) -> list[str]:
         """The screen as text, top to bottom, leaving out what is empty."""
-        if self.kind == "dark":
+        if self.kind is View.DARK:
             return []
         parts = [self.title, self.detail, self.clock]
-        if self.kind == "running" or self.kind == "paused":
+        if self.kind in (View.RUNNING, View.PAUSED):
             parts.append(_bar(self.progress))
         parts += [f"breathe {self.breathing}" if self.breathing else ""]
         if self.nights or self.week:
@@ -59,12 +73,12 @@ def minutes(seconds: float) -> str:
 
 def describe(state: State, settings: Settings, now: float) -> Screen:
     if not state.display_on:
-        return Screen("dark")
+        return Screen(View.DARK)
     if state.mode is Mode.MENU:
         name = routine_name(settings, state)
         routine = settings.routines[name]
         if state.holding:
-            return Screen("holding", "Release:", "next routine", hint="")
+            return Screen(View.HOLDING, "Release:", "next routine", hint="")
         detail = minutes(routine.total_seconds)
         if routine.profile_title:
             detail += ", " + routine.profile_title
@@ -77,7 +91,7 @@ def describe(state: State, settings: Settings, now: float) -> Screen:
             seven = state.week
         position = f"{state.menu_index + 1}/{len(settings.menu)}"
         return Screen(
-            "menu",
+            View.MENU,
             routine.title,
             detail,
             position=position,
@@ -87,19 +101,21 @@ def describe(state: State, settings: Settings, now: float) -> Screen:
         )
     if state.mode is Mode.FINISHED:
         if state.holding:
-            return Screen("holding", "Release:", "back to menu")
+            return Screen(View.HOLDING, "Release:", "back to menu")
         took = minutes(state.finished_at - state.session_start)
         title = "All done" if state.completed else "Session ended"
         routine = state.routine.title if state.routine else ""
-        return Screen("finished", title, f"{routine}, {took}", hint="press for menu")
+        return Screen(View.FINISHED, title, f"{routine}, {took}", hint="press for menu")
     step = state.step
     assert step is not None and state.routine is not None
     position = f"{state.step_index + 1}/{len(state.routine.steps)}"
     if state.holding:
-        return Screen("holding", "Release: skip step", "Keep holding: end", position=position)
+        return Screen(View.HOLDING, "Release: skip step", "Keep holding: end", position=position)
     detail = f"{step.side} foot" if step.side else ""
     if state.mode is Mode.AWAITING:
-        return Screen("awaiting", step.title, detail, position=position, hint="press to continue")
+        return Screen(
+            View.AWAITING, step.title, detail, position=position, hint="press to continue"
+        )
     assert step.duration is not None
     left = step.duration - state.elapsed(now)
     shown = clock(left)
@@ -110,12 +126,14 @@ def describe(state: State, settings: Settings, now: float) -> Screen:
     progress = min(1.0, max(0.0, done / step.duration))
     if state.mode is Mode.PAUSED:
         return Screen(
-            "paused", "Paused", step.title, shown, progress, position, "press to carry on"
+            View.PAUSED, "Paused", step.title, shown, progress, position, "press to carry on"
         )
     breath, breathing = -1, ""
     if step.pacer and settings.pacer:
         breath, breathing = breath_level(state.elapsed(now), settings)
-    return Screen("running", step.title, detail, shown, progress, position, "", breath, breathing)
+    return Screen(
+        View.RUNNING, step.title, detail, shown, progress, position, "", breath, breathing
+    )
 
 
 BREATH_LEVELS = 27  # a pixel a side per level: the shape grows from 6 to 60 px wide

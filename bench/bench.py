@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bedside.behaviour import Behaviour  # noqa: E402
 from bedside.config import load_config  # noqa: E402
-from bedside.core import Core  # noqa: E402
-from bedside.engine import Settings, StepStarted  # noqa: E402
 from bedside.gestures import Thresholds  # noqa: E402
+from bedside.routine_engine import Settings, StepStarted  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RESULTS = ROOT / "bench" / "results.json"
@@ -115,26 +115,26 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # -- the display -------------------------------------------------------------------------------
-def hold_core(pacer: bool) -> Core:
-    """The core ten minutes into... the start of the legs-up-the-wall hold."""
+def hold_core(pacer: bool) -> Behaviour:
+    """The behaviour ten minutes into... the start of the legs-up-the-wall hold."""
     settings = replace(Settings.from_config(load_config()), pacer=pacer)
-    core = Core(settings, Thresholds(), now=0.0, routine="legs-up-wall")
+    behaviour = Behaviour(settings, Thresholds(), now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
-        core.edge(pressed, t)
-    return core
+        behaviour.edge(pressed, t)
+    return behaviour
 
 
 def countdown_frames(count: int):
     """A frame a second of the legs-up-the-wall countdown, the breathing guide off."""
     from bedside.drawing import render
 
-    core = hold_core(pacer=False)
-    frames = [render(core.screen)]
+    behaviour = hold_core(pacer=False)
+    frames = [render(behaviour.screen)]
     t = 1.1
     while len(frames) < count:
         t += 1.0
-        core.advance(t)
-        frames.append(render(core.screen))
+        behaviour.advance(t)
+        frames.append(render(behaviour.screen))
     return frames
 
 
@@ -144,15 +144,15 @@ def pacer() -> dict[str, float]:
     from bedside.devices.recorder import RecordingSerial
     from bedside.drawing import render
 
-    core = hold_core(pacer=True)
+    behaviour = hold_core(pacer=True)
     serial = RecordingSerial()
     panel = PartialSSD1306(serial)
-    panel.display(render(core.screen))
+    panel.display(render(behaviour.screen))
     start, frames, cpu = serial.bytes_sent, 0, 0.0
-    while core.now < 61.1:
-        core.advance(core.deadline())
+    while behaviour.now < 61.1:
+        behaviour.advance(behaviour.deadline())
         began = time.process_time()
-        panel.display(render(core.screen))
+        panel.display(render(behaviour.screen))
         cpu += time.process_time() - began
         frames += 1
     sent = serial.bytes_sent - start

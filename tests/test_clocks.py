@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import bedside.nights as nights
+import bedside.wallclock as wallclock
 from bedside.clock import MonotonicClock, VirtualClock
-from bedside.daemon import wall_reader
+from bedside.wallclock import wall_reader
 
 
 def test_the_monotonic_clock_runs_at_its_speed():
@@ -37,14 +37,14 @@ def test_the_wall_clock_at_a_loop_time_in_real_seconds_and_only_when_synced():
 
 
 def test_clock_synced_takes_timesyncd_s_flag_and_then_stays_synced(tmp_path, monkeypatch):
-    monkeypatch.setattr(nights, "_synced", False)
-    monkeypatch.setattr(nights, "_kernel_synced", lambda: False)
+    monkeypatch.setattr(wallclock, "_synced", False)
+    monkeypatch.setattr(wallclock, "_kernel_synced", lambda: False)
     flag = tmp_path / "synchronized"
-    assert nights.clock_synced(str(flag)) is False
+    assert wallclock.clock_synced(str(flag)) is False
     flag.touch()
-    assert nights.clock_synced(str(flag)) is True
+    assert wallclock.clock_synced(str(flag)) is True
     flag.unlink()
-    assert nights.clock_synced(str(flag)) is True  # once synced, no more asking
+    assert wallclock.clock_synced(str(flag)) is True  # once synced, no more asking
 
 
 def test_the_kernel_is_asked_what_adjtimex_says(monkeypatch):
@@ -52,4 +52,4 @@ def test_the_kernel_is_asked_what_adjtimex_says(monkeypatch):
     state = libc.adjtimex(ctypes.create_string_buffer(512))
     if state == -1:
         pytest.fail("adjtimex should answer a read for anyone")
-    assert nights._kernel_synced() is (state != 5)  # 5: TIME_ERROR, not synced
+    assert wallclock._kernel_synced() is (state != 5)  # 5: TIME_ERROR, not synced

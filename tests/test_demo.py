@@ -21,7 +21,7 @@ from bedside.demo import DIM, LIT, TerminalPanel, half_blocks
 from bedside.devices.oled import open_panel
 from bedside.devices.recorder import RecordingSerial
 from bedside.drawing import render
-from bedside.screens import Screen
+from bedside.screens import Screen, View
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,7 +129,7 @@ def test_the_demo_draws_each_panel_from_the_bytes_its_driver_sent(
     config = DisplayConfig(driver=driver, height=height)
     serial = RecordingSerial(driver=driver, height=height)
     device = open_panel(config, serial)
-    screen = Screen("running", "Soak your feet", "left foot", "12:35", 0.37, "2/17")
+    screen = Screen(View.RUNNING, "Soak your feet", "left foot", "12:35", 0.37, "2/17")
     image = render(screen, (128, height))
     device.display(image)
     out = io.StringIO()
@@ -170,7 +170,7 @@ def test_subtitles_two_at_a_time_then_gone_and_no_lone_speaker(monkeypatch):
 
     monkeypatch.setattr(demo, "SUBTITLE_SECONDS", 0.3)
     serial = RecordingSerial()
-    open_panel(DisplayConfig(), serial).display(render(Screen("menu", "Bedtime")))
+    open_panel(DisplayConfig(), serial).display(render(Screen(View.MENU, "Bedtime")))
     out = io.StringIO()
     panel = TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out, 10)
     panel.draw()

@@ -18,29 +18,32 @@ from PIL import Image, ImageChops
 from bedside import drawing
 from bedside.config import load_config
 from bedside.drawing import HEIGHT, MARGIN, WIDTH, enlarge, render, save_frame
-from bedside.engine import Settings
 from bedside.gallery import write_gallery
-from bedside.screens import Screen, clock
+from bedside.routine_engine import Settings
+from bedside.screens import Screen, View, clock
+from bedside.shots import gallery_screens
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 
-KINDS = ("menu", "running", "paused", "awaiting", "holding", "finished", "dark")
+KINDS = tuple(v for v in View if v is not View.NONE)
 
 # One typical screen of each kind, with the texts describe() gives them.
 SAMPLES = {
     "menu": Screen(
-        "menu", "Leg lifts", "16 min, 5 sets of 20", position="4/4", hint="press to start"
+        View.MENU, "Leg lifts", "16 min, 5 sets of 20", position="4/4", hint="press to start"
     ),
-    "running": Screen("running", "Soak your feet", "left foot", "12:35", 0.37, "2/17"),
+    "running": Screen(View.RUNNING, "Soak your feet", "left foot", "12:35", 0.37, "2/17"),
     "paused": Screen(
-        "paused", "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to carry on"
+        View.PAUSED, "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to carry on"
     ),
     "awaiting": Screen(
-        "awaiting", "Dry and oil your feet", position="3/17", hint="press to continue"
+        View.AWAITING, "Dry and oil your feet", position="3/17", hint="press to continue"
     ),
-    "holding": Screen("holding", "Release: skip step", "Keep holding: end", position="3/17"),
-    "finished": Screen("finished", "All done", "Legs up the wall, 11 min", hint="press for menu"),
-    "dark": Screen("dark"),
+    "holding": Screen(View.HOLDING, "Release: skip step", "Keep holding: end", position="3/17"),
+    "finished": Screen(
+        View.FINISHED, "All done", "Legs up the wall, 11 min", hint="press for menu"
+    ),
+    "dark": Screen(View.DARK),
 }
 
 LONG = "Slowly roll your left foot over a tennis ball, heel to toes."  # 60 characters
@@ -96,7 +99,7 @@ def test_every_kind_but_dark_lights_something_and_keeps_inside_the_margins(kind:
 
 
 def test_dark_is_all_black() -> None:
-    image = render(Screen("dark", "ignored", "ignored", "12:00", 0.5, "1/2", "ignored"))
+    image = render(Screen(View.DARK, "ignored", "ignored", "12:00", 0.5, "1/2", "ignored"))
     assert image.getbbox() is None
     assert lit_count(image) == 0
 
@@ -147,7 +150,7 @@ def test_the_countdown_glyphs_measure_at_least_24_pixels() -> None:
 
 def test_the_running_screen_parts_do_not_overlap() -> None:
     """Title, clock, bar and bottom line each keep to their own rows."""
-    base = Screen("running", progress=0.0)
+    base = Screen(View.RUNNING, progress=0.0)
     bar = render(base)
     parts = {
         "title": render(replace(base, title="Below the ball of the foot")),
@@ -162,7 +165,7 @@ def test_the_running_screen_parts_do_not_overlap() -> None:
 
 
 def test_the_detail_and_the_position_share_the_bottom_line_without_touching() -> None:
-    base = Screen("running", progress=0.0)
+    base = Screen(View.RUNNING, progress=0.0)
     bar = render(base)
     detail = difference(render(replace(base, detail="lift 17 of 20")), bar)
     position = difference(render(replace(base, position="17/17")), bar)
@@ -256,7 +259,7 @@ def test_a_newline_in_a_text_is_a_space() -> None:
 
 
 def test_an_unknown_kind_still_shows_its_text() -> None:
-    image = render(Screen("something-new", "Hello", "world", position="1/1"), clip=False)
+    image = render(Screen(View.NONE, "Hello", "world", position="1/1"), clip=False)
     assert image.getbbox() is not None
     assert_inside_margins(image)
 
@@ -267,7 +270,7 @@ printable = st.text(alphabet=string.printable + "\u2013\u2026\u00e9\u00df", max_
 
 @settings(max_examples=150, deadline=None)
 @given(
-    kind=st.sampled_from([*KINDS, "unknown"]),
+    kind=st.sampled_from(list(View)),
     title=printable,
     detail=printable,
     seconds=st.floats(min_value=0, max_value=1e6),
@@ -326,7 +329,7 @@ def test_gallery_writes_distinct_frames_with_enlargements(
 
 
 def test_gallery_shows_every_kind_from_real_engine_states(config_settings: Settings) -> None:
-    shots = drawing.gallery_screens(config_settings)
+    shots = gallery_screens(config_settings)
     kinds = {screen.kind for _, screen in shots}
     assert kinds == set(KINDS)
     by_name = dict(shots)

@@ -14,27 +14,30 @@ from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
 from bedside.config import load_config
-from bedside.drawing import MARGIN, gallery_screens, render
-from bedside.engine import Settings
+from bedside.drawing import MARGIN, render
 from bedside.gallery import write_gallery
-from bedside.screens import Screen, clock
+from bedside.routine_engine import Settings
+from bedside.screens import Screen, View, clock
+from bedside.shots import gallery_screens
 
 SIZE = (128, 32)
-KINDS = ("menu", "running", "paused", "awaiting", "holding", "finished", "dark")
+KINDS = tuple(v for v in View if v is not View.NONE)
 SAMPLES = {
     "menu": Screen(
-        "menu", "Leg lifts", "16 min, 5 sets of 20", position="4/4", hint="press to start"
+        View.MENU, "Leg lifts", "16 min, 5 sets of 20", position="4/4", hint="press to start"
     ),
-    "running": Screen("running", "Soak your feet", "left foot", "12:35", 0.37, "2/17"),
+    "running": Screen(View.RUNNING, "Soak your feet", "left foot", "12:35", 0.37, "2/17"),
     "paused": Screen(
-        "paused", "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to resume"
+        View.PAUSED, "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to resume"
     ),
     "awaiting": Screen(
-        "awaiting", "Dry and oil your feet", position="3/17", hint="press to continue"
+        View.AWAITING, "Dry and oil your feet", position="3/17", hint="press to continue"
     ),
-    "holding": Screen("holding", "Release: skip step", "Keep holding: end", position="3/17"),
-    "finished": Screen("finished", "All done", "Legs up the wall, 11 min", hint="press for menu"),
-    "dark": Screen("dark"),
+    "holding": Screen(View.HOLDING, "Release: skip step", "Keep holding: end", position="3/17"),
+    "finished": Screen(
+        View.FINISHED, "All done", "Legs up the wall, 11 min", hint="press for menu"
+    ),
+    "dark": Screen(View.DARK),
 }
 LONG = "Slowly roll your left foot over a tennis ball, heel to toes."
 
@@ -76,7 +79,7 @@ def test_every_kind_is_128x32_lit_and_inside_the_margins(kind: str) -> None:
 
 
 def test_dark_is_dark_and_other_sizes_are_refused() -> None:
-    assert small(Screen("dark", "x", "y", "12:00")).getbbox() is None
+    assert small(Screen(View.DARK, "x", "y", "12:00")).getbbox() is None
     with pytest.raises(ValueError, match="128x64 and 128x32"):
         render(SAMPLES["menu"], (128, 48))
 
@@ -103,7 +106,7 @@ def test_the_progress_bar_fills_with_progress(kind: str) -> None:
 
 
 def test_the_countdown_is_half_the_panel_tall_and_the_parts_keep_apart() -> None:
-    base = Screen("running", clock="88:88", progress=0.0)
+    base = Screen(View.RUNNING, clock="88:88", progress=0.0)
     top = replace(base, title="Below the ball of the foot", position="17/17")
     parts = {
         # The clock's digits changing: the bar beside it stays put (the digits are all as wide).
@@ -142,7 +145,7 @@ printable = st.text(alphabet=string.printable + "\u2013\u2026\u00e9\u00df", max_
 
 @settings(max_examples=150, deadline=None)
 @given(
-    kind=st.sampled_from([*KINDS, "unknown"]),
+    kind=st.sampled_from(list(View)),
     title=printable,
     detail=printable,
     seconds=st.floats(min_value=0, max_value=1e6),

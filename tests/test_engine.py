@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bedside.engine import (
+from bedside.routine_engine import (
     Display,
     Engine,
     Finished,

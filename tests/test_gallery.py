@@ -12,8 +12,8 @@ from PIL import Image
 
 from bedside.cli import main
 from bedside.config import load_config
-from bedside.engine import Settings
 from bedside.gallery import MANIFEST, pictures, write_gallery
+from bedside.routine_engine import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config" / "bedside.toml"

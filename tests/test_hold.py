@@ -17,10 +17,10 @@ from faults import Daemon, quiet_config, saved
 
 from bedside.config import load_config
 from bedside.daemon import cue_texts
-from bedside.engine import Phrases, Settings
 from bedside.gestures import Thresholds
 from bedside.history import Store
 from bedside.hold import HoldNight, HoldPlan, nightly, retimed, tonight
+from bedside.routine_engine import Phrases, Settings
 from bedside.script import parse_script
 from bedside.simulate import simulate
 
@@ -233,7 +233,7 @@ def test_a_reload_applies_a_new_hold_plan_at_the_menu(tmp_path):
 
 @pytest.mark.parametrize("done", [(True, False, True), ()])
 def test_the_menu_shows_the_week_under_the_streak(done):
-    from bedside.engine import Mode, State
+    from bedside.routine_engine import Mode, State
     from bedside.screens import describe
 
     settings = Settings.from_config(load_config())

@@ -19,9 +19,9 @@ from PIL import Image
 
 from bedside.chart import BLOCKS, NONE, nights, sparkline
 from bedside.config import DEFAULT_MENU, load_config
-from bedside.engine import Phrases
 from bedside.history import Session, Store
 from bedside.plan import plan_table
+from bedside.routine_engine import Phrases
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +53,7 @@ def test_an_empty_bedside_toml_gives_the_documented_menu_order(config_copy):
 
 
 def test_the_panel_and_the_voice_say_the_same_words_for_carrying_on():
-    from bedside.engine import Mode, Settings, State
+    from bedside.routine_engine import Mode, Settings, State
     from bedside.screens import describe
 
     config = load_config()
@@ -191,11 +191,11 @@ def test_the_chart_draws_completed_nights_filled_and_others_outlined(tmp_path):
 
 def test_nothing_is_brighter_than_the_countdown_it_stands_for():
     from bedside.drawing import render
-    from bedside.screens import Screen
+    from bedside.screens import Screen, View
 
-    running = Screen("running", "Soak your feet", "", "13:20", 0.33, "2/17")
+    running = Screen(View.RUNNING, "Soak your feet", "", "13:20", 0.33, "2/17")
     paused = Screen(
-        "paused", "Paused", "Soak your feet", "13:20", 0.33, "2/17", "press to carry on"
+        View.PAUSED, "Paused", "Soak your feet", "13:20", 0.33, "2/17", "press to carry on"
     )
 
     def lit(screen: Screen, size: tuple[int, int]) -> int:

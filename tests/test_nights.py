@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bedside.behaviour import Behaviour
 from bedside.config import load_config
-from bedside.core import Core
-from bedside.engine import Display, Mode, Say, Settings
 from bedside.gestures import Thresholds
 from bedside.nights import Reminder, night_of, streak
+from bedside.routine_engine import Display, Mode, Say, Settings
 from bedside.screens import describe
 from bedside.script import parse_script
 from bedside.simulate import simulate
@@ -29,13 +29,13 @@ REMINDER = Reminder(at=time(22, 0), days=("mon", "tue", "wed", "thu", "fri", "sa
 TEXT = REMINDER.text
 
 
-def core_at(start: datetime | None, reminder: Reminder = REMINDER, done=()) -> Core:
+def core_at(start: datetime | None, reminder: Reminder = REMINDER, done=()) -> Behaviour:
     wall = None if start is None else (lambda t: start + timedelta(seconds=t))
-    return Core(SETTINGS, Thresholds(), now=0.0, wall=wall, reminder=reminder, done=set(done))
+    return Behaviour(SETTINGS, Thresholds(), now=0.0, wall=wall, reminder=reminder, done=set(done))
 
 
-def said(core: Core) -> list[tuple[float, str]]:
-    return [(t, o.text) for t, o in core.take() if isinstance(o, Say)]
+def said(behaviour: Behaviour) -> list[tuple[float, str]]:
+    return [(t, o.text) for t, o in behaviour.take() if isinstance(o, Say)]
 
 
 def test_a_night_runs_from_noon_to_noon():
@@ -54,72 +54,72 @@ def test_the_streak_counts_a_session_after_midnight_for_the_evening_before():
 
 
 def test_the_reminder_wakes_the_dark_display_gently_once_and_a_press_starts_bedtime():
-    core = core_at(datetime(2026, 11, 20, 21, 50))
-    core.advance(59 * 60)  # to 22:49
-    reminders = [(t, text) for t, text in said(core) if text == TEXT]
+    behaviour = core_at(datetime(2026, 11, 20, 21, 50))
+    behaviour.advance(59 * 60)  # to 22:49
+    reminders = [(t, text) for t, text in said(behaviour) if text == TEXT]
     assert reminders == [(600.0, TEXT)]  # at 22:00, and no repeat
-    core = core_at(datetime(2026, 11, 20, 21, 50))
-    core.advance(600.0)
-    lit = [o for _, o in core.take() if isinstance(o, Display) and o.on]
+    behaviour = core_at(datetime(2026, 11, 20, 21, 50))
+    behaviour.advance(600.0)
+    lit = [o for _, o in behaviour.take() if isinstance(o, Display) and o.on]
     assert lit[-1] == Display(True, 8)  # low contrast
-    core.edge(True, 601.0)
-    core.edge(False, 601.1)
-    assert core.state.mode is Mode.AWAITING and core.state.routine.name == "bedtime"
+    behaviour.edge(True, 601.0)
+    behaviour.edge(False, 601.1)
+    assert behaviour.state.mode is Mode.AWAITING and behaviour.state.routine.name == "bedtime"
 
 
 def test_the_reminder_comes_again_the_next_night_but_only_on_its_days():
     start = datetime(2026, 11, 20, 12, 0)  # a Friday
-    core = core_at(start, Reminder(days=("fri", "sun")))
-    core.advance(3 * 86400)
-    times = [start + timedelta(seconds=t) for t, text in said(core) if text == TEXT]
+    behaviour = core_at(start, Reminder(days=("fri", "sun")))
+    behaviour.advance(3 * 86400)
+    times = [start + timedelta(seconds=t) for t, text in said(behaviour) if text == TEXT]
     assert times == [datetime(2026, 11, 20, 22, 0), datetime(2026, 11, 22, 22, 0)]
 
 
 def test_a_reminder_after_midnight_belongs_to_the_evening_before():
     start = datetime(2026, 11, 20, 23, 0)
-    core = core_at(start, Reminder(at=time(0, 30), days=("fri",)))  # the night of Friday 20th
-    core.advance(26 * 3600)
-    times = [start + timedelta(seconds=t) for t, text in said(core) if text == TEXT]
+    behaviour = core_at(start, Reminder(at=time(0, 30), days=("fri",)))  # the night of Friday 20th
+    behaviour.advance(26 * 3600)
+    times = [start + timedelta(seconds=t) for t, text in said(behaviour) if text == TEXT]
     assert times == [datetime(2026, 11, 21, 0, 30)]
 
 
 def test_no_reminder_during_a_session_or_when_tonight_is_done():
-    core = core_at(datetime(2026, 11, 20, 21, 58))
-    core.edge(True, 0.0)
-    core.edge(False, 0.1)  # a session runs through 22:00
-    core.advance(1800.0)
-    assert TEXT not in [text for _, text in said(core)]
+    behaviour = core_at(datetime(2026, 11, 20, 21, 58))
+    behaviour.edge(True, 0.0)
+    behaviour.edge(False, 0.1)  # a session runs through 22:00
+    behaviour.advance(1800.0)
+    assert TEXT not in [text for _, text in said(behaviour)]
     done_tonight = core_at(datetime(2026, 11, 20, 21, 58), done={date(2026, 11, 20)})
     done_tonight.advance(3600.0)
     assert TEXT not in [text for _, text in said(done_tonight)]
 
 
 def test_a_clock_not_yet_synced_never_fires_a_reminder():
-    core = core_at(None)
-    core.advance(7 * 86400)
-    assert TEXT not in [text for _, text in said(core)]
-    assert core.deadline() is None  # and nothing is scheduled for it while dark
+    behaviour = core_at(None)
+    behaviour.advance(7 * 86400)
+    assert TEXT not in [text for _, text in said(behaviour)]
+    assert behaviour.deadline() is None  # and nothing is scheduled for it while dark
 
 
 def test_the_menu_shows_the_streak_and_finishing_bedtime_adds_tonight():
     start = datetime(2026, 11, 20, 21, 0)
-    core = core_at(start, done={date(2026, 11, 18), date(2026, 11, 19)})
-    shown = describe(core.state, SETTINGS, 0.0)
+    behaviour = core_at(start, done={date(2026, 11, 18), date(2026, 11, 19)})
+    shown = describe(behaviour.state, SETTINGS, 0.0)
     assert shown.nights == "2 nights" and shown.week == (False,) * 4 + (True, True, False)
     t = 0.0
-    core.edge(True, t)
-    core.edge(False, t + 0.1)
-    while core.state.mode is not Mode.FINISHED:  # through every step, pressing on the waits
-        t = core.deadline() if core.state.mode is not Mode.AWAITING else t + 1
-        if core.state.mode is Mode.AWAITING:
-            core.edge(True, t)
-            core.edge(False, t + 0.1)
+    behaviour.edge(True, t)
+    behaviour.edge(False, t + 0.1)
+    while behaviour.state.mode is not Mode.FINISHED:  # through every step, pressing on the waits
+        t = behaviour.deadline() if behaviour.state.mode is not Mode.AWAITING else t + 1
+        if behaviour.state.mode is Mode.AWAITING:
+            behaviour.edge(True, t)
+            behaviour.edge(False, t + 0.1)
         else:
-            core.advance(t)
-    assert core.state.completed and core.state.streak == 3
-    core.edge(True, t + 5)
-    core.edge(False, t + 5.1)  # back to the menu
-    assert describe(core.state, SETTINGS, t + 6).nights == "3 nights"
+            behaviour.advance(t)
+    assert behaviour.state.completed and behaviour.state.streak == 3
+    behaviour.edge(True, t + 5)
+    behaviour.edge(False, t + 5.1)  # back to the menu
+    assert describe(behaviour.state, SETTINGS, t + 6).nights == "3 nights"
 
 
 def test_simulate_at_sets_the_virtual_wall_clock():
@@ -165,15 +165,17 @@ def test_a_quieter_night_softens_cues_and_dims_a_lit_display_at_its_hours():
     quiet = Quiet(start=time(23, 0), end=time(6, 0), volume=0.3, contrast=10)
     start = datetime(2026, 11, 20, 22, 58)
     wall = lambda t: start + timedelta(seconds=t)  # noqa: E731
-    core = Core(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=wall, quiet=quiet)
-    core.edge(True, 0.0)
-    core.edge(False, 0.1)
-    core.edge(True, 1.0)
-    core.edge(False, 1.1)  # ten minutes of legs up the wall from 22:58
-    before = [o for _, o in core.take() if isinstance(o, Say)]
+    behaviour = Behaviour(
+        SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=wall, quiet=quiet
+    )
+    behaviour.edge(True, 0.0)
+    behaviour.edge(False, 0.1)
+    behaviour.edge(True, 1.0)
+    behaviour.edge(False, 1.1)  # ten minutes of legs up the wall from 22:58
+    before = [o for _, o in behaviour.take() if isinstance(o, Say)]
     assert before and all(o.volume is None for o in before)
-    core.advance(300.0)
-    outputs = core.take()
+    behaviour.advance(300.0)
+    outputs = behaviour.take()
     dimmed = [(t, o) for t, o in outputs if isinstance(o, Display)]
     assert [o for _, o in dimmed] == [Display(True, 10)]  # at 23:00, the lit display dims
     assert dimmed[0][0] == pytest.approx(120.0, abs=1e-3)
@@ -187,7 +189,7 @@ def test_a_quieter_night_softens_cues_and_dims_a_lit_display_at_its_hours():
 def test_a_quieter_night_leaves_a_clock_not_yet_synced_alone():
     from bedside.nights import Quiet
 
-    core = Core(SETTINGS, Thresholds(), now=0.0, quiet=Quiet(), routine="legs-up-wall")
-    core.edge(True, 0.0)
-    core.edge(False, 0.1)
-    assert all(o.volume is None for _, o in core.take() if isinstance(o, Say))
+    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, quiet=Quiet(), routine="legs-up-wall")
+    behaviour.edge(True, 0.0)
+    behaviour.edge(False, 0.1)
+    assert all(o.volume is None for _, o in behaviour.take() if isinstance(o, Say))

@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from luma.oled.device import ssd1306
 from PIL import Image, ImageDraw
 
+from bedside.behaviour import Behaviour
 from bedside.config import load_config
-from bedside.core import Core
 from bedside.devices.oled import Oled, PartialSSD1306, changed_windows, frame_bytes, shift_for
 from bedside.devices.recorder import RecordingSerial
 from bedside.drawing import render
-from bedside.engine import Settings
 from bedside.gestures import Thresholds
+from bedside.routine_engine import Settings
 
 
 def blank() -> Image.Image:
@@ -135,21 +135,21 @@ def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma():
     config = load_config()
     # The countdown alone: the breathing guide (measured by the bench) is switched off.
     settings = replace(Settings.from_config(config), pacer=False)
-    core = Core(settings, Thresholds(), now=0.0, routine="legs-up-wall")
-    core.edge(True, 0.0)
-    core.edge(False, 0.1)
-    core.edge(True, 1.0)
-    core.edge(False, 1.1)  # the ten-minute hold is counting down
+    behaviour = Behaviour(settings, Thresholds(), now=0.0, routine="legs-up-wall")
+    behaviour.edge(True, 0.0)
+    behaviour.edge(False, 0.1)
+    behaviour.edge(True, 1.0)
+    behaviour.edge(False, 1.1)  # the ten-minute hold is counting down
     ours, stock = RecordingSerial(), RecordingSerial()
     partial, full = PartialSSD1306(ours), ssd1306(stock)
-    partial.display(render(core.screen))
+    partial.display(render(behaviour.screen))
     start_ours, start_stock = ours.bytes_sent, stock.bytes_sent
     for second in range(60):
-        core.advance(1.1 + second + 1)
-        image = render(core.screen)
+        behaviour.advance(1.1 + second + 1)
+        image = render(behaviour.screen)
         partial.display(image)
         full.display(image)
-    assert core.screen.clock == "09:00"  # ten minutes less the one just drawn
+    assert behaviour.screen.clock == "09:00"  # ten minutes less the one just drawn
     sent = ours.bytes_sent - start_ours
     assert stock.bytes_sent - start_stock == 60 * (1024 + 6)  # 61,440 data bytes a minute
     assert sent / (60 * 1024) < 0.15, sent

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from luma.oled.device import sh1106, ssd1306, ssd1309
 from PIL import Image, ImageDraw
 
+from bedside.behaviour import Behaviour
 from bedside.config import DisplayConfig, load_config
-from bedside.core import Core
 from bedside.devices.oled import (
     DRIVERS,
     PANEL_ERRORS,
@@ -29,8 +29,8 @@ from bedside.devices.oled import (
 )
 from bedside.devices.recorder import RecordingSerial, RecordingSpi
 from bedside.drawing import render
-from bedside.engine import Settings
 from bedside.gestures import Thresholds
+from bedside.routine_engine import Settings
 from bedside.schema import ConfigError
 
 STOCK = {"ssd1306": ssd1306, "sh1106": sh1106, "ssd1309": ssd1309}
@@ -200,18 +200,18 @@ def test_after_any_frames_every_panel_shows_the_last_image(panel, rotate, frames
 def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma(driver: str) -> None:
     config = load_config()
     settings_ = replace(Settings.from_config(config), pacer=False)
-    core = Core(settings_, Thresholds(), now=0.0, routine="legs-up-wall")
+    behaviour = Behaviour(settings_, Thresholds(), now=0.0, routine="legs-up-wall")
     for t in (0.0, 1.0):
-        core.edge(True, t)
-        core.edge(False, t + 0.1)
+        behaviour.edge(True, t)
+        behaviour.edge(False, t + 0.1)
     ours = RecordingSerial(driver=driver)
     stock = RecordingSerial(driver=driver)
     partial, full = DRIVERS[driver](ours), STOCK[driver](stock)
-    partial.display(render(core.screen))
+    partial.display(render(behaviour.screen))
     start_ours, start_stock = ours.bytes_sent, stock.bytes_sent
     for second in range(60):
-        core.advance(1.1 + second + 1)
-        image = render(core.screen)
+        behaviour.advance(1.1 + second + 1)
+        image = render(behaviour.screen)
         partial.display(image)
         full.display(image)
     sent, reference = ours.bytes_sent - start_ours, stock.bytes_sent - start_stock

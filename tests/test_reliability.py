@@ -19,15 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bedside.behaviour import Behaviour, ButtonStuck
 from bedside.config import load_config
-from bedside.core import ButtonStuck, Core
 from bedside.daemon import restore
 from bedside.devices.oled import Oled, PartialSSD1306, frame_bytes
 from bedside.devices.recorder import RecordingSerial
-from bedside.engine import Mode, Say, Settings
 from bedside.files import NotAFolder, check_folder
 from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
 from bedside.history import Keeper, Progress, Store
+from bedside.routine_engine import Mode, Say, Settings
 from bedside.script import ScriptError, parse_script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,9 +97,9 @@ def make_store(tmp_path: Path, wall: float) -> Store:
 def test_a_session_interrupted_too_long_ago_is_closed_not_resumed(tmp_path):
     store = make_store(tmp_path, wall=100_000.0)
     store.save(Progress("legs-up-wall", 1, 120.0, 150.0, 90_000.0, 100_000.0 - 3 * 3600))
-    core = Core(SETTINGS, Thresholds(), now=50.0)
-    restore(store, Keeper(store), core, CONFIG)
-    assert core.state.mode is Mode.MENU
+    behaviour = Behaviour(SETTINGS, Thresholds(), now=50.0)
+    restore(store, Keeper(store), behaviour, CONFIG)
+    assert behaviour.state.mode is Mode.MENU
     assert store.current() is None
     [session] = store.sessions()
     assert session.routine == "legs-up-wall" and not session.completed
@@ -109,11 +109,11 @@ def test_a_recent_session_or_a_clock_not_yet_synced_resumes(tmp_path):
     for updated in (100_000.0 - 600, 100_000.0 + 5 * 3600):  # 10 min ago; "in the future"
         store = make_store(tmp_path / str(updated), wall=100_000.0)
         store.save(Progress("leg-lifts", 3, 50.0, 400.0, 99_000.0, updated))
-        core = Core(SETTINGS, Thresholds(), now=10.0)
-        restore(store, Keeper(store), core, CONFIG)
-        assert core.state.mode is Mode.PAUSED and core.state.step_index == 3
-        assert core.state.remaining(10.0) == 70.0  # 120 s set, 50 s done
-        said = [o.text for _, o in core.take() if isinstance(o, Say)]
+        behaviour = Behaviour(SETTINGS, Thresholds(), now=10.0)
+        restore(store, Keeper(store), behaviour, CONFIG)
+        assert behaviour.state.mode is Mode.PAUSED and behaviour.state.step_index == 3
+        assert behaviour.state.remaining(10.0) == 70.0  # 120 s set, 50 s done
+        said = [o.text for _, o in behaviour.take() if isinstance(o, Say)]
         assert said == [
             "Picking up where you left off. Paused. One minute left. Press to carry on."
         ]
@@ -125,15 +125,15 @@ def test_progress_is_written_on_step_changes_and_every_few_seconds_not_every_tic
     save = store.save
     store.save = lambda progress: (writes.append(progress), save(progress))  # type: ignore
     keeper = Keeper(store)
-    core = Core(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall")
+    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
-        core.edge(pressed, t)
-        keeper.after(core.state, t)
+        behaviour.edge(pressed, t)
+        keeper.after(behaviour.state, t)
     t = 1.1
     while t < 61.1:  # a minute of countdown, ticking every second
-        t = min(core.deadline(), keeper.deadline(core.state) or 1e9)
-        core.advance(t)
-        keeper.after(core.state, t)
+        t = min(behaviour.deadline(), keeper.deadline(behaviour.state) or 1e9)
+        behaviour.advance(t)
+        keeper.after(behaviour.state, t)
     assert 12 <= len(writes) <= 16  # two steps begun, then one write every 5 s
     assert store.current().step_index == 1
     assert store.current().step_elapsed == pytest.approx(60.0, abs=5.0)
@@ -218,16 +218,16 @@ def test_a_stuck_button_is_ignored_until_released_and_logged_once():
 
 
 def test_a_button_down_at_start_up_is_stuck_not_a_long_hold():
-    core = Core(SETTINGS, Thresholds(), now=0.0)
-    core.edge(True, 0.0)  # a stand-in for starting a session first
-    core.edge(False, 0.1)
-    assert core.state.mode is Mode.AWAITING
-    core.button_already_down()
-    core.advance(100.0)
-    core.edge(False, 100.0)
-    outputs = [o for _, o in core.take()]
+    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0)
+    behaviour.edge(True, 0.0)  # a stand-in for starting a session first
+    behaviour.edge(False, 0.1)
+    assert behaviour.state.mode is Mode.AWAITING
+    behaviour.button_already_down()
+    behaviour.advance(100.0)
+    behaviour.edge(False, 100.0)
+    outputs = [o for _, o in behaviour.take()]
     assert ButtonStuck() in outputs
-    assert core.state.mode is Mode.AWAITING  # no long hold ended the session
+    assert behaviour.state.mode is Mode.AWAITING  # no long hold ended the session
 
 
 def test_wall_clock_jumps_do_not_move_timers():
@@ -242,12 +242,12 @@ def test_wall_clock_jumps_do_not_move_timers():
         readings.append(base + timedelta(seconds=at + next(jumps)))
         return readings[-1]
 
-    core = Core(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=wall)
+    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=wall)
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
-        core.edge(pressed, t)
-    core.advance(1.1 + 600.0)
+        behaviour.edge(pressed, t)
+    behaviour.advance(1.1 + 600.0)
     assert len(readings) >= 2 and readings[1] - readings[0] > timedelta(hours=4)  # it leapt
-    assert core.state.step_index == 2 and core.state.step_start == pytest.approx(601.1)
+    assert behaviour.state.step_index == 2 and behaviour.state.step_start == pytest.approx(601.1)
 
 
 # -- bad input -------------------------------------------------------------------------------
@@ -292,10 +292,10 @@ def test_every_command_given_wrong_arguments_prints_usage_and_exits_2(argv):
 def test_a_restored_session_whose_routine_is_gone_is_closed(tmp_path, caplog):
     store = make_store(tmp_path, wall=100_000.0)
     store.save(Progress("stretches", 2, 30.0, 200.0, 99_000.0, 100_000.0 - 60, "k"))
-    core = Core(SETTINGS, Thresholds(), now=10.0)
+    behaviour = Behaviour(SETTINGS, Thresholds(), now=10.0)
     caplog.set_level(logging.INFO)
-    restore(store, Keeper(store), core, CONFIG)
-    assert core.state.mode is Mode.MENU
+    restore(store, Keeper(store), behaviour, CONFIG)
+    assert behaviour.state.mode is Mode.MENU
     assert "closing the session of stretches: that routine is gone" in caplog.text
     [session] = store.sessions()
     assert (session.routine, session.completed, session.steps_done) == ("stretches", False, 2)

@@ -1,4 +1,4 @@
-"""The core on a virtual clock: every shipped routine end to end, the simulate contract, and
+"""The behaviour on a virtual clock: every shipped routine end to end, the simulate contract, and
 random gesture sequences that must keep the engine's invariants."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bedside.behaviour import Behaviour
 from bedside.config import load_config
-from bedside.core import Core
-from bedside.engine import Mode, Say, Settings, StepStarted
 from bedside.gestures import Thresholds
+from bedside.routine_engine import Mode, Say, Settings, StepStarted
 from bedside.script import Command, ScriptError, parse_script
 from bedside.simulate import simulate
 
@@ -40,31 +40,31 @@ def run_script(text: str, routine: str | None = None, settings: Settings = SETTI
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def press(core: Core, at: float) -> float:
-    core.edge(True, at)
-    core.edge(False, at + 0.1)
+def press(behaviour: Behaviour, at: float) -> float:
+    behaviour.edge(True, at)
+    behaviour.edge(False, at + 0.1)
     return at + 0.1
 
 
 @pytest.mark.parametrize("name", sorted(CONFIG.routines))
 def test_every_routine_runs_end_to_end_on_the_virtual_clock(name):
     routine = CONFIG.routines[name]
-    core = Core(SETTINGS, THRESHOLDS, now=0.0, routine=name)
-    t = press(core, 0.0)  # start
+    behaviour = Behaviour(SETTINGS, THRESHOLDS, now=0.0, routine=name)
+    t = press(behaviour, 0.0)  # start
     waits = 0.0
-    while core.state.mode is not Mode.FINISHED:
-        if core.state.mode is Mode.AWAITING:
-            core.advance(t + 30.0)  # let its cues be said, then carry on
-            t = press(core, t + 30.0)
+    while behaviour.state.mode is not Mode.FINISHED:
+        if behaviour.state.mode is Mode.AWAITING:
+            behaviour.advance(t + 30.0)  # let its cues be said, then carry on
+            t = press(behaviour, t + 30.0)
             waits += 30.1
         else:
-            t = core.deadline()
-            core.advance(t)
-    outputs = [o for _, o in core.take()]
+            t = behaviour.deadline()
+            behaviour.advance(t)
+    outputs = [o for _, o in behaviour.take()]
     started = [o.index for o in outputs if isinstance(o, StepStarted)]
     assert started == list(range(len(routine.steps)))
-    assert core.state.completed
-    assert core.state.finished_at - core.state.session_start == pytest.approx(
+    assert behaviour.state.completed
+    assert behaviour.state.finished_at - behaviour.state.session_start == pytest.approx(
         routine.total_seconds + waits
     )
     said = [o.text for o in outputs if isinstance(o, Say)]
@@ -125,13 +125,15 @@ def test_the_countdown_screen_changes_once_a_second():
 def test_the_breathing_guide_grows_over_four_seconds_and_shrinks_over_six():
     from bedside.screens import BREATH_LEVELS
 
-    core = Core(SETTINGS, THRESHOLDS, now=0.0, routine="legs-up-wall")
+    behaviour = Behaviour(SETTINGS, THRESHOLDS, now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
-        core.edge(pressed, t)
+        behaviour.edge(pressed, t)
     sizes = []
-    while core.now < 1.1 + 20:
-        core.advance(core.deadline())
-        sizes.append((round(core.now - 1.1, 3), core.screen.breath, core.screen.breathing))
+    while behaviour.now < 1.1 + 20:
+        behaviour.advance(behaviour.deadline())
+        sizes.append(
+            (round(behaviour.now - 1.1, 3), behaviour.screen.breath, behaviour.screen.breathing)
+        )
     peaks = [t for t, size, _ in sizes if size == BREATH_LEVELS]
     assert peaks and 3.5 < peaks[0] < 4.0 and any(13.5 < t < 14.0 for t in peaks)
     assert min(s for _, s, _ in sizes) == 0
@@ -176,12 +178,12 @@ action = st.one_of(
     actions=st.lists(action, min_size=1, max_size=40),
 )
 def test_random_gestures_keep_the_invariants(routine, actions):
-    core = Core(SETTINGS, THRESHOLDS, now=0.0, routine=routine)
+    behaviour = Behaviour(SETTINGS, THRESHOLDS, now=0.0, routine=routine)
     t = 0.0
 
     def check(now: float) -> None:
-        state = core.state
-        due = core.deadline()
+        state = behaviour.state
+        due = behaviour.deadline()
         assert due is None or due > now  # nothing that fell due was left undone
         if state.routine is not None and state.mode is not Mode.MENU:
             assert 0 <= state.step_index < len(state.routine.steps)
@@ -194,16 +196,16 @@ def test_random_gestures_keep_the_invariants(routine, actions):
         if state.mode is Mode.PAUSED:
             # Paused time is never counted as done.
             assert state.elapsed(now + 1000.0) == state.elapsed(now)
-        assert core.screen.lines == [] or core.state.display_on
+        assert behaviour.screen.lines == [] or behaviour.state.display_on
 
     for kind, seconds in actions:
         if kind == "wait":
             t += seconds
-            core.advance(t)
+            behaviour.advance(t)
         else:
-            core.edge(True, t)
+            behaviour.edge(True, t)
             check(t)
             t += seconds
-            core.edge(False, t)
+            behaviour.edge(False, t)
         check(t)
-        core.take()
+        behaviour.take()

@@ -1,4 +1,4 @@
-"""Soak: twelve simulated hours of random gestures through the core and the drawing, and a
+"""Soak: twelve simulated hours of random gestures through the behaviour and the drawing, and a
 real-time run of the daemon on mock hardware with random presses and injected device faults.
 
 The real-time run lasts ``BEDSIDE_SOAK_SECONDS`` (60 in ``make test``, 600 in ``make soak``)."""
@@ -12,20 +12,20 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from bedside.behaviour import Behaviour, ScreenChanged
 from bedside.config import load_config
-from bedside.core import Core, ScreenChanged
 from bedside.daemon import Options, run
 from bedside.drawing import render
-from bedside.engine import Mode, Settings
 from bedside.gestures import Thresholds
 from bedside.loop import Stop
+from bedside.routine_engine import Mode, Settings
 
 CONFIG = load_config()
 
 
 def test_twelve_simulated_hours_of_random_gestures():
     rng = random.Random(2026)
-    core = Core(Settings.from_config(CONFIG), Thresholds(), now=0.0)
+    behaviour = Behaviour(Settings.from_config(CONFIG), Thresholds(), now=0.0)
     t, frames, sessions = 0.0, 0, 0
     tracemalloc.start()
     baseline = None
@@ -33,25 +33,25 @@ def test_twelve_simulated_hours_of_random_gestures():
         roll = rng.random()
         if roll < 0.6:
             t += rng.expovariate(1 / 120)
-            core.advance(t)
+            behaviour.advance(t)
         else:
             held = rng.choice([0.1, 0.3, 1.5, 2.5, 3.5, 40.0])
-            core.edge(True, t)
+            behaviour.edge(True, t)
             t += held
-            core.edge(False, t)
-        for _, output in core.take():
+            behaviour.edge(False, t)
+        for _, output in behaviour.take():
             if isinstance(output, ScreenChanged):
                 image = render(output.screen)
                 assert image.size == (128, 64)
                 frames += 1
-        state = core.state
+        state = behaviour.state
         if state.mode is Mode.FINISHED:
             sessions += 1
         if state.step is not None:
             assert 0 <= state.step_index < len(state.routine.steps)
             left = state.remaining(t)
             assert left is None or left >= 0
-        assert not core.pending
+        assert not behaviour.pending
         if baseline is None and t > 6 * 3600:
             baseline = tracemalloc.get_traced_memory()[0]
     used = tracemalloc.get_traced_memory()[0]

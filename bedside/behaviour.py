@@ -1,6 +1,6 @@
-"""The pure core put together: gestures, engine and screens, driven by edges and time.
+"""What the device does, told only button edges and the time: gestures, engine, nights, screens.
 
-``Core`` is what both the daemon's loop and ``simulate`` run, so that what a script shows is
+``Behaviour`` is what both the daemon's loop and ``simulate`` run, so that what a script shows is
 what the device does. It reads no clock and touches no device: it is told when the button
 moved and what time it is, and answers with timed outputs (the engine's effects, plus a
 ``ScreenChanged`` whenever what the display shows changes) for the caller to carry out.
@@ -12,7 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bedside.engine import (
+from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.hold import HoldNight, HoldPlan, retimed, tonight
+from bedside.nights import Quiet, Reminder, night_of, streak, week
+from bedside.routine_engine import (
     Display,
     Effect,
     Engine,
@@ -28,11 +31,8 @@ from bedside.engine import (
     Streak,
     Tick,
 )
-from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
-from bedside.hold import HoldNight, HoldPlan, retimed, tonight
-from bedside.nights import Quiet, Reminder, night_of, streak, week
 from bedside.routines import CueOptions
-from bedside.screens import Screen, describe, next_change
+from bedside.screens import Screen, View, describe, next_change
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ _GESTURES = {
 }
 
 
-class Core:
+class Behaviour:
     def __init__(
         self,
         settings: Settings,
@@ -93,7 +93,7 @@ class Core:
         self.recogniser = Recogniser(thresholds)
         self.button = ButtonState()
         self.state, effects = self.engine.start(now, routine)
-        self.screen = Screen("none")
+        self.screen = Screen(View.NONE)
         self.now = now
         self.pending: list[tuple[float, Output]] = [(now, e) for e in effects]
         self._nights(now)

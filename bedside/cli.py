@@ -133,7 +133,12 @@ def _parser() -> argparse.ArgumentParser:
         "--transcript", action="store_true", help="a transcript for a person, not JSON Lines"
     )
 
-    command("check-config", "check bedside.toml and the routine files", _check_config)
+    sub = command("check-config", "check bedside.toml and the routine files", _check_config)
+    sub.add_argument(
+        "--defaults",
+        action="store_true",
+        help="print a bedside.toml with every key at its default, each said what it does",
+    )
 
     command("selftest", "check the wiring, the panel, the voice and the button", _selftest)
 
@@ -451,6 +456,11 @@ def _empty_folder(path: Path) -> Path:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    if args.defaults:
+        from bedside.config_text import commented_toml
+
+        print(commented_toml(), end="")
+        return 0
     config = _config(args)
     print(f"{config.path}: ok, {len(config.routines)} routines ({', '.join(config.menu)})")
     return 0

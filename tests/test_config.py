@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedside.config import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
+from bedside.config_keys import SETTINGS, Kind, Setting, read
+from bedside.config_text import README_END, README_START, commented_toml, readme_table
 from bedside.routines import CueOptions
-from bedside.schema import ConfigError, Problem, parse_duration
+from bedside.schema import ConfigError, Problem, Source, parse_duration
 from bedside.tomlpos import key_lines, line_of
 
-SHIPPED_ROUTINES = Path(__file__).resolve().parent.parent / "config" / "routines"
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CONFIG = ROOT / "config" / "bedside.toml"
+SHIPPED_ROUTINES = ROOT / "config" / "routines"
 ROUTINE_NAMES = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
 
 
@@ -105,6 +112,148 @@ def test_sections_left_out_fall_back_to_the_same_defaults(config_copy: Path) -> 
     config = load_config(config_copy)
     assert config.button == ButtonConfig()
     assert config.display == DisplayConfig()
+
+
+# -- each key declared once: the reader, the shipped file, the README and check-config ------
+BOUNDED = [
+    s
+    for s in SETTINGS.values()
+    if s.kind in (Kind.INTEGER, Kind.NUMBER, Kind.DURATION) and s.hi is not None
+]
+
+
+def set_key(path: Path, setting: Setting, value: str) -> int:
+    """Write ``key = value`` in place of the setting's line (commented out or not) in its
+    section of ``path``; returns the line it is on."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines.index(f"[{setting.section}]")
+    after = lines[header + 1 :]
+    end = next((i for i, line in enumerate(after) if line.startswith("[")), len(after))
+    at = [
+        header + 1 + i
+        for i, line in enumerate(after[:end])
+        if line.startswith((f"{setting.key} = ", f"# {setting.key} = "))
+    ]
+    assert len(at) == 1, f"{setting.name} should have one line in {path}"
+    lines[at[0]] = f"{setting.key} = {value}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return at[0] + 1
+
+
+def load_problems(path: Path) -> list[Problem]:
+    try:
+        load_config(path)
+    except ConfigError as error:
+        return error.problems
+    return []
+
+
+SECONDS = {"s": 1, "min": 60, "h": 3600, "days": 24 * 3600}
+
+
+def readme_bounds(allowed: str, setting: Setting) -> tuple[float, float]:
+    """The README's "5 s to 1 h", "0x03 to 0x77" or "-40 to -10 dBFS" as numbers."""
+    low, high = allowed.split(" to ")
+    (lo, _, lo_unit), (hi, _, hi_unit) = low.partition(" "), high.partition(" ")
+    if setting.kind is not Kind.DURATION:
+        assert (hi_unit, lo_unit) == (setting.unit, "")
+        return (int(lo, 16), int(hi, 16)) if lo.startswith("0x") else (float(lo), float(hi))
+    return float(lo) * SECONDS[lo_unit or hi_unit], float(hi) * SECONDS[hi_unit]
+
+
+def test_the_shipped_file_is_what_the_declarations_give(shipped_config: Path) -> None:
+    made = commented_toml()
+    assert shipped_config.read_text(encoding="utf-8") == made, (
+        "config/bedside.toml differs from bedside/config_keys.py: run python -m bedside.config_text"
+    )
+    uncommented = re.sub(r"^# (?=[\w-]+ = )", "", made, flags=re.MULTILINE)
+    written = tomllib.loads(uncommented)
+    declared = {(s.section, s.key) for s in SETTINGS.values()}
+    assert {(name, key) for name, table in written.items() for key in table} == declared
+
+
+def test_the_readme_table_is_what_the_declarations_give() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.count(README_START) == 1 and readme.count(README_END) == 1
+    start = readme.index(README_START)
+    assert readme[start : readme.index(README_END) + len(README_END) + 1] == readme_table(), (
+        "README.md's table differs from bedside/config_keys.py: run python -m bedside.config_text"
+    )
+    table = readme[start : readme.index(README_END)]
+    rows = [line for line in table.splitlines() if line.startswith("| `[")]
+    assert len(rows) == len(SETTINGS)
+    for row, setting in zip(rows, SETTINGS.values(), strict=True):
+        assert row.startswith(f"| `[{setting.section}] {setting.key}` | ")
+        if setting.hi is not None and setting.allowed == "":
+            allowed = row.split(" | ")[2]
+            assert readme_bounds(allowed, setting) == (setting.lo, setting.hi), row
+
+
+def test_check_config_defaults_prints_the_shipped_file(config_copy: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bedside", "check-config", "--defaults"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == SHIPPED_CONFIG.read_text(encoding="utf-8")
+    config_copy.write_text(done.stdout, encoding="utf-8")  # and it reads as the defaults
+    config = load_config(config_copy)
+    assert (config.button, config.display, config.voice) == (
+        ButtonConfig(),
+        DisplayConfig(),
+        VoiceConfig(),
+    )
+
+
+@pytest.mark.parametrize("setting", SETTINGS.values(), ids=lambda s: s.name)
+def test_each_default_as_written_reads_as_the_default(setting: Setting) -> None:
+    found: list[Problem] = []
+    source = Source(
+        "bedside.toml", f"[{setting.section}]\n{setting.key} = {setting.toml()}\n", found
+    )
+    table = source.table().child(setting.section)
+    assert table is not None
+    if setting.kind is Kind.FILE:  # an example: a voice file is not there to read
+        assert setting.default is None and setting.toml().endswith('.onnx"')
+        return
+    value = read(table, setting)
+    assert found == []
+    if setting.default is None:  # an example of what may be written, not the default
+        assert value in setting.options()
+    else:
+        assert value == setting.default and type(value) is type(setting.default)
+
+
+@pytest.mark.parametrize("setting", SETTINGS.values(), ids=lambda s: s.name)
+def test_every_declared_key_is_read_as_a_known_key(config_copy: Path, setting: Setting) -> None:
+    line = set_key(config_copy, setting, "{ wrong = 1 }")
+    found = load_problems(config_copy)
+    assert found, f"{setting.name} = {{ wrong = 1 }} went unnoticed"
+    for problem in found:
+        assert (problem.key, problem.line) == (setting.name, line)
+        assert problem.found in ('{"wrong": 1}', "nothing")
+        assert not problem.expected.startswith("a known key")
+
+
+@pytest.mark.parametrize("setting", BOUNDED, ids=lambda s: s.name)
+def test_the_declared_bounds_are_the_bounds(config_copy: Path, setting: Setting) -> None:
+    assert setting.lo is not None and setting.hi is not None
+    line = set_key(config_copy, setting, repr(setting.hi))
+    assert [p for p in load_problems(config_copy) if p.key == setting.name] == []
+    above = setting.hi + 1
+    set_key(config_copy, setting, repr(above))
+    problem = the_problem(load_problems(config_copy), config_copy, setting.name)
+    assert problem.line == line
+    assert f" to {setting.hi:g}" in problem.expected
+    if setting.name != "hold.longest":  # at least [hold] start, whatever that is
+        below = setting.lo - 1
+        set_key(config_copy, setting, repr(below))
+        problem = the_problem(load_problems(config_copy), config_copy, setting.name)
+        assert f"from {setting.lo:g} to " in problem.expected
+        assert problem.found == json.dumps(below)
 
 
 # -- TOML syntax -----------------------------------------------------------------------------

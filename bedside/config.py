@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bedside.config_keys import DEFAULT_MENU, SETTINGS, defaults, read, read_section
+from bedside.config_keys import DEFAULT_MENU, SETTINGS, defaults_of, read, read_section
 from bedside.hold import HoldPlan
 from bedside.nights import Quiet, Reminder
 from bedside.routine_files import RoutineOptions, load_routines
@@ -37,66 +37,67 @@ def _shipped_config() -> Path:
 SHIPPED_CONFIG = _shipped_config()
 
 
-_BUTTON, _DISPLAY, _VOICE = defaults("button"), defaults("display"), defaults("voice")
-_SOUNDS, _PACER = defaults("sounds"), defaults("pacer")
-
-
-# Each field's default, bounds and meaning: config_keys.py, [button] and so on.
+# Each field is a key of its section: its default, bounds and meaning are in config_keys.py.
 @dataclass(frozen=True)
+@defaults_of("button")
 class ButtonConfig:
-    pin: int = _BUTTON["pin"]
-    pull_up: bool = _BUTTON["pull_up"]
-    bounce: float = _BUTTON["bounce"]
-    hold: float = _BUTTON["hold"]
-    long_hold: float = _BUTTON["long_hold"]
-    stuck: float = _BUTTON["stuck"]
-    pin_factory: str | None = _BUTTON["pin_factory"]
+    pin: int
+    pull_up: bool
+    bounce: float
+    hold: float
+    long_hold: float
+    stuck: float
+    pin_factory: str | None
 
 
 @dataclass(frozen=True)
+@defaults_of("display")
 class DisplayConfig:
-    driver: str = _DISPLAY["driver"]
-    height: int = _DISPLAY["height"]
-    interface: str = _DISPLAY["interface"]
-    i2c_bus: int = _DISPLAY["i2c_bus"]
-    i2c_address: int = _DISPLAY["i2c_address"]
-    spi_port: int = _DISPLAY["spi_port"]
-    spi_device: int = _DISPLAY["spi_device"]
-    spi_dc: int = _DISPLAY["spi_dc"]
-    spi_reset: int = _DISPLAY["spi_reset"]
-    contrast: int = _DISPLAY["contrast"]
-    rotate: int = _DISPLAY["rotate"]
-    off_after: float = _DISPLAY["off_after"]
-    off_after_paused: float = _DISPLAY["off_after_paused"]
+    driver: str
+    height: int
+    interface: str
+    i2c_bus: int
+    i2c_address: int
+    spi_port: int
+    spi_device: int
+    spi_dc: int
+    spi_reset: int
+    contrast: int
+    rotate: int
+    off_after: float
+    off_after_paused: float
 
 
 @dataclass(frozen=True)
+@defaults_of("voice")
 class VoiceConfig:
-    enabled: bool = _VOICE["enabled"]
-    voice: str = _VOICE["voice"]
-    rate: int = _VOICE["rate"]
-    volume: float = _VOICE["volume"]
-    device: str = _VOICE["device"]
-    engine: str = _VOICE["engine"]
-    model: Path | None = _VOICE["model"]
-    length_scale: float = _VOICE["length_scale"]
-    sentence_silence: float = _VOICE["sentence_silence"]
-    loudness: float = _VOICE["loudness"]
+    enabled: bool
+    voice: str
+    rate: int
+    volume: float
+    device: str
+    engine: str
+    model: Path | None
+    length_scale: float
+    sentence_silence: float
+    loudness: float
 
 
 @dataclass(frozen=True)
+@defaults_of("sounds")
 class SoundsConfig:
-    enabled: bool = _SOUNDS["enabled"]
-    step: bool = _SOUNDS["step"]
-    finish: bool = _SOUNDS["finish"]
-    level: float = _SOUNDS["level"]
+    enabled: bool
+    step: bool
+    finish: bool
+    level: float
 
 
 @dataclass(frozen=True)
+@defaults_of("pacer")
 class PacerConfig:
-    enabled: bool = _PACER["enabled"]
-    breathe_in: float = _PACER["breathe_in"]
-    breathe_out: float = _PACER["breathe_out"]
+    enabled: bool
+    breathe_in: float
+    breathe_out: float
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from bedside.nights import DAYS, Quiet, Reminder
 from bedside.routines import CueOptions
 from bedside.schema import Table
 
-__all__ = ["DEFAULT_MENU", "SECTIONS", "SETTINGS", "Kind", "Setting", "defaults", "read"]
+__all__ = ["DEFAULT_MENU", "SECTIONS", "SETTINGS", "Kind", "Setting", "defaults_of", "read"]
 
 
 class Kind(Enum):
@@ -680,6 +680,22 @@ def section(name: str) -> list[Setting]:
 def defaults(name: str) -> dict[str, Any]:
     """The defaults of one section's keys, for its dataclass."""
     return {s.key: s.default for s in section(name)}
+
+
+def defaults_of(name: str) -> Callable[[type], type]:
+    """A class decorator, under ``@dataclass``: each field is a key of section ``name`` and
+    takes its default from there. A field with no key, or a key with no field, fails at import."""
+
+    def apply(cls: type) -> type:
+        declared = defaults(name)
+        fields = list(cls.__annotations__)
+        if set(fields) != set(declared):
+            raise TypeError(f"{cls.__name__}'s fields are not the keys of [{name}]")
+        for key in fields:
+            setattr(cls, key, declared[key])
+        return cls
+
+    return apply
 
 
 _TIME_HELP = 'a time of day like "22:00"'

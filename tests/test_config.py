@@ -6,6 +6,7 @@ conftest.py) and asserts what ``load_config`` says about it, down to the exact l
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -22,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedside.config import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
-from bedside.config_keys import SETTINGS, Kind, Setting, read
+from bedside.config_keys import SETTINGS, Kind, Setting, defaults_of, read
 from bedside.config_text import README_END, README_START, commented_toml, readme_table
 from bedside.routines import CueOptions
 from bedside.schema import ConfigError, Problem, Source, parse_duration
@@ -206,6 +207,30 @@ def test_check_config_defaults_prints_the_shipped_file(config_copy: Path) -> Non
         DisplayConfig(),
         VoiceConfig(),
     )
+
+
+def test_a_section_class_has_a_field_for_each_key_and_no_other() -> None:
+    assert [f.name for f in dataclasses.fields(SoundsConfig)] == [
+        "enabled",
+        "step",
+        "finish",
+        "level",
+    ]
+    assert SoundsConfig().level == SETTINGS["sounds.level"].default
+    with pytest.raises(TypeError, match=r"fields are not the keys of \[sounds\]"):
+
+        @defaults_of("sounds")
+        class Fewer:
+            enabled: bool
+
+    with pytest.raises(TypeError, match=r"fields are not the keys of \[pacer\]"):
+
+        @defaults_of("pacer")
+        class More:
+            enabled: bool
+            breathe_in: float
+            breathe_out: float
+            breathe_hold: float
 
 
 @pytest.mark.parametrize("setting", SETTINGS.values(), ids=lambda s: s.name)

@@ -20,7 +20,17 @@ from bedside.nights import DAYS, Quiet, Reminder
 from bedside.routines import CueOptions
 from bedside.schema import Table
 
-__all__ = ["DEFAULT_MENU", "SECTIONS", "SETTINGS", "Kind", "Setting", "defaults_of", "read"]
+__all__ = [
+    "DEFAULT_MENU",
+    "SECTIONS",
+    "SETTINGS",
+    "Kind",
+    "Setting",
+    "defaults_of",
+    "read",
+    "read_section",
+    "section",
+]
 
 
 class Kind(Enum):
@@ -732,7 +742,7 @@ def read(t: Table, s: Setting, **changes: Any) -> Any:
         case Kind.TEXTS:
             return tuple(t.strings(s.key, list(s.default)))
         case Kind.TIME:
-            text = t.string(s.key, toml_value(s.default).strip('"'))
+            text = t.string(s.key, f"{s.default:%H:%M}")
             try:
                 hours, minutes = (int(part) for part in text.split(":"))
                 return time(hours, minutes)

@@ -104,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
     args = parser.parse_args(argv)
     config, readme = ROOT / "config" / "bedside.toml", ROOT / "README.md"
+    if not (config.is_file() and readme.is_file()):
+        print(
+            f"{ROOT} is not bedside's source tree: no config/bedside.toml and README.md",
+            file=sys.stderr,
+        )
+        return 2
     made = {config: commented_toml(), readme: readme_with_table(readme.read_text("utf-8"))}
     stale = [path for path, text in made.items() if path.read_text("utf-8") != text]
     for path in stale:

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedside.config import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
-from bedside.config_keys import SETTINGS, Kind, Setting, defaults_of, read
+from bedside.config_keys import SECTIONS, SETTINGS, Kind, Setting, defaults_of, read, section
 from bedside.config_text import README_END, README_START, commented_toml, readme_table
 from bedside.routines import CueOptions
 from bedside.schema import ConfigError, Problem, Source, parse_duration
@@ -945,36 +945,11 @@ def toml_value(value: Any) -> str:
     raise TypeError(value)
 
 
-SECTIONS = {
-    "button": ["pin", "pull_up", "bounce", "hold", "long_hold", "stuck"],
-    "display": [
-        "interface",
-        "i2c_bus",
-        "i2c_address",
-        "spi_port",
-        "spi_device",
-        "spi_dc",
-        "spi_reset",
-        "contrast",
-        "rotate",
-        "off_after",
-        "off_after_paused",
-    ],
-    "voice": [
-        "enabled",
-        "voice",
-        "rate",
-        "volume",
-        "device",
-        "engine",
-        "model",
-        "length_scale",
-        "sentence_silence",
-        "loudness",
-    ],
-    "sounds": ["enabled", "step", "finish", "level"],
-    "cues": ["halfway", "minute_left", "long_step", "stale_after"],
-    "sessions": ["resume_within"],
+# Every declared key of these sections; [menu], [routines] and [profiles] name files instead.
+FUZZED = {
+    name: [s.key for s in section(name)]
+    for name in SECTIONS
+    if name not in ("menu", "routines", "profiles")
 }
 
 bare_keys = st.from_regex(r"[a-z][a-z_]{0,10}", fullmatch=True)
@@ -1010,8 +985,8 @@ def routines_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.fixed_dictionaries({name: section_entries(keys) for name, keys in SECTIONS.items()}),
-    st.permutations(list(SECTIONS)),
+    st.fixed_dictionaries({name: section_entries(keys) for name, keys in FUZZED.items()}),
+    st.permutations(list(FUZZED)),
 )
 def test_random_settings_only_ever_raise_config_error(
     routines_folder: Path, sections: dict[str, dict[str, Any]], order: list[str]
@@ -1049,7 +1024,7 @@ def test_random_settings_only_ever_raise_config_error(
     assert config.display.interface in ("i2c", "spi")
     for name, entries in sections.items():
         for key in entries:
-            assert key in SECTIONS[name], f"{name}.{key} was accepted"
+            assert key in FUZZED[name], f"{name}.{key} was accepted"
 
 
 toml_ish = st.lists(
@@ -1165,30 +1140,45 @@ def test_key_lines_finds_every_key_line(doc: tuple[str, dict[tuple[str | int, ..
     assert [path for path in found if not resolves(data, path)] == [], text
 
 
+def drawn(draw: st.DrawFn, s: Setting, at_least: float = -math.inf) -> Any:
+    """A value of ``s`` within its declaration (``at_least``: what another key asks of it)."""
+    low = max(s.lo or 0, at_least)
+    match s.kind:
+        case Kind.INTEGER:
+            return draw(st.integers(int(s.lo or 0), int(s.hi or 0)))
+        case Kind.NUMBER:
+            return draw(st.floats(min_value=low, max_value=s.hi))
+        case Kind.DURATION:
+            whole = st.integers(math.ceil(low), math.floor(s.hi or 0))
+            return draw(st.one_of(whole, st.floats(min_value=low, max_value=s.hi)))
+        case Kind.BOOLEAN:
+            return draw(st.booleans())
+        case Kind.TEXT:
+            return draw(st.text(max_size=10))
+    return draw(st.sampled_from(s.options()))
+
+
 @st.composite
 def valid_settings(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
-    hold = draw(st.floats(min_value=0.2, max_value=10))
-    long_hold = draw(st.floats(min_value=max(0.5, hold + 0.01), max_value=30))
-    return {
-        "button": {
-            "pin": draw(st.integers(0, 27)),
-            "pull_up": draw(st.booleans()),
-            "hold": hold,
-            "long_hold": long_hold,
-        },
-        "display": {
-            "interface": draw(st.sampled_from(["i2c", "spi"])),
-            "i2c_address": draw(st.integers(0x03, 0x77)),
-            "contrast": draw(st.integers(0, 255)),
-            "rotate": draw(st.sampled_from([0, 2])),
-            "off_after": draw(st.integers(5, 24 * 3600)),
-        },
-        "voice": {
-            "rate": draw(st.integers(60, 400)),
-            "volume": draw(st.floats(min_value=0, max_value=1)),
-            "voice": draw(st.text(max_size=10)),
-        },
-    }
+    """Each key of the sections Config keeps as they are written, within its declaration."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in ("button", "display", "voice", "sounds", "pacer", "hold"):
+        entries: dict[str, Any] = {}
+        for s in section(name):
+            if s.kind is Kind.FILE or not draw(st.booleans()):
+                continue  # left out, some of the time
+            entries[s.key] = drawn(draw, s)
+        out[name] = entries
+    # what one key says of another: long_hold > hold, stuck > long_hold, longest >= start
+    button, hold = out["button"], out["hold"]
+    button["hold"] = drawn(draw, SETTINGS["button.hold"])
+    button["long_hold"] = drawn(draw, SETTINGS["button.long_hold"], button["hold"] + 0.01)
+    button["stuck"] = drawn(draw, SETTINGS["button.stuck"], button["long_hold"] + 0.01)
+    if "longest" in hold:
+        start = hold.setdefault("start", SETTINGS["hold.start"].default)
+        hold["longest"] = drawn(draw, SETTINGS["hold.longest"], start)
+    out["voice"].pop("engine", None)  # "piper" needs a voice file
+    return out
 
 
 @settings(max_examples=100, deadline=None)
@@ -1201,7 +1191,7 @@ def test_random_valid_settings_load_as_written(
         lines.append(f"[{name}]")
         for key, value in entries.items():
             written = toml_value(value)
-            if key == "off_after" and as_text:
+            if SETTINGS[f"{name}.{key}"].kind is Kind.DURATION and as_text and type(value) is int:
                 written = f'"{value // 60}m{value % 60}s"'  # "1m30s" and the like
             lines.append(f"{key} = {written}")
     path = routines_folder / "bedside.toml"

@@ -27,11 +27,11 @@ def commented_toml() -> str:
     parts = [HEADER]
     for name, column in SECTIONS.items():
         parts.append(f"\n[{name}]\n")
-        parts.extend(_toml_lines(s, column) for s in section(name))
+        parts.extend(_toml_line(s, column) for s in section(name))
     return "".join(parts)
 
 
-def _toml_lines(s: Setting, column: int) -> str:
+def _toml_line(s: Setting, column: int) -> str:
     mark = "#" if s.commented_out else ""  # left out: the default (or gpiozero's choice) holds
     line = f"{mark + ' ' if mark else ''}{s.key} = {s.toml()}"
     if not s.comment:

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bedside import config_text
 from bedside.config import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
 from bedside.config_keys import SECTIONS, SETTINGS, Kind, Setting, defaults_of, read, section
 from bedside.config_text import README_END, README_START, commented_toml, readme_table
@@ -231,6 +232,27 @@ def test_a_section_class_has_a_field_for_each_key_and_no_other() -> None:
             breathe_in: float
             breathe_out: float
             breathe_hold: float
+
+
+def test_config_text_rewrites_what_is_stale_and_only_that(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config").mkdir()
+    toml, readme = tmp_path / "config" / "bedside.toml", tmp_path / "README.md"
+    toml.write_text(commented_toml().replace("pin = 17 ", "pin = 22 "), encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme.write_text(text.replace("| `17` |", "| `22` |"), encoding="utf-8")
+    monkeypatch.setattr(config_text, "ROOT", tmp_path)
+    assert config_text.main(["--check"]) == 1
+    assert "pin = 22 " in toml.read_text(encoding="utf-8")  # --check changes nothing
+    assert config_text.main([]) == 0
+    assert toml.read_text(encoding="utf-8") == commented_toml()
+    assert readme.read_text(encoding="utf-8") == text
+    assert config_text.main(["--check"]) == 0
+    assert capsys.readouterr().out == f"wrote {toml}\nwrote {readme}\n"
+    toml.unlink()  # not a source tree: a message, not a traceback
+    assert config_text.main([]) == 2
+    assert "not bedside's source tree" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("setting", SETTINGS.values(), ids=lambda s: s.name)

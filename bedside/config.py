@@ -3,6 +3,8 @@
 Every mistake a person can make in these files (TOML syntax, an unknown key, a wrong type, a
 value out of range, a menu naming a routine that does not exist) is collected and raised
 together as one ``ConfigError`` naming file, line, key, what was expected and what was found.
+Each key is read through its declaration in config_keys.py; what is written here by hand is
+what relates keys (long_hold > hold, a menu naming routines) and the Piper voice file.
 """
 
 from __future__ import annotations

@@ -587,8 +587,8 @@ class Keeper:
     """Watches the engine's state from the loop and writes what a power cut must not lose."""
 
     # Seconds of a running step between writes. A power cut loses at most 5 s: the writes
-    # come a little more often, so a loop that wakes late on a busy Pi still keeps to it.
-    SAVE_EVERY = 4.5
+    # come a second more often, so a loop that wakes late on a busy Pi still keeps to it.
+    SAVE_EVERY = 4.0
 
     def __init__(self, store: Store, speed: float = 1.0) -> None:
         self.store = store

@@ -82,12 +82,16 @@ class Display:
 
 @dataclass(frozen=True)
 class StateChanged:
+    """The engine is in another mode, or its menu shows another routine."""
+
     mode: Mode
     routine: str
 
 
 @dataclass(frozen=True)
 class StepStarted:
+    """Step ``index`` (from 0) of the ``count`` in ``routine`` has begun."""
+
     routine: str
     index: int
     count: int
@@ -96,6 +100,8 @@ class StepStarted:
 
 @dataclass(frozen=True)
 class Finished:
+    """A session is over: run to its end (``completed``), or ended early."""
+
     routine: str
     completed: bool
 

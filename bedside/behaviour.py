@@ -4,6 +4,10 @@
 what the device does. It reads no clock and touches no device: it is told when the button
 moved and what time it is, and answers with timed outputs (the engine's effects, plus a
 ``ScreenChanged`` whenever what the display shows changes) for the caller to carry out.
+
+It is the one place for what the engine need not know: the nights (the streak, which only
+the screen shows; the reminder) and what contrast the display gets (``Behaviour._contrast``:
+the reminder's gentle wake and the quiet hours' cap).
 """
 
 from __future__ import annotations
@@ -245,13 +249,19 @@ class Behaviour:
             limits.append(self.quiet.contrast)
         return min(limits)
 
+    def _due(self, next_at: Callable[[datetime], datetime | None]) -> float | None:
+        """When, on the monotonic clock, the wall-clock moment ``next_at`` picks from now comes;
+        None while the wall clock cannot be trusted, or when ``next_at`` picks none."""
+        wall = self.wall(self.now)
+        due = None if wall is None else next_at(wall)
+        if wall is None or due is None:
+            return None
+        return self.now + (due - wall) / timedelta(seconds=1)
+
     def _quiet_due(self) -> float | None:
         if self.quiet is None or not self.state.display_on:
             return None
-        wall = self.wall(self.now)
-        if wall is None:
-            return None
-        return self.now + (self.quiet.next_change(wall) - wall) / timedelta(seconds=1)
+        return self._due(self.quiet.next_change)
 
     def _hush(self, at: float) -> None:
         """At the start and end of the quiet hours, a lit display changes its contrast."""
@@ -272,13 +282,10 @@ class Behaviour:
             self.streak = Streak.of(self._night_done(), wall)
 
     def _reminder_due(self) -> float | None:
-        if self.reminder is None or self.state.mode is not Mode.MENU:
+        reminder = self.reminder
+        if reminder is None or self.state.mode is not Mode.MENU:
             return None
-        wall = self.wall(self.now)
-        if wall is None:
-            return None
-        due = self.reminder.next_after(wall, self.fired, self._night_done())
-        return None if due is None else self.now + (due - wall) / timedelta(seconds=1)
+        return self._due(lambda wall: reminder.next_after(wall, self.fired, self._night_done()))
 
     def _remind(self, at: float) -> None:
         if self.reminder is None or self.state.mode is not Mode.MENU:

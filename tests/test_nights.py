@@ -34,6 +34,23 @@ def core_at(start: datetime | None, reminder: Reminder = REMINDER, done=()) -> B
     return Behaviour(SETTINGS, Thresholds(), now=0.0, wall=wall, reminder=reminder, done=done)
 
 
+def press(behaviour: Behaviour, at: float, seconds: float = 0.1) -> None:
+    behaviour.edge(True, at)
+    behaviour.edge(False, at + seconds)
+
+
+def run_through(behaviour: Behaviour, t: float) -> float:
+    """The session begun, through every step to its end, pressing on the waits; the end's time."""
+    while behaviour.state.mode is not Mode.FINISHED:
+        if behaviour.state.mode is Mode.AWAITING:
+            t += 1
+            press(behaviour, t)
+        else:
+            t = behaviour.deadline()
+            behaviour.advance(t)
+    return t
+
+
 def said(behaviour: Behaviour) -> list[tuple[float, str]]:
     return [(t, o.text) for t, o in behaviour.take() if isinstance(o, Say)]
 
@@ -106,19 +123,10 @@ def test_the_menu_shows_the_streak_and_finishing_bedtime_adds_tonight():
     behaviour = core_at(start, done={date(2026, 11, 18), date(2026, 11, 19)})
     shown = behaviour.screen
     assert shown.nights == "2 nights" and shown.week == (False,) * 4 + (True, True, False)
-    t = 0.0
-    behaviour.edge(True, t)
-    behaviour.edge(False, t + 0.1)
-    while behaviour.state.mode is not Mode.FINISHED:  # through every step, pressing on the waits
-        t = behaviour.deadline() if behaviour.state.mode is not Mode.AWAITING else t + 1
-        if behaviour.state.mode is Mode.AWAITING:
-            behaviour.edge(True, t)
-            behaviour.edge(False, t + 0.1)
-        else:
-            behaviour.advance(t)
+    press(behaviour, 0.0)
+    t = run_through(behaviour, 0.0)
     assert behaviour.state.completed and behaviour.streak.nights == 3
-    behaviour.edge(True, t + 5)
-    behaviour.edge(False, t + 5.1)  # back to the menu
+    press(behaviour, t + 5)  # back to the menu
     assert behaviour.screen.nights == "3 nights"
 
 
@@ -206,11 +214,6 @@ def _night_routine_config(config_copy: Path) -> tuple[Settings, Reminder]:
     return Settings.from_config(config), config.reminder
 
 
-def _press(behaviour: Behaviour, at: float, seconds: float = 0.1) -> None:
-    behaviour.edge(True, at)
-    behaviour.edge(False, at + seconds)
-
-
 def test_the_configured_night_routine_makes_the_streak_and_the_reminder(config_copy):
     settings, reminder = _night_routine_config(config_copy)
     start = datetime(2026, 11, 20, 21, 50)
@@ -226,7 +229,7 @@ def test_the_configured_night_routine_makes_the_streak_and_the_reminder(config_c
     )
     assert behaviour.screen.title == "Bedtime"
     assert behaviour.screen.nights == "" and behaviour.screen.week == ()  # not the night's
-    _press(behaviour, 1.0, seconds=1.5)  # a hold: the next routine, legs up the wall
+    press(behaviour, 1.0, seconds=1.5)  # a hold: the next routine, legs up the wall
     assert behaviour.screen.title == "Legs up the wall"
     assert behaviour.screen.nights == "1 night"
     assert behaviour.screen.week == (False,) * 5 + (True, False)
@@ -240,17 +243,10 @@ def test_the_configured_night_routine_makes_the_streak_and_the_reminder(config_c
     ]
     assert behaviour.screen.title == "Legs up the wall"
 
-    t = 601.0
-    _press(behaviour, t)
-    while behaviour.state.mode is not Mode.FINISHED:  # through every step, pressing on the waits
-        if behaviour.state.mode is Mode.AWAITING:
-            t += 1
-            _press(behaviour, t)
-        else:
-            t = behaviour.deadline()
-            behaviour.advance(t)
+    press(behaviour, 601.0)
+    t = run_through(behaviour, 601.0)
     assert behaviour.state.completed and behaviour.streak.nights == 2
-    _press(behaviour, t + 5)  # back to the menu
+    press(behaviour, t + 5)  # back to the menu
     assert behaviour.screen.title == "Legs up the wall" and behaviour.screen.nights == "2 nights"
     assert behaviour.screen.week == (False,) * 5 + (True, True)
 
@@ -283,16 +279,9 @@ def test_finishing_bedtime_adds_nothing_when_another_routine_makes_the_night(con
         wall=lambda t: start + timedelta(seconds=t),
         done={"legs-up-wall": {date(2026, 11, 19)}},
     )
-    t = 0.0
-    _press(behaviour, t)  # bedtime, first in the menu
+    press(behaviour, 0.0)  # bedtime, first in the menu
     assert behaviour.state.routine.name == "bedtime"
-    while behaviour.state.mode is not Mode.FINISHED:
-        if behaviour.state.mode is Mode.AWAITING:
-            t += 1
-            _press(behaviour, t)
-        else:
-            t = behaviour.deadline()
-            behaviour.advance(t)
+    run_through(behaviour, 0.0)
     assert behaviour.state.completed
     assert behaviour.streak.nights == 1  # last night's legs up the wall, and no more
     # Kept all the same: a reloaded configuration may make bedtime the night's routine.
@@ -322,7 +311,7 @@ def test_a_reloaded_configuration_s_night_routine_makes_the_streak_at_once():
     wall = lambda t: start + timedelta(seconds=t)  # noqa: E731
     done = {"legs-up-wall": {date(2026, 11, 18), date(2026, 11, 19)}}
     behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, wall=wall, done=done)
-    _press(behaviour, 1.0, seconds=1.5)  # to legs up the wall: not the night's routine, yet
+    press(behaviour, 1.0, seconds=1.5)  # to legs up the wall: not the night's routine, yet
     assert behaviour.screen.title == "Legs up the wall" and behaviour.screen.nights == ""
     behaviour.reconfigure(replace(SETTINGS, night_routine="legs-up-wall"), Thresholds())
     assert behaviour.screen.title == "Legs up the wall" and behaviour.screen.nights == "2 nights"

@@ -518,13 +518,13 @@ def render(
     image = Image.new("1", size, 0)
     if screen.kind is View.DARK:
         return image
-    layouts = LAYOUTS
+    table = LAYOUTS
     if height == 32:
         from bedside import drawing32  # it builds on this module's primitives
 
-        layouts = drawing32.LAYOUTS
+        table = drawing32.LAYOUTS
     draw = ImageDraw.Draw(image)
-    layouts.get(screen.kind, layouts[None])(draw, screen)
+    table.get(screen.kind, table[None])(draw, screen)
     if not clip:
         return image
     # The layouts keep inside the margins for every letter they measure; a glyph beyond

@@ -115,9 +115,9 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
         shots.append(("menu-profile", _Session.start(settings, profiled).screen()))
     if settings.night_routine in settings.menu:
         week = (True, False, True, True, True, True, True)  # five nights running, one missed
-        streak = _Session.start(settings, settings.night_routine)
-        streak.streak = Streak(5, week)
-        shots.append(("menu-streak", streak.screen()))
+        night = _Session.start(settings, settings.night_routine)
+        night.streak = Streak(5, week)  # as Behaviour hands it to the screen
+        shots.append(("menu-streak", night.screen()))
     shots.append(("menu-holding", _Session.start(settings, first).later(1.0, Holding()).screen()))
 
     wait = _find(settings, lambda s: s.kind is Kind.WAIT)

@@ -315,3 +315,14 @@ def test_a_reloaded_configuration_s_night_routine_makes_the_streak_at_once():
     assert behaviour.screen.title == "Legs up the wall" and behaviour.screen.nights == ""
     behaviour.reconfigure(replace(SETTINGS, night_routine="legs-up-wall"), Thresholds())
     assert behaviour.screen.title == "Legs up the wall" and behaviour.screen.nights == "2 nights"
+
+
+def test_the_gallery_shows_the_streak_on_the_night_routine():
+    from dataclasses import replace
+
+    from bedside.shots import gallery_screens
+
+    shots = dict(gallery_screens(replace(SETTINGS, night_routine="legs-up-wall")))
+    assert shots["menu-streak"].title == "Legs up the wall"
+    assert shots["menu-streak"].nights == "5 nights"
+    assert shots["menu"].title == "Bedtime" and shots["menu"].nights == ""

@@ -4,17 +4,21 @@
 what the device does. It reads no clock and touches no device: it is told when the button
 moved and what time it is, and answers with timed outputs (the engine's effects, plus a
 ``ScreenChanged`` whenever what the display shows changes) for the caller to carry out.
+
+It is the one place for what the engine need not know: the nights (the streak, which only
+the screen shows; the reminder) and what contrast the display gets (``Behaviour._contrast``:
+the reminder's gentle wake and the quiet hours' cap).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
 from bedside.hold import HoldNight, HoldPlan, retimed, tonight
-from bedside.nights import Quiet, Reminder, night_of, streak, week
+from bedside.nights import Quiet, Reminder, Streak, night_of
 from bedside.routine_engine import (
     Display,
     Effect,
@@ -28,7 +32,6 @@ from bedside.routine_engine import (
     Remind,
     Say,
     Settings,
-    Streak,
     Tick,
 )
 from bedside.routines import CueOptions
@@ -72,7 +75,7 @@ class Behaviour:
         routine: str | None = None,
         wall: Callable[[float], datetime | None] | None = None,
         reminder: Reminder | None = None,
-        done: set[date] | None = None,
+        done: Mapping[str, set[date]] | None = None,
         quiet: Quiet | None = None,
         hold: HoldPlan | None = None,
         holds: list[HoldNight] | None = None,
@@ -83,7 +86,10 @@ class Behaviour:
         self.reminder = reminder
         self.quiet = quiet
         self.hushed = False  # whether the quiet hours were on at the last look
-        self.done = set(done or ())  # nights with the bedtime routine completed
+        # The nights on which each routine was completed: the night's routine's make the streak
+        # (kept here, and only shown by the screen) and quiet the reminder.
+        self.done = {routine: set(nights) for routine, nights in (done or {}).items()}
+        self.streak = Streak()
         self.fired: set[date] = set()  # nights the reminder has sounded
         self.hold = hold or HoldPlan(grow=False)
         self.holds = list(holds or ())  # every night's hold so far, oldest first
@@ -95,10 +101,10 @@ class Behaviour:
         self.state, effects = self.engine.start(now, routine)
         self.screen = Screen(View.NONE)
         self.now = now
-        self.pending: list[tuple[float, Output]] = [(now, e) for e in effects]
+        self.pending: list[tuple[float, Output]] = []
         self._nights(now)
         self.hushed = self._hushed(now)
-        self.pending = [(t, self._quieter(e) if self.hushed else e) for t, e in self.pending]
+        self._effects(effects, now)
         self._look(now)
 
     @property
@@ -157,7 +163,8 @@ class Behaviour:
         self.state, effects = self.engine.resume(
             self.now, routine, step_index, elapsed, session_elapsed
         )
-        self.pending = [(self.now, e) for e in effects]
+        self.pending = []
+        self._effects(effects, self.now)
         self._look(self.now)
 
     def reconfigure(
@@ -180,6 +187,7 @@ class Behaviour:
         self.state = replace(self.state, menu_index=index, routine=None)
         if self.state.display_on:  # the new contrast, through the quiet hours' cap if on
             self._effects([Display(True, settings.contrast)], self.now)
+        self._nights(self.now)  # the night's routine may be another one now
         self._look(self.now)
 
     def _at(self, when: float) -> None:
@@ -192,16 +200,18 @@ class Behaviour:
         self._hush(when)
         self._look(when)
 
-    def _effects(self, effects: list[Effect], at: float) -> None:
+    def _effects(self, effects: list[Effect], at: float, gentle: bool = False) -> None:
+        """The engine's effects, as the devices are to carry them out; ``gentle``: the reminder
+        lit the display."""
         hushed = self._hushed(at)
-        self.pending += [(at, self._quieter(e) if hushed else e) for e in effects]
+        self.pending += [(at, self._outward(e, hushed, gentle)) for e in effects]
         for effect in effects:
             if isinstance(effect, HoldEnded):
                 self._held(effect, at)
-            if isinstance(effect, Finished) and effect.completed and effect.routine == "bedtime":
+            if isinstance(effect, Finished) and effect.completed:
                 started = self.wall(self.state.session_start)
                 if started is not None:
-                    self.done.add(night_of(started))
+                    self.done.setdefault(effect.routine, set()).add(night_of(started))
                 self._nights(at)
 
     def _held(self, ended: HoldEnded, at: float) -> None:
@@ -220,21 +230,38 @@ class Behaviour:
         wall = self.wall(at)
         return wall is not None and self.quiet.applies(wall)
 
-    def _quieter(self, effect: Effect) -> Effect:
-        assert self.quiet is not None
-        if isinstance(effect, Say):
+    def _outward(self, effect: Effect, hushed: bool, gentle: bool) -> Effect:
+        if hushed and isinstance(effect, Say):
+            assert self.quiet is not None
             return Say(effect.text, self.quiet.volume)
         if isinstance(effect, Display) and effect.on:
-            return Display(True, min(effect.contrast, self.quiet.contrast))
+            return Display(True, self._contrast(effect.contrast, hushed, gentle))
         return effect
+
+    def _contrast(self, configured: int, hushed: bool, gentle: bool) -> int:
+        """The contrast a lit display gets, decided here and nowhere else: the configured one
+        (which the engine asks for), no brighter than the reminder's when the reminder lit it,
+        nor than the quiet hours' while they last."""
+        limits = [configured]
+        if gentle and self.reminder is not None:
+            limits.append(self.reminder.contrast)
+        if hushed and self.quiet is not None:
+            limits.append(self.quiet.contrast)
+        return min(limits)
+
+    def _due(self, next_at: Callable[[datetime], datetime | None]) -> float | None:
+        """When, on the monotonic clock, the wall-clock moment ``next_at`` picks from now comes;
+        None while the wall clock cannot be trusted, or when ``next_at`` picks none."""
+        wall = self.wall(self.now)
+        due = None if wall is None else next_at(wall)
+        if wall is None or due is None:
+            return None
+        return self.now + (due - wall) / timedelta(seconds=1)
 
     def _quiet_due(self) -> float | None:
         if self.quiet is None or not self.state.display_on:
             return None
-        wall = self.wall(self.now)
-        if wall is None:
-            return None
-        return self.now + (self.quiet.next_change(wall) - wall) / timedelta(seconds=1)
+        return self._due(self.quiet.next_change)
 
     def _hush(self, at: float) -> None:
         """At the start and end of the quiet hours, a lit display changes its contrast."""
@@ -244,34 +271,32 @@ class Behaviour:
             if self.state.display_on:
                 self._effects([Display(True, self.engine.settings.contrast)], at)
 
+    def _night_done(self) -> set[date]:
+        """The nights on which the night's routine was completed."""
+        return self.done.get(self.settings.night_routine, set())
+
     def _nights(self, at: float) -> None:
+        """The streak as of ``at``; kept as it was while the wall clock cannot be trusted."""
         wall = self.wall(at)
-        if wall is None:
-            return
-        nights, seven = streak(self.done, wall), week(self.done, wall)
-        if (nights, seven) != (self.state.streak, self.state.week):
-            self.state, _ = self.engine.handle(self.state, Streak(nights, seven), at)
+        if wall is not None:
+            self.streak = Streak.of(self._night_done(), wall)
 
     def _reminder_due(self) -> float | None:
-        if self.reminder is None or self.state.mode is not Mode.MENU:
+        reminder = self.reminder
+        if reminder is None or self.state.mode is not Mode.MENU:
             return None
-        wall = self.wall(self.now)
-        if wall is None:
-            return None
-        due = self.reminder.next_after(wall, self.fired, self.done)
-        return None if due is None else self.now + (due - wall) / timedelta(seconds=1)
+        return self._due(lambda wall: reminder.next_after(wall, self.fired, self._night_done()))
 
     def _remind(self, at: float) -> None:
         if self.reminder is None or self.state.mode is not Mode.MENU:
             return
         wall = self.wall(at)
-        if wall is None or not self.reminder.fires(wall, self.fired, self.done):
+        if wall is None or not self.reminder.fires(wall, self.fired, self._night_done()):
             return
         self.fired.add(night_of(wall))
         self._nights(at)
-        event = Remind(self.reminder.text, contrast=self.reminder.contrast)
-        self.state, effects = self.engine.handle(self.state, event, at)
-        self._effects(effects, at)
+        self.state, effects = self.engine.handle(self.state, Remind(self.reminder.text), at)
+        self._effects(effects, at, gentle=True)
 
     def _signals(self, signals: list[Signal], at: float) -> None:
         self.now = max(self.now, at)
@@ -284,7 +309,7 @@ class Behaviour:
             self._effects(effects, at)
 
     def _look(self, at: float) -> None:
-        screen = describe(self.state, self.settings, at)
+        screen = describe(self.state, self.settings, at, self.streak)
         if screen != self.screen:
             self.screen = screen
             self.pending.append((at, ScreenChanged(screen)))

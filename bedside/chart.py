@@ -19,13 +19,12 @@ NONE = "·"  # a night with no session at all
 class Night:
     night: date
     minutes: float  # every session that night, completed or not
-    completed: bool  # the bedtime routine was completed
+    completed: bool  # the night's routine (``[nights] routine``) was completed
 
 
-def nights(
-    sessions: Iterable[Session], days: int, now: datetime, routine: str = "bedtime"
-) -> list[Night]:
-    """The last ``days`` nights up to tonight, oldest first, empty nights included."""
+def nights(sessions: Iterable[Session], days: int, now: datetime, routine: str) -> list[Night]:
+    """The last ``days`` nights up to tonight, oldest first, empty nights included; a night is
+    completed when ``routine`` was."""
     last = night_of(now)
     minutes: dict[date, float] = {}
     done: set[date] = set()
@@ -51,7 +50,7 @@ def sparkline(shown: list[Night]) -> str:
 
 
 def draw(shown: list[Night], title: str):
-    """A bar a night, minutes up the side: filled where the bedtime routine was completed,
+    """A bar a night, minutes up the side: filled where the night's routine was completed,
     outlined where it was not, nothing where there was no session."""
     from PIL import Image, ImageDraw, ImageFont
 

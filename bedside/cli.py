@@ -233,12 +233,13 @@ def _history(args: argparse.Namespace) -> int:
     from bedside.history import HistoryUnavailable, Report, completed_nights
     from bedside.nights import night_of, streak
 
+    night = _config(args).night_routine  # the routine whose completion makes a night
     folder = demo_state() if args.demo else state_directory(args.state_dir)
     path = folder / "bedside.db"
     try:
         with Report(path) as report:  # read-only: a report never changes the daemon's files
             sessions = report.sessions(since=time.time() - args.days * 86400)
-            done = completed_nights(report)
+            done = completed_nights(report).get(night, set())
     except HistoryUnavailable as exc:
         if not path.exists() and not args.demo and args.state_dir is None:
             raise HistoryUnavailable(
@@ -261,7 +262,7 @@ def _history(args: argparse.Namespace) -> int:
                 "steps": s.steps,
             }
         )
-    shown = nights(sessions, args.days, datetime.now())
+    shown = nights(sessions, args.days, datetime.now(), night)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -271,7 +272,7 @@ def _history(args: argparse.Namespace) -> int:
         writer.writerows({**row, "completed": "yes" if row["completed"] else "no"} for row in rows)
         return 0
     if args.chart is not None:
-        title = f"bedside: minutes a night, the last {args.days} nights (filled: bedtime done)"
+        title = f"bedside: minutes a night, the last {args.days} nights (filled: {night} done)"
         try:
             write_chart(shown, args.chart, title)
         except (OSError, ValueError) as exc:
@@ -287,7 +288,7 @@ def _history(args: argparse.Namespace) -> int:
         )
     nights_in_a_row = streak(done, datetime.now())
     print(
-        f"\n{len(rows)} session(s) in {args.days} days; bedtime streak: {nights_in_a_row} night(s)"
+        f"\n{len(rows)} session(s) in {args.days} days; {night} streak: {nights_in_a_row} night(s)"
     )
     print(f"minutes a night, oldest first: {sparkline(shown)}")
     return 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -461,12 +461,44 @@ def _holding(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
         _text(draw, baseline, position, SMALL, "right", right=RIGHT - pad)
 
 
+def _finished(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    _titled(draw, screen, DONE_TITLE)
+
+
 def _fallback(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     # A kind this module does not know yet still shows its text rather than nothing: as many
     # lines as fit, each cut to the width.
     m = metrics(10)
     for i, line in enumerate(screen.lines[: (BOTTOM - TOP - m.descent - m.ascent) // m.pitch + 1]):
         _text(draw, TOP + m.ascent + i * m.pitch, ellipsize(line, 10, INNER), 10)
+
+
+Layout = Callable[[ImageDraw.ImageDraw, Screen], None]
+
+
+def layouts(
+    running: Layout,
+    paused: Layout,
+    awaiting: Layout,
+    menu: Layout,
+    finished: Layout,
+    holding: Layout,
+    fallback: Layout,
+) -> dict[View | None, Layout]:
+    """Which layout draws each kind of screen, for one size of panel; the one under None draws
+    any kind not laid out yet. A dark screen is drawn by nothing at all."""
+    return {
+        View.RUNNING: running,
+        View.PAUSED: paused,
+        View.AWAITING: awaiting,
+        View.MENU: menu,
+        View.FINISHED: finished,
+        View.HOLDING: holding,
+        None: fallback,
+    }
+
+
+LAYOUTS = layouts(_running, _paused, _awaiting, _menu, _finished, _holding, _fallback)
 
 
 SIZES = ((128, 64), (128, 32))  # the panels bedside lays its screens out for
@@ -486,25 +518,13 @@ def render(
     image = Image.new("1", size, 0)
     if screen.kind is View.DARK:
         return image
-    draw = ImageDraw.Draw(image)
+    table = LAYOUTS
     if height == 32:
-        from bedside.drawing32 import draw_screen  # it builds on this module's primitives
+        from bedside import drawing32  # it builds on this module's primitives
 
-        draw_screen(draw, screen)
-    elif screen.kind is View.RUNNING:
-        _running(draw, screen)
-    elif screen.kind is View.PAUSED:
-        _paused(draw, screen)
-    elif screen.kind is View.AWAITING:
-        _awaiting(draw, screen)
-    elif screen.kind is View.MENU:
-        _menu(draw, screen)
-    elif screen.kind is View.FINISHED:
-        _titled(draw, screen, DONE_TITLE)
-    elif screen.kind is View.HOLDING:
-        _holding(draw, screen)
-    else:
-        _fallback(draw, screen)
+        table = drawing32.LAYOUTS
+    draw = ImageDraw.Draw(image)
+    table.get(screen.kind, table[None])(draw, screen)
     if not clip:
         return image
     # The layouts keep inside the margins for every letter they measure; a glyph beyond

@@ -27,10 +27,11 @@ from bedside.drawing import (
     ellipsize,
     fit,
     font,
+    layouts,
     metrics,
     text_width,
 )
-from bedside.screens import BREATH_LEVELS, Screen, View
+from bedside.screens import BREATH_LEVELS, Screen
 
 HEIGHT = 32
 BOTTOM = HEIGHT - MARGIN  # the first row below the layout, as in bedside.drawing
@@ -40,27 +41,6 @@ HEADLINE = ((14, 1), (13, 1), (12, 1), (11, 1), (10, 1), (9, 1))
 CLOCK_SIZES = (24, 22, 20)  # 24 gives digits 16 px tall, half the panel's height
 GUTTER = 7  # between the clock and the column to its right
 COLUMN = 54  # the least the column needs: the pause sign and "paused" (53 px)
-
-
-def draw_screen(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
-    if screen.kind is View.RUNNING:
-        _running(draw, screen)
-    elif screen.kind is View.PAUSED:
-        _paused(draw, screen)
-    elif screen.kind is View.HOLDING:
-        _holding(draw, screen)
-    elif screen.kind is View.AWAITING:
-        _headlined(draw, screen.title, screen.hint, screen.detail or screen.position)
-    elif screen.kind is View.MENU:
-        # No room for the week's marks: the streak takes the place of the rest of the detail.
-        detail = screen.detail
-        if screen.nights:
-            detail = f"{detail.split(',')[0]}, {screen.nights}"
-        _headlined(draw, screen.title, detail, screen.position)
-    elif screen.kind is View.FINISHED:
-        _headlined(draw, screen.title, screen.detail, "")
-    else:
-        _fallback(draw, screen)
 
 
 # -- the two lines -------------------------------------------------------------------------------
@@ -199,3 +179,23 @@ def _fallback(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     lines = screen.lines[:2]
     blocks = [Block(SMALLER[-1], (ellipsize(line, SMALLER[-1], INNER),)) for line in lines]
     _stack(draw, blocks, TOP, BOTTOM)
+
+
+def _awaiting(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    _headlined(draw, screen.title, screen.hint, screen.detail or screen.position)
+
+
+def _menu(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    # No room for the week's marks: the streak takes the place of the rest of the detail.
+    detail = screen.detail
+    if screen.nights:
+        detail = f"{detail.split(',')[0]}, {screen.nights}"
+    _headlined(draw, screen.title, detail, screen.position)
+
+
+def _finished(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
+    _headlined(draw, screen.title, screen.detail, "")
+
+
+# The layouts at 128x32, as ``bedside.drawing.LAYOUTS`` are at 128x64.
+LAYOUTS = layouts(_running, _paused, _awaiting, _menu, _finished, _holding, _fallback)

@@ -576,8 +576,8 @@ def _plain(exc: BaseException | None) -> str:
     return str(exc) if exc is not None else "unknown trouble"
 
 
-def completed_nights(store: Store | Report, routine: str = "bedtime") -> set[date]:
-    """The nights (see ``bedside.nights``) on which ``routine`` was completed."""
+def completed_nights(store: Store | Report) -> dict[str, set[date]]:
+    """The nights (see ``bedside.nights``) on which each routine was completed, by name."""
     return nights_done(
         Done(s.routine, datetime.fromtimestamp(s.started), s.completed) for s in store.sessions()
     )

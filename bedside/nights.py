@@ -29,8 +29,13 @@ class Done:
     completed: bool
 
 
-def nights_done(sessions: Iterable[Done], routine: str = "bedtime") -> set[date]:
-    return {night_of(s.started) for s in sessions if s.completed and s.routine == routine}
+def nights_done(sessions: Iterable[Done]) -> dict[str, set[date]]:
+    """The nights on which each routine was completed, by the routine's name."""
+    done: dict[str, set[date]] = {}
+    for s in sessions:
+        if s.completed:
+            done.setdefault(s.routine, set()).add(night_of(s.started))
+    return done
 
 
 def streak(done: set[date], now: datetime) -> int:
@@ -50,6 +55,18 @@ def week(done: set[date], now: datetime) -> tuple[bool, ...]:
     """The seven nights up to tonight, oldest first: whether each was done."""
     night = night_of(now)
     return tuple(night - timedelta(days=n) in done for n in range(6, -1, -1))
+
+
+@dataclass(frozen=True)
+class Streak:
+    """The night's routine as the menu shows it: nights in a row, and the last seven nights."""
+
+    nights: int = 0
+    week: tuple[bool, ...] = ()  # oldest first: done or not
+
+    @classmethod
+    def of(cls, done: set[date], now: datetime) -> Streak:
+        return cls(streak(done, now), week(done, now))
 
 
 @dataclass(frozen=True)

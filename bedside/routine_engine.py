@@ -49,23 +49,13 @@ class Tick:
 
 @dataclass(frozen=True)
 class Remind:
-    """Bedtime: wake the display gently and invite the person to start the bedtime routine."""
+    """Bedtime: wake the display and invite the person to start the night's routine
+    (``Settings.night_routine``), saying ``text``."""
 
     text: str
-    routine: str = "bedtime"
-    contrast: int = 8
 
 
-@dataclass(frozen=True)
-class Streak:
-    """How many nights in a row the bedtime routine was completed, and which of the last
-    seven were (for the menu)."""
-
-    nights: int
-    week: tuple[bool, ...] = ()
-
-
-Event = Gestured | Holding | Tick | Remind | Streak
+Event = Gestured | Holding | Tick | Remind
 
 
 # -- effects -----------------------------------------------------------------------------------
@@ -82,18 +72,26 @@ class Silence:
 
 @dataclass(frozen=True)
 class Display:
+    """The display on or off. The engine always asks for the configured contrast; what the
+    panel really gets (gentler for the reminder, capped in the quiet hours) is decided in one
+    place, ``bedside.behaviour.Behaviour._contrast``."""
+
     on: bool
     contrast: int
 
 
 @dataclass(frozen=True)
 class StateChanged:
+    """The engine is in another mode, or its menu shows another routine."""
+
     mode: Mode
     routine: str
 
 
 @dataclass(frozen=True)
 class StepStarted:
+    """Step ``index`` (from 0) of the ``count`` in ``routine`` has begun."""
+
     routine: str
     index: int
     count: int
@@ -102,6 +100,8 @@ class StepStarted:
 
 @dataclass(frozen=True)
 class Finished:
+    """A session is over: run to its end (``completed``), or ended early."""
+
     routine: str
     completed: bool
 
@@ -124,6 +124,11 @@ class HoldEnded:
 
 
 Effect = Say | Silence | Display | StateChanged | StepStarted | Finished | GestureTaken | HoldEnded
+
+
+def hold_length(routine: Routine) -> float | None:
+    """How long the routine's hold that grows (its step with ``grows``) runs; None: it has none."""
+    return next((s.duration for s in routine.steps if s.grows and s.duration), None)
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,7 @@ class Phrases:
         return f"{words(whole).lower()} minute{'s' if whole > 1 else ''}"
 
     def announce(self, routine: Routine) -> str:
-        hold = next((s.duration for s in routine.steps if s.grows and s.duration), None)
+        hold = hold_length(routine)
         if hold is None:
             return self.menu.format(title=routine.title)
         return self.menu_hold.format(title=routine.title, minutes=self.minutes(hold))
@@ -180,6 +185,7 @@ class Phrases:
 class Settings:
     routines: dict[str, Routine]
     menu: tuple[str, ...]
+    night_routine: str  # the routine whose completion makes a night: streak, reminder
     contrast: int = 40
     off_after: float = 60.0
     off_after_paused: float = 900.0
@@ -202,6 +208,7 @@ class Settings:
         return cls(
             routines=config.routines,
             menu=config.menu,
+            night_routine=config.night_routine,
             contrast=config.display.contrast,
             off_after=config.display.off_after,
             off_after_paused=config.display.off_after_paused,
@@ -229,8 +236,6 @@ class State:
     session_start: float = 0.0
     finished_at: float = 0.0
     completed: bool = False
-    streak: int = 0
-    week: tuple[bool, ...] = ()  # the last seven nights, oldest first: done or not
 
     @property
     def step(self) -> Step | None:
@@ -258,6 +263,16 @@ def _menu_name(settings: Settings, state: State) -> str:
     return settings.menu[state.menu_index]
 
 
+def _menu_index(settings: Settings, routine: str | None) -> int:
+    """Where ``routine`` stands in the menu; the first entry for one the menu lacks."""
+    return settings.menu.index(routine) if routine in settings.menu else 0
+
+
+def _mode_of(step: Step) -> Mode:
+    """The mode a step runs in: waiting for a press, or counting down."""
+    return Mode.AWAITING if step.kind is Kind.WAIT else Mode.RUNNING
+
+
 def routine_name(settings: Settings, state: State) -> str:
     """The routine a state is about: the one running, or the one the menu shows."""
     if state.routine is not None and state.mode is not Mode.MENU:
@@ -273,8 +288,7 @@ class Engine:
 
     # -- public ----------------------------------------------------------------------------
     def start(self, now: float, routine: str | None = None) -> tuple[State, list[Effect]]:
-        index = self.settings.menu.index(routine) if routine in self.settings.menu else 0
-        state = State(Mode.MENU, menu_index=index, idle_since=now)
+        state = State(Mode.MENU, menu_index=_menu_index(self.settings, routine), idle_since=now)
         name = _menu_name(self.settings, state)
         return state, [Display(True, self.settings.contrast), StateChanged(Mode.MENU, name)]
 
@@ -291,11 +305,10 @@ class Engine:
         step = chosen.steps[step_index]
         waiting = step.kind is Kind.WAIT
         elapsed = 0.0 if waiting else max(0.0, min(elapsed, step.duration or 0.0))
-        menu = self.settings.menu
         mode = Mode.AWAITING if waiting else Mode.PAUSED
         state = State(
             mode,
-            menu_index=menu.index(routine) if routine in menu else 0,
+            menu_index=_menu_index(self.settings, routine),
             routine=chosen,
             step_index=step_index,
             step_start=now - elapsed,
@@ -328,16 +341,13 @@ class Engine:
         state, effects = self._catch_up(state, now)
         if isinstance(event, Tick):
             return state, effects
-        if isinstance(event, Streak):
-            return replace(state, streak=event.nights, week=event.week), effects
         if isinstance(event, Remind):
             if state.mode is not Mode.MENU:
                 return state, effects  # never during a session, nor over the last screen
-            menu = self.settings.menu
-            index = menu.index(event.routine) if event.routine in menu else 0
+            index = _menu_index(self.settings, self.settings.night_routine)
             state = replace(state, menu_index=index, display_on=True, idle_since=now)
-            contrast = min(event.contrast, self.settings.contrast)
-            effects += [Display(True, contrast), StateChanged(Mode.MENU, menu[index])]
+            name = _menu_name(self.settings, state)
+            effects += [Display(True, self.settings.contrast), StateChanged(Mode.MENU, name)]
             return state, effects + _say(event.text)
         if isinstance(event, Holding):
             if state.display_on and not state.holding:
@@ -385,7 +395,7 @@ class Engine:
             return state, effects + _say(phrases.paused.format(left=phrases.left(left)))
         if mode is Mode.PAUSED:
             assert state.paused_at is not None
-            resumed_mode = Mode.AWAITING if state.step.kind is Kind.WAIT else Mode.RUNNING
+            resumed_mode = _mode_of(state.step)
             state = replace(
                 state,
                 mode=resumed_mode,
@@ -409,7 +419,7 @@ class Engine:
         routine = state.routine
         assert routine is not None
         step = routine.steps[index]
-        mode = Mode.AWAITING if step.kind is Kind.WAIT else Mode.RUNNING
+        mode = _mode_of(step)
         state = replace(
             state, mode=mode, step_index=index, step_start=at, paused_at=None, next_cue=0
         )

@@ -1,10 +1,10 @@
 """What the display shows, decided from the engine's state: pure, and the same everywhere.
 
-``describe(state, settings, now)`` gives a ``Screen``: a small frozen value holding only what is
-visible (the countdown in whole seconds, the step title, which foot...). Two equal screens look
-identical, so the daemon redraws, and ``simulate`` reports a ``screen`` event, only when the
-value changes. ``Screen.lines`` is the same screen as text; ``bedside.drawing`` turns it into
-the 128x64 picture.
+``describe(state, settings, now, streak)`` gives a ``Screen``: a small frozen value holding only
+what is visible (the countdown in whole seconds, the step title, which foot, the streak...). Two
+equal screens look identical, so the daemon redraws, and ``simulate`` reports a ``screen``
+event, only when the value changes. ``Screen.lines`` is the same screen as text;
+``bedside.drawing`` turns it into the 128x64 picture.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bedside.routine_engine import Mode, Settings, State, routine_name
+from bedside.nights import Streak
+from bedside.routine_engine import Mode, Settings, State, hold_length, routine_name
 from bedside.routines import Kind
 
 
@@ -71,7 +72,9 @@ def minutes(seconds: float) -> str:
     return f"{max(1, round(seconds / 60))} min"
 
 
-def describe(state: State, settings: Settings, now: float) -> Screen:
+def describe(state: State, settings: Settings, now: float, streak: Streak | None = None) -> Screen:
+    """What the display shows of ``state`` at ``now``; ``streak`` (the night's routine's, kept
+    by ``bedside.behaviour``) is shown on that routine's menu entry."""
     if not state.display_on:
         return Screen(View.DARK)
     if state.mode is Mode.MENU:
@@ -82,13 +85,13 @@ def describe(state: State, settings: Settings, now: float) -> Screen:
         detail = minutes(routine.total_seconds)
         if routine.profile_title:
             detail += ", " + routine.profile_title
-        hold = next((s.duration for s in routine.steps if s.grows and s.duration), None)
+        hold = hold_length(routine)
         if hold is not None and settings.hold_grows:
             detail += f", hold {minutes(hold)}"  # tonight's: it grows night by night
         nights, seven = "", ()
-        if name == "bedtime" and any(state.week):
-            nights = f"{state.streak} night{'s' if state.streak != 1 else ''}"
-            seven = state.week
+        if streak is not None and name == settings.night_routine and any(streak.week):
+            nights = f"{streak.nights} night{'s' if streak.nights != 1 else ''}"
+            seven = streak.week
         position = f"{state.menu_index + 1}/{len(settings.menu)}"
         return Screen(
             View.MENU,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from bedside.nights import Streak
 from bedside.routine_engine import (
     Engine,
     Event,
@@ -19,7 +20,6 @@ from bedside.routine_engine import (
     Mode,
     Settings,
     State,
-    Streak,
     Tick,
 )
 from bedside.routines import Kind, Step
@@ -33,6 +33,7 @@ class _Session:
     engine: Engine
     state: State
     now: float = 0.0
+    streak: Streak | None = None  # the night's routine's, as ``Behaviour`` keeps it
 
     @classmethod
     def start(cls, settings: Settings, routine: str | None = None) -> _Session:
@@ -56,7 +57,7 @@ class _Session:
         return self.later(after, Gestured(gesture))
 
     def screen(self) -> Screen:
-        return describe(self.state, self.engine.settings, self.now)
+        return describe(self.state, self.engine.settings, self.now, self.streak)
 
     def go_to_step(self, index: int) -> _Session:
         """From the menu: start the routine, then skip (hold) until step ``index`` is on."""
@@ -112,9 +113,11 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
     profiled = next((n for n in settings.menu if settings.routines[n].profile_title), None)
     if profiled is not None and profiled != first:
         shots.append(("menu-profile", _Session.start(settings, profiled).screen()))
-    week = (True, False, True, True, True, True, True)  # five nights running, one missed
-    streak = _Session.start(settings, first).at(0.0, Streak(5, week))
-    shots.append(("menu-streak", streak.screen()))
+    if settings.night_routine in settings.menu:
+        week = (True, False, True, True, True, True, True)  # five nights running, one missed
+        night = _Session.start(settings, settings.night_routine)
+        night.streak = Streak(5, week)  # as Behaviour hands it to the screen
+        shots.append(("menu-streak", night.screen()))
     shots.append(("menu-holding", _Session.start(settings, first).later(1.0, Holding()).screen()))
 
     wait = _find(settings, lambda s: s.kind is Kind.WAIT)

@@ -6,47 +6,23 @@ Everything here renders with the real Pillow and its built-in font, and looks at
 from __future__ import annotations
 
 import itertools
-import string
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from PIL import Image, ImageChops
+from screenkit import KINDS, LONG, SAMPLES, any_screen
 
 from bedside import drawing
 from bedside.config import load_config
 from bedside.drawing import HEIGHT, MARGIN, WIDTH, enlarge, render, save_frame
 from bedside.gallery import write_gallery
 from bedside.routine_engine import Settings
-from bedside.screens import Screen, View, clock
+from bedside.screens import Screen, View
 from bedside.shots import gallery_screens
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
-
-KINDS = tuple(v for v in View if v is not View.NONE)
-
-# One typical screen of each kind, with the texts describe() gives them.
-SAMPLES = {
-    "menu": Screen(
-        View.MENU, "Leg lifts", "16 min, 5 sets of 20", position="4/4", hint="press to start"
-    ),
-    "running": Screen(View.RUNNING, "Soak your feet", "left foot", "12:35", 0.37, "2/17"),
-    "paused": Screen(
-        View.PAUSED, "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to carry on"
-    ),
-    "awaiting": Screen(
-        View.AWAITING, "Dry and oil your feet", position="3/17", hint="press to continue"
-    ),
-    "holding": Screen(View.HOLDING, "Release: skip step", "Keep holding: end", position="3/17"),
-    "finished": Screen(
-        View.FINISHED, "All done", "Legs up the wall, 11 min", hint="press for menu"
-    ),
-    "dark": Screen(View.DARK),
-}
-
-LONG = "Slowly roll your left foot over a tennis ball, heel to toes."  # 60 characters
 
 
 def assert_inside_margins(image: Image.Image) -> None:
@@ -264,24 +240,9 @@ def test_an_unknown_kind_still_shows_its_text() -> None:
     assert_inside_margins(image)
 
 
-# Whitespace of every kind too: a newline in a title must not become a second drawn line.
-printable = st.text(alphabet=string.printable + "\u2013\u2026\u00e9\u00df", max_size=80)
-
-
 @settings(max_examples=150, deadline=None)
-@given(
-    kind=st.sampled_from(list(View)),
-    title=printable,
-    detail=printable,
-    seconds=st.floats(min_value=0, max_value=1e6),
-    progress=st.floats(min_value=-0.5, max_value=1.5),
-    position=st.text(alphabet=string.digits + "/", max_size=9),
-    hint=printable,
-)
-def test_no_screen_lights_a_pixel_in_the_margins(
-    kind: str, title: str, detail: str, seconds: float, progress: float, position: str, hint: str
-) -> None:
-    screen = Screen(kind, title, detail, clock(seconds), progress, position, hint)
+@given(screen=any_screen)
+def test_no_screen_lights_a_pixel_in_the_margins(screen: Screen) -> None:
     image = render(screen, clip=False)
     assert image.size == (WIDTH, HEIGHT) and image.mode == "1"
     assert_inside_margins(image)
@@ -339,3 +300,13 @@ def test_gallery_shows_every_kind_from_real_engine_states(config_settings: Setti
     assert by_name["finished"].title == "All done"
     assert by_name["ended"].title == "Session ended"
     assert len({screen for _, screen in shots}) == len(shots)
+
+
+def test_every_kind_that_lights_has_a_layout_of_its_own_at_each_height():
+    from bedside import drawing32
+
+    lit = {k for k in View if k not in (View.DARK, View.NONE)}
+    for table in (drawing.LAYOUTS, drawing32.LAYOUTS):
+        assert set(table) == lit | {None}  # None: the fallback, for a kind not laid out yet
+        assert len({table[k] for k in lit}) == len(lit)  # each its own
+    assert all(drawing.LAYOUTS[k] is not drawing32.LAYOUTS[k] for k in (*lit, None))

@@ -4,42 +4,22 @@ margins, the countdown still large, and nothing brighter than the countdown."""
 from __future__ import annotations
 
 import itertools
-import string
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from PIL import Image, ImageChops
+from screenkit import KINDS, LONG, SAMPLES, any_screen
 
 from bedside.config import load_config
 from bedside.drawing import MARGIN, render
 from bedside.gallery import write_gallery
 from bedside.routine_engine import Settings
-from bedside.screens import Screen, View, clock
+from bedside.screens import Screen, View
 from bedside.shots import gallery_screens
 
 SIZE = (128, 32)
-KINDS = tuple(v for v in View if v is not View.NONE)
-SAMPLES = {
-    "menu": Screen(
-        View.MENU, "Leg lifts", "16 min, 5 sets of 20", position="4/4", hint="press to start"
-    ),
-    "running": Screen(View.RUNNING, "Soak your feet", "left foot", "12:35", 0.37, "2/17"),
-    "paused": Screen(
-        View.PAUSED, "Paused", "Soak your feet", "12:35", 0.37, "2/17", "press to resume"
-    ),
-    "awaiting": Screen(
-        View.AWAITING, "Dry and oil your feet", position="3/17", hint="press to continue"
-    ),
-    "holding": Screen(View.HOLDING, "Release: skip step", "Keep holding: end", position="3/17"),
-    "finished": Screen(
-        View.FINISHED, "All done", "Legs up the wall, 11 min", hint="press for menu"
-    ),
-    "dark": Screen(View.DARK),
-}
-LONG = "Slowly roll your left foot over a tennis ball, heel to toes."
 
 # What each kind shows at 32 rows; the rest gives way (see bedside/drawing32.py).
 SHOWN = {
@@ -140,24 +120,9 @@ def test_a_60_character_text_stays_on_screen(kind: str) -> None:
     assert inside_margins(small(screen, clip=False))
 
 
-printable = st.text(alphabet=string.printable + "\u2013\u2026\u00e9\u00df", max_size=80)
-
-
 @settings(max_examples=150, deadline=None)
-@given(
-    kind=st.sampled_from(list(View)),
-    title=printable,
-    detail=printable,
-    seconds=st.floats(min_value=0, max_value=1e6),
-    progress=st.floats(min_value=-0.5, max_value=1.5),
-    position=st.text(alphabet=string.digits + "/", max_size=9),
-    hint=printable,
-    breath=st.integers(-1, 27),
-)
-def test_no_screen_lights_a_pixel_in_the_margins(
-    kind, title, detail, seconds, progress, position, hint, breath
-) -> None:
-    screen = Screen(kind, title, detail, clock(seconds), progress, position, hint, breath)
+@given(screen=any_screen)
+def test_no_screen_lights_a_pixel_in_the_margins(screen: Screen) -> None:
     image = small(screen, clip=False)
     assert image.size == SIZE and inside_margins(image)
 

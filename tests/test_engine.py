@@ -13,6 +13,7 @@ from bedside.routine_engine import (
     GestureTaken,
     Holding,
     Mode,
+    Remind,
     Say,
     Settings,
     Silence,
@@ -43,6 +44,7 @@ def engine() -> Engine:
     settings = Settings(
         routines={"toy": TOY, "other": OTHER},
         menu=("toy", "other"),
+        night_routine="other",
         contrast=33,
         off_after=60.0,
         off_after_paused=600.0,
@@ -95,6 +97,22 @@ def test_hold_in_menu_shows_the_next_routine_and_wraps_round(engine):
     assert state.menu_index == 1 and StateChanged(Mode.MENU, "other") in effects
     state, _ = engine.handle(state, HOLD, 2.0)
     assert state.menu_index == 0
+
+
+def test_the_reminder_lights_the_menu_on_the_night_routine_and_says_its_text(engine):
+    state, _ = engine.start(0.0)
+    state, _ = engine.handle(state, Tick(), 61.0)  # dark after the idle minute
+    assert not state.display_on
+    state, effects = engine.handle(state, Remind("Time to wind down."), 100.0)
+    assert state.display_on and state.menu_index == 1  # "other", the configured night routine
+    # The configured contrast: how gently the display wakes is decided outside the engine.
+    assert effects == [
+        Display(True, 33),
+        StateChanged(Mode.MENU, "other"),
+        Say("Time to wind down."),
+    ]
+    running = started(engine)
+    assert engine.handle(running, Remind("Time to wind down."), 5.0) == (running, [])
 
 
 def test_long_hold_in_menu_does_nothing(engine):
@@ -289,7 +307,7 @@ def test_a_wait_step_reached_by_the_clock_gets_a_full_idle_time(engine):
             Step("Dry", Kind.WAIT, None, (Cue(0, "Dry your feet."),)),
         ),
     )
-    engine = Engine(Settings({"pair": routine}, ("pair",), off_after_paused=600.0))
+    engine = Engine(Settings({"pair": routine}, ("pair",), "pair", off_after_paused=600.0))
     state, _ = engine.start(0.0)
     state, _ = engine.handle(state, PRESS, 0.0)
     state, effects = engine.handle(state, Tick(), 1200.0)

@@ -233,13 +233,14 @@ def test_a_reload_applies_a_new_hold_plan_at_the_menu(tmp_path):
 
 @pytest.mark.parametrize("done", [(True, False, True), ()])
 def test_the_menu_shows_the_week_under_the_streak(done):
+    from bedside.nights import Streak
     from bedside.routine_engine import Mode, State
     from bedside.screens import describe
 
     settings = Settings.from_config(load_config())
     week = (False,) * (7 - len(done)) + done
-    state = State(Mode.MENU, streak=1 if done else 0, week=week if done else ())
-    screen = describe(state, settings, 0.0)
+    streak = Streak(1, week) if done else Streak()
+    screen = describe(State(Mode.MENU), settings, 0.0, streak)
     if done:
         assert screen.week == week and screen.nights == "1 night"
         assert "1 night ○○○○●○●" in screen.lines

@@ -168,7 +168,7 @@ def test_the_chart_draws_completed_nights_filled_and_others_outlined(tmp_path):
     sessions = [
         Session(s.routine, s.started, s.started + 1800, s.completed, 1, 1) for s in sessions
     ]
-    shown = nights(sessions, 4, now)
+    shown = nights(sessions, 4, now, "bedtime")
     assert [n.completed for n in shown] == [False, True, False, False]
     assert [round(n.minutes) for n in shown] == [0, 30, 30, 0]
     assert sparkline(shown) == NONE + BLOCKS[-1] * 2 + NONE
@@ -187,6 +187,34 @@ def test_the_chart_draws_completed_nights_filled_and_others_outlined(tmp_path):
     assert filled != (255, 255, 255) and outlined == (255, 255, 255)
     assert empty == (255, 255, 255)
     assert json.loads(bedside("history", "--state-dir", str(done_state), "--json").stdout)
+
+
+def test_history_and_the_chart_follow_the_configured_night_routine(tmp_path, config_copy):
+    config_copy.write_text(
+        config_copy.read_text().replace('routine = "bedtime"', 'routine = "legs-up-wall"')
+    )
+    state = tmp_path / "state"
+    night = datetime.now().replace(hour=22)
+    with Store(state / "bedside.db") as store:
+        for days, routine in [(3, "bedtime"), (2, "bedtime"), (1, "legs-up-wall")]:
+            start = (night - timedelta(days=days)).timestamp()
+            store.record(Session(routine, start, start + 1800, True, 1, 1))
+    where = ("--state-dir", str(state), "--days", "4")
+    shipped = bedside("history", *where)
+    assert shipped.returncode == 0, shipped.stderr
+    assert "bedtime streak: 0 night(s)" in shipped.stdout  # last night was not bedtime
+    configured = bedside("history", "--config", str(config_copy), *where)
+    assert configured.returncode == 0, configured.stderr
+    assert "legs-up-wall streak: 1 night(s)" in configured.stdout
+    assert "bedtime streak" not in configured.stdout
+    path = tmp_path / "nights.png"
+    drawn = bedside("history", "--config", str(config_copy), *where, "--chart", str(path))
+    assert drawn.returncode == 0, drawn.stderr
+    image = Image.open(path).convert("RGB")
+    # columns as above: the oldest night first; bedtime two nights ago, legs up the wall last
+    bedtime = image.getpixel((44 + 18 * 1 + 7, 28 + 160 - 10))
+    legs = image.getpixel((44 + 18 * 2 + 7, 28 + 160 - 10))
+    assert legs != (255, 255, 255) and bedtime == (255, 255, 255)
 
 
 def test_nothing_is_brighter_than_the_countdown_it_stands_for():

@@ -18,7 +18,6 @@ from bedside.config import load_config
 from bedside.gestures import Thresholds
 from bedside.nights import Reminder, night_of, streak
 from bedside.routine_engine import Display, Mode, Say, Settings
-from bedside.screens import describe
 from bedside.script import parse_script
 from bedside.simulate import simulate
 
@@ -31,7 +30,25 @@ TEXT = REMINDER.text
 
 def core_at(start: datetime | None, reminder: Reminder = REMINDER, done=()) -> Behaviour:
     wall = None if start is None else (lambda t: start + timedelta(seconds=t))
-    return Behaviour(SETTINGS, Thresholds(), now=0.0, wall=wall, reminder=reminder, done=set(done))
+    done = {"bedtime": set(done)}
+    return Behaviour(SETTINGS, Thresholds(), now=0.0, wall=wall, reminder=reminder, done=done)
+
+
+def press(behaviour: Behaviour, at: float, seconds: float = 0.1) -> None:
+    behaviour.edge(True, at)
+    behaviour.edge(False, at + seconds)
+
+
+def run_through(behaviour: Behaviour, t: float) -> float:
+    """The session begun, through every step to its end, pressing on the waits; the end's time."""
+    while behaviour.state.mode is not Mode.FINISHED:
+        if behaviour.state.mode is Mode.AWAITING:
+            t += 1
+            press(behaviour, t)
+        else:
+            t = behaviour.deadline()
+            behaviour.advance(t)
+    return t
 
 
 def said(behaviour: Behaviour) -> list[tuple[float, str]]:
@@ -104,22 +121,13 @@ def test_a_clock_not_yet_synced_never_fires_a_reminder():
 def test_the_menu_shows_the_streak_and_finishing_bedtime_adds_tonight():
     start = datetime(2026, 11, 20, 21, 0)
     behaviour = core_at(start, done={date(2026, 11, 18), date(2026, 11, 19)})
-    shown = describe(behaviour.state, SETTINGS, 0.0)
+    shown = behaviour.screen
     assert shown.nights == "2 nights" and shown.week == (False,) * 4 + (True, True, False)
-    t = 0.0
-    behaviour.edge(True, t)
-    behaviour.edge(False, t + 0.1)
-    while behaviour.state.mode is not Mode.FINISHED:  # through every step, pressing on the waits
-        t = behaviour.deadline() if behaviour.state.mode is not Mode.AWAITING else t + 1
-        if behaviour.state.mode is Mode.AWAITING:
-            behaviour.edge(True, t)
-            behaviour.edge(False, t + 0.1)
-        else:
-            behaviour.advance(t)
-    assert behaviour.state.completed and behaviour.state.streak == 3
-    behaviour.edge(True, t + 5)
-    behaviour.edge(False, t + 5.1)  # back to the menu
-    assert describe(behaviour.state, SETTINGS, t + 6).nights == "3 nights"
+    press(behaviour, 0.0)
+    t = run_through(behaviour, 0.0)
+    assert behaviour.state.completed and behaviour.streak.nights == 3
+    press(behaviour, t + 5)  # back to the menu
+    assert behaviour.screen.nights == "3 nights"
 
 
 def test_simulate_at_sets_the_virtual_wall_clock():
@@ -193,3 +201,128 @@ def test_a_quieter_night_leaves_a_clock_not_yet_synced_alone():
     behaviour.edge(True, 0.0)
     behaviour.edge(False, 0.1)
     assert all(o.volume is None for _, o in behaviour.take() if isinstance(o, Say))
+
+
+def _night_routine_config(config_copy: Path) -> tuple[Settings, Reminder]:
+    """The shipped configuration with legs up the wall as the night's routine, reminder on."""
+    text = config_copy.read_text()
+    text = text.replace('routine = "bedtime"', 'routine = "legs-up-wall"')
+    text = text.replace("enabled = false       # true: at `time`", "enabled = true  # at `time`")
+    config_copy.write_text(text)
+    config = load_config(config_copy)
+    assert config.night_routine == "legs-up-wall" and config.reminder is not None
+    return Settings.from_config(config), config.reminder
+
+
+def test_the_configured_night_routine_makes_the_streak_and_the_reminder(config_copy):
+    settings, reminder = _night_routine_config(config_copy)
+    start = datetime(2026, 11, 20, 21, 50)
+    done = {"bedtime": {date(2026, 11, 17), date(2026, 11, 18), date(2026, 11, 19)}}
+    done["legs-up-wall"] = {date(2026, 11, 19)}
+    behaviour = Behaviour(
+        settings,
+        Thresholds(),
+        now=0.0,
+        wall=lambda t: start + timedelta(seconds=t),
+        reminder=reminder,
+        done=done,
+    )
+    assert behaviour.screen.title == "Bedtime"
+    assert behaviour.screen.nights == "" and behaviour.screen.week == ()  # not the night's
+    press(behaviour, 1.0, seconds=1.5)  # a hold: the next routine, legs up the wall
+    assert behaviour.screen.title == "Legs up the wall"
+    assert behaviour.screen.nights == "1 night"
+    assert behaviour.screen.week == (False,) * 5 + (True, False)
+
+    behaviour.take()
+    behaviour.advance(600.0)  # 22:00: the reminder, on the night's routine, gently lit
+    outputs = [o for _, o in behaviour.take()]
+    assert Say(reminder.text) in outputs
+    assert [o for o in outputs if isinstance(o, Display) and o.on] == [
+        Display(True, reminder.contrast)
+    ]
+    assert behaviour.screen.title == "Legs up the wall"
+
+    press(behaviour, 601.0)
+    t = run_through(behaviour, 601.0)
+    assert behaviour.state.completed and behaviour.streak.nights == 2
+    press(behaviour, t + 5)  # back to the menu
+    assert behaviour.screen.title == "Legs up the wall" and behaviour.screen.nights == "2 nights"
+    assert behaviour.screen.week == (False,) * 5 + (True, True)
+
+
+def test_the_reminder_keeps_quiet_only_when_the_night_routine_is_done(config_copy):
+    settings, reminder = _night_routine_config(config_copy)
+    start = datetime(2026, 11, 20, 21, 58)
+    tonight = date(2026, 11, 20)
+
+    def reminded(done: dict[str, set[date]]) -> bool:
+        wall = lambda t: start + timedelta(seconds=t)  # noqa: E731
+        behaviour = Behaviour(
+            settings, Thresholds(), now=0.0, wall=wall, reminder=reminder, done=done
+        )
+        behaviour.advance(600.0)
+        return reminder.text in [text for _, text in said(behaviour)]
+
+    assert reminded({})
+    assert reminded({"bedtime": {tonight}})  # bedtime done is not the night's routine done
+    assert not reminded({"legs-up-wall": {tonight}})
+
+
+def test_finishing_bedtime_adds_nothing_when_another_routine_makes_the_night(config_copy):
+    settings, _ = _night_routine_config(config_copy)
+    start = datetime(2026, 11, 20, 21, 0)
+    behaviour = Behaviour(
+        settings,
+        Thresholds(),
+        now=0.0,
+        wall=lambda t: start + timedelta(seconds=t),
+        done={"legs-up-wall": {date(2026, 11, 19)}},
+    )
+    press(behaviour, 0.0)  # bedtime, first in the menu
+    assert behaviour.state.routine.name == "bedtime"
+    run_through(behaviour, 0.0)
+    assert behaviour.state.completed
+    assert behaviour.streak.nights == 1  # last night's legs up the wall, and no more
+    # Kept all the same: a reloaded configuration may make bedtime the night's routine.
+    assert behaviour.done["bedtime"] == {date(2026, 11, 20)}
+
+
+def test_a_session_resumed_in_the_quiet_hours_comes_back_quietly():
+    from bedside.nights import Quiet
+
+    quiet = Quiet(start=time(23, 0), end=time(6, 0), volume=0.3, contrast=10)
+    start = datetime(2026, 11, 20, 23, 30)
+    behaviour = Behaviour(
+        SETTINGS, Thresholds(), now=0.0, wall=lambda t: start + timedelta(seconds=t), quiet=quiet
+    )
+    behaviour.take()
+    behaviour.resume("legs-up-wall", 1, 100.0, 200.0)
+    outputs = [o for _, o in behaviour.take()]
+    assert [o for o in outputs if isinstance(o, Display)] == [Display(True, 10)]
+    spoken = [o for o in outputs if isinstance(o, Say)]
+    assert spoken and all(o.volume == 0.3 for o in spoken)
+
+
+def test_a_reloaded_configuration_s_night_routine_makes_the_streak_at_once():
+    from dataclasses import replace
+
+    start = datetime(2026, 11, 20, 21, 0)
+    wall = lambda t: start + timedelta(seconds=t)  # noqa: E731
+    done = {"legs-up-wall": {date(2026, 11, 18), date(2026, 11, 19)}}
+    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, wall=wall, done=done)
+    press(behaviour, 1.0, seconds=1.5)  # to legs up the wall: not the night's routine, yet
+    assert behaviour.screen.title == "Legs up the wall" and behaviour.screen.nights == ""
+    behaviour.reconfigure(replace(SETTINGS, night_routine="legs-up-wall"), Thresholds())
+    assert behaviour.screen.title == "Legs up the wall" and behaviour.screen.nights == "2 nights"
+
+
+def test_the_gallery_shows_the_streak_on_the_night_routine():
+    from dataclasses import replace
+
+    from bedside.shots import gallery_screens
+
+    shots = dict(gallery_screens(replace(SETTINGS, night_routine="legs-up-wall")))
+    assert shots["menu-streak"].title == "Legs up the wall"
+    assert shots["menu-streak"].nights == "5 nights"
+    assert shots["menu"].title == "Bedtime" and shots["menu"].nights == ""

@@ -515,10 +515,25 @@ while True:  # how a typical Pi script waits for a button
 """
 
 
+def childless(process: subprocess.Popen, quiet: float, timeout: float) -> None:
+    """Wait until ``process`` has had no child for ``quiet`` seconds running."""
+    began = since = time.monotonic()
+    while time.monotonic() - since < quiet:
+        if descendants(process.pid):
+            since = time.monotonic()
+        if time.monotonic() - began > timeout:
+            raise RuntimeError(f"process {process.pid} still had children after {timeout:g} s")
+        time.sleep(0.2)
+
+
 def cpu(config: Path, work: Path, cache: Path) -> dict[str, float]:
     window = quick(30.0, 5.0)
     notifies = [NotifySocket(work) for _ in range(3)]
     idle = daemon(config, work / "state-idle", cache, notifies[0])
+    notifies[0].wait_ready()
+    # After start-up a child renders the voice cues the cache lacks, while the daemon reads
+    # its progress: not idle. The others start once the cache is full, and find it so.
+    childless(idle, quiet=3.0, timeout=600.0)
     script = work / "running.txt"
     script.write_text(f"press\nwait 0.5\npress\nwait {window + 60}\n")
     # A countdown (the soak of the foot massage), and the legs-up-the-wall hold with its
@@ -537,7 +552,7 @@ def cpu(config: Path, work: Path, cache: Path) -> dict[str, float]:
         for name, notify in (("foot-massage", notifies[1]), ("legs-up-wall", notifies[2]))
     )
     polling = subprocess.Popen([sys.executable, "-c", POLLING_REFERENCE])
-    for notify in notifies:
+    for notify in notifies[1:]:
         notify.wait_ready()
     time.sleep(quick(12.0, 6.0))  # the idle one goes dark after 5 s; start-up work settles
     processes = (idle, running, breathing, polling)

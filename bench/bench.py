@@ -839,7 +839,7 @@ def machine() -> dict[str, object]:
         "architecture": platform.machine(),
         "kernel": platform.release(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "load_average": os.getloadavg(),
+        "load_average_at_the_end": os.getloadavg(),  # 1, 5 and 15 minutes: how busy it was
     }
 
 

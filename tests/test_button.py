@@ -134,3 +134,19 @@ def test_a_press_while_a_cue_is_being_spoken_arrives_at_once(rig, tmp_path):
         edge = edges.get(timeout=1)
         assert edge.pressed and time.monotonic() - began < 0.05
         assert voice.player.process.poll() is None  # still speaking: neither waited for
+
+
+def test_an_idle_button_keeps_no_thread_awake():
+    """gpiozero's Button starts a hold thread that wakes every 100 ms for as long as it lives;
+    the button here starts no thread at all, so an idle bedside can sleep."""
+    factory = MockFactory()
+    before = set(threading.enumerate())
+    button = ButtonEdges(ButtonConfig(pin=17), lambda edge: None, pin_factory=factory)
+    try:
+        assert set(threading.enumerate()) - before == set()
+        assert not button.is_pressed
+        factory.pin(17).drive_low()
+        assert button.is_pressed
+    finally:
+        button.close()
+        factory.close()

@@ -1,11 +1,14 @@
-"""The push button: gpiozero's ``Button``, reduced to timestamped edges on a queue.
+"""The push button: gpiozero's ``DigitalInputDevice``, reduced to timestamped edges on a queue.
 
 gpiozero calls back on its own threads. The callbacks here do the least they can: read the
 monotonic clock and hand ``Edge(pressed, at)`` to the event loop's queue. Everything else (what
 counts as a press, a hold, contact bounce) is the pure recogniser's job, where it is tested.
 gpiozero's own ``bounce_time`` is left off on purpose: it drops edges, and a dropped release
 leaves a button that looks held forever; a closure shorter than ``[button] bounce`` is ignored
-by the recogniser instead.
+by the recogniser instead. gpiozero's ``Button`` is left aside too: it is this device with a
+hold thread that wakes every 100 ms for as long as it lives, pressed or not, which kept an idle
+bedside waking 10 times a second (``make bench``'s ``idle_wakeups_per_s``); holds are the
+recogniser's as well.
 
 Tests and ``--mock-hardware`` hand in gpiozero's ``MockFactory`` as ``pin_factory``; on a Pi,
 ``open_pin_factory`` gives the one ``[button] pin_factory`` names, or gpiozero's own choice
@@ -39,15 +42,15 @@ class ButtonEdges:
         clock: Callable[[], float] = time.monotonic,
         pin_factory=None,
     ) -> None:
-        from gpiozero import Button  # imported here: finding a pin factory takes a moment
+        from gpiozero import DigitalInputDevice  # here: finding a pin factory takes a moment
 
         self._put = put
         self._clock = clock
-        self.button = Button(
+        self.button = DigitalInputDevice(
             config.pin, pull_up=config.pull_up, bounce_time=None, pin_factory=pin_factory
         )
-        self.button.when_pressed = self._pressed
-        self.button.when_released = self._released
+        self.button.when_activated = self._pressed
+        self.button.when_deactivated = self._released
 
     def _pressed(self) -> None:
         self._put(Edge(True, self._clock()))
@@ -57,7 +60,7 @@ class ButtonEdges:
 
     @property
     def is_pressed(self) -> bool:
-        return bool(self.button.is_pressed)
+        return bool(self.button.is_active)
 
     def close(self) -> None:
         self.button.close()

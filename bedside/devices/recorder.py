@@ -26,6 +26,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 PAGES = 8  # every controller here has 64 rows of RAM, whatever the panel shows
+# luma's i2c interface sends each command() as one I2C transaction and data() in transactions
+# of at most this many bytes (smbus2's i2c_rdwr; luma.core.interface.serial.i2c).
+I2C_DATA_BLOCK = 4096
 
 # Argument counts of the commands that take any (the datasheets' command tables).
 _SSD1306_ARGS = {
@@ -201,7 +204,7 @@ class RecordingSerial:
         self.panel = PanelModel(driver, height)
         self.command_bytes = 0
         self.data_bytes = 0
-        self.transactions = 0
+        self.transactions = 0  # I2C transactions luma's i2c would make: start, address, ..., stop
         self.on_write = on_write  # tests and the bench hook in here
         self.fail: Callable[[], None] | None = None  # raise from here to fake a bus error
 
@@ -223,7 +226,7 @@ class RecordingSerial:
             self.fail()
         block = bytes(data)
         self.data_bytes += len(block)
-        self.transactions += 1
+        self.transactions += -(-len(block) // I2C_DATA_BLOCK)
         self.panel.data(block)
         if self.on_write is not None:
             self.on_write("data", block)

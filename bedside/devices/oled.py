@@ -86,6 +86,7 @@ class Oled:
         self.retry_at: float | None = None
         self.backoff = self.RETRY_FIRST
         self.outages = 0
+        self.closed = False
         self._reopen(now)
 
     # -- what the loop calls ---------------------------------------------------------------
@@ -115,8 +116,24 @@ class Oled:
         return self.retry_at
 
     def retry(self, now: float) -> None:
-        if self.retry_at is not None and now >= self.retry_at:
+        if self.retry_at is not None and now >= self.retry_at and not self.closed:
             self._reopen(now)
+
+    def close(self) -> None:
+        """Switch the panel off and let go of its bus (luma's ``cleanup``); never reopened
+        after. Safe to call again, and when the panel never answered."""
+        self.closed = True
+        self.retry_at = None
+        device, self.device = self.device, None
+        if device is not None:
+            with contextlib.suppress(*PANEL_ERRORS):
+                device.cleanup()
+
+    def __enter__(self) -> Oled:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- faults ----------------------------------------------------------------------------
     def _shifted(self, image: Image.Image, now: float) -> Image.Image:

@@ -6,6 +6,7 @@ RecordingSerial, SQLite on the disk, a Unix socket for sd_notify, the voice with
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import queue
@@ -21,10 +22,13 @@ from gpiozero.pins.mock import MockFactory
 from bedside.config import ButtonConfig, DisplayConfig, VoiceConfig, load_config
 from bedside.devices.button import ButtonEdges
 from bedside.devices.oled import Oled, open_panel
+from bedside.devices.partial import PartialUpdates
 from bedside.devices.recorder import RecordingSerial
 from bedside.devices.voice import NULL_PLAYER, Voice
+from bedside.drawing import render
 from bedside.history import Store
 from bedside.parts import mock_parts
+from bedside.screens import Screen, View
 from bedside.service import Notifier
 
 CONFIG = load_config()
@@ -90,6 +94,45 @@ def test_a_panel_that_never_answered_closes_and_stays_closed():
     assert oled.deadline() is None  # no retry is waited for after close
     oled.retry(10_000.0)
     assert len(opened) == 1
+
+
+def panels_alive(serial: RecordingSerial) -> int:
+    gc.collect()
+    return sum(
+        1
+        for o in gc.get_objects()
+        if isinstance(o, PartialUpdates) and o._serial_interface is serial
+    )
+
+
+def test_a_panel_that_comes_and_goes_all_night_keeps_one_panel_object(monkeypatch):
+    """luma keeps each panel object for its exit hook: an Oled that reopened its panel after
+    every outage (or failed to, half way through the init sequence) would keep them all."""
+    # pytest keeps each log record, and with it the error and its traceback (which holds the
+    # panel that raised): the daemon's log keeps text only.
+    monkeypatch.setattr(logging.getLogger("bedside.display"), "disabled", True)
+    serial = RecordingSerial()
+    oled = Oled(lambda: open_panel(DisplayConfig(), serial), contrast=40, shift_every=0)
+    images = [render(Screen(View.MENU, title)) for title in ("Bedtime", "Legs up the wall")]
+
+    def unplugged() -> None:
+        raise OSError(121, "Remote I/O error")
+
+    t = 0.0
+    for night in range(30):
+        serial.fail = unplugged
+        t += 100.0
+        oled.show(images[night % 2], t)  # lost
+        t += 100.0
+        oled.retry(t)  # fails in the init sequence
+        serial.fail = None
+        t += 100.0
+        oled.retry(t)  # back
+        assert oled.device is not None
+    assert oled.outages == 30
+    assert panels_alive(serial) == 1
+    oled.close()
+    assert panels_alive(serial) == 0
 
 
 def test_the_store_lets_go_of_its_file_with_and_closes_twice(tmp_path):

@@ -1,8 +1,10 @@
-"""``bedside run``: the devices, the behaviour and the loop put together, under systemd or not.
+"""``bedside run``: the parts, the behaviour and the loop put together, under systemd or not.
 
-With ``mock_hardware`` the very same daemon runs on any machine: gpiozero's MockFactory for
-the button, luma.oled's real ssd1306 over a serial interface that records what it is sent,
-and speech synthesised for real and played to a null sink that takes as long as a speaker.
+``run`` takes the signals and the state folder, reads the configuration, has the parts built
+(``bedside.parts``: the real set, or with ``mock_hardware`` the mock one, on which the very
+same daemon runs on any machine) and runs the loop on them until it is stopped; then it closes
+them. The demo, the bench and the tests hand ``run`` a builder of their own, which makes the
+mock set and adds the observers that drive and watch it.
 """
 
 from __future__ import annotations

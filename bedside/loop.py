@@ -101,10 +101,6 @@ class Loop:
         # A reloaded configuration waits for the menu: a session runs to its end as it began.
         self.pending_reload: Reconfiguration | None = None
 
-    def put(self, item: Edge | Stop | Reload | Wake) -> None:
-        """Thread-safe and signal-safe (SimpleQueue.put is reentrant)."""
-        self.events.put(item)
-
     # -- running -----------------------------------------------------------------------------
     def run(self) -> str:
         """Until a Stop arrives; returns its reason."""

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bedside")
 
-# What the loop waits on: Edge, Stop, Reload and Wake (bedside.loop), from any thread.
+# What the loop waits on: Edge, Stop, Reload and Wake (bedside.loop), put from any thread or
+# a signal handler (SimpleQueue.put is reentrant). The way in from outside: put(Stop(...)).
 Events = queue.SimpleQueue
 
 

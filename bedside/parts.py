@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bedside.clock import MonotonicClock
 from bedside.config import Config
@@ -30,6 +30,7 @@ from bedside.history import Keeper, Store
 from bedside.service import Notifier
 
 if TYPE_CHECKING:
+    from gpiozero.pins import Factory
     from gpiozero.pins.mock import MockFactory, MockPin
     from PIL import Image
 
@@ -92,6 +93,10 @@ class MockControls:
 
 @dataclass(frozen=True)
 class Parts:
+    """Everything the loop works with, each part opened; ``closing`` closes them all. A
+    caller changes a part (the demo's voice) or adds observers with ``dataclasses.replace``
+    or ``watched_by``, before the loop is made: the result owns the same parts."""
+
     clock: MonotonicClock
     events: Events
     button: ButtonEdges
@@ -157,7 +162,7 @@ def _assemble(
     state_dir: Path,
     events: Events,
     speed: float,
-    pin_factory: Any,
+    pin_factory: Factory,
     serial: RecordingSerial | None,
     player: list[str] | None,
 ) -> Parts:

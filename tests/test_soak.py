@@ -2,8 +2,8 @@
 real-time run of the daemon on mock hardware with random presses and injected device faults.
 
 The real-time run lasts ``BEDSIDE_SOAK_SECONDS`` (15 in ``make test``, 600 in ``make soak``),
-with a gesture or a fault every third of a second on average: in 15 s as many as a minute
-at the pace a person keeps."""
+its clock at twice speed: a gesture about every 0.5 s and, on a thread of their own, a panel or
+player fault about every 0.45 s, so 15 s hold more of both than a minute at a person's pace."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""``bedside run``: the devices, the behaviour and the loop put together, under systemd or not.
+"""``bedside run``: the parts, the behaviour and the loop put together, under systemd or not.
 
-With ``mock_hardware`` the very same daemon runs on any machine: gpiozero's MockFactory for
-the button, luma.oled's real ssd1306 over a serial interface that records what it is sent,
-and speech synthesised for real and played to a null sink that takes as long as a speaker.
+``run`` takes the signals and the state folder, reads the configuration, has the parts built
+(``bedside.parts``: the real set, or with ``mock_hardware`` the mock one, on which the very
+same daemon runs on any machine) and runs the loop on them until it is stopped; then it closes
+them. The demo, the bench and the tests hand ``run`` a builder of their own, which makes the
+mock set and adds the observers that drive and watch it.
 """
 
 from __future__ import annotations
@@ -18,22 +20,22 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from bedside.behaviour import Behaviour
-from bedside.clock import MonotonicClock
 from bedside.config import Config, ConfigError, load_config
 from bedside.files import StateLock, check_folder
 from bedside.gestures import Thresholds
 from bedside.history import Keeper, Progress, Session, Store, completed_nights, step_key
 from bedside.hold import HoldNight, HoldPlan
-from bedside.loop import Loop, Reload, Stop, Wake
+from bedside.loop import Loop, Reconfiguration, Reload, Stop, Wake
+from bedside.parts import Driver, Events, Parts, mock_parts, real_parts
 from bedside.routine_engine import Phrases, Settings
 from bedside.routines import Routine
 from bedside.script import Command
-from bedside.service import Notifier, watchdog_interval
+from bedside.service import watchdog_interval
 from bedside.wallclock import wall_reader
 
 log = logging.getLogger("bedside")
@@ -96,60 +98,28 @@ class Options:
     script: list[Command] | None = None
     trace: TextIO | None = None
     speed: float = 1.0
-    player: list[str] | None = None  # the voice's player command; None: the default
-    attach: Callable[[Loop, Hardware], None] | None = None  # the demo hooks in here
-    extra_threads: list[threading.Thread] = field(default_factory=list)
 
 
-@dataclass
-class Hardware:
-    """The three devices, and what a mock run or the demo needs to reach into them."""
-
-    button: object
-    oled: object
-    voice: object
-    pin: object | None = None  # the MockPin, with mock hardware
-    serial: object | None = None  # the RecordingSerial, with mock hardware
-
-    def close(self) -> None:
-        for part in (self.button, self.voice):
-            try:
-                part.close()
-            except Exception as exc:  # closing must not hide why we stopped
-                log.warning("closing %s: %s", type(part).__name__, exc)
+# Makes the daemon's parts from its configuration, its state folder and its events queue.
+Build = Callable[[Config, Path, Events], Parts]
 
 
-def open_hardware(config: Config, options: Options, loop_put: Callable, clock) -> Hardware:
-    from bedside.devices.button import ButtonEdges, open_pin_factory
-    from bedside.devices.oled import Oled, open_panel
-    from bedside.devices.voice import NULL_PLAYER, Voice
+def parts_for(options: Options) -> Build:
+    """What ``bedside run`` builds: the real parts, or the mock ones worked by ``--script``."""
+    if not options.mock_hardware:
+        return functools.partial(real_parts, speed=options.speed)
 
-    serial = factory = pin = None
-    if options.mock_hardware:
-        from gpiozero.pins.mock import MockFactory
+    def build(config: Config, state_dir: Path, events: Events) -> Parts:
+        parts, controls = mock_parts(config, state_dir, events, speed=options.speed)
+        if options.script is None:
+            return parts
+        done = functools.partial(events.put, Stop("script done"))
+        script = Driver(
+            drive_script, controls.pin, options.script, options.speed, done, name="bedside-script"
+        )
+        return parts.watched_by(script)
 
-        from bedside.devices.recorder import RecordingSerial
-
-        factory = MockFactory()
-        pin = factory.pin(config.button.pin)
-        serial = RecordingSerial(driver=config.display.driver, height=config.display.height)
-    else:  # first: a missing pin library is said plainly before any device is opened
-        factory = open_pin_factory(config.button.pin_factory)
-    button = ButtonEdges(config.button, loop_put, clock=clock.now, pin_factory=factory)
-    oled = Oled(
-        lambda: open_panel(config.display, serial), config.display.contrast, now=clock.now()
-    )
-    player = options.player or (NULL_PLAYER if options.mock_hardware else None)
-    # A cache folder that is a file is refused; one that cannot be made is the voice's to
-    # live without (it makes its folder itself: silent, with one warning).
-    voice = Voice(
-        config.voice,
-        check_folder(cache_directory(), "the cache folder") / "voice",
-        player_command=player,
-        stale_after=config.stale_cue,
-        sounds=config.sounds,
-    )
-    return Hardware(button=button, oled=oled, voice=voice, pin=pin, serial=serial)
+    return build
 
 
 def find_step(routine: Routine, progress: Progress) -> int | None:
@@ -210,32 +180,32 @@ def drive_script(pin, commands: Iterable[Command], speed: float, done: Callable[
     done()
 
 
-def run(options: Options) -> int:
+def run(options: Options, build: Build | None = None, events: Events | None = None) -> int:
+    """The daemon, until it is stopped: the parts ``build`` makes (by default those
+    ``options`` ask for) worked by the behaviour. Whoever drives it from another thread puts
+    on ``events`` (a Stop ends it); one is made when none is given."""
     # Signal handlers come first: a SIGTERM or SIGHUP while the devices open waits on the
     # queue for the loop, instead of killing the daemon half-made or skipping its clean-up.
-    events: queue.SimpleQueue = queue.SimpleQueue()
+    events = events if events is not None else queue.SimpleQueue()
     with signals_to(events.put):
         state_dir = check_folder(state_directory(options.state_dir), "the state folder")
         with StateLock(state_dir):
-            return _run(options, events, state_dir)
+            config = load_config(options.config)
+            with (build or parts_for(options))(config, state_dir, events) as parts:
+                return serve(options, config, parts)
 
 
-def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
-    config = load_config(options.config)
-    clock = MonotonicClock(options.speed)
-    settings = Settings.from_config(config).showing(options.routine)
-    store = Store(state_dir / "bedside.db", clock=clock.now)
-
-    wall = wall_reader(clock)
-    done = completed_nights(store)
+def serve(options: Options, config: Config, parts: Parts) -> int:
+    """Run the loop on ``parts`` until a Stop; the caller closes them."""
+    store, clock = parts.store, parts.clock
     behaviour = Behaviour(
-        settings,
+        Settings.from_config(config).showing(options.routine),
         Thresholds.from_config(config.button),
         now=clock.now(),
         routine=options.routine,
-        wall=wall,
+        wall=wall_reader(clock),
         reminder=config.reminder,
-        done=done,
+        done=completed_nights(store),
         quiet=config.quiet,
         hold=config.hold,
         holds=[HoldNight(h.night, h.held) for h in store.holds()],
@@ -243,10 +213,9 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.
     log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))
-    keeper = Keeper(store, speed=options.speed)
-    restore(store, keeper, behaviour, config)
+    restore(store, parts.keeper, behaviour, config)
 
-    def reload() -> tuple | None:
+    def reload() -> Reconfiguration | None:
         try:
             fresh = load_config(options.config)
         except ConfigError as exc:
@@ -254,58 +223,29 @@ def _run(options: Options, events: queue.SimpleQueue, state_dir: Path) -> int:
                 log.error("reload: %s", problem)
             log.error("reload: keeping the configuration already running")
             return None
-        hardware.voice.prepare(cue_texts(fresh), volumes_of(fresh))
-        thresholds = Thresholds.from_config(fresh.button)
-        settings = Settings.from_config(fresh)
-        return settings, thresholds, fresh.reminder, fresh.quiet, fresh.hold, fresh.cues
+        parts.voice.prepare(cue_texts(fresh), volumes_of(fresh))
+        return Reconfiguration(
+            Settings.from_config(fresh),
+            Thresholds.from_config(fresh.button),
+            fresh.reminder,
+            fresh.quiet,
+            fresh.hold,
+            fresh.cues,
+        )
 
-    from bedside.drawing import render
-
-    try:
-        hardware = open_hardware(config, options, events.put, clock)
-    except BaseException:
-        store.close()
-        raise
-    if hardware.button.is_pressed:
+    if parts.button.is_pressed:
         behaviour.button_already_down()
-    hardware.voice.prepare(cue_texts(config), volumes_of(config))
-    notifier = Notifier()
+    parts.voice.prepare(cue_texts(config), volumes_of(config))
     loop = Loop(
         behaviour,
-        clock,
-        oled=hardware.oled,
-        voice=hardware.voice,
-        render=functools.partial(render, size=(128, config.display.height)),
-        notifier=notifier,
+        parts,
+        reload=reload,
         trace=options.trace,
         watchdog=watchdog_interval(),
-        reload=reload,
-        events=events,
-        keeper=keeper,
         # The wall clock may jump (NTP after boot): look again at least once a minute.
         recheck=60.0 if config.reminder is not None else None,
     )
-
-    if options.script is not None:
-        done = lambda: loop.put(Stop("script done"))  # noqa: E731
-        worker = threading.Thread(
-            target=drive_script,
-            args=(hardware.pin, options.script, options.speed, done),
-            name="bedside-script",
-            daemon=True,
-        )
-        options.extra_threads.append(worker)
-        worker.start()
-    if options.attach is not None:
-        options.attach(loop, hardware)
-    try:
-        loop.run()
-    finally:
-        hardware.close()
-        notifier.close()
-        if not store.flush():
-            log.warning("stopping with progress unsaved (%s)", store.trouble)
-        store.close()
+    loop.run()
     return 0
 
 

@@ -18,11 +18,19 @@ import termios
 import threading
 import time
 import tty
+from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
-from bedside.daemon import Hardware, Options, run
+from gpiozero.pins.mock import MockPin
+
+from bedside.config import Config
+from bedside.daemon import Options, run
+from bedside.devices.recorder import RecordingSerial
 from bedside.devices.voice import sound_cards
-from bedside.loop import Loop, Stop
+from bedside.loop import Stop
+from bedside.parts import Events, Observer, Parts, Voice, mock_parts
+from bedside.screens import Screen
 
 LIT, DIM = "\x1b[96m", "\x1b[0m"
 HELP = "space: press (keep holding: hold, long hold)   h: hold   e: long hold   q: quit"
@@ -49,8 +57,8 @@ def half_blocks(pixels: list[list[bool]], step: int = 1) -> list[str]:
 class TerminalPanel:
     """Draws the recorded panel RAM, the last cue and the keys, in place."""
 
-    def __init__(self, hardware: Hardware, out: TextIO, speed: float = 1.0) -> None:
-        self.hardware = hardware
+    def __init__(self, serial: RecordingSerial, out: TextIO, speed: float = 1.0) -> None:
+        self.serial = serial
         self.out = out
         self.help = HELP if speed == 1.0 else HELP_FAST
         self.subtitles: list[tuple[float, str]] = []  # (when it was said, what)
@@ -69,7 +77,7 @@ class TerminalPanel:
 
     def draw(self, *_: object) -> None:
         with self.lock:
-            panel = self.hardware.serial.panel
+            panel = self.serial.panel
             width = shutil.get_terminal_size((132, 40)).columns
             step = 1 if width >= 132 else 2
             pixels = panel.pixels() if panel.on else [[False] * panel.width] * panel.height
@@ -92,9 +100,12 @@ class TerminalPanel:
 class SubtitledVoice:
     """The voice, with each cue also shown on the terminal."""
 
-    def __init__(self, voice, panel: TerminalPanel) -> None:
+    def __init__(self, voice: Voice, panel: TerminalPanel) -> None:
         self.voice = voice
         self.panel = panel
+
+    def prepare(self, texts: list[str], volumes: list[float | None]) -> None:
+        self.voice.prepare(texts, volumes)
 
     def say(self, text: str, volume: float | None = None) -> None:
         self.voice.say(text, volume)
@@ -103,15 +114,15 @@ class SubtitledVoice:
     def silence(self) -> None:
         self.voice.silence()
 
-    def __getattr__(self, name: str):
-        return getattr(self.voice, name)
+    def chime(self, kind: str) -> None:
+        self.voice.chime(kind)
 
 
 class Keys:
     """The keyboard as the button, through the MockPin (down is low: the button grounds it)."""
 
-    def __init__(self, loop: Loop, pin, speed: float) -> None:
-        self.loop, self.pin, self.speed = loop, pin, speed
+    def __init__(self, events: Events | None, pin: MockPin, speed: float) -> None:
+        self.events, self.pin, self.speed = events, pin, speed
         self.down = False
         self.last_space = 0.0
         self.release: threading.Timer | None = None
@@ -157,7 +168,8 @@ class Keys:
         while True:
             key = stream.read(1)
             if key in ("", "q", "Q", "\x04"):
-                self.loop.put(Stop("quit"))
+                if self.events is not None:
+                    self.events.put(Stop("quit"))
                 return
             if key == " ":
                 self.space()
@@ -167,31 +179,41 @@ class Keys:
                 self.tap(3.5)
 
 
+class TerminalWatch(Observer):
+    """The terminal redrawn with each frame the loop draws; the keyboard read once it is ready."""
+
+    def __init__(self, panel: TerminalPanel, keys: Keys) -> None:
+        self.panel, self.keys = panel, keys
+
+    def ready(self) -> None:
+        threading.Thread(target=self.keys.read, args=(sys.stdin,), daemon=True).start()
+
+    def frame(self, screen: Screen) -> None:
+        self.panel.draw()
+
+
 def demo(options: Options, out: TextIO = sys.stdout) -> int:
     if not sys.stdin.isatty() or not out.isatty():
         print(
             "bedside demo needs a terminal; `bedside simulate` works without one.", file=sys.stderr
         )
         return 2
-    options.mock_hardware = True
-    if sound_cards():
-        options.player = ["aplay", "-q", "{file}"]
+    player = ["aplay", "-q", "{file}"] if sound_cards() else None
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
 
-    def attach(loop: Loop, hardware: Hardware) -> None:
-        panel = TerminalPanel(hardware, out, options.speed)
-        loop.voice = SubtitledVoice(hardware.voice, panel)
-        loop.on_frame = panel.draw
-        keys = Keys(loop, hardware.pin, options.speed)
-        threading.Thread(target=keys.read, args=(sys.stdin,), daemon=True).start()
+    def build(config: Config, state_dir: Path, events: Events) -> Parts:
+        parts, controls = mock_parts(config, state_dir, events, options.speed, player)
+        panel = TerminalPanel(controls.serial, out, options.speed)
+        keys = Keys(events, controls.pin, options.speed)
         out.write("\x1b[?25l\x1b[2J")
         panel.draw()
+        shown = replace(parts, voice=SubtitledVoice(parts.voice, panel))
+        return shown.watched_by(TerminalWatch(panel, keys))
 
-    options.attach = attach
     tty.setcbreak(fd)
     try:
-        return run(options)
+        return run(options, build)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         out.write("\x1b[?25h\n")

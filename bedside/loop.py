@@ -14,24 +14,27 @@ import logging
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import TextIO
 
 from bedside.behaviour import Behaviour, ButtonStuck, HoldRecorded, Output, ScreenChanged
-from bedside.clock import Clock
 from bedside.devices.button import Edge
-from bedside.history import Keeper
+from bedside.gestures import Thresholds
+from bedside.hold import HoldPlan
+from bedside.nights import Quiet, Reminder
+from bedside.parts import Events, Parts
 from bedside.routine_engine import (
     Display,
     Finished,
     GestureTaken,
     Mode,
     Say,
+    Settings,
     Silence,
     StateChanged,
     StepStarted,
 )
+from bedside.routines import CueOptions
 from bedside.screens import Screen, View
-from bedside.service import Notifier
 from bedside.trace import Trace
 
 log = logging.getLogger("bedside")
@@ -52,70 +55,62 @@ class Wake:
     """Nothing to do but wake up: a signal's handler waits to run on this thread."""
 
 
-class Voice(Protocol):
-    def say(self, text: str, volume: float | None = None) -> None: ...
-    def silence(self) -> None: ...
-    def chime(self, kind: str) -> None: ...
+@dataclass(frozen=True)
+class Reconfiguration:
+    """A configuration read again, in the terms ``Behaviour.reconfigure`` takes it."""
 
-
-class Panel(Protocol):
-    on: bool
-
-    def show(self, image: Any, now: float) -> None: ...
-    def power(self, on: bool, contrast: int | None = None, now: float = 0.0) -> None: ...
-    def next_shift(self, now: float) -> float | None: ...
-    def deadline(self) -> float | None: ...
-    def retry(self, now: float) -> None: ...
+    settings: Settings
+    thresholds: Thresholds
+    reminder: Reminder | None
+    quiet: Quiet | None
+    hold: HoldPlan
+    cues: CueOptions
 
 
 class Loop:
+    """The daemon running: ``behaviour`` worked by ``parts`` until a Stop arrives on their
+    events queue. ``reload`` reads the configuration again (None: what is running stays),
+    ``trace`` takes the JSON trace, ``watchdog`` is how often systemd wants a ping, ``recheck``
+    how often to look at the wall clock, which may jump."""
+
     def __init__(
         self,
         behaviour: Behaviour,
-        clock: Clock,
-        oled: Panel,
-        voice: Voice,
-        render: Callable[[Any], Any],
-        notifier: Notifier | None = None,
+        parts: Parts,
+        *,
+        reload: Callable[[], Reconfiguration | None] | None = None,
         trace: TextIO | None = None,
         watchdog: float | None = None,
-        reload: Callable[[], tuple | None] | None = None,  # (settings, thresholds, ...)
-        events: queue.SimpleQueue | None = None,
-        keeper: Keeper | None = None,
         recheck: float | None = None,
     ) -> None:
         self.behaviour = behaviour
-        self.clock = clock
-        self.oled = oled
-        self.voice = voice
-        self.render = render
-        self.notifier = notifier or Notifier("")
+        self.parts = parts
+        self.clock = parts.clock
+        self.panel = parts.panel
+        self.voice = parts.voice
+        self.notifier = parts.notifier
+        self.keeper = parts.keeper
+        self.events: Events = parts.events
+        self.reload = reload
         self.trace = None if trace is None else Trace(trace, flush=True)
         self.watchdog = watchdog
-        self.reload = reload
-        self.keeper = keeper
         self.recheck = recheck
-        self.events: queue.SimpleQueue[Edge | Stop | Reload | Wake] = events or queue.SimpleQueue()
         self.start = behaviour.now
-        self.next_ping = clock.now() + watchdog if watchdog else None
+        self.next_ping = self.clock.now() + watchdog if watchdog else None
         self.next_shift: float | None = None
         # A reloaded configuration waits for the menu: a session runs to its end as it began.
-        self.pending_reload: tuple | None = None
-        self.on_frame: Callable[[Any], None] | None = None  # the demo redraws the terminal here
-
-    def put(self, item: Edge | Stop | Reload | Wake) -> None:
-        """Thread-safe and signal-safe (SimpleQueue.put is reentrant)."""
-        self.events.put(item)
+        self.pending_reload: Reconfiguration | None = None
 
     # -- running -----------------------------------------------------------------------------
     def run(self) -> str:
         """Until a Stop arrives; returns its reason."""
         self._carry_out()
-        if self.keeper is not None:
-            self.keeper.after(self.behaviour.state, self.behaviour.now)
+        self.keeper.after(self.behaviour.state, self.behaviour.now)
         self._redraw(self.clock.now())
         self.notifier.ready(self._status())
         log.info("ready: %s", self._status())
+        for observer in self.parts.observers:
+            observer.ready()
         while True:
             item = self._wait()
             now = self.clock.now()
@@ -132,11 +127,10 @@ class Loop:
                     log.info("reload: read; it takes over at the menu, when this session ends")
             self.behaviour.advance(now)
             self._carry_out()
-            if self.keeper is not None:
-                self.keeper.after(self.behaviour.state, now)
+            self.keeper.after(self.behaviour.state, now)
             if self.pending_reload is not None and self.behaviour.state.mode is Mode.MENU:
                 self._apply_reload()
-            self.oled.retry(now)
+            self.panel.retry(now)
             if self.next_shift is not None and now >= self.next_shift:
                 self._redraw(now)
             if self.next_ping is not None and now >= self.next_ping:
@@ -144,9 +138,8 @@ class Loop:
                 self.next_ping = now + (self.watchdog or 0)
 
     def _wait(self) -> Edge | Stop | Reload | Wake | None:
-        times = [self.behaviour.deadline(), self.next_ping, self.next_shift, self.oled.deadline()]
-        if self.keeper is not None:
-            times.append(self.keeper.deadline(self.behaviour.state))
+        times = [self.behaviour.deadline(), self.next_ping, self.next_shift, self.panel.deadline()]
+        times.append(self.keeper.deadline(self.behaviour.state))
         if self.recheck is not None:
             times.append(self.clock.now() + self.recheck)
         deadline = min((t for t in times if t is not None), default=None)
@@ -162,6 +155,8 @@ class Loop:
         for t, output in self.behaviour.take():
             self._trace(t, output)
             self._effect(t, output)
+            for observer in self.parts.observers:
+                observer.output(t, output)
 
     def _effect(self, t: float, output: Output) -> None:
         match output:
@@ -171,13 +166,13 @@ class Loop:
             case Silence():
                 self.voice.silence()
             case Display(on=on, contrast=contrast):
-                self.oled.power(on, contrast, t)
-                self.next_shift = self.oled.next_shift(t) if on else None
+                self.panel.power(on, contrast, t)
+                self.next_shift = self.panel.next_shift(t) if on else None
             case ScreenChanged(screen=screen):
                 if screen.kind is not View.DARK:
                     self._show(screen, t)
-                elif self.on_frame is not None:
-                    self.on_frame(screen)
+                else:
+                    self._tell(screen)
             case StepStarted(routine=routine, index=index, count=count, step=step):
                 side = f" ({step.side})" if step.side else ""
                 log.info("%s: step %d/%d %s%s", routine, index + 1, count, step.title, side)
@@ -202,17 +197,19 @@ class Loop:
                     output.length,
                     self.behaviour.hold_tonight or 0.0,
                 )
-                if self.keeper is not None:
-                    self.keeper.hold(output)
+                self.keeper.hold(output)
 
-    def _show(self, screen: Any, now: float) -> None:
-        self.oled.show(self.render(screen), now)
-        self.next_shift = self.oled.next_shift(now)
-        if self.on_frame is not None:
-            self.on_frame(screen)
+    def _show(self, screen: Screen, now: float) -> None:
+        self.panel.show(self.parts.render(screen), now)
+        self.next_shift = self.panel.next_shift(now)
+        self._tell(screen)
+
+    def _tell(self, screen: Screen) -> None:
+        for observer in self.parts.observers:
+            observer.frame(screen)
 
     def _redraw(self, now: float) -> None:
-        if self.oled.on and self.behaviour.screen.kind is not View.DARK:
+        if self.panel.on and self.behaviour.screen.kind is not View.DARK:
             self._show(self.behaviour.screen, now)
 
     def _trace(self, t: float, output: Output) -> None:
@@ -234,7 +231,9 @@ class Loop:
 
     def _apply_reload(self) -> None:
         fresh, self.pending_reload = self.pending_reload, None
-        self.behaviour.reconfigure(*fresh)
+        self.behaviour.reconfigure(
+            fresh.settings, fresh.thresholds, fresh.reminder, fresh.quiet, fresh.hold, fresh.cues
+        )
         self._carry_out()  # the new contrast among what it carries out
         self.notifier.status(self._status())
         log.info("configuration reloaded")
@@ -242,9 +241,9 @@ class Loop:
     def _shutdown(self, reason: str) -> None:
         log.info("stopping: %s", reason)
         self.notifier.stopping()
-        if self.keeper is not None:  # a session running now comes back after the restart
-            self.keeper.after(self.behaviour.state, self.clock.now(), force=True)
+        # A session running now comes back after the restart.
+        self.keeper.after(self.behaviour.state, self.clock.now(), force=True)
         self.voice.silence()
-        blank = self.render(Screen(View.DARK))
-        self.oled.show(blank, self.clock.now())  # a panel that is gone stays gone: Oled copes
-        self.oled.power(False)
+        blank = self.parts.render(Screen(View.DARK))
+        self.panel.show(blank, self.clock.now())  # a panel that is gone stays gone: Oled copes
+        self.panel.power(False)

@@ -56,6 +56,12 @@ class Notifier:
             self._socket.close()
             self._socket = None
 
+    def __enter__(self) -> Notifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def watchdog_interval() -> float | None:
     """Half of systemd's ``WatchdogSec=``, when it is set for this process; else None."""

@@ -574,15 +574,17 @@ def cpu(config: Path, work: Path, cache: Path) -> dict[str, float]:
 
 
 # -- the daemon from inside: presses and timers ----------------------------------------------------
-def in_process(config: Path, state: Path, routine: str, body) -> None:
-    """Run the real daemon here (its loop on this thread); ``body(loop, hardware)`` drives it
-    from another thread and stops it."""
+def in_process(config: Path, state: Path, routine: str, body, *watching) -> None:
+    """Run the real daemon here (its loop on this thread); ``body(parts, controls)`` drives it
+    from another thread and stops it; ``watching``: observers told what the loop does."""
     from bedside.daemon import Options, run
+    from bedside.parts import Driver, mock_parts
 
-    def attach(loop, hardware) -> None:
-        threading.Thread(target=body, args=(loop, hardware), daemon=True).start()
+    def build(loaded, state_dir, events):
+        parts, controls = mock_parts(loaded, state_dir, events)
+        return parts.watched_by(Driver(body, parts, controls), *watching)
 
-    run(Options(config=config, state_dir=state, routine=routine, mock_hardware=True, attach=attach))
+    run(Options(config=config, state_dir=state, routine=routine), build)
 
 
 def press_latency(config: Path, work: Path) -> dict[str, float]:
@@ -591,8 +593,8 @@ def press_latency(config: Path, work: Path) -> dict[str, float]:
     latencies: list[float] = []
     count = int(quick(200, 20))
 
-    def body(loop, hardware) -> None:
-        pin, serial = hardware.pin, hardware.serial
+    def body(parts, controls) -> None:
+        pin, serial = controls.pin, controls.serial
         written = threading.Event()
         serial.on_write = lambda kind, data: kind == "data" and written.set()
         time.sleep(1.0)
@@ -616,7 +618,7 @@ def press_latency(config: Path, work: Path) -> dict[str, float]:
         for _ in range(count):  # pause, resume, pause, ...
             latencies.append(press())
             time.sleep(0.1)
-        loop.put(Stop("bench done"))
+        parts.events.put(Stop("bench done"))
 
     in_process(config, work / "state-press", "foot-massage", body)
     # The reference: a loop polling the pin every 100 ms, drawing with stock luma when it sees
@@ -707,6 +709,7 @@ DEADLINE_REFERENCE = SLEEPING_REFERENCE.replace(
 
 def timer_error(config: Path, work: Path) -> dict[str, float]:
     from bedside.loop import Stop
+    from bedside.parts import Observer
 
     steps = int(quick(20, 4))
     starts: list[tuple[int, float, float]] = []
@@ -717,25 +720,22 @@ def timer_error(config: Path, work: Path) -> dict[str, float]:
         for script in (SLEEPING_REFERENCE, DEADLINE_REFERENCE)
     )
 
-    def body(loop, hardware) -> None:
-        carry_out = loop._effect
+    class Watch(Observer):
+        def output(self, t: float, output: object) -> None:
+            if isinstance(output, StepStarted):  # the clock runs at speed 1: it is monotonic
+                starts.append((output.index, t, time.monotonic()))
 
-        def watched(t: float, output: object) -> None:
-            if isinstance(output, StepStarted):
-                starts.append((output.index, t, loop.clock.now()))
-            carry_out(t, output)
-
-        loop._effect = watched
-        pin = hardware.pin
+    def body(parts, controls) -> None:
+        pin = controls.pin
         time.sleep(0.5)
         pin.drive_high()
         time.sleep(0.05)
         pin.drive_low()  # start: the twenty steps run by themselves
         while len(starts) < steps:
             time.sleep(0.2)
-        loop.put(Stop("bench done"))
+        parts.events.put(Stop("bench done"))
 
-    in_process(config, work / "state-timer", "bench-steps", body)
+    in_process(config, work / "state-timer", "bench-steps", body, Watch())
     origin = starts[0][1]
     errors = [abs(actual - (origin + 3 * index)) * 1000 for index, _, actual in starts[:steps]]
     ref_errors = json.loads(reference.communicate(timeout=120)[0])

@@ -244,17 +244,19 @@ def test_a_signal_caught_by_another_thread_still_stops_the_daemon_at_once(tmp_pa
     import threading
 
     from bedside.daemon import Options, run
+    from bedside.parts import Driver, mock_parts
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     sent: list[float] = []
 
-    def attach(loop, hardware) -> None:
-        def other_thread() -> None:
-            time.sleep(1.0)
-            sent.append(time.monotonic())
-            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+    def other_thread() -> None:  # the signal is delivered to this thread, not the main one
+        time.sleep(1.0)
+        sent.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
 
-        threading.Thread(target=other_thread, daemon=True).start()
+    def build(config, state_dir, events):
+        parts, _ = mock_parts(config, state_dir, events)
+        return parts.watched_by(Driver(other_thread))
 
-    assert run(Options(mock_hardware=True, state_dir=tmp_path / "state", attach=attach)) == 0
+    assert run(Options(state_dir=tmp_path / "state"), build) == 0
     assert sent and time.monotonic() - sent[0] < 2.0

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from bedside.config import DisplayConfig
-from bedside.daemon import Hardware
 from bedside.demo import DIM, LIT, TerminalPanel, half_blocks
 from bedside.devices.oled import open_panel
 from bedside.devices.recorder import RecordingSerial
@@ -133,12 +132,12 @@ def test_the_demo_draws_each_panel_from_the_bytes_its_driver_sent(
     image = render(screen, (128, height))
     device.display(image)
     out = io.StringIO()
-    TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out).draw()
+    TerminalPanel(serial, out).draw()
     expected = [[bool(image.getpixel((x, y))) for x in range(128)] for y in range(height)]
     assert pixels_from_terminal(out.getvalue()) == expected
     device.hide()
     out = io.StringIO()
-    TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out).draw()
+    TerminalPanel(serial, out).draw()
     assert pixels_from_terminal(out.getvalue()) == [[False] * 128] * height
 
 
@@ -172,7 +171,7 @@ def test_subtitles_two_at_a_time_then_gone_and_no_lone_speaker(monkeypatch):
     serial = RecordingSerial()
     open_panel(DisplayConfig(), serial).display(render(Screen(View.MENU, "Bedtime")))
     out = io.StringIO()
-    panel = TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out, 10)
+    panel = TerminalPanel(serial, out, 10)
     panel.draw()
     assert "\U0001f50a" not in out.getvalue()  # nothing said yet: no speaker on its own
     assert demo.HELP_FAST in out.getvalue() and "keep holding" not in out.getvalue()
@@ -191,7 +190,7 @@ def test_a_dark_panel_says_which_key_wakes_it():
     device = open_panel(DisplayConfig(), serial)
     device.hide()
     out = io.StringIO()
-    TerminalPanel(Hardware(button=None, oled=None, voice=None, serial=serial), out).draw()
+    TerminalPanel(serial, out).draw()
     assert "display off: space wakes it" in out.getvalue()
 
 
@@ -204,7 +203,7 @@ def test_a_held_space_bar_keeps_the_button_down_through_the_key_repeats():
 
     pin = MockFactory().pin(17)
     pin.drive_high()
-    keys = Keys(loop=None, pin=pin, speed=1.0)
+    keys = Keys(events=None, pin=pin, speed=1.0)
     keys.space()
     assert pin.state == 0  # down at once
     time.sleep(0.45)  # the terminal's delay before it repeats
@@ -215,7 +214,7 @@ def test_a_held_space_bar_keeps_the_button_down_through_the_key_repeats():
         assert pin.state == 0
     time.sleep(0.3)  # let go: up within the repeat gap allowed
     assert pin.state == 1
-    keys = Keys(loop=None, pin=pin, speed=10.0)
+    keys = Keys(events=None, pin=pin, speed=10.0)
     keys.space()  # at --speed a key is a plain press: down for a tenth of a second of its time
     assert pin.state == 0
     time.sleep(0.1)

@@ -498,12 +498,12 @@ def test_signals_while_the_devices_open_wait_for_the_loop(tmp_path):
 import os, signal, sys
 from pathlib import Path
 import bedside.daemon as daemon
-real = daemon.open_hardware
+real = daemon.mock_parts
 def opening(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGHUP)
     os.kill(os.getpid(), signal.SIGTERM)
     return real(*args, **kwargs)
-daemon.open_hardware = opening
+daemon.mock_parts = opening
 daemon.configure_logging()
 sys.exit(daemon.run(daemon.Options(config=Path({str(config)!r}),
                                    state_dir=Path({str(tmp_path)!r}), mock_hardware=True)))

@@ -1,7 +1,9 @@
 """Soak: twelve simulated hours of random gestures through the behaviour and the drawing, and a
 real-time run of the daemon on mock hardware with random presses and injected device faults.
 
-The real-time run lasts ``BEDSIDE_SOAK_SECONDS`` (60 in ``make test``, 600 in ``make soak``)."""
+The real-time run lasts ``BEDSIDE_SOAK_SECONDS`` (15 in ``make test``, 600 in ``make soak``),
+its clock at twice speed: a gesture about every 0.5 s and, on a thread of their own, a panel or
+player fault about every 0.45 s, so 15 s hold more of both than a minute at a person's pace."""
 
 from __future__ import annotations
 
@@ -15,12 +17,15 @@ from pathlib import Path
 from bedside.behaviour import Behaviour, ScreenChanged
 from bedside.config import load_config
 from bedside.daemon import Options, run
+from bedside.devices.voice import Voice
 from bedside.drawing import render
 from bedside.gestures import Thresholds
 from bedside.loop import Stop
+from bedside.parts import Driver, MockControls, Parts, mock_parts
 from bedside.routine_engine import Mode, Settings
 
 CONFIG = load_config()
+SPEED = 2.0  # the daemon's clock runs twice as fast: twice the gestures and steps a second
 
 
 def test_twelve_simulated_hours_of_random_gestures():
@@ -72,67 +77,92 @@ def sample() -> dict[str, float]:
     }
 
 
-def test_the_daemon_in_real_time_with_random_presses_and_device_faults(tmp_path, monkeypatch):
+def settled(start: dict[str, float], timeout: float) -> dict[str, float]:
+    """A sample once threads and file descriptors are back to ``start`` (players and timers
+    end a moment after the silence), or the last one taken when ``timeout`` runs out."""
+    end = time.monotonic() + timeout
+    while True:
+        now = sample()
+        if (now["threads"], now["fds"]) == (start["threads"], start["fds"]):
+            return now
+        if time.monotonic() > end:
+            return now
+        time.sleep(0.1)
+
+
+def test_the_daemon_in_real_time_with_random_presses_and_device_faults(
+    tmp_path, monkeypatch, caplog
+):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    seconds = float(os.environ.get("BEDSIDE_SOAK_SECONDS", "60"))
+    seconds = float(os.environ.get("BEDSIDE_SOAK_SECONDS", "15"))
     found: dict[str, object] = {"queue": 0, "faults": 0, "gestures": 0}
 
-    def attach(loop, hardware) -> None:
-        pin, serial, voice = hardware.pin, hardware.serial, hardware.voice
+    def drive(parts: Parts, controls: MockControls) -> None:
+        pin, serial, voice = controls.pin, controls.serial, parts.voice
+        assert isinstance(voice, Voice)
         player = list(voice.player.command)
+        rng = random.Random(7)
 
         def unplugged() -> None:
             raise OSError(121, "Remote I/O error")
 
-        def press(held: float) -> None:
+        def press(held: float) -> None:  # held: seconds on the daemon's clock
             pin.drive_low()
-            time.sleep(held)
+            time.sleep(held / SPEED)
             pin.drive_high()
             found["gestures"] += 1
 
-        def drive() -> None:
-            rng = random.Random(7)
-            voice.wait_until_idle(120)  # start-up, with every cue synthesised
-            time.sleep(1.0)
-            found["start"] = sample()
-            end = time.monotonic() + seconds
+        def faults(end: float) -> None:  # meanwhile, often in the middle of a gesture
             while time.monotonic() < end:
-                roll = rng.random()
-                if roll < 0.45:
-                    press(0.1)
-                elif roll < 0.65:
-                    press(rng.uniform(1.1, 2.5))
-                elif roll < 0.7:
-                    press(3.3)
-                elif roll < 0.85:
+                if rng.random() < 0.5:
                     serial.fail = unplugged if serial.fail is None else None
-                    found["faults"] += 1
                 else:
                     broken = voice.player.command == player
                     voice.player.command = ["/nonexistent/player", "{file}"] if broken else player
-                    found["faults"] += 1
-                found["queue"] = max(found["queue"], loop.events.qsize())
-                time.sleep(rng.uniform(0.2, 2.5))
-            serial.fail = None
-            voice.player.command = player
-            press(3.3)  # end any session, so the end state is like the start
-            time.sleep(2.0)
-            voice.silence()
-            voice.wait_until_idle(30)
-            time.sleep(2.0)
-            found["end"] = sample()
-            loop.put(Stop("soak done"))
+                found["faults"] += 1
+                time.sleep(faulty.uniform(0.1, 0.8))
 
-        threading.Thread(target=drive, name="soak-driver", daemon=True).start()
+        voice.wait_until_idle(120)  # start-up, with every cue synthesised
+        time.sleep(1.0)
+        found["start"] = sample()
+        end = time.monotonic() + seconds
+        faulty = random.Random(11)
+        breaker = threading.Thread(target=faults, args=(end,), name="soak-faults")
+        breaker.start()
+        while time.monotonic() < end:
+            roll = rng.random()
+            if roll < 0.6:
+                press(0.1)
+            elif roll < 0.9:
+                press(rng.uniform(1.1, 2.5))
+            else:
+                press(3.3)
+            found["queue"] = max(found["queue"], parts.events.qsize())
+            time.sleep(rng.uniform(0.05, 1.0) / SPEED)
+        breaker.join()
+        serial.fail = None
+        voice.player.command = player
+        press(3.3)  # end any session, so the end state is like the start
+        time.sleep(1.0)
+        voice.silence()
+        voice.wait_until_idle(30)
+        found["end"] = settled(found["start"], timeout=10)
+        parts.events.put(Stop("soak done"))
 
-    options = Options(mock_hardware=True, state_dir=tmp_path / "state", attach=attach)
-    assert run(options) == 0
+    def build(config, state_dir, events) -> Parts:
+        parts, controls = mock_parts(config, state_dir, events, speed=SPEED)
+        return parts.watched_by(Driver(drive, parts, controls, name="soak-driver"))
+
+    assert run(Options(state_dir=tmp_path / "state"), build) == 0
     start, end = found["start"], found["end"]
     print(
         f"soak {seconds:.0f} s: {found['gestures']} gestures, {found['faults']} faults,"
         f" start {start}, end {end}, queue max {found['queue']}"
     )
-    assert found["faults"] >= 1 and found["gestures"] >= 5
+    assert found["faults"] >= seconds / 2 and found["gestures"] >= seconds
+    # The faults took: the daemon saw the panel go and come back, and the player fail.
+    assert "display not answering" in caplog.text and "answering again" in caplog.text
+    assert "cannot run the player '/nonexistent/player'" in caplog.text
     assert end["threads"] == start["threads"]
     assert end["fds"] == start["fds"]
     assert end["rss_mb"] < start["rss_mb"] + 8

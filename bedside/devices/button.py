@@ -63,7 +63,14 @@ class ButtonEdges:
         return bool(self.button.is_active)
 
     def close(self) -> None:
+        """Let go of the pin; safe to call again (gpiozero's close is)."""
         self.button.close()
+
+    def __enter__(self) -> ButtonEdges:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 PIN_FACTORIES = "gpiozero_pin_factories"  # gpiozero's entry-point group: its names for them

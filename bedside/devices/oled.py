@@ -86,6 +86,7 @@ class Oled:
         self.retry_at: float | None = None
         self.backoff = self.RETRY_FIRST
         self.outages = 0
+        self.closed = False
         self._reopen(now)
 
     # -- what the loop calls ---------------------------------------------------------------
@@ -115,8 +116,25 @@ class Oled:
         return self.retry_at
 
     def retry(self, now: float) -> None:
-        if self.retry_at is not None and now >= self.retry_at:
+        if self.retry_at is not None and now >= self.retry_at and not self.closed:
             self._reopen(now)
+
+    def close(self) -> None:
+        """Switch the panel off and let go of its bus (luma's ``cleanup``); never reopened
+        after. Safe to call again, and when the panel never answered."""
+        self.closed = True
+        self.retry_at = None
+        device, self.device = self.device, None
+        if device is not None:
+            with contextlib.suppress(*PANEL_ERRORS):
+                device.cleanup()
+            device.forget()  # cleaned up already: luma need not do it again at exit
+
+    def __enter__(self) -> Oled:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- faults ----------------------------------------------------------------------------
     def _shifted(self, image: Image.Image, now: float) -> Image.Image:
@@ -136,24 +154,30 @@ class Oled:
     def _lost(self, exc: Exception, now: float) -> None:
         if self.device is not None or self.outages == 0:
             self.outages += 1
-            log.warning("display not answering (%s): carrying on without it", exc)
+            # The text alone: a record holding the error holds its traceback, and the panel in it.
+            log.warning("display not answering (%s): carrying on without it", str(exc))
         if self.device is not None:
-            # Let go of the bus handle, so that outages do not leak file descriptors.
-            with contextlib.suppress(*PANEL_ERRORS):
-                self.device._serial_interface.cleanup()
+            _let_go(self.device)
         self.device = None
         self.retry_at = now + self.backoff
         self.backoff = min(self.backoff * 2, self.RETRY_MAX)
 
     def _reopen(self, now: float) -> None:
+        # luma sends the whole init sequence and a blank frame; a panel failing in the middle
+        # of it lets go of itself
         try:
-            device = self.open_device()  # luma sends the whole init sequence and a blank frame
+            device = self.open_device()
+        except PANEL_ERRORS as exc:
+            self._lost(exc, now)
+            return
+        try:
             device.contrast(self.contrast)
             if self.image is not None and self.on:
                 device.display(self._shifted(self.image, now))
             if not self.on:
                 device.hide()
         except PANEL_ERRORS as exc:
+            _let_go(device)
             self._lost(exc, now)
             return
         if self.outages:
@@ -161,6 +185,14 @@ class Oled:
         self.device = device
         self.retry_at = None
         self.backoff = self.RETRY_FIRST
+
+
+def _let_go(device: PartialUpdates) -> None:
+    """A panel that stopped answering: its bus handle and the object itself let go of, so
+    that outages leak neither file descriptors nor memory."""
+    with contextlib.suppress(*PANEL_ERRORS):
+        device._serial_interface.cleanup()
+    device.forget()
 
 
 def panel_serial(config: DisplayConfig, spi_bus=None, gpio=None):

@@ -19,6 +19,8 @@ the panel's RAM can no longer be trusted.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 from dataclasses import dataclass
 
 from luma.oled.device import sh1106, ssd1306, ssd1309
@@ -130,7 +132,21 @@ class PartialUpdates:
 
     def __init__(self, serial_interface=None, width: int = 128, height: int = 64, **kwargs):
         self._last: bytes | None = None  # luma's __init__ draws a blank frame through display()
-        super().__init__(serial_interface, width=width, height=height, **kwargs)
+        try:
+            super().__init__(serial_interface, width=width, height=height, **kwargs)
+        except BaseException:  # a panel that stopped answering during its init sequence
+            serial = getattr(self, "_serial_interface", None)
+            if serial is not None:
+                with contextlib.suppress(Exception):  # the error that matters is on its way
+                    serial.cleanup()
+            self.forget()
+            raise
+
+    def forget(self) -> None:
+        """Drop the exit hook luma registers for each panel object (to switch it off when
+        Python exits), once this one is done with: the hook holds the object, so every panel
+        opened again after an outage, or failing to open, would stay in memory until exit."""
+        atexit.unregister(_ExitHook(self))
 
     def invalidate(self) -> None:
         """Forget the last frame: the next one is sent whole (after a reset or a bus error)."""
@@ -147,6 +163,29 @@ class PartialUpdates:
 
     def _send(self, last: bytes | None, frame: bytes) -> None:
         raise NotImplementedError
+
+
+class _ExitHook:
+    """Equal to the hook luma.core's ``device.__init__`` registers for ``device``: a closure
+    named ``shutdown_hook`` over it. ``atexit.unregister`` finds hooks by ``==``."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, device: object) -> None:
+        self.device = device
+
+    def __eq__(self, other: object) -> bool:
+        if getattr(other, "__name__", None) != "shutdown_hook":
+            return False
+        cells = getattr(other, "__closure__", None) or ()
+        return any(_contents(cell) is self.device for cell in cells)
+
+
+def _contents(cell: object) -> object:
+    try:
+        return cell.cell_contents  # type: ignore[attr-defined]
+    except ValueError:  # an empty cell
+        return None
 
 
 class PartialSSD1306(PartialUpdates, ssd1306):

@@ -188,10 +188,13 @@ class Voice:
         self.player.stop()
 
     def close(self) -> None:
-        """Silence, kill a render still running, end the threads. Within a fraction of a s."""
+        """Silence, kill a render still running, end the threads. Within a fraction of a s.
+        Safe to call again: then it does nothing."""
         if self._worker is None or self._renderer is None:
             return
         with self._cond:
+            if self._closed:
+                return
             self._closed = True
             self._generation += 1
             self._queue.clear()

@@ -624,7 +624,9 @@ class Keeper:
         if self.last is None or self.last[3] != state.session_start:
             self.started_wall = self.store.wall() - (now - state.session_start) / self.speed
         changed = force or key != self.last
-        due = state.mode is Mode.RUNNING and now - self.saved_at >= self.SAVE_EVERY
+        # The very sum deadline() gives: now - saved_at may round below SAVE_EVERY at it,
+        # and a write that never falls due at its own deadline spins the loop.
+        due = state.mode is Mode.RUNNING and now >= self.saved_at + self.SAVE_EVERY
         if changed or due:
             self.store.save(
                 Progress(

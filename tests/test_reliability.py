@@ -134,7 +134,8 @@ def test_progress_is_written_on_step_changes_and_every_few_seconds_not_every_tic
         t = min(behaviour.deadline(), keeper.deadline(behaviour.state) or 1e9)
         behaviour.advance(t)
         keeper.after(behaviour.state, t)
-    assert 12 <= len(writes) <= 16  # two steps begun, then one write every 5 s
+    # two steps begun, then one write every SAVE_EVERY seconds: not one every tick
+    assert len(writes) == pytest.approx(2 + 60 / Keeper.SAVE_EVERY, abs=2)
     assert store.current().step_index == 1
     assert store.current().step_elapsed == pytest.approx(60.0, abs=5.0)
 

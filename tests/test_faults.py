@@ -138,6 +138,26 @@ def test_a_cut_in_any_step_and_state_comes_back_there(tmp_path, cell, how):
         assert saved(state)[0][:2] == (routine, index)
 
 
+def test_sigterm_saves_the_step_as_it_stands_at_that_moment(tmp_path):
+    """A clean stop writes the progress of the moment SIGTERM came (the keeper's forced save),
+    not what the last periodic save, up to 4.5 s earlier, had written."""
+    config = quiet_config(tmp_path / "config")
+    state = tmp_path / "state"
+    daemon = Daemon(state, config, LEGS + "wait 60\n", "--routine", "legs-up-wall")
+    step = daemon.wait_for(lambda e: e["type"] == "step" and e["index"] == 1)
+    # Past the save at the step's start and short of the next one, 4.5 s on, whatever the load
+    # (the daemon's own time is read below, not assumed).
+    time.sleep(2.5)
+    sent = daemon.stop(signal.SIGTERM)
+    assert daemon.finish() == 0, daemon.stderr
+    gone = time.monotonic()
+    kept, _ = saved(state)
+    assert kept is not None and kept[:2] == ("legs-up-wall", 1)
+    at_signal, at_exit = daemon.virtual(sent) - step["t"], daemon.virtual(gone) - step["t"]
+    assert at_signal > 1.5, at_signal  # the sleep above, as the daemon counts it
+    assert at_signal - 0.05 <= kept[2] <= at_exit, (kept, at_signal, at_exit)
+
+
 # -- 2. a full disk --------------------------------------------------------------------------
 def test_a_disk_filling_mid_session_loses_nothing_and_saving_resumes(tmp_path, disk):
     config = quiet_config(tmp_path / "config")

@@ -63,10 +63,41 @@ NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
 }
 
 
+# make test runs on two workers (pytest-xdist, --dist loadgroup). What times a real process in
+# real seconds (the daemon at speed, a latency, a deadline) keeps to one lane of its own, one
+# test at a time as it always ran; what only computes shares the other. The voices rendered
+# once for a session (test_voice_render's render_all) are one unit, so they are rendered once.
+REAL_TIME = "real-time"
+LANES = [  # (a part of a test's node id, its lane): the first that matches
+    ("test_voice_render.py::test_a_render_that_makes_no_progress", REAL_TIME),
+    ("test_voice_render.py::test_close_kills_a_render_at_once", REAL_TIME),
+    ("test_voice_render.py", "voices"),
+    *(
+        (f"{name}.py", REAL_TIME)
+        for name in (
+            "test_button",
+            "test_clocks",
+            "test_daemon",
+            "test_demo",
+            "test_faults",
+            "test_hold",
+            "test_new_user",
+            "test_reliability",
+            "test_soak",
+            "test_voice",
+            "test_voice_daemon",
+        )
+    ),
+]
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not EMULATED:
-        return
     for item in items:
-        for marker, why in NOT_UNDER_EMULATION.items():
-            if marker in item.nodeid.lower():
-                item.add_marker(pytest.mark.skip(reason=f"under emulation: {why}"))
+        lane = next((lane for part, lane in LANES if part in item.nodeid), None)
+        if lane is not None:
+            item.add_marker(pytest.mark.xdist_group(lane))
+        if EMULATED:
+            for marker, why in NOT_UNDER_EMULATION.items():
+                if marker in item.nodeid.lower():
+                    item.add_marker(pytest.mark.skip(reason=f"under emulation: {why}"))

@@ -572,7 +572,7 @@ def test_run_without_gpio_says_what_is_missing(tmp_path):
 def test_kill_campaign_across_routines_steps_and_states(tmp_path):
     """Seeded random cuts (kill -9, SIGTERM, a clean end) of the real daemon on one folder,
     each restart checked against the truth the trace gives; ``make soak`` runs 200 and more."""
-    lives = int(os.environ.get("BEDSIDE_KILLS", "16"))
+    lives = int(os.environ.get("BEDSIDE_KILLS", "8"))
     seed = int(os.environ.get("BEDSIDE_SEED", "20261121"))
     tally = campaign(tmp_path, lives, seed)
     print(tally.line())

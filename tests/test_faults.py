@@ -537,7 +537,8 @@ sys.exit(daemon.run(daemon.Options(config=Path({str(config)!r}),
         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "c")},
     )
     assert done.returncode == 0, done.stderr
-    assert "stopping: SIGTERM" in done.stderr
+    taken, stopped = (done.stderr.find(t) for t in ("configuration reloaded", "stopping: SIGTERM"))
+    assert 0 <= taken < stopped, done.stderr  # the reload taken, then the stop
 
 
 # -- 12, 13. plain words ---------------------------------------------------------------------

@@ -172,7 +172,7 @@ def test_a_disk_filling_mid_session_loses_nothing_and_saving_resumes(tmp_path, d
     assert daemon.process.poll() is None, daemon.stderr
     shown_while_full = len(daemon.of("screen"))
     ballast.unlink()
-    time.sleep(1.5)  # the next retry writes what was kept
+    daemon.wait_for_log("can be written again")  # the next retry wrote what was kept
     kept, _ = saved(state)
     daemon.stop(signal.SIGTERM)
     assert daemon.finish() == 0, daemon.stderr

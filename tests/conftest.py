@@ -63,10 +63,19 @@ NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
 }
 
 
-# make test runs on two workers (pytest-xdist, --dist loadgroup). What times a real process in
-# real seconds (the daemon at speed, a latency, a deadline) keeps to one lane of its own, one
-# test at a time as it always ran; what only computes shares the other. The voices rendered
-# once for a session (test_voice_render's render_all) are one unit, so they are rendered once.
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not EMULATED:
+        return
+    for item in items:
+        for marker, why in NOT_UNDER_EMULATION.items():
+            if marker in item.nodeid.lower():
+                item.add_marker(pytest.mark.skip(reason=f"under emulation: {why}"))
+
+
+# make test runs on every core (pytest-xdist, -n auto). What times a real process in real seconds
+# (the daemon at speed, a latency, a deadline) keeps to one lane, one test at a time as it
+# always ran; what only computes shares the other workers. The voices rendered once a session
+# (test_voice_render's render_all) are one unit too, so that they are rendered once.
 REAL_TIME = "real-time"
 LANES = [  # (a part of a test's node id, its lane): the first that matches
     ("test_voice_render.py::test_a_render_that_makes_no_progress", REAL_TIME),
@@ -91,13 +100,21 @@ LANES = [  # (a part of a test's node id, its lane): the first that matches
 ]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        lane = next((lane for part, lane in LANES if part in item.nodeid), None)
-        if lane is not None:
-            item.add_marker(pytest.mark.xdist_group(lane))
-        if EMULATED:
-            for marker, why in NOT_UNDER_EMULATION.items():
-                if marker in item.nodeid.lower():
-                    item.add_marker(pytest.mark.skip(reason=f"under emulation: {why}"))
+def lane_of(nodeid: str) -> str | None:
+    return next((lane for part, lane in LANES if part in nodeid), None)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's, when it runs the suite
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Each lane one unit of work (one worker, in order); every other test a unit of its own.
+    Not xdist_group marks: --dist loadgroup finds them in rewritten node ids, which pytest 9.2
+    no longer lets it rewrite (pytest-xdist issue 1386), so they are silently ignored."""
+    if config.getvalue("dist") != "load":  # another distribution, asked for by name
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Lanes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return lane_of(nodeid) or nodeid
+
+    return Lanes(config, log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
 import signal
 import sqlite3
@@ -46,18 +47,23 @@ def image_with(text: str):
 
 
 # -- power cut mid-routine -------------------------------------------------------------------
+# Five times fast; in real time under emulation (make test-arm64), where every turn of the loop
+# is slow enough to count at that speed.
+SPEED = 1.0 if os.environ.get("BEDSIDE_EMULATOR") == "qemu-user" else 5.0
+
+
 def test_kill_9_mid_step_then_restart_resumes_paused_with_the_time_left(tmp_path):
     config = quiet_config(tmp_path / "config")
     state = tmp_path / "state"
     script = "press\nwait 0.3\npress\nwait 600\n"
-    first = Daemon(state, config, script, "--routine", "legs-up-wall", speed=5)
+    first = Daemon(state, config, script, "--routine", "legs-up-wall", speed=SPEED)
     step = first.wait_for(lambda e: e["type"] == "step" and e["index"] == 1)
-    time.sleep(1.5)  # 7.5 s of the daemon's time: past a periodic save
+    time.sleep(7.5 / SPEED)  # 7.5 s of the daemon's time: past a periodic save
     cut = first.stop(signal.SIGKILL)  # a power cut: no chance to save anything more
     first.finish()
     ran, length = first.virtual(cut) - step["t"], step["duration"]
 
-    second = Daemon(state, config, "wait 1.5\npress\nwait 1.2\n", speed=5)
+    second = Daemon(state, config, "wait 1.5\npress\nwait 1.2\n", speed=SPEED)
     assert second.finish() == 0, second.stderr
     events = [event for _, event in second.events]
     assert events[1] == {"t": 0.0, "type": "state", "state": "paused", "routine": "legs-up-wall"}

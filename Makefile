@@ -35,10 +35,11 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# On every core (pytest-xdist); what times real processes keeps to one lane (tests/conftest.py).
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 demo: $(STAMP) system-deps
 	$(VENV)/bin/bedside demo

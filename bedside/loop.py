@@ -120,6 +120,10 @@ class Loop:
             if isinstance(item, Edge):
                 log.debug("button %s at %.3f", "down" if item.pressed else "up", item.at)
                 self.behaviour.edge(item.pressed, item.at)
+                # Not on to `now` yet: an edge queued behind this one (the loop came late)
+                # happened before it, and is taken first at its own time; the next turn waits
+                # for nothing, since what fell due meanwhile is already past.
+                now = self.behaviour.now
             elif isinstance(item, Reload) and self.reload is not None:
                 fresh = self.reload()  # None: it logged every problem; the old one stays
                 self.pending_reload = fresh or self.pending_reload

@@ -283,6 +283,7 @@ def campaign(folder: Path, lives: int, seed: int, speed: float = 40.0) -> Tally:
         time.sleep(cut)
         sent = daemon.stop(how) if daemon.process.poll() is None else None
         code = daemon.finish()
+        gone = daemon.virtual(time.monotonic())  # it ran no later than this
         assert "Traceback" not in daemon.stderr, daemon.stderr
         for _, event in daemon.events:
             oracle.follow(event)
@@ -315,7 +316,7 @@ def campaign(folder: Path, lives: int, seed: int, speed: float = 40.0) -> Tally:
         if oracle.mode in ("running", "paused", "awaiting"):
             tally.by_kind[oracle.kind] = tally.by_kind.get(oracle.kind, 0) + 1
             tally.routines.add(oracle.routine)
-            lost = check_kept(oracle, after, t_cut, how)
+            lost = check_kept(oracle, after, t_cut, gone, how)
             if lost is not None:
                 tally.lost.append(lost)
         elif not near_end:
@@ -342,8 +343,11 @@ def check_restored(daemon: Daemon, before: tuple | None) -> None:
         assert abs(minutes * 60 + seconds - left) <= 1.0, (shown, before)
 
 
-def check_kept(oracle: Oracle, after: tuple | None, t_cut: float, how: signal.Signals):
-    """The saved session against the truth at the cut; the time lost, for a countdown."""
+def check_kept(
+    oracle: Oracle, after: tuple | None, t_cut: float, gone: float, how: signal.Signals
+) -> float | None:
+    """The saved session against the truth at the cut (``t_cut``, trace time; the daemon was
+    seen gone at ``gone``); the time lost, for a countdown."""
     assert after is not None, "a session in progress was not saved"
     routine, index, elapsed, _key = after
     assert routine == oracle.routine
@@ -356,6 +360,8 @@ def check_kept(oracle: Oracle, after: tuple | None, t_cut: float, how: signal.Si
     truth = oracle.elapsed(t_cut)
     lost = truth - elapsed
     limit = LOST_AT_MOST if how is signal.SIGKILL else 0.0
-    # never time that did not run; at most LOST_AT_MOST lost (nothing, on a clean stop)
-    assert -TOLERANCE <= lost <= limit + TOLERANCE, (truth, elapsed, how, oracle)
+    # never time that did not run (a SIGTERM is handled a moment after it is sent: up to the
+    # moment the daemon was seen gone); at most LOST_AT_MOST lost (nothing, on a clean stop)
+    assert elapsed <= oracle.elapsed(gone) + TOLERANCE, (truth, elapsed, how, oracle)
+    assert lost <= limit + TOLERANCE, (truth, elapsed, how, oracle)
     return max(0.0, lost)

@@ -8,10 +8,11 @@ import time
 
 import pytest
 from gpiozero.pins.mock import MockFactory
+from presses import press_through
 
 from bedside.config import ButtonConfig
 from bedside.devices.button import ButtonEdges, Edge
-from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.gestures import Signal
 
 
 class Clock:
@@ -36,22 +37,13 @@ def rig():
 
 
 def gestures(edges: queue.Queue[Edge], until: float) -> list[tuple[Signal, float]]:
-    """Feed the queued edges through the recogniser, as the event loop does."""
-    recogniser, state, out = Recogniser(Thresholds()), ButtonState(), []
-
-    def tick_until(now: float) -> None:
-        nonlocal state
-        while (due := recogniser.deadline(state)) is not None and due <= now:
-            state, signals = recogniser.tick(state, due)
-            out.extend((s, due) for s in signals)
-
+    """The queued edges through the device's own interleaving (``presses``), as the loop has
+    them."""
+    taken = []
     while not edges.empty():
         edge = edges.get_nowait()
-        tick_until(edge.at)
-        state, signals = recogniser.edge(state, edge.pressed, edge.at)
-        out += [(s, edge.at) for s in signals]
-    tick_until(until)
-    return out
+        taken.append((edge.pressed, edge.at))
+    return press_through(taken, until)[1]
 
 
 def test_a_clean_press(rig):

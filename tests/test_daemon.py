@@ -185,6 +185,7 @@ def test_a_reload_during_a_session_waits_for_the_menu(tmp_path):
     config = quiet_config(tmp_path / "config")
     routine = config.parent / "routines" / "legs-up-wall.toml"
     script = "press\nwait 0.5\npress\nwait 3\nhold 1.5\nwait 1\nhold 1.5\nwait 1\npress\nwait 1\n"
+    script += "press\nwait 0.5\npress\nwait 0.5\nhold 1.5\nwait 1\n"  # the next session, to step 3
     daemon = Daemon(tmp_path / "state", config, script, "--routine", "legs-up-wall", speed=2)
     daemon.wait_for(lambda e: e["type"] == "step" and e["index"] == 1)
     routine.write_text(routine.read_text().replace('title = "Coming down"', 'title = "Down"'))
@@ -194,6 +195,7 @@ def test_a_reload_during_a_session_waits_for_the_menu(tmp_path):
     titles = [e["title"] for e in daemon.of("step")]
     assert titles[:3] == ["Lie down by a wall", "Legs up the wall", "Coming down"]
     assert "configuration reloaded" in daemon.stderr  # once back at the menu
+    assert titles[3:] == ["Lie down by a wall", "Legs up the wall", "Down"]  # and it holds
 
 
 def test_script_without_mock_hardware_is_a_usage_error(tmp_path):

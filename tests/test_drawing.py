@@ -60,11 +60,17 @@ def config_settings() -> Settings:
 
 
 # -- every screen --------------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", KINDS)
-def test_every_kind_is_a_128x64_one_bit_image(kind: str) -> None:
-    image = render(SAMPLES[kind])
-    assert image.size == (128, 64)
-    assert image.mode == "1"
+@pytest.mark.parametrize("size", drawing.SIZES)
+def test_every_kind_draws_a_picture_of_its_own_and_dark_draws_nothing(size) -> None:
+    pictures = {kind: render(SAMPLES[kind], size).tobytes() for kind in KINDS}
+    assert render(SAMPLES["dark"], size).getbbox() is None
+    assert len(set(pictures.values())) == len(KINDS)  # no two kinds look the same
+
+
+@pytest.mark.parametrize("size", [(128, 48), (64, 32), (64, 128)])
+def test_a_panel_size_it_has_no_layout_for_is_refused(size) -> None:
+    with pytest.raises(ValueError, match="128x64 and 128x32"):
+        render(SAMPLES["menu"], size)
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k != "dark"])
@@ -244,7 +250,6 @@ def test_an_unknown_kind_still_shows_its_text() -> None:
 @given(screen=any_screen)
 def test_no_screen_lights_a_pixel_in_the_margins(screen: Screen) -> None:
     image = render(screen, clip=False)
-    assert image.size == (WIDTH, HEIGHT) and image.mode == "1"
     assert_inside_margins(image)
 
 

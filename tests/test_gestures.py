@@ -4,26 +4,17 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from presses import press_through
 
 from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
 
-R = Recogniser(Thresholds(hold=1.0, long_hold=3.0, bounce=0.02))
+THRESHOLDS = Thresholds(hold=1.0, long_hold=3.0, bounce=0.02)
+R = Recogniser(THRESHOLDS)
 
 
-def run(edges: list[tuple[bool, float]], until: float | None = None, r: Recogniser = R):
-    """Feed edges in order, ticking at every deadline between them, as the loop does."""
-    state, out = ButtonState(), []
-    times = [t for _, t in edges] + ([until] if until is not None else [])
-    pending = list(edges)
-    for now in times:
-        while (due := r.deadline(state)) is not None and due <= now:
-            state, signals = r.tick(state, due)
-            out += [(s, due) for s in signals]
-        if pending and pending[0][1] == now:
-            pressed, _ = pending.pop(0)
-            state, signals = r.edge(state, pressed, now)
-            out += [(s, now) for s in signals]
-    return state, out
+def run(edges: list[tuple[bool, float]], until: float | None = None, t: Thresholds = THRESHOLDS):
+    """The edges in order, then the time ``until``, through the device's own interleaving."""
+    return press_through(edges, until, t)
 
 
 def test_a_short_press():
@@ -65,10 +56,10 @@ def test_an_up_without_a_down_and_a_repeated_down_are_harmless():
 
 
 def test_thresholds_are_configurable():
-    r = Recogniser(Thresholds(hold=0.5, long_hold=2.0, bounce=0.0))
-    _, out = run([(True, 0.0), (False, 0.6)], r=r)
+    quick = Thresholds(hold=0.5, long_hold=2.0, bounce=0.0)
+    _, out = run([(True, 0.0), (False, 0.6)], t=quick)
     assert out == [(Signal.HOLDING, 0.5), (Signal.HOLD, 0.6)]
-    _, out = run([(True, 0.0)], until=2.0, r=r)
+    _, out = run([(True, 0.0)], until=2.0, t=quick)
     assert out[-1] == (Signal.LONG_HOLD, 2.0)
 
 

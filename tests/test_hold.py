@@ -180,8 +180,9 @@ def test_a_check_config_names_the_hold_limits(config_copy):
 # -- the daemon: kept in the history, through a power cut and a reload -----------------------
 def test_the_daemon_keeps_the_hold_in_its_history_through_power_cuts(tmp_path):
     config = quiet_config(tmp_path / "config")
+    config.write_text(config.read_text().replace('start = "5m"', 'start = "2m"'))  # for speed
     state = tmp_path / "state"
-    script = "press\nwait 1\npress\nwait 400\n"  # the whole 5-minute hold, 20 times fast
+    script = "press\nwait 1\npress\nwait 400\n"  # the whole 2-minute hold, 20 times fast
     first = Daemon(state, config, script, "--routine", "legs-up-wall", speed=20)
     first.wait_for(lambda e: e["type"] == "hold")
     time.sleep(0.2)
@@ -189,13 +190,13 @@ def test_the_daemon_keeps_the_hold_in_its_history_through_power_cuts(tmp_path):
     first.finish()
     with Store(state / "bedside.db") as store:
         [kept] = store.holds()
-    assert kept.held and kept.length == 300
+    assert kept.held and kept.length == 120
 
     # The restart resumes "Coming down"; its end goes to the menu, which shows tomorrow's.
     second = Daemon(state, config, "wait 0.5\npress\nwait 70\nhold 1.5\nwait 1\n", speed=20)
     assert second.finish() == 0, second.stderr
     shown = [e["lines"] for e in second.of("screen") if "press to start" in e["lines"]]
-    assert any("hold 6 min" in " ".join(lines) for lines in shown), shown
+    assert any("hold 3 min" in " ".join(lines) for lines in shown), shown
     plan = subprocess.run(
         [
             sys.executable,
@@ -213,7 +214,7 @@ def test_the_daemon_keeps_the_hold_in_its_history_through_power_cuts(tmp_path):
         text=True,
         cwd=ROOT,
     )
-    assert json.loads(plan.stdout)["steps"][1]["duration"] == 360
+    assert json.loads(plan.stdout)["steps"][1]["duration"] == 180
     assert saved(state)[0] is None
 
 

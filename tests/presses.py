@@ -1,0 +1,59 @@
+"""Button edges through the interleaving the device really uses: a ``Behaviour`` told each edge
+(``Behaviour.edge`` first runs everything due before it) and then the time after it
+(``Behaviour.advance``), as the daemon's loop and ``simulate`` tell it. What the recogniser
+gives on the way is recorded, with the time it was given at; nothing of the order is copied here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bedside.behaviour import Behaviour
+from bedside.config import load_config
+from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.routine_engine import Settings
+
+SETTINGS = Settings.from_config(load_config())
+
+
+class Recorded:
+    """The real ``Recogniser`` as ``Behaviour`` calls it, keeping each signal it gives."""
+
+    def __init__(self, recogniser: Recogniser) -> None:
+        self.recogniser = recogniser
+        self.signals: list[tuple[Signal, float]] = []
+
+    def edge(self, state: ButtonState, pressed: bool, at: float):
+        state, signals = self.recogniser.edge(state, pressed, at)
+        self.signals += [(signal, at) for signal in signals]
+        return state, signals
+
+    def tick(self, state: ButtonState, now: float):
+        state, signals = self.recogniser.tick(state, now)
+        self.signals += [(signal, now) for signal in signals]
+        return state, signals
+
+    def deadline(self, state: ButtonState) -> float | None:
+        return self.recogniser.deadline(state)
+
+    def already_down(self, at: float) -> ButtonState:
+        return self.recogniser.already_down(at)
+
+
+def press_through(
+    edges: Iterable[tuple[bool, float]],
+    until: float | None = None,
+    thresholds: Thresholds | None = None,
+) -> tuple[ButtonState, list[tuple[Signal, float]]]:
+    """``edges`` (pressed, at) told to a fresh ``Behaviour`` in order, then the time ``until``:
+    the button's state at the end and every signal with its time, as the device has them."""
+    edges = list(edges)
+    start = edges[0][1] if edges else (until or 0.0)
+    behaviour = Behaviour(SETTINGS, thresholds or Thresholds(), now=start)
+    recorded = Recorded(behaviour.recogniser)
+    behaviour.recogniser = recorded  # type: ignore[assignment]  # the same calls, recorded
+    for pressed, at in edges:
+        behaviour.edge(pressed, at)
+    if until is not None:
+        behaviour.advance(until)
+    return behaviour.button, recorded.signals

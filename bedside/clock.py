@@ -15,6 +15,8 @@ class Clock(Protocol):
 
     def now(self) -> float: ...
 
+    def real(self, at: float) -> float: ...
+
 
 class MonotonicClock:
     """``time.monotonic``: seconds that never jump. ``speed`` above 1 runs it fast (the demo)."""
@@ -42,6 +44,10 @@ class VirtualClock:
 
     def now(self) -> float:
         return self._now
+
+    def real(self, at: float) -> float:
+        """Virtual time is the only time there is."""
+        return at
 
     def advance_to(self, when: float) -> None:
         if when < self._now:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from bedside.clock import MonotonicClock
+from bedside.clock import Clock, MonotonicClock
 from bedside.config import Config
 from bedside.files import check_folder
 from bedside.history import Keeper, Store
@@ -97,7 +97,7 @@ class Parts:
     caller changes a part (the demo's voice) or adds observers with ``dataclasses.replace``
     or ``watched_by``, before the loop is made: the result owns the same parts."""
 
-    clock: MonotonicClock
+    clock: Clock  # the monotonic clock, at the speed asked for; a virtual one in tests
     events: Events
     button: ButtonEdges
     panel: Oled

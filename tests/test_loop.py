@@ -1,22 +1,21 @@
-"""The daemon's event loop (``bedside.loop.Loop``) with its real parts (the OLED over a recording
-bus, a voice that is off), on a virtual clock moved by hand: what it makes of a late turn."""
+"""The daemon's event loop (``bedside.loop.Loop``) with the mock set of real parts (the OLED
+over a recording bus, a voice that is off), on a virtual clock moved by hand: what it makes of a
+late turn."""
 
 from __future__ import annotations
 
 import io
 import json
 import queue
+from dataclasses import replace
 
 from bedside.behaviour import Behaviour
 from bedside.clock import VirtualClock
 from bedside.config import VoiceConfig, load_config
 from bedside.devices.button import Edge
-from bedside.devices.oled import Oled, PartialSSD1306
-from bedside.devices.recorder import RecordingSerial
-from bedside.devices.voice import Voice
-from bedside.drawing import render
 from bedside.gestures import Thresholds
 from bedside.loop import Loop, Stop
+from bedside.parts import mock_parts
 from bedside.routine_engine import Settings
 
 SETTINGS = Settings.from_config(load_config())
@@ -29,17 +28,10 @@ def test_edges_queued_while_the_loop_was_late_are_taken_at_their_own_times(tmp_p
     behaviour = Behaviour(SETTINGS, Thresholds(), now=10.0, routine="legs-up-wall")
     trace = io.StringIO()
     events: queue.SimpleQueue = queue.SimpleQueue()
-    serial = RecordingSerial()
-    with Voice(VoiceConfig(enabled=False), tmp_path) as voice:
-        loop = Loop(
-            behaviour,
-            clock,
-            oled=Oled(lambda: PartialSSD1306(serial), contrast=40, shift_every=0, now=10.0),
-            voice=voice,
-            render=render,
-            trace=trace,
-            events=events,
-        )
+    config = replace(load_config(), voice=VoiceConfig(enabled=False))
+    made, _ = mock_parts(config, tmp_path, events)
+    with made, replace(made, clock=clock) as parts:  # the real parts, on a virtual clock
+        loop = Loop(behaviour, parts, trace=trace)
         for item in (Edge(True, 10.5), Edge(False, 10.6), Stop("test")):
             events.put(item)
         clock.advance_to(12.5)  # the loop comes to them two seconds late

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bedside.config_keys import DEFAULT_MENU, SETTINGS, defaults_of, read, read_section
 from bedside.hold import HoldPlan
@@ -157,16 +159,12 @@ def _load(path: Path) -> Config:
     top = source.table()
 
     button = _button(top)
-    display = _display(top)
+    display = _plain(top, "display", DisplayConfig)
     voice = _voice(top, path.parent)
-    sounds = _sounds(top)
+    sounds = _plain(top, "sounds", SoundsConfig)
     cues, stale = _cues(top)
 
-    folder = top.child("routines")
-    folder_name = SETTINGS["routines.folder"].default
-    if folder:
-        folder_name = read(folder, SETTINGS["routines.folder"])
-        folder.done()
+    folder_name = _single(top, "routines.folder")
     profile_table = top.child("profiles")
     profiles = {}
     if profile_table:
@@ -192,21 +190,15 @@ def _load(path: Path) -> Config:
 
     reminder = _reminder(top)
     quiet = _quiet(top)
-    pacer = _pacer(top)
+    pacer = _plain(top, "pacer", PacerConfig)
     hold = _hold(top)
-    sessions = top.child("sessions")
-    resume_within = SETTINGS["sessions.resume_within"].default
-    if sessions:
-        resume_within = read(sessions, SETTINGS["sessions.resume_within"])
-        sessions.done()
+    resume_within = _single(top, "sessions.resume_within")
 
-    nights = top.child("nights")
-    night_routine = SETTINGS["nights.routine"].default
-    if nights:
-        night_routine = read(nights, SETTINGS["nights.routine"])
-        if night_routine not in routines and night_routine not in _files(routines_dir):
-            nights.problem("routine", f"a routine name: {_listing(routines)}", night_routine)
-        nights.done()
+    def a_routine(t: Table, name: str) -> None:
+        if name not in routines and name not in _files(routines_dir):
+            t.problem("routine", f"a routine name: {_listing(routines)}", name)
+
+    night_routine = _single(top, "nights.routine", check=a_routine)
 
     menu_table = top.child("menu")
     menu: list[str] = list(_default_menu(routines))
@@ -288,13 +280,31 @@ def _button(top: Table) -> ButtonConfig:
     return button
 
 
-def _display(top: Table) -> DisplayConfig:
-    t = top.child("display")
+def _single(top: Table, name: str, check: Callable[[Table, Any], None] | None = None) -> Any:
+    """The one key of a section ("sessions.resume_within"), read through its declaration, then
+    ``check``ed against what the other sections say; its default when the section is left out."""
+    setting = SETTINGS[name]
+    t = top.child(setting.section)
     if t is None:
-        return DisplayConfig()
-    display = DisplayConfig(**read_section(t, "display"))
+        return setting.default
+    value = read(t, setting)
+    if check is not None:
+        check(t, value)
     t.done()
-    return display
+    return value
+
+
+Plain = TypeVar("Plain", "DisplayConfig", "SoundsConfig", "PacerConfig")
+
+
+def _plain(top: Table, name: str, kind: type[Plain]) -> Plain:
+    """A section whose keys are the fields of ``kind``, each read through its declaration."""
+    t = top.child(name)
+    if t is None:
+        return kind()
+    value = kind(**read_section(t, name))
+    t.done()
+    return value
 
 
 def _voice(top: Table, folder: Path) -> VoiceConfig:
@@ -324,15 +334,6 @@ def _voice_file(folder: Path, name: str) -> Path | None:
     except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, "~nobody"
         return None
     return model if found else None
-
-
-def _sounds(top: Table) -> SoundsConfig:
-    t = top.child("sounds")
-    if t is None:
-        return SoundsConfig()
-    sounds = SoundsConfig(**read_section(t, "sounds"))
-    t.done()
-    return sounds
 
 
 def _cues(top: Table) -> tuple[CueOptions, float]:
@@ -370,15 +371,6 @@ def _quiet(top: Table) -> Quiet | None:
     )
     t.done()
     return quiet if values["enabled"] else None
-
-
-def _pacer(top: Table) -> PacerConfig:
-    t = top.child("pacer")
-    if t is None:
-        return PacerConfig()
-    pacer = PacerConfig(**read_section(t, "pacer"))
-    t.done()
-    return pacer
 
 
 def _hold(top: Table) -> HoldPlan:

@@ -3,21 +3,12 @@ records every byte and rebuilds the panel's RAM from them."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from luma.oled.device import ssd1306
 from PIL import Image, ImageDraw
 
-from bedside.behaviour import Behaviour
-from bedside.config import load_config
 from bedside.devices.oled import Oled, PartialSSD1306, changed_windows, frame_bytes, shift_for
 from bedside.devices.recorder import RecordingSerial
-from bedside.drawing import render
-from bedside.gestures import Thresholds
-from bedside.routine_engine import Settings
 
 
 def blank() -> Image.Image:
@@ -104,56 +95,7 @@ def test_windows_cover_exactly_the_changes_at_least_cost():
     assert changed_windows(bytes(new), bytes(new)) == []
 
 
-rectangles = st.lists(
-    st.tuples(
-        st.integers(0, 127),
-        st.integers(0, 63),
-        st.integers(0, 127),
-        st.integers(0, 63),
-        st.booleans(),
-    ),
-    max_size=6,
-)
-
-
-@settings(max_examples=120, deadline=None)
-@given(frames=st.lists(rectangles, min_size=1, max_size=8), rotate=st.sampled_from([0, 2]))
-def test_after_any_frames_the_panel_ram_equals_the_last_image(frames, rotate):
-    serial = RecordingSerial()
-    device = PartialSSD1306(serial, rotate=rotate)
-    image = blank()
-    for shapes in frames:
-        image = image.copy()
-        draw = ImageDraw.Draw(image)
-        for x0, y0, x1, y1, lit in shapes:
-            draw.rectangle((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), fill=int(lit))
-        device.display(image)
-        assert bytes(serial.panel.ram) == frame_bytes(device.preprocess(image))
-
-
-def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma():
-    config = load_config()
-    # The countdown alone: the breathing guide (measured by the bench) is switched off.
-    settings = replace(Settings.from_config(config), pacer=False)
-    behaviour = Behaviour(settings, Thresholds(), now=0.0, routine="legs-up-wall")
-    behaviour.edge(True, 0.0)
-    behaviour.edge(False, 0.1)
-    behaviour.edge(True, 1.0)
-    behaviour.edge(False, 1.1)  # the ten-minute hold is counting down
-    ours, stock = RecordingSerial(), RecordingSerial()
-    partial, full = PartialSSD1306(ours), ssd1306(stock)
-    partial.display(render(behaviour.screen))
-    start_ours, start_stock = ours.bytes_sent, stock.bytes_sent
-    for second in range(60):
-        behaviour.advance(1.1 + second + 1)
-        image = render(behaviour.screen)
-        partial.display(image)
-        full.display(image)
-    assert behaviour.screen.clock == "09:00"  # ten minutes less the one just drawn
-    sent = ours.bytes_sent - start_ours
-    assert stock.bytes_sent - start_stock == 60 * (1024 + 6)  # 61,440 data bytes a minute
-    assert sent / (60 * 1024) < 0.15, sent
-    assert bytes(ours.panel.ram) == bytes(stock.panel.ram)
+# Any frames on every panel, and a countdown minute against stock luma: tests/test_panels.py.
 
 
 def test_oled_contrast_power_and_burn_in_shift():

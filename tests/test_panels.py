@@ -214,6 +214,7 @@ def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma(driver: str) ->
         image = render(behaviour.screen)
         partial.display(image)
         full.display(image)
+    assert behaviour.screen.clock == "09:00"  # ten minutes less the one just drawn
     sent, reference = ours.bytes_sent - start_ours, stock.bytes_sent - start_stock
     assert reference >= 60 * 1024
     assert sent / reference < 0.15, (sent, reference)

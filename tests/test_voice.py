@@ -34,32 +34,24 @@ def seconds(path: Path) -> float:
         return wav.getnframes() / wav.getframerate()
 
 
-def children() -> list[int]:
-    """Processes whose parent is this one (zombies included: an unreaped child is a leak)."""
-    me = str(os.getpid())
+def children(parents: set[str] | None = None) -> list[int]:
+    """Processes whose parent is this one, or one of ``parents`` (zombies included: an unreaped
+    child is a leak)."""
+    parents = parents if parents is not None else {str(os.getpid())}
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if fields[1] == me:
+        if fields[1] in parents:
             found.append(int(stat.parent.name))
     return found
 
 
 def grandchildren() -> list[int]:
     """Processes whose parent is a child of this one."""
-    kids = {str(pid) for pid in children()}
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] in kids:
-            found.append(int(stat.parent.name))
-    return found
+    return children({str(pid) for pid in children()})
 
 
 def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -26,6 +26,7 @@ from bedside.devices.oled import (
     frame_bytes,
     open_panel,
     panel_serial,
+    shifted,
 )
 from bedside.devices.recorder import RecordingSerial, RecordingSpi
 from bedside.drawing import render
@@ -261,10 +262,18 @@ def test_the_daemons_oled_redraws_an_spi_panel_that_comes_back() -> None:
     image = some_text(32)
     oled.show(image, now=1.0)
     assert shown(buses[0]) == lit(image) and buses[0].panel.contrast == 40
-    oled._lost(OSError(121, "gone"), now=2.0)
+    buses[0].fail = unplugged  # the ribbon knocked loose as the next frame goes
+    image = image.copy()
+    ImageDraw.Draw(image).rectangle((0, 0, 5, 5), fill=1)
+    oled.show(image, now=2.0)
+    assert oled.device is None
     oled.retry(3.0)  # fails: tried again after 2 s
     oled.retry(5.0)
     assert len(buses) == 3 and shown(buses[-1]) == lit(image)
+
+
+def unplugged() -> None:
+    raise OSError(121, "Remote I/O error")
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -354,12 +363,11 @@ def test_the_daemons_oled_shifts_against_burn_in_and_redraws_after_a_reopen(
     assert len(seen) == 9
 
     # The bus fails mid-frame: the panel is opened again later and redrawn whole.
-    def unplugged() -> None:
-        raise OSError(121, "Remote I/O error")
-
     serials[-1].fail = unplugged
     oled.show(some_text(height), now=1800.0)
     assert oled.device is None
     oled.retry(1801.0)
     assert len(serials) == 2 and oled.device is not None
-    assert serials[-1].panel.visible() == frame_bytes(oled._shifted(some_text(height), 1801.0))
+    assert serials[-1].panel.visible() == frame_bytes(
+        shifted(some_text(height), 1801.0, oled.shift_every)
+    )

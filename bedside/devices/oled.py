@@ -41,6 +41,7 @@ __all__ = [
     "open_panel",
     "panel_serial",
     "shift_for",
+    "shifted",
 ]
 
 log = logging.getLogger("bedside.display")
@@ -58,6 +59,16 @@ def shift_for(now: float, every: float) -> tuple[int, int]:
     if every <= 0:
         return (0, 0)
     return SHIFTS[int(now // every) % len(SHIFTS)]
+
+
+def shifted(image: Image.Image, now: float, every: float) -> Image.Image:
+    """``image`` moved by the burn-in offset in force at ``now``."""
+    dx, dy = shift_for(now, every)
+    if (dx, dy) == (0, 0):
+        return image
+    moved = Image.new("1", image.size)
+    moved.paste(image, (dx, dy))
+    return moved
 
 
 class Oled:
@@ -93,7 +104,7 @@ class Oled:
     def show(self, image: Image.Image, now: float) -> None:
         self.image = image
         if self.device is not None and self.on:
-            self._guard(lambda d: d.display(self._shifted(image, now)), now)
+            self._guard(lambda d: d.display(shifted(image, now, self.shift_every)), now)
 
     def power(self, on: bool, contrast: int | None = None, now: float = 0.0) -> None:
         if contrast is not None and contrast != self.contrast:
@@ -137,14 +148,6 @@ class Oled:
         self.close()
 
     # -- faults ----------------------------------------------------------------------------
-    def _shifted(self, image: Image.Image, now: float) -> Image.Image:
-        dx, dy = shift_for(now, self.shift_every)
-        if (dx, dy) == (0, 0):
-            return image
-        moved = Image.new("1", image.size)
-        moved.paste(image, (dx, dy))
-        return moved
-
     def _guard(self, action: Callable[[PartialUpdates], object], now: float) -> None:
         try:
             action(self.device)
@@ -173,7 +176,7 @@ class Oled:
         try:
             device.contrast(self.contrast)
             if self.image is not None and self.on:
-                device.display(self._shifted(self.image, now))
+                device.display(shifted(self.image, now, self.shift_every))
             if not self.on:
                 device.hide()
         except PANEL_ERRORS as exc:

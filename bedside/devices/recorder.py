@@ -257,6 +257,7 @@ class RecordingSpi:
         self.resets = 0  # reset pulses: the pin driven low, then high
         self.dc, self.reset = dc, reset  # the pins luma is expected to drive
         self.bytes_sent = 0
+        self.fail: Callable[[], None] | None = None  # raise from here to fake a bus error
 
     # -- as spidev.SpiDev --------------------------------------------------------------------
     @property
@@ -271,6 +272,8 @@ class RecordingSpi:
         self.opened = (port, device)
 
     def writebytes(self, data: list[int]) -> None:
+        if self.fail is not None:
+            self.fail()
         if self.dc not in self.levels:
             raise AssertionError("bytes written before the D/C pin was set")
         self.bytes_sent += len(data)

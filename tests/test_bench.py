@@ -5,6 +5,7 @@ or miss; what is checked is that its verdict agrees with its own figures."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -12,9 +13,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import bench
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench():
+    """bench/bench.py, loaded from beside the tests when a test asks for it: it is a script,
+    not part of the package, and the suite may run from anywhere (make test-arm64 runs it
+    against the installed bedside, and leaves these tests out)."""
+    spec = importlib.util.spec_from_file_location("bench_script", ROOT / "bench" / "bench.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 REPO_RESULTS = ROOT / "bench" / "results.json"
 
 KEYS = {
@@ -78,7 +94,7 @@ def state_of(path: Path) -> tuple[bytes, int] | None:
     return (path.read_bytes(), path.stat().st_mtime_ns) if path.exists() else None
 
 
-def test_the_bench_runs_writes_every_figure_and_its_verdict_agrees(tmp_path):
+def test_the_bench_runs_writes_every_figure_and_its_verdict_agrees(bench, tmp_path):
     before = state_of(REPO_RESULTS)
     out = tmp_path / "results.json"
     result = subprocess.run(
@@ -128,7 +144,7 @@ BARS = {
 }
 
 
-def test_figures_within_their_bars_exit_0(tmp_path, capsys):
+def test_figures_within_their_bars_exit_0(bench, tmp_path, capsys):
     path = tmp_path / "results.json"
     assert bench.report(dict(FIGURES), BARS, path) == 0
     printed = capsys.readouterr().out
@@ -137,7 +153,7 @@ def test_figures_within_their_bars_exit_0(tmp_path, capsys):
     assert json.loads(path.read_text())["idle_wakeups_per_s"] == 0.05
 
 
-def test_a_figure_over_its_bar_exits_1_and_is_named_with_its_value_and_bar(tmp_path, capsys):
+def test_a_figure_over_its_bar_exits_1_and_is_named_with_its_value_and_bar(bench, tmp_path, capsys):
     figures = {**FIGURES, "idle_wakeups_per_s": 10.2}
     assert bench.report(figures, BARS, tmp_path / "results.json") == 1
     printed = capsys.readouterr().out
@@ -145,7 +161,9 @@ def test_a_figure_over_its_bar_exits_1_and_is_named_with_its_value_and_bar(tmp_p
     assert "display_bytes_ratio:" not in printed.split("missed the bar:")[1]
 
 
-def test_every_miss_is_named_a_bar_from_below_and_a_figure_never_measured_too(tmp_path, capsys):
+def test_every_miss_is_named_a_bar_from_below_and_a_figure_never_measured_too(
+    bench, tmp_path, capsys
+):
     figures = {"idle_wakeups_per_s": 0.2000001, "speed": 29.9}  # display_bytes_ratio is absent
     assert bench.report(figures, BARS, tmp_path / "results.json") == 1
     tail = capsys.readouterr().out.split("missed the bar:")[1]
@@ -155,7 +173,7 @@ def test_every_miss_is_named_a_bar_from_below_and_a_figure_never_measured_too(tm
     assert bench.missed({"idle_wakeups_per_s": 0.2}, {"idle_wakeups_per_s": ("<=", 0.2)}) == []
 
 
-def test_the_machine_is_written_beside_the_figures(tmp_path, capsys):
+def test_the_machine_is_written_beside_the_figures(bench, tmp_path, capsys):
     path = tmp_path / "results.json"
     bench.report(dict(FIGURES), BARS, path)
     written = json.loads(path.read_text())
@@ -164,7 +182,7 @@ def test_the_machine_is_written_beside_the_figures(tmp_path, capsys):
     assert f"{written['machine']['cores']} cores" in capsys.readouterr().out
 
 
-def test_transactions_are_counted_as_lumas_i2c_makes_them():
+def test_transactions_are_counted_as_lumas_i2c_makes_them(bench):
     """The bus model's transactions: one a command() or data() call of luma's real devices."""
     from luma.oled.device import sh1106, ssd1306
     from PIL import Image

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import logging
 import os
 import queue
@@ -246,11 +245,6 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         # The wall clock may jump (NTP after boot): look again at least once a minute.
         recheck=60.0 if config.reminder is not None else None,
     )
-    # What start-up made (the libraries, the fonts, the settings) lives as long as the daemon:
-    # frozen out of the collector's sight, no full collection walks it between a press and
-    # its frame.
-    gc.collect()
-    gc.freeze()
     loop.run()
     return 0
 

@@ -27,6 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bedside.closing import Closing
 from bedside.files import set_aside
 from bedside.nights import Done, nights_done
 from bedside.routine_engine import Mode, State
@@ -249,7 +250,7 @@ def damaged(path: Path) -> bool:
         db.close()
 
 
-class Store(_Reads):
+class Store(_Reads, Closing):
     """The daemon's database. Never raises for trouble with the file or the disk."""
 
     RETRY_EVERY = 5.0  # seconds between attempts to open the file again after a failure
@@ -341,12 +342,6 @@ class Store(_Reads):
             self.db.close()
             self.db = None
         self.closed = True
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- writing -------------------------------------------------------------------------------
     def _writable(self) -> sqlite3.Connection | None:
@@ -483,7 +478,7 @@ class Store(_Reads):
         return [*saved, *(h for h in self.unsaved if isinstance(h, Hold))]  # type: ignore[misc]
 
 
-class Report(_Reads):
+class Report(_Reads, Closing):
     """``bedside history``: the database opened read-only; nothing is created or changed."""
 
     def __init__(self, path: Path) -> None:
@@ -525,12 +520,6 @@ class Report(_Reads):
 
     def close(self) -> None:
         self.db.close()
-
-    def __enter__(self) -> Report:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def sessions(self, since: float = 0.0) -> list[Session]:
         try:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bedside.clock import Clock, MonotonicClock
+from bedside.closing import Closing
 from bedside.config import Config
 from bedside.files import check_folder
 from bedside.history import Keeper, Store
@@ -92,7 +93,7 @@ class MockControls:
 
 
 @dataclass(frozen=True)
-class Parts:
+class Parts(Closing):
     """Everything the loop works with, each part opened; ``closing`` closes them all. A
     caller changes a part (the demo's voice) or adds observers with ``dataclasses.replace``
     or ``watched_by``, before the loop is made: the result owns the same parts."""
@@ -116,12 +117,6 @@ class Parts:
     def close(self) -> None:
         """Close every part, the last opened first; a second call does nothing."""
         self.closing.close()
-
-    def __enter__(self) -> Parts:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def real_parts(config: Config, state_dir: Path, events: Events, speed: float = 1.0) -> Parts:

@@ -11,10 +11,12 @@ import logging
 import os
 import socket
 
+from bedside.closing import Closing
+
 log = logging.getLogger("bedside.service")
 
 
-class Notifier:
+class Notifier(Closing):
     def __init__(self, address: str | None = None) -> None:
         address = address if address is not None else os.environ.get("NOTIFY_SOCKET", "")
         self._socket: socket.socket | None = None
@@ -55,12 +57,6 @@ class Notifier:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
-
-    def __enter__(self) -> Notifier:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def watchdog_interval() -> float | None:

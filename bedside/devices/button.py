@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from bedside.closing import Closing
 from bedside.config import ButtonConfig
 
 
@@ -32,7 +33,7 @@ class Edge:
     at: float  # monotonic seconds
 
 
-class ButtonEdges:
+class ButtonEdges(Closing):
     """Puts an ``Edge`` on ``put`` each time the button goes down or comes up."""
 
     def __init__(
@@ -65,12 +66,6 @@ class ButtonEdges:
     def close(self) -> None:
         """Let go of the pin; safe to call again (gpiozero's close is)."""
         self.button.close()
-
-    def __enter__(self) -> ButtonEdges:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 PIN_FACTORIES = "gpiozero_pin_factories"  # gpiozero's entry-point group: its names for them

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from luma.core.error import Error as LumaError
 from PIL import Image
 
+from bedside.closing import Closing
 from bedside.config import DisplayConfig
 from bedside.devices.partial import (
     DRIVERS,
@@ -71,7 +72,7 @@ def shifted(image: Image.Image, now: float, every: float) -> Image.Image:
     return moved
 
 
-class Oled:
+class Oled(Closing):
     """The panel as the daemon uses it: frames, contrast, power, and burn-in shifts.
 
     A panel that stops answering (OSError 121 or 5 from the I2C bus, a ribbon knocked loose)
@@ -140,12 +141,6 @@ class Oled:
             with contextlib.suppress(*PANEL_ERRORS):
                 device.cleanup()
             device.forget()  # cleaned up already: luma need not do it again at exit
-
-    def __enter__(self) -> Oled:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- faults ----------------------------------------------------------------------------
     def _guard(self, action: Callable[[PartialUpdates], object], now: float) -> None:

@@ -24,6 +24,7 @@ from concurrent.futures import CancelledError
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bedside.closing import Closing
 from bedside.config import SoundsConfig, VoiceConfig
 from bedside.devices.voice.cache import (
     cache_key,
@@ -95,7 +96,7 @@ def sound(
     return Item("chime" if chime else "text", text, rounded, str(folder / f"{key}.wav"))
 
 
-class Voice:
+class Voice(Closing):
     """What the daemon speaks through.
 
     ``stale_after``: a queued cue that has waited longer than this is dropped when a newer cue
@@ -204,12 +205,6 @@ class Voice:
         self._worker.join(timeout=2)
         for thread in self._preparers:  # each ends as its renders are cancelled
             thread.join(timeout=1)
-
-    def __enter__(self) -> Voice:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- for tests, the bench and ``bedside voice`` ---------------------------------------------
     def items(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> list[Item]:

@@ -83,20 +83,14 @@ class Behaviour:
     ) -> None:
         # The wall clock at a monotonic time, or None while it cannot be trusted (not synced).
         self.wall = wall or (lambda _: None)
-        self.reminder = reminder
-        self.quiet = quiet
         self.hushed = False  # whether the quiet hours were on at the last look
         # The nights on which each routine was completed: the night's routine's make the streak
         # (kept here, and only shown by the screen) and quiet the reminder.
         self.done = {routine: set(nights) for routine, nights in (done or {}).items()}
         self.streak = Streak()
         self.fired: set[date] = set()  # nights the reminder has sounded
-        self.hold = hold or HoldPlan(grow=False)
         self.holds = list(holds or ())  # every night's hold so far, oldest first
-        self.cues = cues or CueOptions()
-        self.base = settings  # as configured; the engine runs them with tonight's hold
-        self.engine = Engine(self._tonight(settings))
-        self.recogniser = Recogniser(thresholds)
+        self._configure(settings, thresholds, reminder, quiet, hold, cues)
         self.button = ButtonState()
         self.state, effects = self.engine.start(now, routine)
         self.screen = Screen(View.NONE)
@@ -177,18 +171,29 @@ class Behaviour:
         cues: CueOptions | None = None,
     ) -> None:
         """New settings (a reloaded config), taken between sessions: the menu keeps its place."""
-        self.reminder, self.quiet = reminder, quiet
-        self.hold = hold or HoldPlan(grow=False)
-        self.cues = cues or CueOptions()
-        self.base = settings
-        self.engine = Engine(self._tonight(settings))
-        self.recogniser = Recogniser(thresholds)
+        self._configure(settings, thresholds, reminder, quiet, hold, cues)
         index = min(self.state.menu_index, len(settings.menu) - 1)
         self.state = replace(self.state, menu_index=index, routine=None)
         if self.state.display_on:  # the new contrast, through the quiet hours' cap if on
             self._effects([Display(True, settings.contrast)], self.now)
         self._nights(self.now)  # the night's routine may be another one now
         self._look(self.now)
+
+    def _configure(
+        self,
+        settings: Settings,
+        thresholds: Thresholds,
+        reminder: Reminder | None,
+        quiet: Quiet | None,
+        hold: HoldPlan | None,
+        cues: CueOptions | None,
+    ) -> None:
+        self.reminder, self.quiet = reminder, quiet
+        self.hold = hold or HoldPlan(grow=False)
+        self.cues = cues or CueOptions()
+        self.base = settings  # as configured; the engine runs them with tonight's hold
+        self.engine = Engine(self._tonight(settings))
+        self.recogniser = Recogniser(thresholds)
 
     def _at(self, when: float) -> None:
         self.now = max(self.now, when)

@@ -27,12 +27,11 @@ from typing import TextIO
 from bedside.behaviour import Behaviour
 from bedside.config import Config, ConfigError, load_config
 from bedside.files import StateLock, check_folder
-from bedside.gestures import Thresholds
 from bedside.history import Keeper, Progress, Session, Store, completed_nights, step_key
 from bedside.hold import HoldNight, HoldPlan
 from bedside.loop import Loop, Reconfiguration, Reload, Stop, Wake
 from bedside.parts import Driver, Events, Parts, mock_parts, real_parts
-from bedside.routine_engine import Phrases, Settings
+from bedside.routine_engine import Phrases
 from bedside.routines import Routine
 from bedside.script import Command
 from bedside.service import watchdog_interval
@@ -198,18 +197,19 @@ def run(options: Options, build: Build | None = None, events: Events | None = No
 def serve(options: Options, config: Config, parts: Parts) -> int:
     """Run the loop on ``parts`` until a Stop; the caller closes them."""
     store, clock = parts.store, parts.clock
+    setup = Reconfiguration.from_config(config)
     behaviour = Behaviour(
-        Settings.from_config(config).showing(options.routine),
-        Thresholds.from_config(config.button),
+        setup.settings.showing(options.routine),
+        setup.thresholds,
         now=clock.now(),
         routine=options.routine,
         wall=wall_reader(clock),
-        reminder=config.reminder,
+        reminder=setup.reminder,
         done=completed_nights(store),
-        quiet=config.quiet,
-        hold=config.hold,
+        quiet=setup.quiet,
+        hold=setup.hold,
         holds=[HoldNight(h.night, h.held) for h in store.holds()],
-        cues=config.cues,
+        cues=setup.cues,
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.
     log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))
@@ -224,14 +224,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
             log.error("reload: keeping the configuration already running")
             return None
         parts.voice.prepare(cue_texts(fresh), volumes_of(fresh))
-        return Reconfiguration(
-            Settings.from_config(fresh),
-            Thresholds.from_config(fresh.button),
-            fresh.reminder,
-            fresh.quiet,
-            fresh.hold,
-            fresh.cues,
-        )
+        return Reconfiguration.from_config(fresh)
 
     if parts.button.is_pressed:
         behaviour.button_already_down()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bedside.behaviour import Behaviour, ButtonStuck, HoldRecorded, Output, ScreenChanged
+from bedside.config import Config
 from bedside.devices.button import Edge
 from bedside.gestures import Thresholds
 from bedside.hold import HoldPlan
@@ -65,6 +66,17 @@ class Reconfiguration:
     quiet: Quiet | None
     hold: HoldPlan
     cues: CueOptions
+
+    @classmethod
+    def from_config(cls, config: Config) -> Reconfiguration:
+        return cls(
+            Settings.from_config(config),
+            Thresholds.from_config(config.button),
+            config.reminder,
+            config.quiet,
+            config.hold,
+            config.cues,
+        )
 
 
 class Loop:
@@ -142,8 +154,13 @@ class Loop:
                 self.next_ping = now + (self.watchdog or 0)
 
     def _wait(self) -> Edge | Stop | Reload | Wake | None:
-        times = [self.behaviour.deadline(), self.next_ping, self.next_shift, self.panel.deadline()]
-        times.append(self.keeper.deadline(self.behaviour.state))
+        times = [
+            self.behaviour.deadline(),
+            self.next_ping,
+            self.next_shift,
+            self.panel.deadline(),
+            self.keeper.deadline(self.behaviour.state),
+        ]
         if self.recheck is not None:
             times.append(self.clock.now() + self.recheck)
         deadline = min((t for t in times if t is not None), default=None)

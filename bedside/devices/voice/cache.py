@@ -72,8 +72,10 @@ def open_cache(path: Path, log: logging.Logger = LOG) -> Path | None:
     return path
 
 
-def _alive(pid: int) -> bool:
-    """Running (a zombie no one has reaped yet has exited: its files are leftovers)."""
+def _alive(pid: int, since: float | None = None) -> bool:
+    """Running, and the owner of what was last written at ``since``: a zombie no one has
+    reaped yet has exited, and a process that started after it is another one that was given
+    the same pid again (a busy machine goes round its pids in minutes)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
@@ -86,7 +88,24 @@ def _alive(pid: int) -> bool:
         except PermissionError:
             return True
         return True
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] == "Z":
+        return False
+    started = _started(int(fields[19]))
+    return since is None or started is None or started <= since + 1.0  # btime is whole seconds
+
+
+def _started(ticks: int) -> float | None:
+    """When a process started, from its start time in clock ticks since boot."""
+    try:
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def remove_leftovers(folder: Path, pid: int | None = None) -> int:
@@ -98,8 +117,11 @@ def remove_leftovers(folder: Path, pid: int | None = None) -> int:
             if match is None:
                 continue
             owner = int(match.group(1) or match.group(2))
-            if (pid is not None and owner != pid) or (pid is None and _alive(owner)):
+            if pid is not None and owner != pid:
                 continue
+            with contextlib.suppress(OSError):
+                if pid is None and _alive(owner, entry.stat(follow_symlinks=False).st_mtime):
+                    continue
             with contextlib.suppress(OSError):
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path)

@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bedside.behaviour import Behaviour  # noqa: E402
-from bedside.config import load_config  # noqa: E402
-from bedside.gestures import Thresholds  # noqa: E402
-from bedside.routine_engine import Settings, StepStarted  # noqa: E402
+from bedside.config.load import load_config  # noqa: E402
+from bedside.core.behaviour import Behaviour  # noqa: E402
+from bedside.core.engine import Settings, StepStarted  # noqa: E402
+from bedside.core.gestures import Thresholds  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench" / "results.json")
@@ -194,7 +194,7 @@ def hold_core(pacer: bool) -> Behaviour:
 
 def countdown_frames(count: int):
     """A frame a second of the legs-up-the-wall countdown, the breathing guide off."""
-    from bedside.drawing import render
+    from bedside.display.drawing import render
 
     behaviour = hold_core(pacer=False)
     frames = [render(behaviour.screen)]
@@ -208,9 +208,9 @@ def countdown_frames(count: int):
 
 def pacer() -> dict[str, float]:
     """The breathing guide: every frame it draws over a minute, through the partial driver."""
-    from bedside.devices.oled import PartialSSD1306
-    from bedside.devices.recorder import RecordingSerial
-    from bedside.drawing import render
+    from bedside.display.drawing import render
+    from bedside.display.panel import PartialSSD1306
+    from bedside.display.recording_bus import RecordingSerial
 
     behaviour = hold_core(pacer=True)
     serial = RecordingSerial()
@@ -239,8 +239,8 @@ def display_figures(driver: str, prefix: str, frames: list) -> dict[str, float]:
     for one controller, over the same frames."""
     from luma.oled import device as luma_devices
 
-    from bedside.devices.oled import DRIVERS, frame_bytes
-    from bedside.devices.recorder import RecordingSerial
+    from bedside.display.panel import DRIVERS, frame_bytes
+    from bedside.display.recording_bus import RecordingSerial
 
     ours, stock = RecordingSerial(driver=driver), RecordingSerial(driver=driver)
     partial, full = DRIVERS[driver](ours), getattr(luma_devices, driver)(stock)
@@ -299,8 +299,8 @@ def display() -> dict[str, float]:
 def simulate_speed() -> dict[str, float]:
     import io
 
-    from bedside.script import parse_script
-    from bedside.simulate import simulate
+    from bedside.commands.simulate import simulate
+    from bedside.core.script import parse_script
 
     settings = Settings.from_config(load_config())
     script = parse_script("press\nwait 15\npress\nwait 1300\npress\nwait 700\npress\nwait 1600\n")
@@ -315,8 +315,8 @@ def simulate_speed() -> dict[str, float]:
 
 # -- the voice ---------------------------------------------------------------------------------
 def cue_latency(cache: Path, engine: str = "pyttsx3") -> dict[str, float]:
-    from bedside.config import VoiceConfig
-    from bedside.devices.voice import NULL_PLAYER, Voice
+    from bedside.config.load import VoiceConfig
+    from bedside.voice import NULL_PLAYER, Voice
 
     routine = load_config().routines["bedtime"]
     texts = [cue.text for step in routine.steps for cue in step.cues][:5]
@@ -387,10 +387,10 @@ def piper_voice() -> Path:
 def voice_render(work: Path, engine: str) -> dict[str, float]:
     """The daemon on a cold cache with ``engine``: how long its render child takes for every
     sound, the daemon's own peak memory meanwhile, and what came out, measured with sox."""
-    from bedside.daemon import cue_texts, volumes_of
-    from bedside.devices.voice.cues import sounds_of
-    from bedside.devices.voice.engines import engine_for
-    from bedside.devices.voice.mastering import target
+    from bedside.app.daemon import cue_texts, volumes_of
+    from bedside.voice.engines import engine_for
+    from bedside.voice.mastering import target
+    from bedside.voice.speaker import sounds_of
 
     folder = work / f"voice-{engine}"
     config_path = bench_config(folder)
@@ -577,8 +577,8 @@ def cpu(config: Path, work: Path, cache: Path) -> dict[str, float]:
 def in_process(config: Path, state: Path, routine: str, body, *watching) -> None:
     """Run the real daemon here (its loop on this thread); ``body(parts, controls)`` drives it
     from another thread and stops it; ``watching``: observers told what the loop does."""
-    from bedside.daemon import Options, run
-    from bedside.parts import Driver, mock_parts
+    from bedside.app.assembly import Driver, mock_parts
+    from bedside.app.daemon import Options, run
 
     def build(loaded, state_dir, events):
         parts, controls = mock_parts(loaded, state_dir, events)
@@ -588,7 +588,7 @@ def in_process(config: Path, state: Path, routine: str, body, *watching) -> None
 
 
 def press_latency(config: Path, work: Path) -> dict[str, float]:
-    from bedside.loop import Stop
+    from bedside.app.loop import Stop
 
     latencies: list[float] = []
     count = int(quick(200, 20))
@@ -642,7 +642,7 @@ def polling_press_latency(count: int) -> list[float]:
     from gpiozero.pins.mock import MockFactory
     from luma.oled.device import ssd1306
 
-    from bedside.devices.recorder import RecordingSerial
+    from bedside.display.recording_bus import RecordingSerial
 
     frames = countdown_frames(2)
     factory = MockFactory()
@@ -689,7 +689,7 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from bench.bench import countdown_frames
 from luma.oled.device import ssd1306
-from bedside.devices.recorder import RecordingSerial
+from bedside.display.recording_bus import RecordingSerial
 frames = countdown_frames(4)
 device = ssd1306(RecordingSerial())
 start, errors = time.monotonic(), []
@@ -708,8 +708,8 @@ DEADLINE_REFERENCE = SLEEPING_REFERENCE.replace(
 
 
 def timer_error(config: Path, work: Path) -> dict[str, float]:
-    from bedside.loop import Stop
-    from bedside.parts import Observer
+    from bedside.app.assembly import Observer
+    from bedside.app.loop import Stop
 
     steps = int(quick(20, 4))
     starts: list[tuple[int, float, float]] = []

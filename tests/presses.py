@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bedside.behaviour import Behaviour
-from bedside.config import load_config
-from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
-from bedside.routine_engine import Settings
+from bedside.config.load import load_config
+from bedside.core.behaviour import Behaviour
+from bedside.core.engine import Settings
+from bedside.core.gestures import ButtonState, Recogniser, Signal, Thresholds
 
 SETTINGS = Settings.from_config(load_config())
 

@@ -10,9 +10,9 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 from presses import press_through
 
-from bedside.config import ButtonConfig
-from bedside.devices.button import ButtonEdges, Edge
-from bedside.gestures import Signal
+from bedside.button import ButtonEdges, Edge
+from bedside.config.load import ButtonConfig
+from bedside.core.gestures import Signal
 
 
 class Clock:
@@ -110,8 +110,8 @@ def test_a_press_from_another_thread_arrives_while_the_loop_is_busy(rig):
 
 
 def test_a_press_while_a_cue_is_being_spoken_arrives_at_once(rig, tmp_path):
-    from bedside.config import VoiceConfig
-    from bedside.devices.voice import NULL_PLAYER, Voice
+    from bedside.config.load import VoiceConfig
+    from bedside.voice import NULL_PLAYER, Voice
 
     pin, edges, _, _ = rig
     text = "Let your legs rest against the wall, and breathe slowly into your belly."

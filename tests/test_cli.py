@@ -1,6 +1,6 @@
 """The ``bedside`` command: its output, its contracts, and how it turns mistakes into exit 2.
 
-Most tests call ``bedside.cli.main`` in-process and read what it printed; a few run the real
+Most tests call ``bedside.commands.cli.main`` in-process and read what it printed; a few run
 ``python -m bedside`` and the installed ``bedside`` console script as subprocesses.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bedside.cli import main
-from bedside.config import load_config
-from bedside.routines import Kind
+from bedside.commands.cli import main
+from bedside.config.load import load_config
+from bedside.core.routines import Kind
 
 SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 NAMES = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
@@ -111,7 +111,7 @@ CUE_LINE = re.compile(r"^\s+\+(?P<at>\d\d:\d\d)\s+\u201c(?P<text>.*)\u201d$")
 
 def planned(name: str):
     """The routine as tonight's plan has it with no history: the hold at its first length."""
-    from bedside.hold import retimed, tonight
+    from bedside.core.growing_hold import retimed, tonight
 
     config = load_config(SHIPPED_CONFIG)
     return retimed(config.routines[name], tonight(config.hold, []), config.cues)

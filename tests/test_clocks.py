@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import bedside.wallclock as wallclock
-from bedside.clock import MonotonicClock, VirtualClock
-from bedside.wallclock import wall_reader
+import bedside.app.wallclock as wallclock
+from bedside.app.wallclock import wall_reader
+from bedside.core.clock import MonotonicClock, VirtualClock
 
 
 def test_the_monotonic_clock_runs_at_its_speed():

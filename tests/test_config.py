@@ -22,13 +22,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedside import config_text
-from bedside.config import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
-from bedside.config_keys import SECTIONS, SETTINGS, Kind, Setting, defaults_of, read, section
-from bedside.config_text import README_END, README_START, commented_toml, readme_table
-from bedside.routines import CueOptions
-from bedside.schema import ConfigError, Problem, Source, parse_duration
-from bedside.tomlpos import key_lines, line_of
+from bedside.config import docs as config_text
+from bedside.config.docs import README_END, README_START, commented_toml, readme_table
+from bedside.config.key_lines import key_lines, line_of
+from bedside.config.keys import SECTIONS, SETTINGS, Kind, Setting, defaults_of, read, section
+from bedside.config.load import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
+from bedside.config.toml_reader import ConfigError, Problem, Source, parse_duration
+from bedside.core.routines import CueOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config" / "bedside.toml"
@@ -166,7 +166,7 @@ def readme_bounds(allowed: str, setting: Setting) -> tuple[float, float]:
 def test_the_shipped_file_is_what_the_declarations_give(shipped_config: Path) -> None:
     made = commented_toml()
     assert shipped_config.read_text(encoding="utf-8") == made, (
-        "config/bedside.toml differs from bedside/config_keys.py: run python -m bedside.config_text"
+        "config/bedside.toml differs from bedside/config/keys.py: run python -m bedside.config.docs"
     )
     uncommented = re.sub(r"^# (?=[\w-]+ = )", "", made, flags=re.MULTILINE)
     written = tomllib.loads(uncommented)
@@ -179,7 +179,7 @@ def test_the_readme_table_is_what_the_declarations_give() -> None:
     assert readme.count(README_START) == 1 and readme.count(README_END) == 1
     start = readme.index(README_START)
     assert readme[start : readme.index(README_END) + len(README_END) + 1] == readme_table(), (
-        "README.md's table differs from bedside/config_keys.py: run python -m bedside.config_text"
+        "README.md's table differs from bedside/config/keys.py: run python -m bedside.config.docs"
     )
     table = readme[start : readme.index(README_END)]
     rows = [line for line in table.splitlines() if line.startswith("| `[")]

@@ -245,8 +245,8 @@ def test_a_signal_caught_by_another_thread_still_stops_the_daemon_at_once(tmp_pa
     # no deadline for a minute, must wake for it all the same.
     import threading
 
-    from bedside.daemon import Options, run
-    from bedside.parts import Driver, mock_parts
+    from bedside.app.assembly import Driver, mock_parts
+    from bedside.app.daemon import Options, run
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     sent: list[float] = []

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from bedside.config import DisplayConfig
-from bedside.demo import DIM, LIT, TerminalPanel, half_blocks
-from bedside.devices.oled import open_panel
-from bedside.devices.recorder import RecordingSerial
-from bedside.drawing import render
-from bedside.screens import Screen, View
+from bedside.commands.demo import DIM, LIT, TerminalPanel, half_blocks
+from bedside.config.load import DisplayConfig
+from bedside.core.screens import Screen, View
+from bedside.display.drawing import render
+from bedside.display.panel import open_panel
+from bedside.display.recording_bus import RecordingSerial
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,7 +165,7 @@ def test_the_demo_runs_a_128x32_sh1106(tmp_path):
 
 
 def test_subtitles_two_at_a_time_then_gone_and_no_lone_speaker(monkeypatch):
-    import bedside.demo as demo
+    import bedside.commands.demo as demo
 
     monkeypatch.setattr(demo, "SUBTITLE_SECONDS", 0.3)
     serial = RecordingSerial()
@@ -199,7 +199,7 @@ def test_a_held_space_bar_keeps_the_button_down_through_the_key_repeats():
     repeats: the button stays down through them and comes up when they stop."""
     from gpiozero.pins.mock import MockFactory
 
-    from bedside.demo import Keys
+    from bedside.commands.demo import Keys
 
     pin = MockFactory().pin(17)
     pin.drive_high()

@@ -1,4 +1,4 @@
-"""The pictures ``bedside.drawing`` makes: size, margins, legibility, and the gallery on disk.
+"""The pictures ``bedside.display.drawing`` makes: size, margins, legibility, the gallery.
 
 Everything here renders with the real Pillow and its built-in font, and looks at pixels.
 """
@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from PIL import Image, ImageChops
 from screenkit import KINDS, LONG, SAMPLES, any_screen
 
-from bedside import drawing
-from bedside.config import load_config
-from bedside.drawing import HEIGHT, MARGIN, WIDTH, enlarge, render, save_frame
-from bedside.gallery import write_gallery
-from bedside.routine_engine import Settings
-from bedside.screens import Screen, View
-from bedside.shots import gallery_screens
+from bedside.commands.screens import write_gallery
+from bedside.commands.shots import gallery_screens
+from bedside.config.load import load_config
+from bedside.core.engine import Settings
+from bedside.core.screens import Screen, View
+from bedside.display import drawing
+from bedside.display.drawing import HEIGHT, MARGIN, WIDTH, enlarge, render, save_frame
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 
@@ -308,7 +308,7 @@ def test_gallery_shows_every_kind_from_real_engine_states(config_settings: Setti
 
 
 def test_every_kind_that_lights_has_a_layout_of_its_own_at_each_height():
-    from bedside import drawing32
+    from bedside.display import layouts32 as drawing32
 
     lit = {k for k in View if k not in (View.DARK, View.NONE)}
     for table in (drawing.LAYOUTS, drawing32.LAYOUTS):

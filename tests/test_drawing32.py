@@ -12,16 +12,16 @@ from hypothesis import given, settings
 from PIL import Image, ImageChops
 from screenkit import KINDS, LONG, SAMPLES, any_screen
 
-from bedside.config import load_config
-from bedside.drawing import MARGIN, render
-from bedside.gallery import write_gallery
-from bedside.routine_engine import Settings
-from bedside.screens import Screen, View
-from bedside.shots import gallery_screens
+from bedside.commands.screens import write_gallery
+from bedside.commands.shots import gallery_screens
+from bedside.config.load import load_config
+from bedside.core.engine import Settings
+from bedside.core.screens import Screen, View
+from bedside.display.drawing import MARGIN, render
 
 SIZE = (128, 32)
 
-# What each kind shows at 32 rows; the rest gives way (see bedside/drawing32.py).
+# What each kind shows at 32 rows; the rest gives way (see bedside/display/layouts32.py).
 SHOWN = {
     "menu": ("title", "detail", "position"),
     "running": ("title", "detail", "clock", "position"),

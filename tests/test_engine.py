@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bedside.routine_engine import (
+from bedside.core.engine import (
     Display,
     Engine,
     Finished,
@@ -22,7 +22,7 @@ from bedside.routine_engine import (
     StepStarted,
     Tick,
 )
-from bedside.routines import Cue, Kind, Routine, Step
+from bedside.core.routines import Cue, Kind, Routine, Step
 
 PRESS, HOLD, LONG = (Gestured(g) for g in (Gesture.PRESS, Gesture.HOLD, Gesture.LONG_HOLD))
 

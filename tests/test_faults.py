@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from faults import Daemon, campaign, quiet_config, saved
 
-from bedside.history import Progress, Session, Store
+from bedside.history.store import Progress, Session, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
@@ -517,7 +517,7 @@ def test_signals_while_the_devices_open_wait_for_the_loop(tmp_path):
     code = f"""
 import os, signal, sys
 from pathlib import Path
-import bedside.daemon as daemon
+import bedside.app.daemon as daemon
 real = daemon.mock_parts
 def opening(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGHUP)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bedside.cli import main
-from bedside.config import load_config
-from bedside.gallery import MANIFEST, pictures, write_gallery
-from bedside.routine_engine import Settings
+from bedside.commands.cli import main
+from bedside.commands.screens import MANIFEST, pictures, write_gallery
+from bedside.config.load import load_config
+from bedside.core.engine import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config" / "bedside.toml"

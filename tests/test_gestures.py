@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from presses import press_through
 
-from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.core.gestures import ButtonState, Recogniser, Signal, Thresholds
 
 THRESHOLDS = Thresholds(hold=1.0, long_hold=3.0, bounce=0.02)
 R = Recogniser(THRESHOLDS)

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from faults import Daemon, quiet_config, saved
 
-from bedside.config import load_config
-from bedside.daemon import cue_texts
-from bedside.gestures import Thresholds
-from bedside.history import Store
-from bedside.hold import HoldNight, HoldPlan, nightly, retimed, tonight
-from bedside.routine_engine import Phrases, Settings
-from bedside.script import parse_script
-from bedside.simulate import simulate
+from bedside.app.daemon import cue_texts
+from bedside.commands.simulate import simulate
+from bedside.config.load import load_config
+from bedside.core.engine import Phrases, Settings
+from bedside.core.gestures import Thresholds
+from bedside.core.growing_hold import HoldNight, HoldPlan, nightly, retimed, tonight
+from bedside.core.script import parse_script
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = HoldPlan(start=300, step=60, longest=1200)
@@ -234,9 +234,9 @@ def test_a_reload_applies_a_new_hold_plan_at_the_menu(tmp_path):
 
 @pytest.mark.parametrize("done", [(True, False, True), ()])
 def test_the_menu_shows_the_week_under_the_streak(done):
-    from bedside.nights import Streak
-    from bedside.routine_engine import Mode, State
-    from bedside.screens import describe
+    from bedside.core.engine import Mode, State
+    from bedside.core.nights import Streak
+    from bedside.core.screens import describe
 
     settings = Settings.from_config(load_config())
     week = (False,) * (7 - len(done)) + done

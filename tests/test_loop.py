@@ -1,4 +1,4 @@
-"""The daemon's event loop (``bedside.loop.Loop``) with the mock set of real parts (the OLED
+"""The daemon's event loop (``bedside.app.loop.Loop``) with the mock set of real parts (the OLED
 over a recording bus, a voice that is off), on a virtual clock moved by hand: what it makes of a
 late turn."""
 
@@ -9,14 +9,14 @@ import json
 import queue
 from dataclasses import replace
 
-from bedside.behaviour import Behaviour
-from bedside.clock import VirtualClock
-from bedside.config import VoiceConfig, load_config
-from bedside.devices.button import Edge
-from bedside.gestures import Thresholds
-from bedside.loop import Loop, Stop
-from bedside.parts import mock_parts
-from bedside.routine_engine import Settings
+from bedside.app.assembly import mock_parts
+from bedside.app.loop import Loop, Stop
+from bedside.button import Edge
+from bedside.config.load import VoiceConfig, load_config
+from bedside.core.behaviour import Behaviour
+from bedside.core.clock import VirtualClock
+from bedside.core.engine import Settings
+from bedside.core.gestures import Thresholds
 
 SETTINGS = Settings.from_config(load_config())
 

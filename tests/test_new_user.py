@@ -17,11 +17,11 @@ from pathlib import Path
 from faults import Daemon, quiet_config
 from PIL import Image
 
-from bedside.chart import BLOCKS, NONE, nights, sparkline
-from bedside.config import DEFAULT_MENU, load_config
-from bedside.history import Session, Store
-from bedside.plan import plan_table
-from bedside.routine_engine import Phrases
+from bedside.commands.chart import BLOCKS, NONE, nights, sparkline
+from bedside.commands.plan import plan_table
+from bedside.config.load import DEFAULT_MENU, load_config
+from bedside.core.engine import Phrases
+from bedside.history.store import Session, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,8 +53,8 @@ def test_an_empty_bedside_toml_gives_the_documented_menu_order(config_copy):
 
 
 def test_the_panel_and_the_voice_say_the_same_words_for_carrying_on():
-    from bedside.routine_engine import Mode, Settings, State
-    from bedside.screens import describe
+    from bedside.core.engine import Mode, Settings, State
+    from bedside.core.screens import describe
 
     config = load_config()
     settings = Settings.from_config(config)
@@ -218,8 +218,8 @@ def test_history_and_the_chart_follow_the_configured_night_routine(tmp_path, con
 
 
 def test_nothing_is_brighter_than_the_countdown_it_stands_for():
-    from bedside.drawing import render
-    from bedside.screens import Screen, View
+    from bedside.core.screens import Screen, View
+    from bedside.display.drawing import render
 
     running = Screen(View.RUNNING, "Soak your feet", "", "13:20", 0.33, "2/17")
     paused = Screen(

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from bedside.behaviour import Behaviour
-from bedside.config import load_config
-from bedside.gestures import Thresholds
-from bedside.nights import Reminder, night_of, streak
-from bedside.routine_engine import Display, Mode, Say, Settings
-from bedside.script import parse_script
-from bedside.simulate import simulate
+from bedside.commands.simulate import simulate
+from bedside.config.load import load_config
+from bedside.core.behaviour import Behaviour
+from bedside.core.engine import Display, Mode, Say, Settings
+from bedside.core.gestures import Thresholds
+from bedside.core.nights import Reminder, night_of, streak
+from bedside.core.script import parse_script
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
@@ -168,7 +168,7 @@ def test_history_reads_the_database_a_real_run_wrote(tmp_path):
 
 
 def test_a_quieter_night_softens_cues_and_dims_a_lit_display_at_its_hours():
-    from bedside.nights import Quiet
+    from bedside.core.nights import Quiet
 
     quiet = Quiet(start=time(23, 0), end=time(6, 0), volume=0.3, contrast=10)
     start = datetime(2026, 11, 20, 22, 58)
@@ -195,7 +195,7 @@ def test_a_quieter_night_softens_cues_and_dims_a_lit_display_at_its_hours():
 
 
 def test_a_quieter_night_leaves_a_clock_not_yet_synced_alone():
-    from bedside.nights import Quiet
+    from bedside.core.nights import Quiet
 
     behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, quiet=Quiet(), routine="legs-up-wall")
     behaviour.edge(True, 0.0)
@@ -289,7 +289,7 @@ def test_finishing_bedtime_adds_nothing_when_another_routine_makes_the_night(con
 
 
 def test_a_session_resumed_in_the_quiet_hours_comes_back_quietly():
-    from bedside.nights import Quiet
+    from bedside.core.nights import Quiet
 
     quiet = Quiet(start=time(23, 0), end=time(6, 0), volume=0.3, contrast=10)
     start = datetime(2026, 11, 20, 23, 30)
@@ -320,7 +320,7 @@ def test_a_reloaded_configuration_s_night_routine_makes_the_streak_at_once():
 def test_the_gallery_shows_the_streak_on_the_night_routine():
     from dataclasses import replace
 
-    from bedside.shots import gallery_screens
+    from bedside.commands.shots import gallery_screens
 
     shots = dict(gallery_screens(replace(SETTINGS, night_routine="legs-up-wall")))
     assert shots["menu-streak"].title == "Legs up the wall"

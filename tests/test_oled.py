@@ -7,8 +7,8 @@ import pytest
 from luma.oled.device import ssd1306
 from PIL import Image, ImageDraw
 
-from bedside.devices.oled import Oled, PartialSSD1306, changed_windows, frame_bytes, shift_for
-from bedside.devices.recorder import RecordingSerial
+from bedside.display.panel import Oled, PartialSSD1306, changed_windows, frame_bytes, shift_for
+from bedside.display.recording_bus import RecordingSerial
 
 
 def blank() -> Image.Image:

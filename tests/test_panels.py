@@ -15,9 +15,13 @@ from hypothesis import strategies as st
 from luma.oled.device import sh1106, ssd1306, ssd1309
 from PIL import Image, ImageDraw
 
-from bedside.behaviour import Behaviour
-from bedside.config import DisplayConfig, load_config
-from bedside.devices.oled import (
+from bedside.config.load import DisplayConfig, load_config
+from bedside.config.toml_reader import ConfigError
+from bedside.core.behaviour import Behaviour
+from bedside.core.engine import Settings
+from bedside.core.gestures import Thresholds
+from bedside.display.drawing import render
+from bedside.display.panel import (
     DRIVERS,
     PANEL_ERRORS,
     Oled,
@@ -28,11 +32,7 @@ from bedside.devices.oled import (
     panel_serial,
     shifted,
 )
-from bedside.devices.recorder import RecordingSerial, RecordingSpi
-from bedside.drawing import render
-from bedside.gestures import Thresholds
-from bedside.routine_engine import Settings
-from bedside.schema import ConfigError
+from bedside.display.recording_bus import RecordingSerial, RecordingSpi
 
 STOCK = {"ssd1306": ssd1306, "sh1106": sh1106, "ssd1309": ssd1309}
 PANELS = [(driver, height) for driver in DRIVERS for height in (64, 32)]

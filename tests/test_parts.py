@@ -19,17 +19,17 @@ from gpiozero import Button
 from gpiozero.exc import GPIOPinInUse
 from gpiozero.pins.mock import MockFactory
 
-from bedside.config import ButtonConfig, DisplayConfig, VoiceConfig, load_config
-from bedside.devices.button import ButtonEdges
-from bedside.devices.oled import Oled, open_panel
-from bedside.devices.partial import PartialUpdates
-from bedside.devices.recorder import RecordingSerial
-from bedside.devices.voice import NULL_PLAYER, Voice
-from bedside.drawing import render
-from bedside.history import Store
-from bedside.parts import mock_parts
-from bedside.screens import Screen, View
-from bedside.service import Notifier
+from bedside.app.assembly import mock_parts
+from bedside.app.notify import Notifier
+from bedside.button import ButtonEdges
+from bedside.config.load import ButtonConfig, DisplayConfig, VoiceConfig, load_config
+from bedside.core.screens import Screen, View
+from bedside.display.drawing import render
+from bedside.display.panel import Oled, open_panel
+from bedside.display.partial import PartialUpdates
+from bedside.display.recording_bus import RecordingSerial
+from bedside.history.store import Store
+from bedside.voice import NULL_PLAYER, Voice
 
 CONFIG = load_config()
 
@@ -212,7 +212,7 @@ def test_the_parts_close_in_reverse_order_of_opening(tmp_path, monkeypatch):
 
 
 def test_a_panel_failing_to_open_still_closes_the_button_and_the_store(tmp_path, monkeypatch):
-    import bedside.devices.oled as oled
+    import bedside.display.panel as oled
 
     def broken(*args, **kwargs):
         raise RuntimeError("the panel's driver broke")  # no bus error: Oled cannot live with it
@@ -245,9 +245,9 @@ def test_a_part_that_fails_to_close_does_not_keep_the_others_open(tmp_path, monk
 
 
 def test_the_daemon_closes_its_parts_when_it_stops(tmp_path, monkeypatch):
-    from bedside.daemon import Options, run
-    from bedside.loop import Stop
-    from bedside.parts import Driver
+    from bedside.app.assembly import Driver
+    from bedside.app.daemon import Options, run
+    from bedside.app.loop import Stop
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     factory = MockFactory()

@@ -20,18 +20,18 @@ from faults import LOST_AT_MOST, Daemon, quiet_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedside.behaviour import Behaviour, ButtonStuck
-from bedside.clock import VirtualClock
-from bedside.config import load_config
-from bedside.daemon import restore
-from bedside.devices.oled import Oled, PartialSSD1306, frame_bytes
-from bedside.devices.recorder import RecordingSerial
-from bedside.files import NotAFolder, check_folder
-from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
-from bedside.history import Keeper, Progress, Store
-from bedside.routine_engine import Mode, Say, Settings
-from bedside.script import ScriptError, parse_script
-from bedside.wallclock import wall_reader
+from bedside.app.daemon import restore
+from bedside.app.wallclock import wall_reader
+from bedside.config.load import load_config
+from bedside.core.behaviour import Behaviour, ButtonStuck
+from bedside.core.clock import VirtualClock
+from bedside.core.engine import Mode, Say, Settings
+from bedside.core.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.core.script import ScriptError, parse_script
+from bedside.display.panel import Oled, PartialSSD1306, frame_bytes
+from bedside.display.recording_bus import RecordingSerial
+from bedside.folders import NotAFolder, check_folder
+from bedside.history.store import Keeper, Progress, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
@@ -226,7 +226,7 @@ def test_a_button_down_at_start_up_is_stuck_not_a_long_hold():
 
 
 def test_wall_clock_jumps_do_not_move_timers():
-    # The daemon's own wall reader (bedside.wallclock.wall_reader) over a wall clock that leaps
+    # The daemon's own wall reader (bedside.app.wallclock.wall_reader) over a wall clock that leaps
     # by hours at every reading, as NTP can after boot: the steps keep to the loop's clock.
     clock = VirtualClock(0.0)
     base = datetime(2026, 11, 20, 22, 0)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bedside.config import Config, load_config
-from bedside.routines import Kind, Routine, Step
-from bedside.routines import words as count_words
+from bedside.config.load import Config, load_config
+from bedside.core.routines import Kind, Routine, Step
+from bedside.core.routines import words as count_words
 
 SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 NAMES = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")

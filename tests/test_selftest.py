@@ -10,17 +10,17 @@ from dataclasses import replace
 import pytest
 from luma.oled.device import sh1106
 
-from bedside.cli import main
-from bedside.config import DisplayConfig, load_config
-from bedside.devices.oled import PartialSSD1306, open_panel
-from bedside.devices.recorder import RecordingSerial
-from bedside.selftest import (
+from bedside.commands.cli import main
+from bedside.commands.selftest import (
     panel_advice,
     run_checks,
     selftest,
     selftest_pattern,
     show_test_pattern,
 )
+from bedside.config.load import DisplayConfig, load_config
+from bedside.display.panel import PartialSSD1306, open_panel
+from bedside.display.recording_bus import RecordingSerial
 
 
 def test_without_any_hardware_it_says_so_plainly_and_exits_1(tmp_path):
@@ -44,7 +44,7 @@ def test_some_hardware_present_lists_what_to_fix(tmp_path):
 
 
 def test_the_live_part_runs_only_when_every_check_passes(tmp_path, monkeypatch):
-    import bedside.selftest as module
+    import bedside.commands.selftest as module
 
     monkeypatch.setattr(module, "run_checks", lambda config, dev: [module.Check("x", True, "")])
     seen = []

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedside.behaviour import Behaviour
-from bedside.config import load_config
-from bedside.gestures import Thresholds
-from bedside.routine_engine import Mode, Say, Settings, StepStarted
-from bedside.script import Command, ScriptError, parse_script
-from bedside.simulate import simulate
+from bedside.commands.simulate import simulate
+from bedside.config.load import load_config
+from bedside.core.behaviour import Behaviour
+from bedside.core.engine import Mode, Say, Settings, StepStarted
+from bedside.core.gestures import Thresholds
+from bedside.core.script import Command, ScriptError, parse_script
 
 CONFIG = load_config()
 SETTINGS = Settings.from_config(CONFIG)
@@ -123,7 +123,7 @@ def test_the_countdown_screen_changes_once_a_second():
 
 
 def test_the_breathing_guide_grows_over_four_seconds_and_shrinks_over_six():
-    from bedside.screens import BREATH_LEVELS
+    from bedside.core.screens import BREATH_LEVELS
 
     behaviour = Behaviour(SETTINGS, THRESHOLDS, now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):

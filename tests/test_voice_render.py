@@ -22,15 +22,15 @@ from pathlib import Path
 import pytest
 from voicekit import ROOT, bedside, edges, small_config, sox_stats, voiced_rms
 
-from bedside.config import SoundsConfig, VoiceConfig, load_config
-from bedside.daemon import cue_texts
-from bedside.devices.voice import NULL_PLAYER, Voice, render_now
-from bedside.devices.voice.cache import remove_leftovers
-from bedside.devices.voice.chimes import CHIMES
-from bedside.devices.voice.cues import sounds_of
-from bedside.devices.voice.engines import engine_for, spec_of
-from bedside.devices.voice.mastering import Sound, loudness_db, master, read_wav, target
-from bedside.devices.voice.render import Item
+from bedside.app.daemon import cue_texts
+from bedside.config.load import SoundsConfig, VoiceConfig, load_config
+from bedside.voice import NULL_PLAYER, Voice, render_now
+from bedside.voice.cache import remove_leftovers
+from bedside.voice.chimes import CHIMES
+from bedside.voice.engines import engine_for, spec_of
+from bedside.voice.mastering import Sound, loudness_db, master, read_wav, target
+from bedside.voice.renderer import Item
+from bedside.voice.speaker import sounds_of
 
 ENGINES = ["pyttsx3", "piper"]
 GATE = 23.0  # dB under the loudness target: sox's "voiced" part, as mastering measures it
@@ -291,8 +291,8 @@ def test_piper_where_it_cannot_run_falls_back_to_espeak_with_one_message(setup, 
 
     code = setup + (
         "import logging\n"
-        "from bedside.devices.voice.engines import engine_for\n"
-        "from bedside.config import VoiceConfig\n"
+        "from bedside.voice.engines import engine_for\n"
+        "from bedside.config.load import VoiceConfig\n"
         "logging.basicConfig()\n"
         f"e = engine_for(VoiceConfig(engine='piper', model={str(joe.model_path())!r}), "
         "logging.getLogger('x'))\n"
@@ -379,14 +379,14 @@ def test_mastering_trims_levels_and_keeps_peaks_under_1_dbfs(tmp_path):
 
 
 def test_mastering_needs_no_audioop():
-    source = (ROOT / "bedside" / "devices" / "voice" / "mastering.py").read_text()
+    source = (ROOT / "bedside" / "voice" / "mastering.py").read_text()
     assert "audioop" not in source.replace("no ``audioop``", "")
     assert shutil.which("sox")  # only the tests measure with it
 
 
 # -- the render child, from the daemon's side ----------------------------------------------------
 def test_a_render_that_makes_no_progress_is_killed_with_one_warning(tmp_path, caplog):
-    from bedside.devices.voice import Renderer
+    from bedside.voice import Renderer
 
     hang = [sys.executable, "-c", "import time, sys; sys.stdin.read(); time.sleep(60)"]
     renderer = Renderer({"name": "pyttsx3"}, tmp_path, stall=0.5, command=hang)
@@ -406,7 +406,7 @@ def test_a_render_that_makes_no_progress_is_killed_with_one_warning(tmp_path, ca
 
 
 def test_close_kills_a_render_at_once(tmp_path):
-    from bedside.devices.voice import Renderer
+    from bedside.voice import Renderer
 
     hang = [sys.executable, "-c", "import time; time.sleep(60)"]
     renderer = Renderer({"name": "pyttsx3"}, tmp_path, command=hang)

@@ -1,0 +1,1 @@
+"""The ``bedside`` command and each of its subcommands."""

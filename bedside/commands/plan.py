@@ -1,0 +1,55 @@
+"""``bedside plan``: a routine laid out step by step, as a table or as the contract's JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bedside.core.routines import Kind, Routine
+from bedside.core.screens import clock
+from bedside.core.trace import json_number, step_fields
+
+
+def plan_json(routine: Routine) -> dict[str, Any]:
+    return {
+        "routine": routine.name,
+        "title": routine.title,
+        "total_seconds": json_number(routine.total_seconds),
+        "steps": [
+            {
+                "index": index,
+                **step_fields(step),
+                "reps": step.reps,
+                "cues": [{"at": json_number(cue.at), "text": cue.text} for cue in step.cues],
+            }
+            for index, step in enumerate(routine.steps)
+        ],
+    }
+
+
+def plan_table(routine: Routine) -> str:
+    """The routine as a person reads it: one block a step, its cues indented under it."""
+    heading = f"{routine.title} ({routine.name})"
+    if routine.profile:
+        heading += f", profile {routine.profile}: {routine.profile_title}"
+    lines = [heading, f"{len(routine.steps)} steps, {clock(routine.total_seconds)} in all", ""]
+    lines.append(f"{'#':>3}  {'start':>6}  {'length':>6}  {'kind':<5}  step")
+    start = 0.0
+    waited = False  # after a step that waits for a press, start times count from that press
+    for index, step in enumerate(routine.steps):
+        length = clock(step.duration) if step.duration is not None else "-"
+        title = step.title + (f" ({step.side})" if step.side else "")
+        if step.kind is Kind.WAIT:
+            title += ": waits for a press"
+        if step.reps:
+            title += f", {step.reps} x {step.seconds_per_rep:g} s"
+        when = ("+" if waited else "") + clock(start)
+        lines.append(f"{index + 1:>3}  {when:>6}  {length:>6}  {step.kind.value:<5}  {title}")
+        for cue in step.cues:
+            lines.append(
+                f"{'':>3}  {'':>6}  {'+' + clock(cue.at):>6}         \u201c{cue.text}\u201d"
+            )
+        start += step.duration or 0.0
+        waited = waited or step.kind is Kind.WAIT
+    if waited:
+        lines += ["", "+ : after the presses that steps waiting for one take"]
+    return "\n".join(lines)

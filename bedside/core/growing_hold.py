@@ -1,0 +1,72 @@
+"""The hold that grows with the person: tonight's length of the legs-up-the-wall hold.
+
+Pure. The hold (a step with ``grows = true``) starts at ``start``, grows by ``step`` after
+each night it is held to the end, never past ``longest``, and steps back by ``step`` (never
+below ``start``) when it is ended or skipped early two nights running. Tonight's length is a
+fold over the nights so far, oldest first, so it follows from the history alone and the same
+history always gives the same length, across power cuts and reloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from bedside.core.routines import CueOptions, Routine, Step, long_step_cues
+
+
+@dataclass(frozen=True)
+class HoldPlan:
+    grow: bool = True  # False: the routine file's own length, every night
+    start: float = 300.0
+    step: float = 60.0
+    longest: float = 1200.0
+
+
+@dataclass(frozen=True)
+class HoldNight:
+    """One night's hold: held to the end, or not. ``night`` None: the clock was not synced."""
+
+    night: date | None
+    held: bool
+
+
+def nightly(outcomes: Iterable[HoldNight]) -> list[bool]:
+    """One outcome a night, oldest first: a night held to the end once counts as held."""
+    nights: list[HoldNight] = []
+    for outcome in outcomes:
+        if nights and outcome.night is not None and nights[-1].night == outcome.night:
+            if outcome.held and not nights[-1].held:
+                nights[-1] = outcome
+            continue
+        nights.append(outcome)
+    return [n.held for n in nights]
+
+
+def tonight(plan: HoldPlan, outcomes: Iterable[HoldNight]) -> float:
+    """Tonight's length, in seconds."""
+    length, short = plan.start, 0
+    for held in nightly(outcomes):
+        if held:
+            length, short = min(plan.longest, length + plan.step), 0
+        else:
+            short += 1
+            if short == 2:
+                length, short = max(plan.start, length - plan.step), 0
+    return length
+
+
+def retimed(routine: Routine, seconds: float, cues: CueOptions) -> Routine:
+    """``routine`` with each growing step ``seconds`` long and its cues placed again."""
+    if not any(step.grows for step in routine.steps):
+        return routine
+    return replace(routine, steps=tuple(_step(s, seconds, cues) for s in routine.steps))
+
+
+def _step(step: Step, seconds: float, options: CueOptions) -> Step:
+    if not step.grows or step.duration == seconds:
+        return step
+    own = [placed for cue in step.cues if cue.anchor != "added" if (placed := cue.placed(seconds))]
+    added = long_step_cues(options, seconds, own)
+    return replace(step, duration=seconds, cues=tuple(sorted(own + added, key=lambda c: c.at)))

@@ -25,6 +25,7 @@ from importlib.metadata import entry_points
 
 from bedside.closing import Closing
 from bedside.config.load import ButtonConfig
+from bedside.core.errors import TroubleError
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ _AUTOMATIC_FIX = (
 )
 
 
-class PinFactoryUnavailable(Exception):
+class PinFactoryUnavailable(TroubleError):
     """No pin factory could open the GPIO pins; the message says what is missing and the fix."""
 
 

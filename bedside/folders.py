@@ -16,14 +16,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bedside.core.errors import TroubleError, UsageError
+
 log = logging.getLogger("bedside.files")
 
 
-class NotAFolder(Exception):
+class NotAFolder(UsageError):
     """A path given as a folder is a file, or lies under one; the message says which."""
 
 
-class AlreadyRunning(Exception):
+class AlreadyRunning(TroubleError):
     """Another bedside holds the state folder's lock; the message names it."""
 
 

@@ -316,12 +316,12 @@ def simulate_speed() -> dict[str, float]:
 # -- the voice ---------------------------------------------------------------------------------
 def cue_latency(cache: Path, engine: str = "pyttsx3") -> dict[str, float]:
     from bedside.config.load import VoiceConfig
-    from bedside.voice import NULL_PLAYER, Voice
+    from bedside.voice import NULL_PLAYER, Speaker
 
     routine = load_config().routines["bedtime"]
     texts = [cue.text for step in routine.steps for cue in step.cues][:5]
     config = VoiceConfig(engine=engine, model=piper_voice() if engine == "piper" else None)
-    voice = Voice(config, cache / engine / "voice", player_command=NULL_PLAYER)
+    voice = Speaker(config, cache / engine / "voice", player_command=NULL_PLAYER)
     voice.prepare(texts)
     voice.wait_until_idle(120)
     starts: list[float] = []

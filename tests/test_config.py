@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from bedside.config import docs as config_text
 from bedside.config.docs import README_END, README_START, commented_toml, readme_table
 from bedside.config.key_lines import key_lines, line_of
-from bedside.config.keys import SECTIONS, SETTINGS, Kind, Setting, defaults_of, read, section
+from bedside.config.keys import SECTIONS, SETTINGS, KeyType, Setting, defaults_of, read, section
 from bedside.config.load import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
 from bedside.config.toml_reader import ConfigError, Problem, Source, parse_duration
 from bedside.core.routines import CueOptions
@@ -120,7 +120,7 @@ def test_sections_left_out_fall_back_to_the_same_defaults(config_copy: Path) -> 
 BOUNDED = [
     s
     for s in SETTINGS.values()
-    if s.kind in (Kind.INTEGER, Kind.NUMBER, Kind.DURATION) and s.hi is not None
+    if s.kind in (KeyType.INTEGER, KeyType.NUMBER, KeyType.DURATION) and s.hi is not None
 ]
 
 
@@ -157,7 +157,7 @@ def readme_bounds(allowed: str, setting: Setting) -> tuple[float, float]:
     """The README's "5 s to 1 h", "0x03 to 0x77" or "-40 to -10 dBFS" as numbers."""
     low, high = allowed.split(" to ")
     (lo, _, lo_unit), (hi, _, hi_unit) = low.partition(" "), high.partition(" ")
-    if setting.kind is not Kind.DURATION:
+    if setting.kind is not KeyType.DURATION:
         assert (hi_unit, lo_unit) == (setting.unit, "")
         return (int(lo, 16), int(hi, 16)) if lo.startswith("0x") else (float(lo), float(hi))
     return float(lo) * SECONDS[lo_unit or hi_unit], float(hi) * SECONDS[hi_unit]
@@ -263,7 +263,7 @@ def test_each_default_as_written_reads_as_the_default(setting: Setting) -> None:
     )
     table = source.table().child(setting.section)
     assert table is not None
-    if setting.kind is Kind.FILE:  # an example: a voice file is not there to read
+    if setting.kind is KeyType.FILE:  # an example: a voice file is not there to read
         assert setting.default is None and setting.toml().endswith('.onnx"')
         return
     value = read(table, setting)
@@ -1166,16 +1166,16 @@ def drawn(draw: st.DrawFn, s: Setting, at_least: float = -math.inf) -> Any:
     """A value of ``s`` within its declaration (``at_least``: what another key asks of it)."""
     low = max(s.lo or 0, at_least)
     match s.kind:
-        case Kind.INTEGER:
+        case KeyType.INTEGER:
             return draw(st.integers(int(s.lo or 0), int(s.hi or 0)))
-        case Kind.NUMBER:
+        case KeyType.NUMBER:
             return draw(st.floats(min_value=low, max_value=s.hi))
-        case Kind.DURATION:
+        case KeyType.DURATION:
             whole = st.integers(math.ceil(low), math.floor(s.hi or 0))
             return draw(st.one_of(whole, st.floats(min_value=low, max_value=s.hi)))
-        case Kind.BOOLEAN:
+        case KeyType.BOOLEAN:
             return draw(st.booleans())
-        case Kind.TEXT:
+        case KeyType.TEXT:
             return draw(st.text(max_size=10))
     return draw(st.sampled_from(s.options()))
 
@@ -1187,7 +1187,7 @@ def valid_settings(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
     for name in ("button", "display", "voice", "sounds", "pacer", "hold"):
         entries: dict[str, Any] = {}
         for s in section(name):
-            if s.kind is Kind.FILE or not draw(st.booleans()):
+            if s.kind is KeyType.FILE or not draw(st.booleans()):
                 continue  # left out, some of the time
             entries[s.key] = drawn(draw, s)
         out[name] = entries
@@ -1213,7 +1213,11 @@ def test_random_valid_settings_load_as_written(
         lines.append(f"[{name}]")
         for key, value in entries.items():
             written = toml_value(value)
-            if SETTINGS[f"{name}.{key}"].kind is Kind.DURATION and as_text and type(value) is int:
+            if (
+                SETTINGS[f"{name}.{key}"].kind is KeyType.DURATION
+                and as_text
+                and type(value) is int
+            ):
                 written = f'"{value // 60}m{value % 60}s"'  # "1m30s" and the like
             lines.append(f"{key} = {written}")
     path = routines_folder / "bedside.toml"

@@ -11,7 +11,7 @@ from bedside.core.engine import (
     Gesture,
     Gestured,
     GestureTaken,
-    Holding,
+    HoldPending,
     Mode,
     Remind,
     Say,
@@ -22,7 +22,7 @@ from bedside.core.engine import (
     StepStarted,
     Tick,
 )
-from bedside.core.routines import Cue, Kind, Routine, Step
+from bedside.core.routines import Cue, Routine, Step, StepKind
 
 PRESS, HOLD, LONG = (Gestured(g) for g in (Gesture.PRESS, Gesture.HOLD, Gesture.LONG_HOLD))
 
@@ -31,12 +31,14 @@ TOY = Routine(
     title="Toy",
     finish="All done.",
     steps=(
-        Step("Get ready", Kind.WAIT, None, (Cue(0, "Get ready."), Cue(10, "Press when ready."))),
-        Step("Hold", Kind.TIMED, 60.0, (Cue(0, "Hold."), Cue(30, "Half."), Cue(60, "Done."))),
-        Step("Lifts", Kind.REPS, 30.0, (Cue(0, "Lift."),), reps=5, seconds_per_rep=6.0),
+        Step(
+            "Get ready", StepKind.WAIT, None, (Cue(0, "Get ready."), Cue(10, "Press when ready."))
+        ),
+        Step("Hold", StepKind.TIMED, 60.0, (Cue(0, "Hold."), Cue(30, "Half."), Cue(60, "Done."))),
+        Step("Lifts", StepKind.REPS, 30.0, (Cue(0, "Lift."),), reps=5, seconds_per_rep=6.0),
     ),
 )
-OTHER = Routine("other", "Other", (Step("Only", Kind.TIMED, 10.0, (Cue(0, "Go."),)),))
+OTHER = Routine("other", "Other", (Step("Only", StepKind.TIMED, 10.0, (Cue(0, "Go."),)),))
 
 
 @pytest.fixture
@@ -258,13 +260,13 @@ def test_menu_goes_dark_after_the_idle_time_and_the_first_gesture_only_wakes(eng
 def test_holding_on_a_dark_display_shows_no_hold_feedback(engine):
     state, _ = engine.start(0.0)
     state, _ = engine.handle(state, Tick(), 60.0)
-    state, _ = engine.handle(state, Holding(), 70.0)
+    state, _ = engine.handle(state, HoldPending(), 70.0)
     assert not state.holding
 
 
 def test_holding_shows_feedback_until_the_gesture(engine):
     state = started(engine)
-    state, _ = engine.handle(state, Holding(), 5.0)
+    state, _ = engine.handle(state, HoldPending(), 5.0)
     assert state.holding
     state, _ = engine.handle(state, HOLD, 6.0)
     assert not state.holding
@@ -303,8 +305,8 @@ def test_a_wait_step_reached_by_the_clock_gets_a_full_idle_time(engine):
         "pair",
         "Pair",
         (
-            Step("Soak", Kind.TIMED, 1200.0, (Cue(0, "Soak."),)),
-            Step("Dry", Kind.WAIT, None, (Cue(0, "Dry your feet."),)),
+            Step("Soak", StepKind.TIMED, 1200.0, (Cue(0, "Soak."),)),
+            Step("Dry", StepKind.WAIT, None, (Cue(0, "Dry your feet."),)),
         ),
     )
     engine = Engine(Settings({"pair": routine}, ("pair",), "pair", off_after_paused=600.0))

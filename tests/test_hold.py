@@ -20,17 +20,17 @@ from bedside.commands.simulate import simulate
 from bedside.config.load import load_config
 from bedside.core.engine import Phrases, Settings
 from bedside.core.gestures import Thresholds
-from bedside.core.growing_hold import HoldNight, HoldPlan, nightly, retimed, tonight
+from bedside.core.growth import GrowthNight, GrowthPlan, nightly, retimed, tonight
 from bedside.core.script import parse_script
 from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN = HoldPlan(start=300, step=60, longest=1200)
+PLAN = GrowthPlan(start=300, step=60, longest=1200)
 
 
-def nights(*held: bool) -> list[HoldNight]:
+def nights(*held: bool) -> list[GrowthNight]:
     first = date(2026, 11, 1)
-    return [HoldNight(first + timedelta(days=n), h) for n, h in enumerate(held)]
+    return [GrowthNight(first + timedelta(days=n), h) for n, h in enumerate(held)]
 
 
 def test_it_grows_a_step_a_night_held_and_never_past_the_longest():
@@ -50,9 +50,9 @@ def test_it_steps_back_after_two_short_nights_running_never_below_the_start():
 
 def test_a_night_counts_once_and_held_wins():
     same = date(2026, 11, 1)
-    outcomes = [HoldNight(same, False), HoldNight(same, True), HoldNight(same, False)]
+    outcomes = [GrowthNight(same, False), GrowthNight(same, True), GrowthNight(same, False)]
     assert nightly(outcomes) == [True]
-    assert nightly([HoldNight(None, True), HoldNight(None, False)]) == [True, False]
+    assert nightly([GrowthNight(None, True), GrowthNight(None, False)]) == [True, False]
 
 
 def test_the_hold_takes_its_cues_along_when_its_length_changes():
@@ -69,7 +69,7 @@ def test_the_hold_takes_its_cues_along_when_its_length_changes():
     assert retimed(routine, 600.0, config.cues) == routine  # the file's own length
 
 
-def run_nights(script_nights: list[str], plan: HoldPlan = PLAN) -> list[dict]:
+def run_nights(script_nights: list[str], plan: GrowthPlan = PLAN) -> list[dict]:
     """Each night at 21:50 a script, on one virtual clock; every event, each with its night."""
     config = load_config()
     settings = Settings.from_config(config)
@@ -118,12 +118,12 @@ def test_simulate_over_many_nights_grows_caps_and_steps_back():
         and "press to start" in e["lines"]
     ]
     assert menus[0] == "6 min, hold 5 min" and "9 min, hold 8 min" in menus  # tonight's
-    capped = run_nights([HELD] * 3, HoldPlan(start=300, step=240, longest=600))
+    capped = run_nights([HELD] * 3, GrowthPlan(start=300, step=240, longest=600))
     assert hold_lengths(capped) == [300, 540, 600]
 
 
 def test_a_fixed_hold_keeps_the_files_length():
-    events = run_nights([HELD] * 2, HoldPlan(grow=False))
+    events = run_nights([HELD] * 2, GrowthPlan(grow=False))
     assert hold_lengths(events) == [600, 600]
 
 

@@ -29,7 +29,7 @@ from bedside.display.panel import Oled, open_panel
 from bedside.display.partial import PartialUpdates
 from bedside.display.recording_bus import RecordingSerial
 from bedside.history.store import Store
-from bedside.voice import NULL_PLAYER, Voice
+from bedside.voice import NULL_PLAYER, Speaker
 
 CONFIG = load_config()
 
@@ -171,7 +171,7 @@ def test_the_notifier_closes_its_socket_with_and_twice(tmp_path):
 
 def test_the_voice_ends_its_worker_with_and_closes_twice(tmp_path):
     before = voice_threads()
-    with Voice(VoiceConfig(), tmp_path, player_command=NULL_PLAYER) as voice:
+    with Speaker(VoiceConfig(), tmp_path, player_command=NULL_PLAYER) as voice:
         assert len(voice_threads() - before) == 1
     assert voice_threads() <= before
     voice.close()
@@ -198,7 +198,7 @@ def test_the_parts_close_every_part_with_and_twice(tmp_path, monkeypatch):
 def test_the_parts_close_in_reverse_order_of_opening(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     closed: list[str] = []
-    for cls in (Store, ButtonEdges, Oled, Voice, Notifier):
+    for cls in (Store, ButtonEdges, Oled, Speaker, Notifier):
         real = cls.close
 
         def close(self, real=real, name=cls.__name__) -> None:
@@ -208,7 +208,7 @@ def test_the_parts_close_in_reverse_order_of_opening(tmp_path, monkeypatch):
         monkeypatch.setattr(cls, "close", close)
     parts, _ = mock_parts(CONFIG, tmp_path, queue.SimpleQueue())
     parts.close()
-    assert closed == ["Notifier", "Voice", "Oled", "ButtonEdges", "Store"]
+    assert closed == ["Notifier", "Speaker", "Oled", "ButtonEdges", "Store"]
 
 
 def test_a_panel_failing_to_open_still_closes_the_button_and_the_store(tmp_path, monkeypatch):
@@ -231,16 +231,16 @@ def test_a_panel_failing_to_open_still_closes_the_button_and_the_store(tmp_path,
 def test_a_part_that_fails_to_close_does_not_keep_the_others_open(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     parts, _ = mock_parts(CONFIG, tmp_path, queue.SimpleQueue())
-    real = Voice.close
+    real = Speaker.close
 
     def failing(self) -> None:
         real(self)
         raise OSError("the sound card went away")
 
-    monkeypatch.setattr(Voice, "close", failing)
+    monkeypatch.setattr(Speaker, "close", failing)
     with caplog.at_level(logging.WARNING):
         parts.close()
-    assert "closing Voice: the sound card went away" in caplog.text
+    assert "closing Speaker: the sound card went away" in caplog.text
     assert parts.store.closed and open_files(tmp_path) == []
 
 

@@ -26,7 +26,7 @@ from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour, ButtonStuck
 from bedside.core.clock import VirtualClock
 from bedside.core.engine import Mode, Say, Settings
-from bedside.core.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
 from bedside.core.script import ScriptError, parse_script
 from bedside.display.panel import Oled, PartialSSD1306, frame_bytes
 from bedside.display.recording_bus import RecordingSerial
@@ -207,7 +207,7 @@ def test_a_stuck_button_is_ignored_until_released_and_logged_once():
     while (due := recogniser.deadline(state)) is not None:
         state, signals = recogniser.tick(state, due)
         seen += signals
-    assert seen == [Signal.HOLDING, Signal.LONG_HOLD, Signal.STUCK]
+    assert seen == [Notice.HOLD_PENDING, Gesture.LONG_HOLD, Notice.STUCK]
     state, signals = recogniser.edge(state, False, 500.0)
     assert signals == [] and state == ButtonState()
 

@@ -22,7 +22,7 @@ from bedside.core.behaviour import Behaviour, ScreenChanged
 from bedside.core.engine import Mode, Settings
 from bedside.core.gestures import Thresholds
 from bedside.display.drawing import render
-from bedside.voice import Voice
+from bedside.voice import Speaker
 
 CONFIG = load_config()
 SPEED = 2.0  # the daemon's clock runs twice as fast: twice the gestures and steps a second
@@ -99,7 +99,7 @@ def test_the_daemon_in_real_time_with_random_presses_and_device_faults(
 
     def drive(parts: Parts, controls: MockControls) -> None:
         pin, serial, voice = controls.pin, controls.serial, parts.voice
-        assert isinstance(voice, Voice)
+        assert isinstance(voice, Speaker)
         player = list(voice.player.command)
         rng = random.Random(7)
 

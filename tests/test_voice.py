@@ -20,7 +20,7 @@ import pytest
 from voicekit import alive
 
 from bedside.config.load import VoiceConfig
-from bedside.voice import NULL_PLAYER, Player, Voice, is_playable, render_now
+from bedside.voice import NULL_PLAYER, Player, Speaker, is_playable, render_now
 from bedside.voice.engines import engine_for, spec_of
 from bedside.voice.speaker import sounds_of
 
@@ -62,13 +62,13 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-def make_voice(tmp_path: Path) -> Iterator[Callable[..., Voice]]:
-    voices: list[Voice] = []
+def make_voice(tmp_path: Path) -> Iterator[Callable[..., Speaker]]:
+    voices: list[Speaker] = []
 
     def make(
         config: VoiceConfig = CONFIG, command: list[str] | None = NULL_PLAYER, **kw: object
-    ) -> Voice:
-        voice = Voice(config, tmp_path / "cache", command, **kw)
+    ) -> Speaker:
+        voice = Speaker(config, tmp_path / "cache", command, **kw)
         voices.append(voice)
         return voice
 
@@ -419,7 +419,7 @@ def test_a_player_that_hangs_is_killed_and_warned_about_once(tmp_path, caplog):
 
 
 def test_a_quieter_cue_is_its_own_cached_wav_at_its_own_volume(tmp_path):
-    with Voice(VoiceConfig(volume=1.0), tmp_path, player_command=NULL_PLAYER) as voice:
+    with Speaker(VoiceConfig(volume=1.0), tmp_path, player_command=NULL_PLAYER) as voice:
         voice.prepare(["Halfway."], volumes=[None, 0.2])
         assert voice.wait_until_idle(60)
         loud, soft = voice.cache_path("Halfway."), voice.cache_path("Halfway.", 0.2)

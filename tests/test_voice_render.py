@@ -24,7 +24,7 @@ from voicekit import ROOT, bedside, edges, small_config, sox_stats, voiced_rms
 
 from bedside.app.daemon import cue_texts
 from bedside.config.load import SoundsConfig, VoiceConfig, load_config
-from bedside.voice import NULL_PLAYER, Voice, render_now
+from bedside.voice import NULL_PLAYER, Speaker, render_now
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.chimes import CHIMES
 from bedside.voice.engines import engine_for, spec_of
@@ -210,13 +210,13 @@ def test_without_sounds_no_chime_is_rendered_or_played(tmp_path):
     assert not loaded.sounds.enabled
     count = len(list((tmp_path / "cache" / "voice").iterdir()))
     assert count == len(cue_texts(loaded))  # the cues, and no chime
-    with Voice(loaded.voice, tmp_path / "v", NULL_PLAYER, sounds=loaded.sounds) as voice:
+    with Speaker(loaded.voice, tmp_path / "v", NULL_PLAYER, sounds=loaded.sounds) as voice:
         voice.chime("step")
         assert voice.wait_until_idle(10) and list(voice.chimed) == []
 
 
 def test_a_chime_plays_in_its_turn_between_cues(tmp_path):
-    with Voice(VoiceConfig(), tmp_path, NULL_PLAYER, sounds=SoundsConfig()) as voice:
+    with Speaker(VoiceConfig(), tmp_path, NULL_PLAYER, sounds=SoundsConfig()) as voice:
         voice.say("Halfway.")
         voice.chime("step")
         voice.say("Breathe slowly.", 0.4)

@@ -49,7 +49,7 @@ Events = queue.SimpleQueue
 
 
 class Voice(Protocol):
-    """What the daemon speaks through (``bedside.voice.Voice``, or the demo's)."""
+    """What the daemon speaks through (``bedside.voice.Speaker``, or the demo's)."""
 
     def prepare(self, texts: list[str], volumes: list[float | None]) -> None: ...
     def say(self, text: str, volume: float | None = None) -> None: ...
@@ -165,7 +165,7 @@ def _assemble(
     from bedside.button import ButtonEdges
     from bedside.display.drawing import render
     from bedside.display.panel import Oled, open_panel
-    from bedside.voice import Voice as CueVoice
+    from bedside.voice import Speaker
 
     clock = MonotonicClock(speed)
     stack = contextlib.ExitStack()
@@ -187,7 +187,7 @@ def _assemble(
         # live without (it makes its folder itself: silent, with one warning).
         voice = _owned(
             stack,
-            CueVoice(
+            Speaker(
                 config.voice,
                 check_folder(cache_directory(), "the cache folder") / "voice",
                 player_command=player,

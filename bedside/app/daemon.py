@@ -31,7 +31,7 @@ from bedside.app.wallclock import wall_reader
 from bedside.config.load import Config, ConfigError, load_config
 from bedside.core.behaviour import Behaviour
 from bedside.core.engine import Phrases
-from bedside.core.growing_hold import HoldNight, HoldPlan
+from bedside.core.growth import GrowthNight, GrowthPlan
 from bedside.core.routines import Routine
 from bedside.core.script import Command
 from bedside.folders import StateLock, check_folder
@@ -72,7 +72,7 @@ def cue_texts(config: Config) -> list[str]:
     return list(dict.fromkeys(t for t in texts if t))
 
 
-def hold_lengths(plan: HoldPlan) -> list[float]:
+def hold_lengths(plan: GrowthPlan) -> list[float]:
     """Every length the hold that grows can have."""
     if not plan.grow:
         return []
@@ -208,7 +208,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         done=completed_nights(store),
         quiet=setup.quiet,
         hold=setup.hold,
-        holds=[HoldNight(h.night, h.held) for h in store.holds()],
+        holds=[GrowthNight(h.night, h.held) for h in store.holds()],
         cues=setup.cues,
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.

@@ -19,7 +19,7 @@ from typing import TextIO
 from bedside.app.assembly import Events, Parts
 from bedside.button import Edge
 from bedside.config.load import Config
-from bedside.core.behaviour import Behaviour, ButtonStuck, HoldRecorded, Output, ScreenChanged
+from bedside.core.behaviour import Behaviour, ButtonStuck, GrowthRecorded, Output, ScreenChanged
 from bedside.core.engine import (
     Display,
     Finished,
@@ -32,7 +32,7 @@ from bedside.core.engine import (
     StepStarted,
 )
 from bedside.core.gestures import Thresholds
-from bedside.core.growing_hold import HoldPlan
+from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen, View
@@ -64,7 +64,7 @@ class Reconfiguration:
     thresholds: Thresholds
     reminder: Reminder | None
     quiet: Quiet | None
-    hold: HoldPlan
+    hold: GrowthPlan
     cues: CueOptions
 
     @classmethod
@@ -210,7 +210,7 @@ class Loop:
                 log.warning("the button has been down too long: ignored until it is released")
             case GestureTaken(gesture=gesture):
                 log.debug("gesture: %s", gesture)
-            case HoldRecorded():
+            case GrowthRecorded():
                 log.info(
                     "the hold: %s (%.0f of %.0f s); the next one: %.0f s",
                     "held" if output.outcome.held else "ended early",

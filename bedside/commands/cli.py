@@ -9,39 +9,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bedside.button import PinFactoryUnavailable
-from bedside.config.load import Config, ConfigError, load_config
-
-EXIT_USAGE = 2
-EXIT_TROUBLE = 1  # not the person's mistake: the machine, the disk, another daemon
-
-
-class UserError(Exception):
-    """A mistake in what the person asked for; the message says what to do instead."""
+from bedside.config.load import Config, load_config
+from bedside.core.errors import BedsideError, UsageError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bedside.folders import AlreadyRunning, NotAFolder
-    from bedside.history.store import HistoryUnavailable
-
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (AlreadyRunning, HistoryUnavailable, PinFactoryUnavailable) as exc:
-        print(f"bedside: {exc}", file=sys.stderr)  # the machine, not the person's input
-        return EXIT_TROUBLE
-    except NotAFolder as exc:
-        print(f"bedside: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ConfigError as exc:
-        print(f"bedside: {len(exc.problems)} problem(s) in the configuration:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    except UserError as exc:
-        print(f"bedside: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except BedsideError as exc:  # a UsageError exits 2, a TroubleError 1: the class says
+        for line in exc.lines():
+            print(f"bedside: {line}" if line[:1] != " " else line, file=sys.stderr)
+        return exc.exit_status
     except BrokenPipeError:  # `bedside simulate ... | head` is fine
         sys.stderr.close()
         return 0
@@ -173,12 +153,12 @@ def _config(args: argparse.Namespace) -> Config:
 def _routine_name(config: Config, name: str) -> str:
     if name not in config.routines:
         names = ", ".join(config.menu + tuple(n for n in config.routines if n not in config.menu))
-        raise UserError(f"no routine named {name!r}; there are: {names}")
+        raise UsageError(f"no routine named {name!r}; there are: {names}")
     return name
 
 
 def _read_script(path: str):
-    from bedside.core.script import ScriptError, parse_script
+    from bedside.core.script import parse_script
 
     if path == "-":
         text, name = sys.stdin.read(), "<stdin>"
@@ -186,20 +166,17 @@ def _read_script(path: str):
         try:
             text, name = Path(path).read_text(encoding="utf-8"), path
         except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"cannot read the script {path}: {exc}") from None
-    try:
-        return parse_script(text, name)
-    except ScriptError as exc:
-        raise UserError("bad script line:\n  " + "\n  ".join(exc.messages)) from None
+            raise UsageError(f"cannot read the script {path}: {exc}") from None
+    return parse_script(text, name)
 
 
 def _run(args: argparse.Namespace) -> int:
     from bedside.app.daemon import Options, configure_logging, run
 
     if args.script is not None and not args.mock_hardware:
-        raise UserError("--script drives a mock button: add --mock-hardware")
+        raise UsageError("--script drives a mock button: add --mock-hardware")
     if args.speed != 1.0 and not args.mock_hardware:
-        raise UserError("--speed runs a mock device fast: add --mock-hardware")
+        raise UsageError("--speed runs a mock device fast: add --mock-hardware")
     commands = _read_script(args.script) if args.script is not None else None
     config = _config(args)  # errors here are the person's, before any device is touched
     if args.routine is not None:
@@ -276,7 +253,7 @@ def _history(args: argparse.Namespace) -> int:
         try:
             write_chart(shown, args.chart, title)
         except (OSError, ValueError) as exc:
-            raise UserError(f"cannot write the chart to {args.chart}: {_why(exc)}") from None
+            raise UsageError(f"cannot write the chart to {args.chart}: {_why(exc)}") from None
         print(f"wrote the last {args.days} nights to {args.chart}")
         return 0
     print(f"{'night':<11} {'start':>5}  {'routine':<14} {'min':>5}  steps")
@@ -372,7 +349,7 @@ def _plan(args: argparse.Namespace) -> int:
     length = _hold_tonight(config, args)
     routine = config.routines[name]
     if length is not None:
-        from bedside.core.growing_hold import retimed
+        from bedside.core.growth import retimed
 
         routine = retimed(routine, length, config.cues)
     if args.json:
@@ -392,7 +369,7 @@ def _plan(args: argparse.Namespace) -> int:
 def _hold_tonight(config: Config, args: argparse.Namespace) -> float | None:
     """Tonight's length of the hold that grows, from the history (read-only) if there is one."""
     from bedside.app.daemon import state_directory
-    from bedside.core.growing_hold import HoldNight, tonight
+    from bedside.core.growth import GrowthNight, tonight
     from bedside.history.store import HistoryUnavailable, Report
 
     if not config.hold.grow:
@@ -400,7 +377,7 @@ def _hold_tonight(config: Config, args: argparse.Namespace) -> float | None:
     folder = demo_state() if args.demo else state_directory(args.state_dir)
     try:
         with Report(folder / "bedside.db") as report:
-            nights = [HoldNight(h.night, h.held) for h in report.holds()]
+            nights = [GrowthNight(h.night, h.held) for h in report.holds()]
     except HistoryUnavailable:
         nights = []  # no history yet: the first night's length
     return tonight(config.hold, nights)
@@ -446,13 +423,13 @@ def _simulate(args: argparse.Namespace) -> int:
 def _empty_folder(path: Path) -> Path:
     """A folder to write into that holds nothing of the person's we could overwrite."""
     if path.exists() and not path.is_dir():
-        raise UserError(f"{path} is a file; --frames needs a folder")
+        raise UsageError(f"{path} is a file; --frames needs a folder")
     if path.is_dir() and any(path.iterdir()):
-        raise UserError(f"{path} is not empty; give --frames a new or empty folder")
+        raise UsageError(f"{path} is not empty; give --frames a new or empty folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot make the folder {path}: {exc.strerror}") from None
+        raise UsageError(f"cannot make the folder {path}: {exc.strerror}") from None
     return path
 
 
@@ -482,7 +459,7 @@ def _screens(args: argparse.Namespace) -> int:
     drawn = drawn_size(args.directory) if args.directory.is_dir() else None
     if args.height is None and drawn is not None and drawn != size:
         # docs/screens-32 redrawn at the configured 64 rows would quietly lose its point.
-        raise UserError(
+        raise UsageError(
             f"{args.directory} holds bedside's {drawn[0]}x{drawn[1]} pictures and the panel "
             f"is configured as {size[0]}x{size[1]}: give --height {drawn[1]} to redraw them, "
             f"or --height {size[1]} to replace them"
@@ -490,7 +467,7 @@ def _screens(args: argparse.Namespace) -> int:
     try:
         paths = write_gallery(Settings.from_config(config), args.directory, size)
     except GalleryError as exc:
-        raise UserError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     print(f"wrote {len(paths)} images ({size[0]}x{size[1]}) to {args.directory}")
     return 0
 

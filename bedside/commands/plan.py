@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bedside.core.routines import Kind, Routine
+from bedside.core.routines import Routine, StepKind
 from bedside.core.screens import clock
 from bedside.core.trace import json_number, step_fields
 
@@ -38,7 +38,7 @@ def plan_table(routine: Routine) -> str:
     for index, step in enumerate(routine.steps):
         length = clock(step.duration) if step.duration is not None else "-"
         title = step.title + (f" ({step.side})" if step.side else "")
-        if step.kind is Kind.WAIT:
+        if step.kind is StepKind.WAIT:
             title += ": waits for a press"
         if step.reps:
             title += f", {step.reps} x {step.seconds_per_rep:g} s"
@@ -49,7 +49,7 @@ def plan_table(routine: Routine) -> str:
                 f"{'':>3}  {'':>6}  {'+' + clock(cue.at):>6}         \u201c{cue.text}\u201d"
             )
         start += step.duration or 0.0
-        waited = waited or step.kind is Kind.WAIT
+        waited = waited or step.kind is StepKind.WAIT
     if waited:
         lines += ["", "+ : after the presses that steps waiting for one take"]
     return "\n".join(lines)

@@ -20,12 +20,13 @@ from pathlib import Path
 
 from bedside.commands.shots import gallery_screens
 from bedside.core.engine import Settings
+from bedside.core.errors import UsageError
 from bedside.display.drawing import enlarge, render
 
 MANIFEST = ".bedside-gallery"
 
 
-class GalleryError(Exception):
+class GalleryError(UsageError):
     """The folder cannot take the gallery; the message names the file and what to do."""
 
 

@@ -15,14 +15,14 @@ from bedside.core.engine import (
     Event,
     Gesture,
     Gestured,
-    Holding,
+    HoldPending,
     Mode,
     Settings,
     State,
     Tick,
 )
 from bedside.core.nights import Streak
-from bedside.core.routines import Kind, Step
+from bedside.core.routines import Step, StepKind
 from bedside.core.screens import Screen, describe
 
 
@@ -118,15 +118,17 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
         night = _Session.start(settings, settings.night_routine)
         night.streak = Streak(5, week)  # as Behaviour hands it to the screen
         shots.append(("menu-streak", night.screen()))
-    shots.append(("menu-holding", _Session.start(settings, first).later(1.0, Holding()).screen()))
+    shots.append(
+        ("menu-holding", _Session.start(settings, first).later(1.0, HoldPending()).screen())
+    )
 
-    wait = _find(settings, lambda s: s.kind is Kind.WAIT)
+    wait = _find(settings, lambda s: s.kind is StepKind.WAIT)
     if wait is not None:
         name, index, _ = wait
         shots.append(("awaiting", _Session.start(settings, name).go_to_step(index).screen()))
 
     running: _Session | None = None
-    timed = _find(settings, lambda s: s.kind is Kind.TIMED and not s.side)
+    timed = _find(settings, lambda s: s.kind is StepKind.TIMED and not s.side)
     if timed is not None:
         name, index, step = timed
         assert step.duration is not None
@@ -139,7 +141,7 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
         (name, i, s)
         for name in settings.menu
         for i, s in enumerate(settings.routines[name].steps)
-        if s.side and s.kind is not Kind.WAIT
+        if s.side and s.kind is not StepKind.WAIT
     )
     if sided is not None:
         name, index, _ = sided
@@ -153,7 +155,7 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
         session = _Session.start(settings, name).go_to_step(index).later(62.5)
         shots.append(("running-pacer", session.screen()))
 
-    reps = _find(settings, lambda s: s.kind is Kind.REPS and bool(s.seconds_per_rep))
+    reps = _find(settings, lambda s: s.kind is StepKind.REPS and bool(s.seconds_per_rep))
     if reps is not None:
         name, index, step = reps
         assert step.seconds_per_rep is not None
@@ -164,7 +166,7 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
     if running is not None:
         # A press pauses; forty seconds later the clock is still where it stopped.
         shots.append(("paused", running.fork().press(after=0.2).later(40.0).screen()))
-        shots.append(("running-holding", running.fork().later(0.5, Holding()).screen()))
+        shots.append(("running-holding", running.fork().later(0.5, HoldPending()).screen()))
         ended = running.fork().press(Gesture.LONG_HOLD, after=0.5)
         shots.append(("ended", ended.screen()))
 
@@ -172,7 +174,7 @@ def gallery_screens(settings: Settings) -> list[tuple[str, Screen]]:
     shortest = min(settings.menu, key=lambda n: settings.routines[n].total_seconds)
     done = _Session.start(settings, shortest).press().run_to_end().later(1.0)
     shots.append(("finished", done.screen()))
-    shots.append(("finished-holding", done.later(1.0, Holding()).screen()))
+    shots.append(("finished-holding", done.later(1.0, HoldPending()).screen()))
 
     idle = _Session.start(settings, first).at(settings.off_after + 1.0)
     shots.append(("dark", idle.screen()))

@@ -18,7 +18,7 @@ from bedside.core.engine import (
     Settings,
 )
 from bedside.core.gestures import Thresholds
-from bedside.core.growing_hold import HoldPlan
+from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.routines import CueOptions
 from bedside.core.script import Command
@@ -57,7 +57,7 @@ def simulate(
     at: datetime | None = None,
     reminder: Reminder | None = None,
     quiet: Quiet | None = None,
-    hold: HoldPlan | None = None,
+    hold: GrowthPlan | None = None,
     cues: CueOptions | None = None,
 ) -> Behaviour:
     """Run ``commands``; ``at`` is the virtual wall clock at start (None: not synced). The hold

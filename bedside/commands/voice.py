@@ -14,7 +14,7 @@ import time
 
 from bedside.app.daemon import cache_directory, cue_texts, volumes_of
 from bedside.config.load import Config
-from bedside.voice import Voice, render_now
+from bedside.voice import Speaker, render_now
 from bedside.voice.cache import open_cache, prune, remove_leftovers
 from bedside.voice.engines import engine_for, spec_of
 from bedside.voice.speaker import sounds_of
@@ -67,7 +67,7 @@ def say(config: Config, text: str) -> int:
         return 1
     if not text.strip():
         return 0
-    voice = Voice(config.voice, cache_directory() / "voice", log=LOG)
+    voice = Speaker(config.voice, cache_directory() / "voice", log=LOG)
     try:
         voice.say(text)
         voice.wait_until_idle(120)

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bedside.config.keys import SECTIONS, SETTINGS, Kind, Setting, section
+from bedside.config.keys import SECTIONS, SETTINGS, KeyType, Setting, section
 
 HEADER = (
     '# bedside settings. Times take seconds (90) or a text like "90s", "5m", "1m30s".\n'
@@ -55,23 +55,23 @@ def _allowed(s: Setting) -> str:
         return s.allowed
     unit = f" {s.unit}" if s.unit else ""
     match s.kind:
-        case Kind.INTEGER | Kind.NUMBER:
+        case KeyType.INTEGER | KeyType.NUMBER:
             number = _hex if s.toml().startswith("0x") else _num
             return f"{number(s.lo)} to {number(s.hi)}{unit}"
-        case Kind.DURATION:
+        case KeyType.DURATION:
             lo, hi = _span(s.lo or 0), _span(s.hi or 0)
             if lo.endswith(" s") and hi.endswith(" s"):
                 lo = lo[:-2]
             return f"{lo} to {hi}"
-        case Kind.BOOLEAN:
+        case KeyType.BOOLEAN:
             return "`true`, `false`"
-        case Kind.TEXT:
+        case KeyType.TEXT:
             return "any text"
-        case Kind.CHOICE | Kind.ONE_OF:
+        case KeyType.CHOICE | KeyType.ONE_OF:
             return ", ".join(f"`{c}`" if isinstance(c, int) else f'`"{c}"`' for c in s.options())
-        case Kind.TIME:
+        case KeyType.TIME:
             return 'a time of day, `"HH:MM"`'
-        case Kind.DAYS:
+        case KeyType.DAYS:
             return 'days among `"mon"` ... `"sun"`'
     return "a file"
 

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from bedside.config.toml_reader import Table
-from bedside.core.growing_hold import HoldPlan
+from bedside.core.growth import GrowthPlan
 from bedside.core.nights import DAYS, Quiet, Reminder
 from bedside.core.routines import CueOptions
 
@@ -24,7 +24,7 @@ __all__ = [
     "DEFAULT_MENU",
     "SECTIONS",
     "SETTINGS",
-    "Kind",
+    "KeyType",
     "Setting",
     "defaults_of",
     "read",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-class Kind(Enum):
+class KeyType(Enum):
     """How a key is written and read; each has one reader in ``read``."""
 
     INTEGER = "a whole number"
@@ -53,7 +53,7 @@ class Kind(Enum):
 class Setting:
     section: str
     key: str
-    kind: Kind
+    kind: KeyType
     default: Any
     help: str  # the README's line
     comment: str = ""  # bedside.toml's trailing comment; "\n" continues it on the next line
@@ -103,7 +103,7 @@ def _pin_factories() -> list[str]:
 # then leg lifts; any other routine file after those, by name.
 DEFAULT_MENU = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
 
-_HOLD, _REMINDER, _QUIET, _CUES = HoldPlan(), Reminder(), Quiet(), CueOptions()
+_HOLD, _REMINDER, _QUIET, _CUES = GrowthPlan(), Reminder(), Quiet(), CueOptions()
 _GPIO = 27  # the highest BCM pin of the 40-pin header
 
 SETTINGS: dict[str, Setting] = {
@@ -113,7 +113,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "button",
             "pin",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             17,
             "BCM number of the button's pin",
             lo=0,
@@ -123,7 +123,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "button",
             "pull_up",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             True,
             "button between the pin and ground, with the internal pull-up",
             comment="the Pi's internal pull-up; false if your button pulls the pin high",
@@ -131,7 +131,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "button",
             "bounce",
-            Kind.DURATION,
+            KeyType.DURATION,
             0.02,
             "a contact closed for less than this is noise",
             lo=0,
@@ -141,7 +141,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "button",
             "hold",
-            Kind.DURATION,
+            KeyType.DURATION,
             1.0,
             "let go after this long: a hold",
             lo=0.2,
@@ -151,7 +151,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "button",
             "long_hold",
-            Kind.DURATION,
+            KeyType.DURATION,
             3.0,
             "still down after this long: a long hold (more than `hold`)",
             lo=0.5,
@@ -161,7 +161,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "button",
             "stuck",
-            Kind.DURATION,
+            KeyType.DURATION,
             30.0,
             "still down after this long: stuck, ignored until released (more than `long_hold`)",
             lo=5,
@@ -172,7 +172,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "button",
             "pin_factory",
-            Kind.CHOICE,
+            KeyType.CHOICE,
             None,
             'the pin library, by gpiozero\'s name: `"lgpio"` (every Pi, the Pi 5 too), '
             '`"rpigpio"` (Pi 4 and older), `"pigpio"`, `"native"`, `"mock"`; left out, gpiozero '
@@ -188,7 +188,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "driver",
-            Kind.CHOICE,
+            KeyType.CHOICE,
             "ssd1306",
             'the panel\'s controller: `"sh1106"` for most 1.3" panels, `"ssd1309"` for 2.42"; '
             "see [which panel is which](#which-panel-is-which)",
@@ -200,7 +200,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "height",
-            Kind.ONE_OF,
+            KeyType.ONE_OF,
             64,
             '`32` for the 0.91" 128x32 panels',
             choices=(64, 32),
@@ -211,17 +211,19 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "interface",
-            Kind.CHOICE,
+            KeyType.CHOICE,
             "i2c",
             "how the panel is wired",
             choices=("i2c", "spi"),
             comment='"i2c" or "spi"',
         ),
-        Setting("display", "i2c_bus", Kind.INTEGER, 1, "the I2C bus the panel is on", lo=0, hi=31),
+        Setting(
+            "display", "i2c_bus", KeyType.INTEGER, 1, "the I2C bus the panel is on", lo=0, hi=31
+        ),
         Setting(
             "display",
             "i2c_address",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             0x3C,
             "where the panel answers on it",
             lo=0x03,
@@ -232,7 +234,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "spi_port",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             0,
             "an SPI panel's port",
             lo=0,
@@ -243,7 +245,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "spi_device",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             0,
             "an SPI panel's chip select",
             lo=0,
@@ -253,7 +255,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "spi_dc",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             24,
             "an SPI panel's data/command pin",
             lo=0,
@@ -263,7 +265,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "spi_reset",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             25,
             "an SPI panel's reset pin",
             lo=0,
@@ -273,7 +275,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "contrast",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             40,
             "the display's brightness; low suits a dark room",
             lo=0,
@@ -284,7 +286,7 @@ SETTINGS: dict[str, Setting] = {
             # Screens are laid out landscape: a quarter turn (1 or 3) would not fit the panel.
             "display",
             "rotate",
-            Kind.ONE_OF,
+            KeyType.ONE_OF,
             0,
             "`2` for a panel mounted upside down",
             choices=(0, 2),
@@ -294,7 +296,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "off_after",
-            Kind.DURATION,
+            KeyType.DURATION,
             60.0,
             "idle time before going dark in the menu or when done",
             lo=5,
@@ -305,7 +307,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "display",
             "off_after_paused",
-            Kind.DURATION,
+            KeyType.DURATION,
             900.0,
             "idle time before going dark while paused or waiting",
             lo=5,
@@ -314,11 +316,11 @@ SETTINGS: dict[str, Setting] = {
             comment="...and while paused or waiting for a press",
         ),
         # -- [voice]
-        Setting("voice", "enabled", Kind.BOOLEAN, True, "`false` for a display-only device"),
+        Setting("voice", "enabled", KeyType.BOOLEAN, True, "`false` for a display-only device"),
         Setting(
             "voice",
             "voice",
-            Kind.TEXT,
+            KeyType.TEXT,
             "en",
             "an espeak-ng voice (`espeak-ng --voices`)",
             comment='an espeak-ng voice: "en", "en-gb", "en-us", ...',
@@ -326,7 +328,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "voice",
             "rate",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             140,
             "how fast espeak-ng speaks",
             lo=60,
@@ -337,7 +339,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "voice",
             "volume",
-            Kind.NUMBER,
+            KeyType.NUMBER,
             0.8,
             "scales `loudness`",
             lo=0.0,
@@ -347,7 +349,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "voice",
             "device",
-            Kind.TEXT,
+            KeyType.TEXT,
             "default",
             "the ALSA device to play on",
             comment="ALSA output device for the player",
@@ -355,7 +357,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "voice",
             "engine",
-            Kind.CHOICE,
+            KeyType.CHOICE,
             "pyttsx3",
             '`"pyttsx3"` (espeak-ng) or `"piper"` (see [The voice](#the-voice))',
             choices=("pyttsx3", "piper"),
@@ -364,7 +366,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "voice",
             "model",
-            Kind.FILE,
+            KeyType.FILE,
             None,
             "a Piper voice's `.onnx` (its `.onnx.json` beside it), relative to `bedside.toml` "
             'or absolute; needed for `"piper"`',
@@ -376,7 +378,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "voice",
             "length_scale",
-            Kind.NUMBER,
+            KeyType.NUMBER,
             1.0,
             "Piper's pace: more is slower",
             lo=0.5,
@@ -386,7 +388,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "voice",
             "sentence_silence",
-            Kind.DURATION,
+            KeyType.DURATION,
             0.3,
             "Piper's pause between sentences",
             lo=0.0,
@@ -396,7 +398,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "voice",
             "loudness",
-            Kind.NUMBER,
+            KeyType.NUMBER,
             -20.0,
             "every cue is levelled to this, before `volume`",
             lo=-40.0,
@@ -409,7 +411,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "sounds",
             "enabled",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             True,
             "the chimes",
             comment="soft chimes, synthesised: none at all with false",
@@ -417,7 +419,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "sounds",
             "step",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             True,
             "a soft bell at each step",
             comment="a soft bell as each step starts",
@@ -425,7 +427,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "sounds",
             "finish",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             True,
             "a closing tone at the end",
             comment="a closing tone when a routine is done",
@@ -433,7 +435,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "sounds",
             "level",
-            Kind.NUMBER,
+            KeyType.NUMBER,
             -8.0,
             "the chimes' level, relative to the voice",
             lo=-30.0,
@@ -446,7 +448,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "menu",
             "routines",
-            Kind.TEXTS,
+            KeyType.TEXTS,
             DEFAULT_MENU,
             "the routines in the menu, in order",
             allowed="routine names, each once",
@@ -454,7 +456,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "menu",
             "speak",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             True,
             "say a routine's name (and tonight's hold) when a hold moves the menu to it",
             comment="say a routine's name (and tonight's hold) when a hold moves to it",
@@ -463,7 +465,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "nights",
             "routine",
-            Kind.TEXT,
+            KeyType.TEXT,
             "bedtime",
             "the routine that makes a night done: the streak, the week's marks, the chart, "
             "the reminder",
@@ -474,7 +476,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "hold",
             "grow",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             _HOLD.grow,
             "the hold (steps with `grows = true`) grows with you; `false`: the file's length",
             comment="the hold by the wall grows with you; false: its routine file's length",
@@ -482,7 +484,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "hold",
             "start",
-            Kind.DURATION,
+            KeyType.DURATION,
             _HOLD.start,
             "the first night's hold",
             lo=60,
@@ -493,7 +495,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "hold",
             "step",
-            Kind.DURATION,
+            KeyType.DURATION,
             _HOLD.step,
             "added after each night held to the end (and taken off after two short nights running)",
             lo=0,
@@ -506,7 +508,7 @@ SETTINGS: dict[str, Setting] = {
             # lo: at least `start`, which config.py puts in its place
             "hold",
             "longest",
-            Kind.DURATION,
+            KeyType.DURATION,
             _HOLD.longest,
             "the hold never grows past this",
             lo=60,
@@ -519,7 +521,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "routines",
             "folder",
-            Kind.TEXT,
+            KeyType.TEXT,
             "routines",
             "the routine files, relative to `bedside.toml`",
             comment="the routine files, next to this file",
@@ -528,7 +530,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "profiles",
             "leg-lifts",
-            Kind.TEXT,
+            KeyType.TEXT,
             "steady",
             "which profile a routine with profiles uses (a key for each such routine)",
             allowed="a profile of its file",
@@ -538,7 +540,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "pacer",
             "enabled",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             True,
             "the breathing guide on steps marked `pacer = true`",
             comment="a breathing guide on the display, on steps marked pacer = true",
@@ -546,7 +548,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "pacer",
             "breathe_in",
-            Kind.DURATION,
+            KeyType.DURATION,
             4.0,
             "seconds the guide grows",
             lo=1,
@@ -557,7 +559,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "pacer",
             "breathe_out",
-            Kind.DURATION,
+            KeyType.DURATION,
             6.0,
             "seconds the guide shrinks",
             lo=1,
@@ -569,18 +571,18 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "reminder",
             "enabled",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             False,
             "a bedtime reminder",
             comment="true: at `time`, the dark display wakes gently and invites you",
         ),
-        Setting("reminder", "time", Kind.TIME, _REMINDER.at, "when, on the night's evening"),
-        Setting("reminder", "days", Kind.DAYS, _REMINDER.days, "the nights it comes on"),
-        Setting("reminder", "text", Kind.TEXT, _REMINDER.text, "what is said"),
+        Setting("reminder", "time", KeyType.TIME, _REMINDER.at, "when, on the night's evening"),
+        Setting("reminder", "days", KeyType.DAYS, _REMINDER.days, "the nights it comes on"),
+        Setting("reminder", "text", KeyType.TEXT, _REMINDER.text, "what is said"),
         Setting(
             "reminder",
             "contrast",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             _REMINDER.contrast,
             "how brightly the display wakes",
             lo=0,
@@ -591,23 +593,23 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "quiet",
             "enabled",
-            Kind.BOOLEAN,
+            KeyType.BOOLEAN,
             False,
             "a quieter night",
             comment="true: later in the night, cues are softer and the display dimmer",
         ),
-        Setting("quiet", "from", Kind.TIME, _QUIET.start, "the quiet hours begin"),
+        Setting("quiet", "from", KeyType.TIME, _QUIET.start, "the quiet hours begin"),
         Setting(
             "quiet",
             "until",
-            Kind.TIME,
+            KeyType.TIME,
             _QUIET.end,
             "the quiet hours end (across midnight when earlier than `from`)",
         ),
         Setting(
             "quiet",
             "volume",
-            Kind.NUMBER,
+            KeyType.NUMBER,
             _QUIET.volume,
             "the voice's volume then",
             lo=0.0,
@@ -617,7 +619,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "quiet",
             "contrast",
-            Kind.INTEGER,
+            KeyType.INTEGER,
             _QUIET.contrast,
             "the display's most contrast then",
             lo=0,
@@ -628,7 +630,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "sessions",
             "resume_within",
-            Kind.DURATION,
+            KeyType.DURATION,
             2 * 3600.0,
             "after a restart, a session interrupted this recently comes back, paused",
             lo=0,
@@ -640,7 +642,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "cues",
             "halfway",
-            Kind.TEXT,
+            KeyType.TEXT,
             _CUES.halfway,
             'said halfway through long timed steps (`""`: never)',
             comment='said halfway through long timed steps; "" for silence',
@@ -648,7 +650,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "cues",
             "minute_left",
-            Kind.TEXT,
+            KeyType.TEXT,
             _CUES.minute_left,
             'said a minute before long timed steps end (`""`: never)',
             comment='said a minute before they end; "" for silence',
@@ -656,7 +658,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "cues",
             "long_step",
-            Kind.DURATION,
+            KeyType.DURATION,
             _CUES.long_step,
             "how long a step must be to get those two",
             lo=60,
@@ -667,7 +669,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "cues",
             "stale_after",
-            Kind.DURATION,
+            KeyType.DURATION,
             5.0,
             "a cue that could not be said within this long is dropped, not said late",
             lo=0.5,
@@ -721,27 +723,27 @@ def read(t: Table, s: Setting, **changes: Any) -> Any:
         t.raw(s.key)  # known, so not reported as a typo
         return s.default
     match s.kind:
-        case Kind.INTEGER:
+        case KeyType.INTEGER:
             return t.integer(s.key, s.default, s.lo, s.hi)
-        case Kind.NUMBER:
+        case KeyType.NUMBER:
             return t.number(s.key, s.default, s.lo, s.hi)
-        case Kind.DURATION:
+        case KeyType.DURATION:
             return t.duration(s.key, s.default, s.lo if s.lo is not None else 0.0, s.hi)
-        case Kind.BOOLEAN:
+        case KeyType.BOOLEAN:
             return t.boolean(s.key, s.default)
-        case Kind.TEXT:
+        case KeyType.TEXT:
             return t.string(s.key, s.default)
-        case Kind.CHOICE:
+        case KeyType.CHOICE:
             return t.string(s.key, s.default, choices=s.options()) or s.default
-        case Kind.ONE_OF:
+        case KeyType.ONE_OF:
             value = t.raw(s.key)
             if type(value) is not int or value not in s.options():  # not 64.0, not true
                 t.problem(s.key, s.expected, value)
                 return s.default
             return value
-        case Kind.TEXTS:
+        case KeyType.TEXTS:
             return tuple(t.strings(s.key, list(s.default)))
-        case Kind.TIME:
+        case KeyType.TIME:
             text = t.string(s.key, f"{s.default:%H:%M}")
             try:
                 hours, minutes = (int(part) for part in text.split(":"))
@@ -749,13 +751,13 @@ def read(t: Table, s: Setting, **changes: Any) -> Any:
             except ValueError:
                 t.problem(s.key, _TIME_HELP, text)
                 return s.default
-        case Kind.DAYS:
+        case KeyType.DAYS:
             days = t.strings(s.key, list(s.default))
             if not days or any(day not in DAYS for day in days):
                 t.problem(s.key, _DAYS_HELP, t.raw(s.key))
                 return s.default
             return tuple(days)
-    raise ValueError(f"{s.name} is read in config.py")  # Kind.FILE
+    raise ValueError(f"{s.name} is read in config.py")  # KeyType.FILE
 
 
 def read_section(t: Table, name: str, but: Sequence[str] = ()) -> dict[str, Any]:

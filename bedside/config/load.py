@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from bedside.config.keys import DEFAULT_MENU, SETTINGS, defaults_of, read, read_section
 from bedside.config.routine_files import RoutineOptions, load_routines
 from bedside.config.toml_reader import ConfigError, Problem, Source, Table
-from bedside.core.growing_hold import HoldPlan
+from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.routines import CueOptions, Routine
 
@@ -117,7 +117,7 @@ class Config:
     resume_within: float = SETTINGS["sessions.resume_within"].default
     reminder: Reminder | None = None  # None: no bedtime reminder
     pacer: PacerConfig = field(default_factory=PacerConfig)
-    hold: HoldPlan = field(default_factory=HoldPlan)
+    hold: GrowthPlan = field(default_factory=GrowthPlan)
     speak_menu: bool = SETTINGS["menu.speak"].default
     quiet: Quiet | None = None  # None: the same volume and contrast all night
     routines_dir: Path = Path(SETTINGS["routines.folder"].default)
@@ -373,13 +373,13 @@ def _quiet(top: Table) -> Quiet | None:
     return quiet if values["enabled"] else None
 
 
-def _hold(top: Table) -> HoldPlan:
+def _hold(top: Table) -> GrowthPlan:
     t = top.child("hold")
     if t is None:
-        return HoldPlan()
+        return GrowthPlan()
     values = read_section(t, "hold", but=["longest"])
     start, longest = values["start"], SETTINGS["hold.longest"]
     # never shorter than the first night's hold, whatever that is
     values["longest"] = read(t, longest, lo=start, default=max(longest.default, start))
     t.done()
-    return HoldPlan(**values)
+    return GrowthPlan(**values)

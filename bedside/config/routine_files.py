@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bedside.config.toml_reader import Problem, Source, Table, parse_duration
-from bedside.core.routines import Cue, CueOptions, Kind, Routine, Step, long_step_cues, words
+from bedside.core.routines import Cue, CueOptions, Routine, Step, StepKind, long_step_cues, words
 
 SIDES = ("left", "right")
 PLACEHOLDERS = {"side", "set", "sets", "reps"}
@@ -261,7 +261,7 @@ class _Loader:
 
     def step(self, item: Table, context: _Context) -> Step | None:
         title = item.string("title", None)
-        kind_text = item.string("kind", None, choices=[k.value for k in Kind])
+        kind_text = item.string("kind", None, choices=[k.value for k in StepKind])
         item.seen.add("sides")
         if not kind_text:
             # the kind is reported; the keys that depend on it are not unknown
@@ -270,30 +270,30 @@ class _Loader:
             )
             item.done()
             return None
-        kind = Kind(kind_text)
+        kind = StepKind(kind_text)
         duration: float | None = None
         reps = seconds_per_rep = None
         count_every = 0
         pacer = grows = False
-        if kind is Kind.TIMED:
+        if kind is StepKind.TIMED:
             duration = item.duration("duration", None, lo=1)
             pacer = item.boolean("pacer", False)
             grows = item.boolean("grows", False)
-        elif kind is Kind.REPS:
+        elif kind is StepKind.REPS:
             reps = self.count(item, "reps", context, default=1)
             seconds_per_rep = item.number("seconds_per_rep", 6.0, 1.0, 60.0)
             count_every = item.integer("count_every", 5, 0, 1000)
             duration = None if reps is None else reps * seconds_per_rep
         cues = self.cues(item, kind, duration, context, reps)
-        if kind is Kind.REPS and count_every and reps is not None:
+        if kind is StepKind.REPS and count_every and reps is not None:
             cues += [
                 Cue(n * seconds_per_rep, words(n) + ".")
                 for n in range(count_every, reps, count_every)
             ]
-        if kind is Kind.TIMED and duration is not None:
+        if kind is StepKind.TIMED and duration is not None:
             cues += long_step_cues(self.options.cues, duration, cues)
         item.done()
-        if duration is None and kind is not Kind.WAIT:
+        if duration is None and kind is not StepKind.WAIT:
             return None
         return Step(
             title=self.text(item, "title", title, context, reps),
@@ -309,12 +309,17 @@ class _Loader:
         )
 
     def cues(
-        self, item: Table, kind: Kind, duration: float | None, context: _Context, reps: int | None
+        self,
+        item: Table,
+        kind: StepKind,
+        duration: float | None,
+        context: _Context,
+        reps: int | None,
     ) -> list[Cue]:
         out = []
         for cue in item.tables("cues"):
             text = self.text(cue, "text", cue.string("text", None), context, reps)
-            if kind is not Kind.WAIT and duration is None:
+            if kind is not StepKind.WAIT and duration is None:
                 # the step's length is already reported: its cue times cannot be checked
                 cue.seen.add("at")
                 cue.done()
@@ -326,7 +331,7 @@ class _Loader:
                 expected = (
                     '"start" or seconds from the start like 10 or "1m", at most 1 hour'
                     " (a wait step has no end)"
-                    if kind is Kind.WAIT
+                    if kind is StepKind.WAIT
                     else f'"start", "end", a share like "50%", seconds from the start like 30 or'
                     f' "2m", or before the end like -60 or "-1m", within the step'
                     f" ({_seconds(duration or 0)})"

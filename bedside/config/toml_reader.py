@@ -19,6 +19,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from bedside.config.key_lines import Path, key_lines, line_of
+from bedside.core.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,17 @@ class Problem:
         return f"{where}:{key} expected {self.expected}{found}"
 
 
-class ConfigError(Exception):
+class ConfigError(UsageError):
     """One or more problems in the user's files; ``str()`` lists them all, one a line."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [f"{len(self.problems)} problem(s) in the configuration:"] + [
+            f"  {problem}" for problem in self.problems
+        ]
 
 
 def show(value: Any) -> str:

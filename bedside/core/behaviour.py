@@ -21,18 +21,17 @@ from bedside.core.engine import (
     Effect,
     Engine,
     Finished,
-    Gesture,
     Gestured,
-    HoldEnded,
-    Holding,
+    GrowingStepEnded,
+    HoldPending,
     Mode,
     Remind,
     Say,
     Settings,
     Tick,
 )
-from bedside.core.gestures import ButtonState, Recogniser, Signal, Thresholds
-from bedside.core.growing_hold import HoldNight, HoldPlan, retimed, tonight
+from bedside.core.gestures import ButtonState, Notice, Recogniser, Signal, Thresholds
+from bedside.core.growth import GrowthNight, GrowthPlan, retimed, tonight
 from bedside.core.nights import Quiet, Reminder, Streak, night_of
 from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen, View, describe, next_change
@@ -49,21 +48,15 @@ class ButtonStuck:
 
 
 @dataclass(frozen=True)
-class HoldRecorded:
+class GrowthRecorded:
     """A night's hold, for the history: tonight's length follows from these."""
 
-    outcome: HoldNight
+    outcome: GrowthNight
     seconds: float  # how long it ran
     length: float  # how long it was to be
 
 
-Output = Effect | ScreenChanged | ButtonStuck | HoldRecorded
-
-_GESTURES = {
-    Signal.PRESS: Gesture.PRESS,
-    Signal.HOLD: Gesture.HOLD,
-    Signal.LONG_HOLD: Gesture.LONG_HOLD,
-}
+Output = Effect | ScreenChanged | ButtonStuck | GrowthRecorded
 
 
 class Behaviour:
@@ -77,8 +70,8 @@ class Behaviour:
         reminder: Reminder | None = None,
         done: Mapping[str, set[date]] | None = None,
         quiet: Quiet | None = None,
-        hold: HoldPlan | None = None,
-        holds: list[HoldNight] | None = None,
+        hold: GrowthPlan | None = None,
+        holds: list[GrowthNight] | None = None,
         cues: CueOptions | None = None,
     ) -> None:
         # The wall clock at a monotonic time, or None while it cannot be trusted (not synced).
@@ -167,7 +160,7 @@ class Behaviour:
         thresholds: Thresholds,
         reminder: Reminder | None = None,
         quiet: Quiet | None = None,
-        hold: HoldPlan | None = None,
+        hold: GrowthPlan | None = None,
         cues: CueOptions | None = None,
     ) -> None:
         """New settings (a reloaded config), taken between sessions: the menu keeps its place."""
@@ -185,11 +178,11 @@ class Behaviour:
         thresholds: Thresholds,
         reminder: Reminder | None,
         quiet: Quiet | None,
-        hold: HoldPlan | None,
+        hold: GrowthPlan | None,
         cues: CueOptions | None,
     ) -> None:
         self.reminder, self.quiet = reminder, quiet
-        self.hold = hold or HoldPlan(grow=False)
+        self.hold = hold or GrowthPlan(grow=False)
         self.cues = cues or CueOptions()
         self.base = settings  # as configured; the engine runs them with tonight's hold
         self.engine = Engine(self._tonight(settings))
@@ -211,7 +204,7 @@ class Behaviour:
         hushed = self._hushed(at)
         self.pending += [(at, self._outward(e, hushed, gentle)) for e in effects]
         for effect in effects:
-            if isinstance(effect, HoldEnded):
+            if isinstance(effect, GrowingStepEnded):
                 self._held(effect, at)
             if isinstance(effect, Finished) and effect.completed:
                 started = self.wall(self.state.session_start)
@@ -219,13 +212,13 @@ class Behaviour:
                     self.done.setdefault(effect.routine, set()).add(night_of(started))
                 self._nights(at)
 
-    def _held(self, ended: HoldEnded, at: float) -> None:
+    def _held(self, ended: GrowingStepEnded, at: float) -> None:
         """A night's hold is over: kept, and the next session's length follows from it. The
         session running goes on as it began."""
         wall = self.wall(at)
-        outcome = HoldNight(night_of(wall) if wall is not None else None, ended.held)
+        outcome = GrowthNight(night_of(wall) if wall is not None else None, ended.held)
         self.holds.append(outcome)
-        self.pending.append((at, HoldRecorded(outcome, ended.seconds, ended.length)))
+        self.pending.append((at, GrowthRecorded(outcome, ended.seconds, ended.length)))
         self.engine = Engine(self._tonight(self.base))
 
     # -- the nights: a quieter night, the streak, the reminder ----------------------------------
@@ -306,10 +299,10 @@ class Behaviour:
     def _signals(self, signals: list[Signal], at: float) -> None:
         self.now = max(self.now, at)
         for signal in signals:
-            if signal is Signal.STUCK:
+            if signal is Notice.STUCK:
                 self.pending.append((at, ButtonStuck()))
                 continue
-            event = Holding() if signal is Signal.HOLDING else Gestured(_GESTURES[signal])
+            event = HoldPending() if signal is Notice.HOLD_PENDING else Gestured(signal)
             self.state, effects = self.engine.handle(self.state, event, at)
             self._effects(effects, at)
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 
-from bedside.core.routines import Kind, Routine, Step, words
+from bedside.core.gestures import Gesture
+from bedside.core.routines import Routine, Step, StepKind, words
 
 
 class Mode(StrEnum):
@@ -25,12 +26,6 @@ class Mode(StrEnum):
     FINISHED = "finished"
 
 
-class Gesture(StrEnum):
-    PRESS = "press"
-    HOLD = "hold"
-    LONG_HOLD = "long-hold"
-
-
 # -- events ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Gestured:
@@ -38,7 +33,7 @@ class Gestured:
 
 
 @dataclass(frozen=True)
-class Holding:
+class HoldPending:
     """The button has been down long enough that letting go will be a hold."""
 
 
@@ -55,7 +50,7 @@ class Remind:
     text: str
 
 
-Event = Gestured | Holding | Tick | Remind
+Event = Gestured | HoldPending | Tick | Remind
 
 
 # -- effects -----------------------------------------------------------------------------------
@@ -114,7 +109,7 @@ class GestureTaken:
 
 
 @dataclass(frozen=True)
-class HoldEnded:
+class GrowingStepEnded:
     """The hold that grows (a step with ``grows``) is over: held to its end, or not."""
 
     routine: str
@@ -123,7 +118,16 @@ class HoldEnded:
     length: float  # how long it was to be
 
 
-Effect = Say | Silence | Display | StateChanged | StepStarted | Finished | GestureTaken | HoldEnded
+Effect = (
+    Say
+    | Silence
+    | Display
+    | StateChanged
+    | StepStarted
+    | Finished
+    | GestureTaken
+    | GrowingStepEnded
+)
 
 
 def hold_length(routine: Routine) -> float | None:
@@ -270,7 +274,7 @@ def _menu_index(settings: Settings, routine: str | None) -> int:
 
 def _mode_of(step: Step) -> Mode:
     """The mode a step runs in: waiting for a press, or counting down."""
-    return Mode.AWAITING if step.kind is Kind.WAIT else Mode.RUNNING
+    return Mode.AWAITING if step.kind is StepKind.WAIT else Mode.RUNNING
 
 
 def routine_name(settings: Settings, state: State) -> str:
@@ -303,7 +307,7 @@ class Engine:
         """
         chosen = self.settings.routines[routine]
         step = chosen.steps[step_index]
-        waiting = step.kind is Kind.WAIT
+        waiting = step.kind is StepKind.WAIT
         elapsed = 0.0 if waiting else max(0.0, min(elapsed, step.duration or 0.0))
         mode = Mode.AWAITING if waiting else Mode.PAUSED
         state = State(
@@ -349,7 +353,7 @@ class Engine:
             name = _menu_name(self.settings, state)
             effects += [Display(True, self.settings.contrast), StateChanged(Mode.MENU, name)]
             return state, effects + _say(event.text)
-        if isinstance(event, Holding):
+        if isinstance(event, HoldPending):
             if state.display_on and not state.holding:
                 state = replace(state, holding=True)
             return state, effects
@@ -464,7 +468,7 @@ class Engine:
         step = state.step
         if step is None or not step.grows or state.routine is None:
             return []
-        return [HoldEnded(state.routine.name, held, state.elapsed(at), step.duration or 0.0)]
+        return [GrowingStepEnded(state.routine.name, held, state.elapsed(at), step.duration or 0.0)]
 
     def _to_menu(self, state: State) -> tuple[State, list[Effect]]:
         state = replace(state, mode=Mode.MENU, routine=None, step_index=0, paused_at=None)

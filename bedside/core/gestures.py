@@ -13,12 +13,23 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
-class Signal(StrEnum):
-    HOLDING = "holding"  # down for `hold` seconds: letting go now would be a hold
+class Gesture(StrEnum):
+    """What a person does with the button: the one vocabulary of the recogniser, the engine
+    and the trace."""
+
     PRESS = "press"
     HOLD = "hold"
     LONG_HOLD = "long-hold"
+
+
+class Notice(StrEnum):
+    """What the recogniser tells that is not a gesture."""
+
+    HOLD_PENDING = "hold-pending"  # down for `hold` seconds: letting go now would be a hold
     STUCK = "stuck"  # down far longer than any person holds a button: ignored until released
+
+
+Signal = Gesture | Notice
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ class Recogniser:
         # time handed back from `deadline` always counts as reached despite float rounding.
         if fired or at < down_at + self.thresholds.bounce:
             return state, signals
-        signals.append(Signal.PRESS if at < down_at + self.thresholds.hold else Signal.HOLD)
+        signals.append(Gesture.PRESS if at < down_at + self.thresholds.hold else Gesture.HOLD)
         return state, signals
 
     def already_down(self, at: float) -> ButtonState:
@@ -80,14 +91,14 @@ class Recogniser:
         if state.long_fired:
             if now >= state.down_at + self.thresholds.stuck:
                 state = replace(state, stuck=True)
-                signals.append(Signal.STUCK)
+                signals.append(Notice.STUCK)
             return state, signals
         if now >= state.down_at + self.thresholds.hold and not state.holding_said:
             state = replace(state, holding_said=True)
-            signals.append(Signal.HOLDING)
+            signals.append(Notice.HOLD_PENDING)
         if now >= state.down_at + self.thresholds.long_hold:
             state = replace(state, long_fired=True)
-            signals.append(Signal.LONG_HOLD)
+            signals.append(Gesture.LONG_HOLD)
         return state, signals
 
     def deadline(self, state: ButtonState) -> float | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
-class Kind(StrEnum):
+class StepKind(StrEnum):
     TIMED = "timed"
     WAIT = "wait"
     REPS = "reps"
@@ -39,7 +39,7 @@ class Cue:
 @dataclass(frozen=True)
 class Step:
     title: str
-    kind: Kind
+    kind: StepKind
     duration: float | None  # None for a wait step
     cues: tuple[Cue, ...] = ()
     side: str | None = None

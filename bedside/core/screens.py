@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from bedside.core.engine import Mode, Settings, State, hold_length, routine_name
 from bedside.core.nights import Streak
-from bedside.core.routines import Kind
+from bedside.core.routines import StepKind
 
 
 class View(StrEnum):
@@ -123,7 +123,7 @@ def describe(state: State, settings: Settings, now: float, streak: Streak | None
     left = step.duration - state.elapsed(now)
     shown = clock(left)
     done = step.duration - max(0, math.ceil(left - 1e-9))
-    if step.kind is Kind.REPS and step.seconds_per_rep and step.reps:
+    if step.kind is StepKind.REPS and step.seconds_per_rep and step.reps:
         rep = min(step.reps, int(done // step.seconds_per_rep) + 1)
         detail = f"lift {rep} of {step.reps}"
     progress = min(1.0, max(0.0, done / step.duration))

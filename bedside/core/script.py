@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bedside.config.toml_reader import parse_duration
+from bedside.core.errors import UsageError
 
 PRESS_SECONDS = 0.1
 LONGEST = 7 * 24 * 3600  # a week: the longest hold or wait a script may ask for
@@ -30,10 +31,15 @@ class Command:
     seconds: float
 
 
-class ScriptError(Exception):
+class ScriptError(UsageError):
+    """Every bad line of a script, each with its line number."""
+
     def __init__(self, messages: list[str]) -> None:
         self.messages = messages
         super().__init__("\n".join(messages))
+
+    def lines(self) -> list[str]:
+        return ["bad script line:", *(f"  {message}" for message in self.messages)]
 
 
 def parse_script(text: str, name: str = "script") -> list[Command]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from bedside.core.behaviour import HoldRecorded, Output, ScreenChanged
+from bedside.core.behaviour import GrowthRecorded, Output, ScreenChanged
 from bedside.core.engine import Display, Finished, GestureTaken, Say, StateChanged, StepStarted
 from bedside.core.routines import Step
 
@@ -55,7 +55,7 @@ def event(t: float, output: Output) -> dict[str, Any] | None:
             body = {"type": "gesture", "gesture": gesture}
         case Finished(routine=routine, completed=completed):
             body = {"type": "finished", "routine": routine, "completed": completed}
-        case HoldRecorded(outcome=outcome, seconds=seconds, length=length):
+        case GrowthRecorded(outcome=outcome, seconds=seconds, length=length):
             body = {
                 "type": "hold",
                 "held": outcome.held,

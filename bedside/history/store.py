@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING
 
 from bedside.closing import Closing
 from bedside.core.engine import Mode, State
+from bedside.core.errors import TroubleError
 from bedside.core.nights import Done, nights_done
 from bedside.core.routines import Step
 from bedside.folders import set_aside
 
 if TYPE_CHECKING:  # the core's output, named for the reader; the core imports nothing here
-    from bedside.core.behaviour import HoldRecorded
+    from bedside.core.behaviour import GrowthRecorded
 
 log = logging.getLogger("bedside.history")
 
@@ -127,7 +128,7 @@ class Hold:
     length: float
 
 
-class HistoryUnavailable(Exception):
+class HistoryUnavailable(TroubleError):
     """The database cannot be read; the message says why in plain words."""
 
 
@@ -631,7 +632,7 @@ class Keeper:
             self.saved_at = now
             self.last = key
 
-    def hold(self, recorded: HoldRecorded) -> None:
+    def hold(self, recorded: GrowthRecorded) -> None:
         outcome = recorded.outcome
         self.store.record_hold(Hold(outcome.night, outcome.held, recorded.seconds, recorded.length))
 

@@ -9,13 +9,13 @@ one calm level, and played by a player that can stop.
     chimes.py    the bell at each step and the closing tone, synthesised
     cache.py     keys, atomic writes with the umask, leftovers, a bounded folder
     player.py    aplay (or the null player), stopped at once
-    cues.py      Voice: the cue queue the daemon speaks through
+    cues.py      Speaker: the cue queue the daemon speaks through
 """
 
 from bedside.voice.cache import cache_key, is_playable
 from bedside.voice.player import APLAY, NULL_PLAYER, Player, sound_cards
 from bedside.voice.renderer import Item, Renderer, RenderFailed, render_now
-from bedside.voice.speaker import Voice
+from bedside.voice.speaker import Speaker
 
 __all__ = [
     "APLAY",
@@ -24,7 +24,7 @@ __all__ = [
     "Player",
     "RenderFailed",
     "Renderer",
-    "Voice",
+    "Speaker",
     "cache_key",
     "is_playable",
     "render_now",

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bedside.core.errors import TroubleError
+
 __all__ = ["EngineUnavailable", "EspeakEngine", "SynthesisFailed"]
 
 # Long enough for any cue on a Pi Zero; an espeak that cannot write (a full disk) never
@@ -26,11 +28,11 @@ __all__ = ["EngineUnavailable", "EspeakEngine", "SynthesisFailed"]
 SYNTHESIS_TIMEOUT = 30.0
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(TroubleError):
     """The engine is missing, or refuses its settings: nothing can be rendered with it."""
 
 
-class SynthesisFailed(RuntimeError):
+class SynthesisFailed(TroubleError):
     """One text could not be made into a usable WAV."""
 
 

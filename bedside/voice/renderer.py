@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bedside.core.errors import TroubleError
 from bedside.voice.cache import is_playable, remove_leftovers
 
 __all__ = ["Item", "RenderFailed", "Renderer", "render_now"]
@@ -33,7 +34,7 @@ __all__ = ["Item", "RenderFailed", "Renderer", "render_now"]
 LOG = logging.getLogger("bedside.voice")
 
 
-class RenderFailed(RuntimeError):
+class RenderFailed(TroubleError):
     """A sound could not be rendered; ``unavailable``: the engine itself cannot run."""
 
     def __init__(self, message: str, unavailable: bool = False) -> None:

@@ -1,6 +1,6 @@
 """The cue queue: what the daemon speaks through. ``say`` queues, a worker plays in order.
 
-    voice = Voice(config.voice, cache_dir, sounds=config.sounds)
+    voice = Speaker(config.voice, cache_dir, sounds=config.sounds)
     voice.prepare(every_cue_text)   # renders what the cache lacks, in a child; returns at once
     voice.say("Halfway.")           # never blocks: queued, then played in order by a worker
     voice.chime("step")             # a soft bell, queued like a cue
@@ -39,7 +39,7 @@ from bedside.voice.mastering import target
 from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
 
-__all__ = ["Voice", "sound", "sounds_of"]
+__all__ = ["Speaker", "sound", "sounds_of"]
 
 
 @dataclass(frozen=True)
@@ -96,12 +96,12 @@ def sound(
     return Item("chime" if chime else "text", text, rounded, str(folder / f"{key}.wav"))
 
 
-class Voice(Closing):
+class Speaker(Closing):
     """What the daemon speaks through.
 
     ``stale_after``: a queued cue that has waited longer than this is dropped when a newer cue
     is waiting. ``clock`` (monotonic seconds) is what "waited" is measured on. With
-    ``config.enabled`` false, or a cache folder that cannot be used, the Voice does nothing at
+    ``config.enabled`` false, or a cache folder that cannot be used, the Speaker does nothing at
     all and starts no threads. ``played`` (texts whose playback started), ``chimed`` and
     ``synthesised`` are for tests and the bench.
     """

@@ -17,7 +17,7 @@ from bedside.core.routines import CueOptions, Routine, Step, long_step_cues
 
 
 @dataclass(frozen=True)
-class HoldPlan:
+class GrowthPlan:
     grow: bool = True  # False: the routine file's own length, every night
     start: float = 300.0
     step: float = 60.0
@@ -25,16 +25,16 @@ class HoldPlan:
 
 
 @dataclass(frozen=True)
-class HoldNight:
+class GrowthNight:
     """One night's hold: held to the end, or not. ``night`` None: the clock was not synced."""
 
     night: date | None
     held: bool
 
 
-def nightly(outcomes: Iterable[HoldNight]) -> list[bool]:
+def nightly(outcomes: Iterable[GrowthNight]) -> list[bool]:
     """One outcome a night, oldest first: a night held to the end once counts as held."""
-    nights: list[HoldNight] = []
+    nights: list[GrowthNight] = []
     for outcome in outcomes:
         if nights and outcome.night is not None and nights[-1].night == outcome.night:
             if outcome.held and not nights[-1].held:
@@ -44,7 +44,7 @@ def nightly(outcomes: Iterable[HoldNight]) -> list[bool]:
     return [n.held for n in nights]
 
 
-def tonight(plan: HoldPlan, outcomes: Iterable[HoldNight]) -> float:
+def tonight(plan: GrowthPlan, outcomes: Iterable[GrowthNight]) -> float:
     """Tonight's length, in seconds."""
     length, short = plan.start, 0
     for held in nightly(outcomes):

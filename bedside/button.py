@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from bedside.closing import Closing
+from bedside.config.keys import PIN_FACTORIES, pin_factory_names
 from bedside.config.load import ButtonConfig
 from bedside.core.errors import TroubleError
 
@@ -69,8 +70,6 @@ class ButtonEdges(Closing):
         self.button.close()
 
 
-PIN_FACTORIES = "gpiozero_pin_factories"  # gpiozero's entry-point group: its names for them
-
 # How to get each of gpiozero's pin factories working, for the message when one cannot open.
 _FIXES = {
     "lgpio": "on a Raspberry Pi, `sudo make install` installs lgpio; the user needs read and "
@@ -88,11 +87,6 @@ _AUTOMATIC_FIX = (
 
 class PinFactoryUnavailable(TroubleError):
     """No pin factory could open the GPIO pins; the message says what is missing and the fix."""
-
-
-def pin_factory_names() -> list[str]:
-    """The names gpiozero accepts for a pin factory (lgpio, rpigpio, pigpio, native, mock)."""
-    return sorted({ep.name for ep in entry_points(group=PIN_FACTORIES)})
 
 
 def open_pin_factory(name: str | None):

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 
 import bedside.app.wallclock as wallclock
+from bedside.app.clocks import MonotonicClock
 from bedside.app.wallclock import wall_reader
-from bedside.core.clock import MonotonicClock, VirtualClock
+from bedside.core.clock import VirtualClock
 
 
 def test_the_monotonic_clock_runs_at_its_speed():

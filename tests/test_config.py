@@ -27,7 +27,8 @@ from bedside.config.docs import README_END, README_START, commented_toml, readme
 from bedside.config.key_lines import key_lines, line_of
 from bedside.config.keys import SECTIONS, SETTINGS, KeyType, Setting, defaults_of, read, section
 from bedside.config.load import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
-from bedside.config.toml_reader import ConfigError, Problem, Source, parse_duration
+from bedside.config.toml_reader import ConfigError, Problem, Source
+from bedside.core.durations import parse_duration
 from bedside.core.routines import CueOptions
 
 ROOT = Path(__file__).resolve().parent.parent

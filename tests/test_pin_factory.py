@@ -16,9 +16,9 @@ from bedside.button import (
     PinFactoryUnavailable,
     describe_pin_factory,
     open_pin_factory,
-    pin_factory_names,
 )
 from bedside.commands.selftest import run_checks
+from bedside.config.keys import pin_factory_names
 from bedside.config.load import ConfigError, load_config
 
 

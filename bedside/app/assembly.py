@@ -23,10 +23,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from bedside.app.clocks import MonotonicClock
 from bedside.app.notify import Notifier
 from bedside.closing import Closing
 from bedside.config.load import Config
-from bedside.core.clock import Clock, MonotonicClock
+from bedside.core.clock import Clock
 from bedside.folders import check_folder
 from bedside.history.store import Keeper, Store
 

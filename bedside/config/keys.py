@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import time
 from enum import Enum
+from importlib.metadata import entry_points
 from typing import Any
 
 from bedside.config.toml_reader import Table
@@ -93,10 +94,13 @@ def toml_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _pin_factories() -> list[str]:
-    from bedside.button import pin_factory_names  # it imports config.py, which imports us
+PIN_FACTORIES = "gpiozeropin_factory_names"  # gpiozero's entry-point group: its names for them
 
-    return pin_factory_names()
+
+def pin_factory_names() -> list[str]:
+    """The names gpiozero accepts for a pin factory (lgpio, rpigpio, pigpio, native, mock),
+    read from its entry points: the setting's choices, and the button's message."""
+    return sorted({ep.name for ep in entry_points(group=PIN_FACTORIES)})
 
 
 # The menu when bedside.toml names none: the whole bedtime sequence first, then its parts,
@@ -177,7 +181,7 @@ SETTINGS: dict[str, Setting] = {
             'the pin library, by gpiozero\'s name: `"lgpio"` (every Pi, the Pi 5 too), '
             '`"rpigpio"` (Pi 4 and older), `"pigpio"`, `"native"`, `"mock"`; left out, gpiozero '
             "chooses (lgpio first). `bedside selftest` says which one it used, on which gpiochip",
-            choices=_pin_factories,
+            choices=pin_factory_names,
             shown='"lgpio"',
             commented_out=True,
             absent="automatic",

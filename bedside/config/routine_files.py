@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bedside.config.toml_reader import Problem, Source, Table, parse_duration
+from bedside.config.toml_reader import Problem, Source, Table
+from bedside.core.durations import parse_duration
 from bedside.core.routines import Cue, CueOptions, Routine, Step, StepKind, long_step_cues, words
 
 SIDES = ("left", "right")

@@ -19,6 +19,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from bedside.config.key_lines import Path, key_lines, line_of
+from bedside.core.durations import DURATION_HELP, parse_duration
 from bedside.core.errors import UsageError
 
 
@@ -68,30 +69,6 @@ def key_name(path: Path) -> str:
         else:
             out += f".{part}" if out else part
     return out
-
-
-_NUMBER_RE = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_DURATION_RE = re.compile(rf"^(?:({_NUMBER_RE})h)?\s*(?:({_NUMBER_RE})m)?\s*(?:({_NUMBER_RE})s)?$")
-DURATION_HELP = 'seconds as a number, or a text like "90s", "5m", "1m30s"'
-
-
-def parse_duration(value: Any) -> float | None:
-    """Seconds from 90, 90.5, "90s", "5m", "1m30s" or "1h"; None when it is none of those."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            seconds = float(value)
-        except OverflowError:  # a whole number too large for a float
-            return None
-        return seconds if math.isfinite(seconds) else None
-    if isinstance(value, str):
-        text = value.strip()
-        match = _DURATION_RE.match(text)
-        if text and match and any(match.groups()):
-            h, m, s = (float(g) if g else 0.0 for g in match.groups())
-            return h * 3600 + m * 60 + s
-    return None
 
 
 class Source:

@@ -1,12 +1,12 @@
-"""Clocks: the monotonic one the daemon runs on, and a virtual one for simulate and tests.
+"""What a clock is to the core, and the virtual clock simulate and the tests run on.
 
 Timers never use the wall clock: a Pi has no real-time clock, and its wall clock jumps when
-NTP syncs after boot. Both clocks here only move forward.
+NTP syncs after boot. The daemon's own clock, the monotonic one, is read in the shell
+(``bedside.app.clocks``); every clock only moves forward.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Protocol
 
 
@@ -16,22 +16,6 @@ class Clock(Protocol):
     def now(self) -> float: ...
 
     def real(self, at: float) -> float: ...
-
-
-class MonotonicClock:
-    """``time.monotonic``: seconds that never jump. ``speed`` above 1 runs it fast (the demo)."""
-
-    def __init__(self, speed: float = 1.0) -> None:
-        self.speed = speed
-        self._start = time.monotonic()
-
-    def now(self) -> float:
-        return self._start + (time.monotonic() - self._start) * self.speed
-
-    def real(self, at: float) -> float:
-        """``time.monotonic()`` when this clock reads ``at``: the moment other processes can
-        share, since every process on the machine reads the same monotonic clock."""
-        return self._start + (at - self._start) / self.speed
 
 
 class VirtualClock:

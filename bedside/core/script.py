@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bedside.config.toml_reader import parse_duration
+from bedside.core.durations import parse_duration
 from bedside.core.errors import UsageError
 
 PRESS_SECONDS = 0.1

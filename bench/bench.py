@@ -31,8 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from bedside.config.load import load_config  # noqa: E402
 from bedside.core.behaviour import Behaviour  # noqa: E402
-from bedside.core.engine import Settings, StepStarted  # noqa: E402
+from bedside.core.effects import StepStarted  # noqa: E402
 from bedside.core.gestures import Thresholds  # noqa: E402
+from bedside.core.settings import Settings  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench" / "results.json")

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour
-from bedside.core.engine import Settings
 from bedside.core.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.core.settings import Settings
 
 SETTINGS = Settings.from_config(load_config())
 

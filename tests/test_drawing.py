@@ -17,8 +17,8 @@ from screenkit import KINDS, LONG, SAMPLES, any_screen
 from bedside.commands.screens import write_gallery
 from bedside.commands.shots import gallery_screens
 from bedside.config.load import load_config
-from bedside.core.engine import Settings
 from bedside.core.screens import Screen, View
+from bedside.core.settings import Settings
 from bedside.display import drawing
 from bedside.display.drawing import HEIGHT, MARGIN, WIDTH, enlarge, render, save_frame
 

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from bedside.core.engine import (
+from bedside.core.effects import (
     Display,
-    Engine,
     Finished,
-    Gesture,
-    Gestured,
     GestureTaken,
-    HoldPending,
-    Mode,
-    Remind,
     Say,
-    Settings,
     Silence,
-    State,
     StateChanged,
     StepStarted,
-    Tick,
 )
+from bedside.core.engine import Engine
+from bedside.core.events import Gestured, HoldPending, Remind, Tick
+from bedside.core.gestures import Gesture
 from bedside.core.routines import Cue, Routine, Step, StepKind
+from bedside.core.settings import Settings
+from bedside.core.state import Mode, State
 
 PRESS, HOLD, LONG = (Gestured(g) for g in (Gesture.PRESS, Gesture.HOLD, Gesture.LONG_HOLD))
 

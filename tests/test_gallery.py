@@ -13,7 +13,7 @@ from PIL import Image
 from bedside.commands.cli import main
 from bedside.commands.screens import MANIFEST, pictures, write_gallery
 from bedside.config.load import load_config
-from bedside.core.engine import Settings
+from bedside.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config" / "bedside.toml"

@@ -18,10 +18,11 @@ from faults import Daemon, quiet_config, saved
 from bedside.app.daemon import cue_texts
 from bedside.commands.simulate import simulate
 from bedside.config.load import load_config
-from bedside.core.engine import Phrases, Settings
 from bedside.core.gestures import Thresholds
 from bedside.core.growth import GrowthNight, GrowthPlan, nightly, retimed, tonight
+from bedside.core.phrases import Phrases
 from bedside.core.script import parse_script
+from bedside.core.settings import Settings
 from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,9 +235,9 @@ def test_a_reload_applies_a_new_hold_plan_at_the_menu(tmp_path):
 
 @pytest.mark.parametrize("done", [(True, False, True), ()])
 def test_the_menu_shows_the_week_under_the_streak(done):
-    from bedside.core.engine import Mode, State
     from bedside.core.nights import Streak
     from bedside.core.screens import describe
+    from bedside.core.state import Mode, State
 
     settings = Settings.from_config(load_config())
     week = (False,) * (7 - len(done)) + done

@@ -15,8 +15,8 @@ from bedside.button import Edge
 from bedside.config.load import VoiceConfig, load_config
 from bedside.core.behaviour import Behaviour
 from bedside.core.clock import VirtualClock
-from bedside.core.engine import Settings
 from bedside.core.gestures import Thresholds
+from bedside.core.settings import Settings
 
 SETTINGS = Settings.from_config(load_config())
 

@@ -20,7 +20,7 @@ from PIL import Image
 from bedside.commands.chart import BLOCKS, NONE, nights, sparkline
 from bedside.commands.plan import plan_table
 from bedside.config.load import DEFAULT_MENU, load_config
-from bedside.core.engine import Phrases
+from bedside.core.phrases import Phrases
 from bedside.history.store import Session, Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +53,9 @@ def test_an_empty_bedside_toml_gives_the_documented_menu_order(config_copy):
 
 
 def test_the_panel_and_the_voice_say_the_same_words_for_carrying_on():
-    from bedside.core.engine import Mode, Settings, State
     from bedside.core.screens import describe
+    from bedside.core.settings import Settings
+    from bedside.core.state import Mode, State
 
     config = load_config()
     settings = Settings.from_config(config)

@@ -16,10 +16,12 @@ import pytest
 from bedside.commands.simulate import simulate
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour
-from bedside.core.engine import Display, Mode, Say, Settings
+from bedside.core.effects import Display, Say
 from bedside.core.gestures import Thresholds
 from bedside.core.nights import Reminder, night_of, streak
 from bedside.core.script import parse_script
+from bedside.core.settings import Settings
+from bedside.core.state import Mode
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()

@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 from bedside.config.load import DisplayConfig, load_config
 from bedside.config.toml_reader import ConfigError
 from bedside.core.behaviour import Behaviour
-from bedside.core.engine import Settings
 from bedside.core.gestures import Thresholds
+from bedside.core.settings import Settings
 from bedside.display.drawing import render
 from bedside.display.panel import (
     DRIVERS,

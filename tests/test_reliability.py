@@ -25,9 +25,11 @@ from bedside.app.wallclock import wall_reader
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour, ButtonStuck
 from bedside.core.clock import VirtualClock
-from bedside.core.engine import Mode, Say, Settings
+from bedside.core.effects import Say
 from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
 from bedside.core.script import ScriptError, parse_script
+from bedside.core.settings import Settings
+from bedside.core.state import Mode
 from bedside.display.panel import Oled, PartialSSD1306, frame_bytes
 from bedside.display.recording_bus import RecordingSerial
 from bedside.folders import NotAFolder, check_folder

@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from bedside.commands.simulate import simulate
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour
-from bedside.core.engine import Mode, Say, Settings, StepStarted
+from bedside.core.effects import Say, StepStarted
 from bedside.core.gestures import Thresholds
 from bedside.core.script import Command, ScriptError, parse_script
+from bedside.core.settings import Settings
+from bedside.core.state import Mode
 
 CONFIG = load_config()
 SETTINGS = Settings.from_config(CONFIG)

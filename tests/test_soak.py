@@ -19,8 +19,9 @@ from bedside.app.daemon import Options, run
 from bedside.app.loop import Stop
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour, ScreenChanged
-from bedside.core.engine import Mode, Settings
 from bedside.core.gestures import Thresholds
+from bedside.core.settings import Settings
+from bedside.core.state import Mode
 from bedside.display.drawing import render
 from bedside.voice import Speaker
 

@@ -30,8 +30,8 @@ from bedside.app.notify import watchdog_interval
 from bedside.app.wallclock import wall_reader
 from bedside.config.load import Config, ConfigError, load_config
 from bedside.core.behaviour import Behaviour
-from bedside.core.engine import Phrases
 from bedside.core.growth import GrowthNight, GrowthPlan
+from bedside.core.phrases import Phrases
 from bedside.core.routines import Routine
 from bedside.core.script import Command
 from bedside.folders import StateLock, check_folder

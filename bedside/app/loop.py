@@ -20,13 +20,11 @@ from bedside.app.assembly import Events, Parts
 from bedside.button import Edge
 from bedside.config.load import Config
 from bedside.core.behaviour import Behaviour, ButtonStuck, GrowthRecorded, Output, ScreenChanged
-from bedside.core.engine import (
+from bedside.core.effects import (
     Display,
     Finished,
     GestureTaken,
-    Mode,
     Say,
-    Settings,
     Silence,
     StateChanged,
     StepStarted,
@@ -36,6 +34,8 @@ from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen, View
+from bedside.core.settings import Settings
+from bedside.core.state import Mode
 from bedside.core.trace import Trace
 
 log = logging.getLogger("bedside")

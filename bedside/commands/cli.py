@@ -385,8 +385,8 @@ def _hold_tonight(config: Config, args: argparse.Namespace) -> float | None:
 
 def _simulate(args: argparse.Namespace) -> int:
     from bedside.commands.simulate import FrameWriter, simulate
-    from bedside.core.engine import Settings
     from bedside.core.gestures import Thresholds
+    from bedside.core.settings import Settings
 
     config = _config(args)
     commands = _read_script(args.script)
@@ -452,7 +452,7 @@ def _selftest(args: argparse.Namespace) -> int:
 
 def _screens(args: argparse.Namespace) -> int:
     from bedside.commands.screens import GalleryError, drawn_size, write_gallery
-    from bedside.core.engine import Settings
+    from bedside.core.settings import Settings
 
     config = _config(args)
     size = (128, args.height or config.display.height)

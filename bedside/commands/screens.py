@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from bedside.commands.shots import gallery_screens
-from bedside.core.engine import Settings
 from bedside.core.errors import UsageError
+from bedside.core.settings import Settings
 from bedside.display.drawing import enlarge, render
 
 MANIFEST = ".bedside-gallery"

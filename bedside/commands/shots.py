@@ -10,20 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from bedside.core.engine import (
-    Engine,
-    Event,
-    Gesture,
-    Gestured,
-    HoldPending,
-    Mode,
-    Settings,
-    State,
-    Tick,
-)
+from bedside.core.engine import Engine
+from bedside.core.events import Event, Gestured, HoldPending, Tick
+from bedside.core.gestures import Gesture
 from bedside.core.nights import Streak
 from bedside.core.routines import Step, StepKind
 from bedside.core.screens import Screen, describe
+from bedside.core.settings import Settings
+from bedside.core.state import Mode, State
 
 
 @dataclass

@@ -14,14 +14,12 @@ from typing import Any, TextIO
 
 from bedside.core.behaviour import Behaviour, ScreenChanged
 from bedside.core.clock import VirtualClock
-from bedside.core.engine import (
-    Settings,
-)
 from bedside.core.gestures import Thresholds
 from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.routines import CueOptions
 from bedside.core.script import Command
+from bedside.core.settings import Settings
 from bedside.core.trace import Trace
 
 

@@ -94,7 +94,7 @@ def toml_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-PIN_FACTORIES = "gpiozeropin_factory_names"  # gpiozero's entry-point group: its names for them
+PIN_FACTORIES = "gpiozero_pin_factories"  # gpiozero's entry-point group: its names for them
 
 
 def pin_factory_names() -> list[str]:

@@ -16,25 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bedside.core.engine import (
-    Display,
-    Effect,
-    Engine,
-    Finished,
-    Gestured,
-    GrowingStepEnded,
-    HoldPending,
-    Mode,
-    Remind,
-    Say,
-    Settings,
-    Tick,
-)
+from bedside.core.effects import Display, Effect, Finished, GrowingStepEnded, Say
+from bedside.core.engine import Engine
+from bedside.core.events import Gestured, HoldPending, Remind, Tick
 from bedside.core.gestures import ButtonState, Notice, Recogniser, Signal, Thresholds
 from bedside.core.growth import GrowthNight, GrowthPlan, retimed, tonight
 from bedside.core.nights import Quiet, Reminder, Streak, night_of
 from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen, View, describe, next_change
+from bedside.core.settings import Settings
+from bedside.core.state import Mode
 
 
 @dataclass(frozen=True)

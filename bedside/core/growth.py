@@ -70,3 +70,8 @@ def _step(step: Step, seconds: float, options: CueOptions) -> Step:
     own = [placed for cue in step.cues if cue.anchor != "added" if (placed := cue.placed(seconds))]
     added = long_step_cues(options, seconds, own)
     return replace(step, duration=seconds, cues=tuple(sorted(own + added, key=lambda c: c.at)))
+
+
+def growing_length(routine: Routine) -> float | None:
+    """How long the routine's growing step (its step with ``grows``) runs; None: it has none."""
+    return next((s.duration for s in routine.steps if s.grows and s.duration), None)

@@ -14,9 +14,12 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bedside.core.engine import Mode, Settings, State, hold_length, routine_name
+from bedside.core.engine import routine_name
+from bedside.core.growth import growing_length
 from bedside.core.nights import Streak
 from bedside.core.routines import StepKind
+from bedside.core.settings import Settings
+from bedside.core.state import Mode, State
 
 
 class View(StrEnum):
@@ -85,7 +88,7 @@ def describe(state: State, settings: Settings, now: float, streak: Streak | None
         detail = minutes(routine.total_seconds)
         if routine.profile_title:
             detail += ", " + routine.profile_title
-        hold = hold_length(routine)
+        hold = growing_length(routine)
         if hold is not None and settings.hold_grows:
             detail += f", hold {minutes(hold)}"  # tonight's: it grows night by night
         nights, seven = "", ()

@@ -10,7 +10,7 @@ import json
 from typing import Any, TextIO
 
 from bedside.core.behaviour import GrowthRecorded, Output, ScreenChanged
-from bedside.core.engine import Display, Finished, GestureTaken, Say, StateChanged, StepStarted
+from bedside.core.effects import Display, Finished, GestureTaken, Say, StateChanged, StepStarted
 from bedside.core.routines import Step
 
 

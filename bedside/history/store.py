@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bedside.closing import Closing
-from bedside.core.engine import Mode, State
 from bedside.core.errors import TroubleError
 from bedside.core.nights import Done, nights_done
 from bedside.core.routines import Step
+from bedside.core.state import Mode, State
 from bedside.folders import set_aside
 
 if TYPE_CHECKING:  # the core's output, named for the reader; the core imports nothing here

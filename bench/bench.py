@@ -388,7 +388,7 @@ def piper_voice() -> Path:
 def voice_render(work: Path, engine: str) -> dict[str, float]:
     """The daemon on a cold cache with ``engine``: how long its render child takes for every
     sound, the daemon's own peak memory meanwhile, and what came out, measured with sox."""
-    from bedside.app.daemon import cue_texts, volumes_of
+    from bedside.app.speech import cue_texts, volumes_of
     from bedside.voice.engines import engine_for
     from bedside.voice.mastering import target
     from bedside.voice.speaker import sounds_of
@@ -575,6 +575,11 @@ def cpu(config: Path, work: Path, cache: Path) -> dict[str, float]:
 
 
 # -- the daemon from inside: presses and timers ----------------------------------------------------
+def work_folder(state: Path) -> Path:
+    """The bench's work folder, which holds each measure's state folder and the one cache."""
+    return state.parent
+
+
 def in_process(config: Path, state: Path, routine: str, body, *watching) -> None:
     """Run the real daemon here (its loop on this thread); ``body(parts, controls)`` drives it
     from another thread and stops it; ``watching``: observers told what the loop does."""
@@ -582,7 +587,8 @@ def in_process(config: Path, state: Path, routine: str, body, *watching) -> None
     from bedside.app.daemon import Options, run
 
     def build(loaded, state_dir, events):
-        parts, controls = mock_parts(loaded, state_dir, events)
+        # The in-process daemons share the bench's cache (its voice rendered once).
+        parts, controls = mock_parts(loaded, state_dir, events, cache=work_folder(state) / "cache")
         return parts.watched_by(Driver(body, parts, controls), *watching)
 
     run(Options(config=config, state_dir=state, routine=routine), build)
@@ -787,7 +793,6 @@ def main() -> int:
         pressed_config = bench_config(
             work / "config-press", button__pull_up="false", display__off_after='"1h"'
         )
-        os.environ["XDG_CACHE_HOME"] = str(cache)  # the in-process daemons share the cache
         for name, measure in (
             ("display", display),
             ("pacer", pacer),

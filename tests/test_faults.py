@@ -517,16 +517,16 @@ def test_signals_while_the_devices_open_wait_for_the_loop(tmp_path):
     code = f"""
 import os, signal, sys
 from pathlib import Path
-import bedside.app.daemon as daemon
-real = daemon.mock_parts
-def opening(*args, **kwargs):
+from bedside.app.assembly import mock_parts
+from bedside.app.daemon import Options, run
+from bedside.app.logs import configure_logging
+def opening(config, state_dir, events):  # the devices opening, as the signals arrive
     os.kill(os.getpid(), signal.SIGHUP)
     os.kill(os.getpid(), signal.SIGTERM)
-    return real(*args, **kwargs)
-daemon.mock_parts = opening
-daemon.configure_logging()
-sys.exit(daemon.run(daemon.Options(config=Path({str(config)!r}),
-                                   state_dir=Path({str(tmp_path)!r}), mock_hardware=True)))
+    return mock_parts(config, state_dir, events)[0]
+configure_logging()
+sys.exit(run(Options(config=Path({str(config)!r}), state_dir=Path({str(tmp_path)!r}),
+                     mock_hardware=True), build=opening))
 """
     done = subprocess.run(
         [sys.executable, "-c", code],

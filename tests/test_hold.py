@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from faults import Daemon, quiet_config, saved
 
-from bedside.app.daemon import cue_texts
+from bedside.app.speech import cue_texts
 from bedside.commands.simulate import simulate
 from bedside.config.load import load_config
 from bedside.core.gestures import Thresholds

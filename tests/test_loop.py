@@ -29,8 +29,8 @@ def test_edges_queued_while_the_loop_was_late_are_taken_at_their_own_times(tmp_p
     trace = io.StringIO()
     events: queue.SimpleQueue = queue.SimpleQueue()
     config = replace(load_config(), voice=VoiceConfig(enabled=False))
-    made, _ = mock_parts(config, tmp_path, events)
-    with made, replace(made, clock=clock) as parts:  # the real parts, on a virtual clock
+    parts, _ = mock_parts(config, tmp_path, events, clock=clock, cache=tmp_path)
+    with parts:  # the real parts, on a virtual clock
         loop = Loop(behaviour, parts, trace=trace)
         for item in (Edge(True, 10.5), Edge(False, 10.6), Stop("test")):
             events.put(item)

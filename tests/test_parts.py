@@ -19,10 +19,12 @@ from gpiozero import Button
 from gpiozero.exc import GPIOPinInUse
 from gpiozero.pins.mock import MockFactory
 
-from bedside.app.assembly import mock_parts
+from bedside.app import paths
+from bedside.app.assembly import assemble, mock_parts
 from bedside.app.notify import Notifier
 from bedside.button import ButtonEdges
 from bedside.config.load import ButtonConfig, DisplayConfig, VoiceConfig, load_config
+from bedside.core.clock import VirtualClock
 from bedside.core.screens import Screen, View
 from bedside.display.drawing import render
 from bedside.display.panel import Oled, open_panel
@@ -180,14 +182,14 @@ def test_the_voice_ends_its_worker_with_and_closes_twice(tmp_path):
 
 
 # -- the daemon's parts together -----------------------------------------------------------------
-def test_the_parts_close_every_part_with_and_twice(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_the_parts_close_every_part_with_and_twice(tmp_path):
     factory = MockFactory()
     before = voice_threads()
-    with mock_parts(CONFIG, tmp_path, queue.SimpleQueue(), pin_factory=factory)[0] as parts:
+    made = mock_parts(CONFIG, tmp_path, queue.SimpleQueue(), pin_factory=factory, cache=tmp_path)
+    with made[0] as parts:
         assert not pin_is_free(factory, CONFIG.button.pin)
         assert len(voice_threads() - before) == 1
-        assert any(p.endswith("bedside.db") for p in open_files(tmp_path))
+        assert any(p.endswith(paths.DATABASE) for p in open_files(tmp_path))
     assert pin_is_free(factory, CONFIG.button.pin)
     assert voice_threads() <= before
     assert open_files(tmp_path) == []
@@ -195,61 +197,85 @@ def test_the_parts_close_every_part_with_and_twice(tmp_path, monkeypatch):
     parts.close()  # again: nothing happens, nothing raises
 
 
-def test_the_parts_close_in_reverse_order_of_opening(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    closed: list[str] = []
-    for cls in (Store, ButtonEdges, Oled, Speaker, Notifier):
-        real = cls.close
+class WatchedBus(RecordingSerial):
+    """A panel's bus that, when the panel lets go of it, notes how the other parts stand."""
 
-        def close(self, real=real, name=cls.__name__) -> None:
-            closed.append(name)
-            real(self)
+    def __init__(self, seen: dict[str, bool], look: dict[str, bool]) -> None:
+        super().__init__()
+        self.seen, self.look = seen, look
 
-        monkeypatch.setattr(cls, "close", close)
-    parts, _ = mock_parts(CONFIG, tmp_path, queue.SimpleQueue())
+    def cleanup(self) -> None:
+        self.seen.update({name: look() for name, look in self.look.items()})
+        super().cleanup()
+
+
+def parts_with(tmp_path: Path, factory: MockFactory, panel) -> object:
+    """The parts assembled from what the test gives: the real classes, each part passed in."""
+    return assemble(
+        CONFIG,
+        queue.SimpleQueue(),
+        clock=VirtualClock(),
+        pin_factory=factory,
+        panel=panel,
+        database=paths.database(tmp_path),
+        cache=tmp_path,
+        player=NULL_PLAYER,
+    )
+
+
+def test_the_parts_close_in_reverse_order_of_opening(tmp_path):
+    """Opened: the store, the button, the panel, the voice, the notifier. When the panel lets go
+    of its bus, the voice (opened after it) is closed already, the button and the store
+    (opened before it) not yet."""
+    factory, before, seen = MockFactory(), voice_threads(), {}
+    look = {
+        "voice closed": lambda: voice_threads() <= before,
+        "button open": lambda: not pin_is_free(factory, CONFIG.button.pin),
+        "store open": lambda: any(p.endswith(paths.DATABASE) for p in open_files(tmp_path)),
+    }
+    bus = WatchedBus(seen, look)
+    parts = parts_with(tmp_path, factory, lambda: open_panel(CONFIG.display, bus))
     parts.close()
-    assert closed == ["Notifier", "Speaker", "Oled", "ButtonEdges", "Store"]
+    assert seen == dict.fromkeys(look, True)
+    assert pin_is_free(factory, CONFIG.button.pin) and open_files(tmp_path) == []
 
 
-def test_a_panel_failing_to_open_still_closes_the_button_and_the_store(tmp_path, monkeypatch):
-    import bedside.display.panel as oled
-
-    def broken(*args, **kwargs):
+def test_a_panel_failing_to_open_still_closes_the_button_and_the_store(tmp_path):
+    def broken():
         raise RuntimeError("the panel's driver broke")  # no bus error: Oled cannot live with it
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(oled, "open_panel", broken)
     factory = MockFactory()
     before = voice_threads()
     with pytest.raises(RuntimeError, match="driver broke"):
-        mock_parts(CONFIG, tmp_path, queue.SimpleQueue(), pin_factory=factory)
+        parts_with(tmp_path, factory, broken)
     assert pin_is_free(factory, CONFIG.button.pin)  # the button, opened before it, is closed
     assert open_files(tmp_path) == []  # and so is the store
     assert voice_threads() <= before  # the voice, after it, was never opened
 
 
-def test_a_part_that_fails_to_close_does_not_keep_the_others_open(tmp_path, monkeypatch, caplog):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    parts, _ = mock_parts(CONFIG, tmp_path, queue.SimpleQueue())
-    real = Speaker.close
+class BrokenBus(RecordingSerial):
+    """A panel's bus that fails as the panel lets go of it (not a bus error Oled expects)."""
 
-    def failing(self) -> None:
-        real(self)
-        raise OSError("the sound card went away")
+    def cleanup(self) -> None:
+        super().cleanup()
+        raise RuntimeError("the panel's driver broke on the way out")
 
-    monkeypatch.setattr(Speaker, "close", failing)
+
+def test_a_part_that_fails_to_close_does_not_keep_the_others_open(tmp_path, caplog):
+    factory = MockFactory()
+    parts = parts_with(tmp_path, factory, lambda: open_panel(CONFIG.display, BrokenBus()))
     with caplog.at_level(logging.WARNING):
         parts.close()
-    assert "closing Speaker: the sound card went away" in caplog.text
+    assert "closing Oled: the panel's driver broke on the way out" in caplog.text
     assert parts.store.closed and open_files(tmp_path) == []
+    assert pin_is_free(factory, CONFIG.button.pin)
 
 
-def test_the_daemon_closes_its_parts_when_it_stops(tmp_path, monkeypatch):
+def test_the_daemon_closes_its_parts_when_it_stops(tmp_path):
     from bedside.app.assembly import Driver
     from bedside.app.daemon import Options, run
     from bedside.app.loop import Stop
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     factory = MockFactory()
     events: queue.SimpleQueue = queue.SimpleQueue()
     made = []
@@ -257,7 +283,7 @@ def test_the_daemon_closes_its_parts_when_it_stops(tmp_path, monkeypatch):
 
     def build(config, state_dir, given):
         assert given is events  # the queue the caller made is the one the daemon waits on
-        parts, _ = mock_parts(config, state_dir, given, pin_factory=factory)
+        parts, _ = mock_parts(config, state_dir, given, pin_factory=factory, cache=tmp_path)
         made.append(parts)
         return parts.watched_by(Driver(events.put, Stop("test done")))
 

@@ -20,7 +20,7 @@ from faults import LOST_AT_MOST, Daemon, quiet_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedside.app.daemon import restore
+from bedside.app.resume import restore
 from bedside.app.wallclock import wall_reader
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour, ButtonStuck

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from voicekit import ROOT, bedside, edges, small_config, sox_stats, voiced_rms
 
-from bedside.app.daemon import cue_texts
+from bedside.app.speech import cue_texts
 from bedside.config.load import SoundsConfig, VoiceConfig, load_config
 from bedside.voice import NULL_PLAYER, Speaker, render_now
 from bedside.voice.cache import remove_leftovers

@@ -21,26 +21,31 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
+from gpiozero.pins import Factory
+from gpiozero.pins.mock import MockFactory, MockPin
+from PIL import Image
+
+from bedside.app import paths
 from bedside.app.clocks import MonotonicClock
 from bedside.app.notify import Notifier
+from bedside.button import ButtonEdges, open_pin_factory
 from bedside.closing import Closing
 from bedside.config.load import Config
+from bedside.core.behaviour import Output
 from bedside.core.clock import Clock
+from bedside.core.screens import Screen
+from bedside.display.drawing import render
+from bedside.display.panel import Oled, open_panel
+from bedside.display.partial import PartialUpdates
+from bedside.display.recording_bus import RecordingSerial
 from bedside.folders import check_folder
 from bedside.history.store import Keeper, Store
+from bedside.voice import APLAY, NULL_PLAYER, Speaker
 
-if TYPE_CHECKING:
-    from gpiozero.pins import Factory
-    from gpiozero.pins.mock import MockFactory, MockPin
-    from PIL import Image
-
-    from bedside.button import ButtonEdges
-    from bedside.core.behaviour import Output
-    from bedside.core.screens import Screen
-    from bedside.display.panel import Oled
-    from bedside.display.recording_bus import RecordingSerial
+# Opens the panel: at start-up, and again after it was lost (unplugged, a bus error).
+PanelOpener = Callable[[], PartialUpdates]
 
 log = logging.getLogger("bedside")
 
@@ -120,77 +125,97 @@ class Parts(Closing):
         self.closing.close()
 
 
-def real_parts(config: Config, state_dir: Path, events: Events, speed: float = 1.0) -> Parts:
-    """The device's own: the button on gpiozero's pin factory, the panel on its bus, the voice
-    on ALSA. A missing pin library is said plainly before any device is opened."""
-    from bedside.button import open_pin_factory
-
-    factory = open_pin_factory(config.button.pin_factory)
-    return _assemble(config, state_dir, events, speed, factory, None, None)
+def real_parts(
+    config: Config,
+    state_dir: Path,
+    events: Events,
+    *,
+    speed: float = 1.0,
+    clock: Clock | None = None,
+    pin_factory: Factory | None = None,
+    panel: PanelOpener | None = None,
+    cache: Path | None = None,
+    player: list[str] | None = None,
+) -> Parts:
+    """The device's own: the button on gpiozero's pin factory (the configured one, unless
+    given), the panel on its bus, the voice on ALSA. A missing pin library is said plainly
+    before any device is opened. Each part may be given instead, as gpiozero's devices take
+    their ``pin_factory``."""
+    if pin_factory is None:
+        pin_factory = open_pin_factory(config.button.pin_factory)
+    return assemble(
+        config,
+        events,
+        clock=clock if clock is not None else MonotonicClock(speed),
+        pin_factory=pin_factory,
+        panel=panel if panel is not None else functools.partial(open_panel, config.display),
+        database=paths.database(state_dir),
+        cache=cache if cache is not None else _cache_folder(),
+        player=player if player is not None else APLAY,
+    )
 
 
 def mock_parts(
     config: Config,
     state_dir: Path,
     events: Events,
+    *,
     speed: float = 1.0,
-    player: list[str] | None = None,
+    clock: Clock | None = None,
     pin_factory: MockFactory | None = None,
+    cache: Path | None = None,
+    player: list[str] | None = None,
 ) -> tuple[Parts, MockControls]:
     """The same daemon on any machine: gpiozero's MockFactory (``pin_factory``, else a new
     one), luma's real class for the configured panel over a RecordingSerial, and speech
     synthesised for real and played by ``player`` (the null player, which takes as long as a
     speaker, unless given)."""
-    from gpiozero.pins.mock import MockFactory
-
-    from bedside.display.recording_bus import RecordingSerial
-    from bedside.voice import NULL_PLAYER
-
     factory = pin_factory if pin_factory is not None else MockFactory()
     pin = factory.pin(config.button.pin)
     serial = RecordingSerial(driver=config.display.driver, height=config.display.height)
-    parts = _assemble(config, state_dir, events, speed, factory, serial, player or NULL_PLAYER)
+    parts = assemble(
+        config,
+        events,
+        clock=clock if clock is not None else MonotonicClock(speed),
+        pin_factory=factory,
+        panel=functools.partial(open_panel, config.display, serial),
+        database=paths.database(state_dir),
+        cache=cache if cache is not None else _cache_folder(),
+        player=player if player is not None else NULL_PLAYER,
+    )
     return parts, MockControls(pin=pin, serial=serial)
 
 
-def _assemble(
+def assemble(
     config: Config,
-    state_dir: Path,
     events: Events,
-    speed: float,
+    *,
+    clock: Clock,
     pin_factory: Factory,
-    serial: RecordingSerial | None,
-    player: list[str] | None,
+    panel: PanelOpener,
+    database: Path,
+    cache: Path,
+    player: list[str],
 ) -> Parts:
-    from bedside.app.daemon import cache_directory
-    from bedside.button import ButtonEdges
-    from bedside.display.drawing import render
-    from bedside.display.panel import Oled, open_panel
-    from bedside.voice import Speaker
-
-    clock = MonotonicClock(speed)
+    """The parts, every one made from what it is given: the composition root. ``cache`` is the
+    cache folder (the voice keeps its sounds in a folder of its own in it), ``database`` the
+    history's file, ``panel`` opens the panel (again, after it was lost), ``player`` plays a
+    sound file."""
     stack = contextlib.ExitStack()
     with stack:  # closes what opened if a later part fails; then Parts owns them all
-        store = _owned(stack, Store(state_dir / "bedside.db", clock=clock.now))
+        store = _owned(stack, Store(database, clock=clock.now))
         stack.callback(_flush, store)  # runs before the store closes, after the rest
         button = _owned(
             stack, ButtonEdges(config.button, events.put, clock=clock.now, pin_factory=pin_factory)
         )
-        panel = _owned(
-            stack,
-            Oled(
-                lambda: open_panel(config.display, serial),
-                config.display.contrast,
-                now=clock.now(),
-            ),
-        )
-        # A cache folder that is a file is refused; one that cannot be made is the voice's to
-        # live without (it makes its folder itself: silent, with one warning).
+        oled = _owned(stack, Oled(panel, config.display.contrast, now=clock.now()))
+        # A cache folder that cannot be made is the voice's to live without (it makes its
+        # folder itself: silent, with one warning).
         voice = _owned(
             stack,
             Speaker(
                 config.voice,
-                check_folder(cache_directory(), "the cache folder") / "voice",
+                paths.voice_cache(cache),
                 player_command=player,
                 stale_after=config.stale_cue,
                 sounds=config.sounds,
@@ -201,15 +226,20 @@ def _assemble(
             clock=clock,
             events=events,
             button=button,
-            panel=panel,
+            panel=oled,
             render=functools.partial(render, size=(128, config.display.height)),
             voice=voice,
             store=store,
-            keeper=Keeper(store, speed=speed),
+            keeper=Keeper(store, speed=clock.speed),
             notifier=notifier,
             closing=stack.pop_all(),
         )
     return parts
+
+
+def _cache_folder() -> Path:
+    """The cache folder systemd or the XDG places give; one that is a file is refused."""
+    return check_folder(paths.cache_directory(), "the cache folder")
 
 
 class _Closable(Protocol):

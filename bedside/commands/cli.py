@@ -171,7 +171,8 @@ def _read_script(path: str):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bedside.app.daemon import Options, configure_logging, run
+    from bedside.app.daemon import Options, run
+    from bedside.app.logs import configure_logging
 
     if args.script is not None and not args.mock_hardware:
         raise UsageError("--script drives a mock button: add --mock-hardware")
@@ -205,7 +206,7 @@ def _history(args: argparse.Namespace) -> int:
     import time
     from datetime import datetime
 
-    from bedside.app.daemon import state_directory
+    from bedside.app.paths import state_directory
     from bedside.commands.chart import nights, sparkline, write_chart
     from bedside.core.nights import night_of, streak
     from bedside.history.store import HistoryUnavailable, Report, completed_nights
@@ -279,7 +280,7 @@ def _why(exc: BaseException) -> str:
 
 def demo_state() -> Path:
     """Where ``bedside demo`` keeps its state and history, apart from the device's."""
-    from bedside.app.daemon import state_directory
+    from bedside.app.paths import state_directory
 
     return state_directory(None) / "demo"
 
@@ -368,7 +369,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _hold_tonight(config: Config, args: argparse.Namespace) -> float | None:
     """Tonight's length of the hold that grows, from the history (read-only) if there is one."""
-    from bedside.app.daemon import state_directory
+    from bedside.app.paths import state_directory
     from bedside.core.growth import GrowthNight, tonight
     from bedside.history.store import HistoryUnavailable, Report
 

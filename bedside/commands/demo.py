@@ -203,7 +203,7 @@ def demo(options: Options, out: TextIO = sys.stdout) -> int:
     saved = termios.tcgetattr(fd)
 
     def build(config: Config, state_dir: Path, events: Events) -> Parts:
-        parts, controls = mock_parts(config, state_dir, events, options.speed, player)
+        parts, controls = mock_parts(config, state_dir, events, speed=options.speed, player=player)
         panel = TerminalPanel(controls.serial, out, options.speed)
         keys = Keys(events, controls.pin, options.speed)
         out.write("\x1b[?25l\x1b[2J")

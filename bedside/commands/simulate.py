@@ -18,7 +18,7 @@ from bedside.core.gestures import Thresholds
 from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.routines import CueOptions
-from bedside.core.script import Command
+from bedside.core.script import Command, timeline
 from bedside.core.settings import Settings
 from bedside.core.trace import Trace
 
@@ -83,14 +83,11 @@ def simulate(
 
     clock = VirtualClock()
     flush()
-    for command in commands:
-        if command.action == "wait":
-            clock.advance(command.seconds)
+    for moment in timeline(commands):
+        clock.advance_to(moment.at)
+        if moment.pressed is None:
             behaviour.advance(clock.now())
         else:
-            behaviour.edge(True, clock.now())
-            flush()
-            clock.advance(command.seconds)
-            behaviour.edge(False, clock.now())
+            behaviour.edge(moment.pressed, clock.now())
         flush()
     return behaviour

@@ -12,7 +12,8 @@ import logging
 import sys
 import time
 
-from bedside.app.daemon import cache_directory, cue_texts, volumes_of
+from bedside.app.paths import cache_directory
+from bedside.app.speech import cue_texts, volumes_of
 from bedside.config.load import Config
 from bedside.voice import Speaker, render_now
 from bedside.voice.cache import open_cache, prune, remove_leftovers

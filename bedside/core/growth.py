@@ -49,12 +49,28 @@ def tonight(plan: GrowthPlan, outcomes: Iterable[GrowthNight]) -> float:
     length, short = plan.start, 0
     for held in nightly(outcomes):
         if held:
-            length, short = min(plan.longest, length + plan.step), 0
+            length, short = _longer(plan, length), 0
         else:
             short += 1
             if short == 2:
                 length, short = max(plan.start, length - plan.step), 0
     return length
+
+
+def every_length(plan: GrowthPlan) -> list[float]:
+    """Every length tonight's hold can have, shortest first; none when it does not grow."""
+    if not plan.grow:
+        return []
+    lengths, length = [plan.start], plan.start
+    while plan.step > 0 and length < plan.longest:
+        length = _longer(plan, length)
+        lengths.append(length)
+    return lengths
+
+
+def _longer(plan: GrowthPlan, length: float) -> float:
+    """The next night's length after a night held to the end: the one rule for growing."""
+    return min(plan.longest, length + plan.step)
 
 
 def retimed(routine: Routine, seconds: float, cues: CueOptions) -> Routine:

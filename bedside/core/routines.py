@@ -8,6 +8,7 @@ makes them from the TOML files.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -64,6 +65,11 @@ class Routine:
     @property
     def total_seconds(self) -> float:
         return sum(step.duration or 0.0 for step in self.steps)
+
+
+def menu_first(menu: Sequence[str], routines: Iterable[str]) -> tuple[str, ...]:
+    """Every routine's name: the menu's, in its order, then the rest by name."""
+    return (*menu, *sorted(name for name in routines if name not in menu))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ whole script first and reports every bad line, so nothing runs from a half-valid
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from bedside.core.durations import parse_duration
@@ -29,6 +30,29 @@ class Command:
     line: int
     action: str  # press | hold | wait
     seconds: float
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A script laid out in time: at ``at`` seconds from its start the button goes down
+    (``pressed`` True) or up (False), or a wait ends (None). Simulate moves a virtual clock
+    to each moment; the daemon's ``--script`` sleeps to each on the real one."""
+
+    at: float
+    pressed: bool | None
+
+
+def timeline(commands: Iterable[Command]) -> Iterator[Moment]:
+    """The one reading of a script's commands as moments in time."""
+    at = 0.0
+    for command in commands:
+        if command.action == "wait":
+            at += command.seconds
+            yield Moment(at, None)
+        else:
+            yield Moment(at, True)
+            at += command.seconds
+            yield Moment(at, False)
 
 
 class ScriptError(UsageError):

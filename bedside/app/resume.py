@@ -1,0 +1,59 @@
+"""Picking up a session a restart interrupted: found again in a routine that may have been
+edited since, back paused where it was if it was recent, else closed and kept in the history."""
+
+from __future__ import annotations
+
+import logging
+
+from bedside.config.load import Config
+from bedside.core.behaviour import Behaviour
+from bedside.core.routines import Routine
+from bedside.history.store import Keeper, Progress, Session, Store, step_key
+
+log = logging.getLogger("bedside")
+
+
+def find_step(routine: Routine, progress: Progress) -> int | None:
+    """Where the interrupted step is in ``routine`` now, which may have been edited since:
+    the same step (by its fingerprint) nearest the index it had, or None if it is gone."""
+    steps = routine.steps
+    if not progress.step_key:  # saved before fingerprints were kept: trust the index
+        return progress.step_index if progress.step_index < len(steps) else None
+    same = [i for i, step in enumerate(steps) if step_key(step) == progress.step_key]
+    return min(same, key=lambda i: abs(i - progress.step_index), default=None)
+
+
+def restore(store: Store, keeper: Keeper, behaviour: Behaviour, config: Config) -> None:
+    """A session a restart interrupted: back where it was and paused, if it was recent."""
+    progress = store.current()
+    if progress is None:
+        return
+    routine = config.routines.get(progress.routine)
+    age = store.wall() - progress.updated
+    index = find_step(routine, progress) if routine is not None else None
+    # A clock behind the last write (no real-time clock, not synced yet) says nothing of how
+    # long ago it was; the person can still end the session with a long hold.
+    if index is not None and age <= config.resume_within:
+        behaviour.resume(progress.routine, index, progress.step_elapsed, progress.session_elapsed)
+        keeper.resumed(progress, behaviour.state)
+        log.info(
+            "resumed %s at step %d, %.0f s in, %s",
+            progress.routine,
+            index + 1,
+            progress.step_elapsed,
+            behaviour.state.mode.value,
+        )
+        return
+    if routine is None:
+        log.warning("closing the session of %s: that routine is gone", progress.routine)
+    elif index is None:
+        log.warning(
+            "closing the session of %s: the routine was changed and its step %d is gone",
+            progress.routine,
+            progress.step_index + 1,
+        )
+    else:
+        log.info("closing the session of %s interrupted %.0f min ago", progress.routine, age / 60)
+    steps = len(routine.steps) if routine is not None else progress.step_index + 1
+    done = min(progress.step_index, steps)
+    store.record(Session(progress.routine, progress.started, progress.updated, False, done, steps))

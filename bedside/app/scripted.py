@@ -1,0 +1,32 @@
+"""A button script (``bedside run --mock-hardware --script FILE``) played on the mock pin in
+real time, at the daemon's speed: the same moments ``simulate`` steps a virtual clock through
+(``bedside.core.script.timeline``), slept to here, each from the script's start, so the
+script's own time does not drift by the time its steps take."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from gpiozero.pins.mock import MockPin
+
+from bedside.core.script import Command, timeline
+
+
+def drive_script(
+    pin: MockPin,
+    commands: Iterable[Command],
+    speed: float,
+    done: Callable[[], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Play ``commands`` on ``pin`` (down is low: the button pulls it to ground), then ``done``."""
+    start = clock()
+    for moment in timeline(commands):
+        sleep(max(0.0, start + moment.at / speed - clock()))
+        if moment.pressed is True:
+            pin.drive_low()
+        elif moment.pressed is False:
+            pin.drive_high()
+    done()

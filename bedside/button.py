@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from gpiozero.pins import Factory
+
 from bedside.closing import Closing
 from bedside.config.keys import PIN_FACTORIES, pin_factory_names
 from bedside.config.load import ButtonConfig
@@ -43,7 +45,7 @@ class ButtonEdges(Closing):
         config: ButtonConfig,
         put: Callable[[Edge], None],
         clock: Callable[[], float] = time.monotonic,
-        pin_factory=None,
+        pin_factory: Factory | None = None,
     ) -> None:
         from gpiozero import DigitalInputDevice  # here: finding a pin factory takes a moment
 
@@ -89,7 +91,7 @@ class PinFactoryUnavailable(TroubleError):
     """No pin factory could open the GPIO pins; the message says what is missing and the fix."""
 
 
-def open_pin_factory(name: str | None):
+def open_pin_factory(name: str | None) -> Factory:
     """gpiozero's pin factory called ``name``, or gpiozero's own choice when ``name`` is None
     (which honours $GPIOZERO_PIN_FACTORY). Raises PinFactoryUnavailable, never a traceback."""
     if name is None:
@@ -145,7 +147,7 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def describe_pin_factory(factory) -> str:
+def describe_pin_factory(factory: Factory) -> str:
     """Which pin factory this is and the gpiochip it opened: "lgpio on /dev/gpiochip0"."""
     cls = type(factory)
     target = f"{cls.__module__}:{cls.__qualname__}"

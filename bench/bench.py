@@ -595,7 +595,7 @@ def in_process(config: Path, state: Path, routine: str, body, *watching) -> None
 
 
 def press_latency(config: Path, work: Path) -> dict[str, float]:
-    from bedside.app.loop import Stop
+    from bedside.app.events import Stop
 
     latencies: list[float] = []
     count = int(quick(200, 20))
@@ -716,7 +716,7 @@ DEADLINE_REFERENCE = SLEEPING_REFERENCE.replace(
 
 def timer_error(config: Path, work: Path) -> dict[str, float]:
     from bedside.app.assembly import Observer
-    from bedside.app.loop import Stop
+    from bedside.app.events import Stop
 
     steps = int(quick(20, 4))
     starts: list[tuple[int, float, float]] = []

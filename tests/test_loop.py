@@ -10,7 +10,8 @@ import queue
 from dataclasses import replace
 
 from bedside.app.assembly import mock_parts
-from bedside.app.loop import Loop, Stop
+from bedside.app.events import Stop
+from bedside.app.loop import Loop
 from bedside.button import Edge
 from bedside.config.load import VoiceConfig, load_config
 from bedside.core.behaviour import Behaviour

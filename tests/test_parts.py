@@ -274,7 +274,7 @@ def test_a_part_that_fails_to_close_does_not_keep_the_others_open(tmp_path, capl
 def test_the_daemon_closes_its_parts_when_it_stops(tmp_path):
     from bedside.app.assembly import Driver
     from bedside.app.daemon import Options, run
-    from bedside.app.loop import Stop
+    from bedside.app.events import Stop
 
     factory = MockFactory()
     events: queue.SimpleQueue = queue.SimpleQueue()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bedside.app.assembly import Driver, MockControls, Parts, mock_parts
 from bedside.app.daemon import Options, run
-from bedside.app.loop import Stop
+from bedside.app.events import Stop
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour, ScreenChanged
 from bedside.core.gestures import Thresholds

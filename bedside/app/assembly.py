@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -29,6 +28,7 @@ from PIL import Image
 
 from bedside.app import paths
 from bedside.app.clocks import MonotonicClock
+from bedside.app.events import Events
 from bedside.app.notify import Notifier
 from bedside.button import ButtonEdges, open_pin_factory
 from bedside.closing import Closing
@@ -48,10 +48,6 @@ from bedside.voice import APLAY, NULL_PLAYER, Speaker
 PanelOpener = Callable[[], PartialUpdates]
 
 log = logging.getLogger("bedside")
-
-# What the loop waits on: Edge, Stop, Reload and Wake (bedside.app.loop), put from any thread or
-# a signal handler (SimpleQueue.put is reentrant). The way in from outside: put(Stop(...)).
-Events = queue.SimpleQueue
 
 
 class Voice(Protocol):

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bedside.app.assembly import Driver, Events, Parts, mock_parts, real_parts
-from bedside.app.loop import Loop, Reconfiguration, Stop
+from bedside.app.assembly import Driver, Parts, mock_parts, real_parts
+from bedside.app.events import Events, Stop
+from bedside.app.loop import Loop, Reconfiguration
 from bedside.app.notify import watchdog_interval
 from bedside.app.paths import state_directory
 from bedside.app.resume import restore

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from bedside.app.assembly import Events, Parts
-from bedside.button import Edge
+from bedside.app.assembly import Parts
+from bedside.app.events import Edge, Events, Reload, Stop, Wake
 from bedside.config.load import Config
 from bedside.core.behaviour import Behaviour, ButtonStuck, GrowthRecorded, Output, ScreenChanged
 from bedside.core.effects import (
@@ -39,21 +39,6 @@ from bedside.core.state import Mode
 from bedside.core.trace import Trace
 
 log = logging.getLogger("bedside")
-
-
-@dataclass(frozen=True)
-class Stop:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Reload:
-    """Read the configuration again (SIGHUP)."""
-
-
-@dataclass(frozen=True)
-class Wake:
-    """Nothing to do but wake up: a signal's handler waits to run on this thread."""
 
 
 @dataclass(frozen=True)
@@ -247,11 +232,13 @@ class Loop:
         if state.mode is Mode.FINISHED:
             return f"{routine}: {'done' if state.completed else 'ended'}"
         step = state.step
+        assert state.routine is not None and step is not None  # a session is on
         where = f"step {state.step_index + 1}/{len(state.routine.steps)} {step.title}"
         return f"{routine}: {where}" + (" (paused)" if state.mode is Mode.PAUSED else "")
 
     def _apply_reload(self) -> None:
         fresh, self.pending_reload = self.pending_reload, None
+        assert fresh is not None  # called only when one is pending
         self.behaviour.reconfigure(
             fresh.settings, fresh.thresholds, fresh.reminder, fresh.quiet, fresh.hold, fresh.cues
         )

@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 
-from bedside.app.loop import Reload, Stop, Wake
+from bedside.app.events import Reload, Stop, Wake
 
 
 @contextlib.contextmanager

@@ -24,9 +24,9 @@ from typing import TextIO
 
 from gpiozero.pins.mock import MockPin
 
-from bedside.app.assembly import Events, Observer, Parts, Voice, mock_parts
+from bedside.app.assembly import Observer, Parts, Voice, mock_parts
 from bedside.app.daemon import Options, run
-from bedside.app.loop import Stop
+from bedside.app.events import Events, Stop
 from bedside.config.load import Config
 from bedside.core.screens import Screen
 from bedside.display.recording_bus import RecordingSerial

@@ -136,7 +136,7 @@ class Behaviour:
         self.button = self.recogniser.already_down(self.now)
         self.pending.append((self.now, ButtonStuck()))
 
-    def resume(self, routine: str, step_index: int, elapsed: float, session_elapsed: float):
+    def resume(self, routine: str, step_index: int, elapsed: float, session_elapsed: float) -> None:
         """Start from a session a restart interrupted (see ``Engine.resume``)."""
         self.state, effects = self.engine.resume(
             self.now, routine, step_index, elapsed, session_elapsed

@@ -163,22 +163,24 @@ class Engine:
             return self._finish(state, now, completed=False, effects=self._left_hold(state, now))
         if gesture is Gesture.HOLD:
             return self._next_step(state, now, [Silence(), *self._left_hold(state, now)])
+        routine, step = state.routine, state.step
+        assert routine is not None and step is not None  # a session is on
         if mode is Mode.RUNNING:
             state = replace(state, mode=Mode.PAUSED, paused_at=now)
-            effects = [Silence(), StateChanged(Mode.PAUSED, state.routine.name)]
+            effects = [Silence(), StateChanged(Mode.PAUSED, routine.name)]
             left = state.remaining(now) or 0.0
             phrases = self.settings.phrases
             return state, effects + _say(phrases.paused.format(left=phrases.left(left)))
         if mode is Mode.PAUSED:
             assert state.paused_at is not None
-            resumed_mode = _mode_of(state.step)
+            resumed_mode = _mode_of(step)
             state = replace(
                 state,
                 mode=resumed_mode,
                 step_start=state.step_start + (now - state.paused_at),
                 paused_at=None,
             )
-            effects = [StateChanged(resumed_mode, state.routine.name)]
+            effects = [StateChanged(resumed_mode, routine.name)]
             return state, effects + _say(self.settings.phrases.resumed)
         # awaiting: the person has done the thing; carry on
         return self._next_step(state, now, [Silence()])
@@ -274,6 +276,7 @@ class Engine:
         while (due := self._next_due(state)) is not None and due[0] <= now:
             at, what = due
             if what is _Due.CUE:
+                assert state.step is not None  # a cue falls due only in a step
                 cue = state.step.cues[state.next_cue]
                 # A cue that could not be said near its time is dropped, not said late.
                 if now - at <= self.settings.stale_cue:

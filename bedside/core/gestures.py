@@ -88,15 +88,16 @@ class Recogniser:
         signals: list[Signal] = []
         if state.down_at is None or state.stuck:
             return state, signals
+        down_at = state.down_at
         if state.long_fired:
-            if now >= state.down_at + self.thresholds.stuck:
+            if now >= down_at + self.thresholds.stuck:
                 state = replace(state, stuck=True)
                 signals.append(Notice.STUCK)
             return state, signals
-        if now >= state.down_at + self.thresholds.hold and not state.holding_said:
+        if now >= down_at + self.thresholds.hold and not state.holding_said:
             state = replace(state, holding_said=True)
             signals.append(Notice.HOLD_PENDING)
-        if now >= state.down_at + self.thresholds.long_hold:
+        if now >= down_at + self.thresholds.long_hold:
             state = replace(state, long_fired=True)
             signals.append(Gesture.LONG_HOLD)
         return state, signals

@@ -91,7 +91,7 @@ def describe(state: State, settings: Settings, now: float, streak: Streak | None
         hold = growing_length(routine)
         if hold is not None and settings.hold_grows:
             detail += f", hold {minutes(hold)}"  # tonight's: it grows night by night
-        nights, seven = "", ()
+        nights, seven = "", tuple[bool, ...]()
         if streak is not None and name == settings.night_routine and any(streak.week):
             nights = f"{streak.nights} night{'s' if streak.nights != 1 else ''}"
             seven = streak.week
@@ -110,8 +110,8 @@ def describe(state: State, settings: Settings, now: float, streak: Streak | None
             return Screen(View.HOLDING, "Release:", "back to menu")
         took = minutes(state.finished_at - state.session_start)
         title = "All done" if state.completed else "Session ended"
-        routine = state.routine.title if state.routine else ""
-        return Screen(View.FINISHED, title, f"{routine}, {took}", hint="press for menu")
+        which = state.routine.title if state.routine else ""
+        return Screen(View.FINISHED, title, f"{which}, {took}", hint="press for menu")
     step = state.step
     assert step is not None and state.routine is not None
     position = f"{state.step_index + 1}/{len(state.routine.steps)}"

@@ -1,0 +1,30 @@
+"""What the daemon's loop waits on: one queue, put on from any thread or a signal handler
+(``SimpleQueue.put`` is reentrant). The way in from outside is ``put(Stop(...))``."""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass
+
+from bedside.button import Edge
+
+__all__ = ["Arrival", "Edge", "Events", "Reload", "Stop", "Wake"]
+
+
+@dataclass(frozen=True)
+class Stop:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reload:
+    """Read the configuration again (SIGHUP)."""
+
+
+@dataclass(frozen=True)
+class Wake:
+    """Nothing to do but wake up: a signal's handler waits to run on this thread."""
+
+
+Arrival = Edge | Stop | Reload | Wake  # anything the loop is woken by
+Events = queue.SimpleQueue[Arrival]

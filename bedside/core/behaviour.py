@@ -21,7 +21,7 @@ from bedside.core.engine import Engine
 from bedside.core.events import Gestured, HoldPending, Remind, Tick
 from bedside.core.gestures import ButtonState, Notice, Recogniser, Signal, Thresholds
 from bedside.core.growth import GrowthNight, GrowthPlan, retimed, tonight
-from bedside.core.nights import Quiet, Reminder, Streak, night_of
+from bedside.core.nights import Done, Quiet, Reminder, Streak, mark_done, night_of
 from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen, View, describe, next_change
 from bedside.core.settings import Settings
@@ -200,7 +200,7 @@ class Behaviour:
             if isinstance(effect, Finished) and effect.completed:
                 started = self.wall(self.state.session_start)
                 if started is not None:
-                    self.done.setdefault(effect.routine, set()).add(night_of(started))
+                    mark_done(self.done, Done(effect.routine, started, completed=True))
                 self._nights(at)
 
     def _held(self, ended: GrowingStepEnded, at: float) -> None:

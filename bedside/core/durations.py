@@ -32,3 +32,8 @@ def parse_duration(value: Any) -> float | None:
             h, m, s = (float(g) if g else 0.0 for g in match.groups())
             return h * 3600 + m * 60 + s
     return None
+
+
+def whole_minutes(seconds: float) -> int:
+    """A length in whole minutes, as it is said and shown: the one rounding of minutes."""
+    return round(seconds / 60)

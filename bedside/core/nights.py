@@ -29,12 +29,18 @@ class Done:
     completed: bool
 
 
+def mark_done(done: dict[str, set[date]], session: Done) -> None:
+    """The one rule of a night done: a completed session makes its routine done on the night
+    it started in (``done``: the nights by routine, added to)."""
+    if session.completed:
+        done.setdefault(session.routine, set()).add(night_of(session.started))
+
+
 def nights_done(sessions: Iterable[Done]) -> dict[str, set[date]]:
     """The nights on which each routine was completed, by the routine's name."""
     done: dict[str, set[date]] = {}
-    for s in sessions:
-        if s.completed:
-            done.setdefault(s.routine, set()).add(night_of(s.started))
+    for session in sessions:
+        mark_done(done, session)
     return done
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bedside.core.durations import whole_minutes
 from bedside.core.growth import growing_length
 from bedside.core.routines import Routine, words
 
@@ -25,14 +26,14 @@ class Phrases:
     @staticmethod
     def left(seconds: float) -> str:
         """Time left in whole minutes, as it is said: "Eight minutes left"."""
-        whole = round(seconds / 60)
+        whole = whole_minutes(seconds)
         if whole < 1:
             return "Less than a minute left"
         return f"{words(whole)} minute{'s' if whole > 1 else ''} left"
 
     @staticmethod
     def minutes(seconds: float) -> str:
-        whole = max(1, round(seconds / 60))
+        whole = max(1, whole_minutes(seconds))
         return f"{words(whole).lower()} minute{'s' if whole > 1 else ''}"
 
     def announce(self, routine: Routine) -> str:
@@ -45,7 +46,7 @@ class Phrases:
         """Every text these phrases can make, for synthesising ahead of time."""
         routines = list(routines)
         longest = max((s.duration or 0 for r in routines for s in r.steps), default=0.0)
-        lefts = [self.left(m * 60) for m in range(round(longest / 60) + 1)]
+        lefts = [self.left(m * 60) for m in range(whole_minutes(longest) + 1)]
         texts = [self.paused.format(left=left) for left in lefts]
         texts += [self.restored.format(left=left) for left in lefts]
         texts += [self.resumed, self.ended, self.restored_waiting]

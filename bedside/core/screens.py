@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bedside.core.durations import whole_minutes
 from bedside.core.engine import routine_name
 from bedside.core.growth import growing_length
 from bedside.core.nights import Streak
@@ -72,7 +73,7 @@ def clock(seconds: float) -> str:
 
 
 def minutes(seconds: float) -> str:
-    return f"{max(1, round(seconds / 60))} min"
+    return f"{max(1, whole_minutes(seconds))} min"
 
 
 def describe(state: State, settings: Settings, now: float, streak: Streak | None = None) -> Screen:

@@ -33,7 +33,9 @@ from bedside.core.state import Mode
 from bedside.display.panel import Oled, PartialSSD1306, frame_bytes
 from bedside.display.recording_bus import RecordingSerial
 from bedside.folders import NotAFolder, check_folder
-from bedside.history.store import Keeper, Progress, Store
+from bedside.history.keeper import Keeper
+from bedside.history.rows import Progress
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()

@@ -29,7 +29,8 @@ from bedside.closing import Closing
 from bedside.config.load import Config
 from bedside.core.clock import Clock
 from bedside.folders import check_folder
-from bedside.history.store import Keeper, Store
+from bedside.history.keeper import Keeper
+from bedside.history.store import Store
 
 if TYPE_CHECKING:
     from gpiozero.pins import Factory

@@ -35,7 +35,9 @@ from bedside.core.phrases import Phrases
 from bedside.core.routines import Routine
 from bedside.core.script import Command
 from bedside.folders import StateLock, check_folder
-from bedside.history.store import Keeper, Progress, Session, Store, completed_nights, step_key
+from bedside.history.keeper import Keeper
+from bedside.history.rows import Progress, Session, completed_nights, step_key
+from bedside.history.store import Store
 
 log = logging.getLogger("bedside")
 
@@ -208,7 +210,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         done=completed_nights(store),
         quiet=setup.quiet,
         hold=setup.hold,
-        holds=[GrowthNight(h.night, h.held) for h in store.holds()],
+        holds=[GrowthNight(h.night, h.held) for h in store.growth_rows()],
         cues=setup.cues,
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from faults import Daemon, campaign, quiet_config, saved
 
-from bedside.history.store import Progress, Session, Store
+from bedside.history.rows import Progress, Session
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"

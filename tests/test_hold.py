@@ -190,7 +190,7 @@ def test_the_daemon_keeps_the_hold_in_its_history_through_power_cuts(tmp_path):
     first.stop(signal.SIGKILL)  # a power cut during "Coming down"
     first.finish()
     with Store(state / "bedside.db") as store:
-        [kept] = store.holds()
+        [kept] = store.growth_rows()
     assert kept.held and kept.length == 120
 
     # The restart resumes "Coming down"; its end goes to the menu, which shows tomorrow's.

@@ -21,7 +21,8 @@ from bedside.commands.chart import BLOCKS, NONE, nights, sparkline
 from bedside.commands.plan import plan_table
 from bedside.config.load import DEFAULT_MENU, load_config
 from bedside.core.phrases import Phrases
-from bedside.history.store import Session, Store
+from bedside.history.rows import Session
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,7 +33,10 @@ from bedside.core.state import Mode
 from bedside.display.panel import Oled, PartialSSD1306, frame_bytes
 from bedside.display.recording_bus import RecordingSerial
 from bedside.folders import NotAFolder, check_folder
-from bedside.history.store import Keeper, Progress, Store
+from bedside.history.keeper import Keeper
+from bedside.history.report import Report
+from bedside.history.rows import Progress, Session
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
@@ -115,11 +118,21 @@ def test_a_recent_session_or_a_clock_not_yet_synced_resumes(tmp_path):
         ]
 
 
+class CountingStore(Store):
+    """A store that also keeps every progress it is asked to write."""
+
+    def __init__(self, path: Path, wall: float) -> None:
+        super().__init__(path, wall=lambda: wall)
+        self.writes: list[Progress] = []
+
+    def save(self, progress: Progress) -> None:
+        self.writes.append(progress)
+        super().save(progress)
+
+
 def test_progress_is_written_on_step_changes_and_every_few_seconds_not_every_tick(tmp_path):
-    store = make_store(tmp_path, wall=1000.0)
-    writes = []
-    save = store.save
-    store.save = lambda progress: (writes.append(progress), save(progress))  # type: ignore
+    store = CountingStore(tmp_path / "bedside.db", wall=1000.0)
+    writes = store.writes
     keeper = Keeper(store)
     behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
@@ -134,6 +147,48 @@ def test_progress_is_written_on_step_changes_and_every_few_seconds_not_every_tic
     assert len(writes) == pytest.approx(2 + 60 / Keeper.SAVE_EVERY, abs=2)
     assert store.current().step_index == 1
     assert store.current().step_elapsed == pytest.approx(60.0, abs=5.0)
+
+
+def test_a_store_that_cannot_write_keeps_everything_and_retries_on_its_clock(tmp_path, caplog):
+    clock = VirtualClock(100.0)
+    blocked = tmp_path / "state"
+    blocked.write_text("a file where the state folder goes")
+    caplog.set_level(logging.WARNING, logger="bedside.history")
+    store = Store(blocked / "bedside.db", wall=lambda: 50_000.0, clock=clock.now)
+    assert store.db is None and store.trouble
+    done = Session("bedtime", 40_000.0, 41_000.0, True, 17, 17)
+    store.record(done)
+    store.save(Progress("leg-lifts", 2, 30.0, 300.0, 49_000.0, 50_000.0, "k"))
+    # Kept in memory, and read back as if written.
+    assert store.sessions() == [done] and store.current().step_index == 2
+    blocked.unlink()  # the way is clear, but nothing tries before RETRY_EVERY has passed
+    clock.advance(Store.RETRY_EVERY - 0.5)
+    store.save(Progress("leg-lifts", 3, 0.0, 310.0, 49_000.0, 50_000.0, "k"))
+    assert store.db is None and not blocked.exists()
+    clock.advance(0.5)
+    store.save(Progress("leg-lifts", 3, 4.0, 314.0, 49_000.0, 50_000.0, "k"))
+    assert store.db is not None and store.trouble is None
+    assert not store.unsaved and not store.progress_unsaved
+    store.close()
+    with Report(blocked / "bedside.db") as report:
+        assert report.sessions() == [done]
+    written = sqlite3.connect(blocked / "bedside.db").execute("SELECT * FROM current").fetchall()
+    assert written == [(1, "leg-lifts", 3, 4.0, 314.0, 49_000.0, 50_000.0, "k")]
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len([w for w in warnings if "cannot be written" in w]) == 1  # one line an outage
+    assert len([w for w in warnings if "can be written again" in w]) == 1
+
+
+def test_a_store_stopping_tries_once_more_whatever_its_clock_says(tmp_path):
+    clock = VirtualClock(0.0)
+    blocked = tmp_path / "state"
+    blocked.write_text("a file where the state folder goes")
+    store = Store(blocked / "bedside.db", wall=lambda: 50_000.0, clock=clock.now)
+    store.save(Progress("bedtime", 0, 1.0, 1.0, 49_000.0, 50_000.0))
+    assert not store.flush()  # still blocked: said, and kept
+    blocked.unlink()
+    assert store.flush() and store.current().step_elapsed == 1.0  # no wait for a retry
+    store.close()
 
 
 def test_a_corrupt_state_database_is_set_aside_and_a_fresh_one_made(tmp_path, caplog):

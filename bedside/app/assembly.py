@@ -41,7 +41,8 @@ from bedside.display.panel import Oled, open_panel
 from bedside.display.partial import PartialUpdates
 from bedside.display.recording_bus import RecordingSerial
 from bedside.folders import check_folder
-from bedside.history.store import Keeper, Store
+from bedside.history.keeper import Keeper
+from bedside.history.store import Store
 from bedside.voice import APLAY, NULL_PLAYER, Speaker
 
 # Opens the panel: at start-up, and again after it was lost (unplugged, a bus error).

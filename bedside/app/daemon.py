@@ -32,7 +32,7 @@ from bedside.core.behaviour import Behaviour
 from bedside.core.growth import GrowthNight
 from bedside.core.script import Command
 from bedside.folders import StateLock, check_folder
-from bedside.history.store import completed_nights
+from bedside.history.rows import completed_nights
 
 log = logging.getLogger("bedside")
 
@@ -99,7 +99,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         done=completed_nights(store),
         quiet=setup.quiet,
         hold=setup.hold,
-        holds=[GrowthNight(h.night, h.held) for h in store.holds()],
+        holds=[GrowthNight(h.night, h.held) for h in store.growth_rows()],
         cues=setup.cues,
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.

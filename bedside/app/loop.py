@@ -203,7 +203,7 @@ class Loop:
                     output.length,
                     self.behaviour.hold_tonight or 0.0,
                 )
-                self.keeper.hold(output)
+                self.keeper.growth_recorded(output)
 
     def _show(self, screen: Screen, now: float) -> None:
         self.panel.show(self.parts.render(screen), now)

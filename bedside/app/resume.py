@@ -8,7 +8,9 @@ import logging
 from bedside.config.load import Config
 from bedside.core.behaviour import Behaviour
 from bedside.core.routines import Routine
-from bedside.history.store import Keeper, Progress, Session, Store, step_key
+from bedside.history.keeper import Keeper
+from bedside.history.rows import Progress, Session, step_key
+from bedside.history.store import Store
 
 log = logging.getLogger("bedside")
 

@@ -1,7 +1,8 @@
 """A button script (``bedside run --mock-hardware --script FILE``) played on the mock pin in
 real time, at the daemon's speed: the same moments ``simulate`` steps a virtual clock through
-(``bedside.core.script.timeline``), slept to here, each from the script's start, so the
-script's own time does not drift by the time its steps take."""
+(``bedside.core.script.timeline``), slept to here. Each is slept to from the script's start, so
+the script does not drift by the time its steps take; a moment reached late (a busy machine)
+moves the rest of the script with it, so a press is never cut shorter than it was written."""
 
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ def drive_script(
     """Play ``commands`` on ``pin`` (down is low: the button pulls it to ground), then ``done``."""
     start = clock()
     for moment in timeline(commands):
-        sleep(max(0.0, start + moment.at / speed - clock()))
+        wait = start + moment.at / speed - clock()
+        if wait > 0:
+            sleep(wait)
+        else:
+            start -= wait  # late: what follows keeps its distance from this moment
         if moment.pressed is True:
             pin.drive_low()
         elif moment.pressed is False:

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bedside.core.nights import night_of
-from bedside.history.store import Session
+from bedside.history.rows import Session
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 NONE = "·"  # a night with no session at all

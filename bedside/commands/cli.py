@@ -209,7 +209,8 @@ def _history(args: argparse.Namespace) -> int:
     from bedside.app.paths import state_directory
     from bedside.commands.chart import nights, sparkline, write_chart
     from bedside.core.nights import night_of, streak
-    from bedside.history.store import HistoryUnavailable, Report, completed_nights
+    from bedside.history.report import HistoryUnavailable, Report
+    from bedside.history.rows import completed_nights
 
     night = _config(args).night_routine  # the routine whose completion makes a night
     folder = demo_state() if args.demo else state_directory(args.state_dir)
@@ -371,14 +372,14 @@ def _hold_tonight(config: Config, args: argparse.Namespace) -> float | None:
     """Tonight's length of the hold that grows, from the history (read-only) if there is one."""
     from bedside.app.paths import state_directory
     from bedside.core.growth import GrowthNight, tonight
-    from bedside.history.store import HistoryUnavailable, Report
+    from bedside.history.report import HistoryUnavailable, Report
 
     if not config.hold.grow:
         return None
     folder = demo_state() if args.demo else state_directory(args.state_dir)
     try:
         with Report(folder / "bedside.db") as report:
-            nights = [GrowthNight(h.night, h.held) for h in report.holds()]
+            nights = [GrowthNight(h.night, h.held) for h in report.growth_rows()]
     except HistoryUnavailable:
         nights = []  # no history yet: the first night's length
     return tonight(config.hold, nights)

@@ -23,17 +23,26 @@ class LateClock:
         self.sleeps += 1
 
 
+class Edges:
+    """What the pin's own edge detection reports, on the clock's time."""
+
+    def __init__(self, clock: LateClock) -> None:
+        self.clock, self.seen = clock, list[tuple[str, float]]()
+
+    def changed(self, ticks: float, state: bool) -> None:  # gpiozero keeps a weak reference
+        self.seen.append(("up" if state else "down", round(self.clock.now, 9)))
+
+
 def edges_of(script: str, late: dict[int, float], speed: float = 1.0) -> list[tuple[str, float]]:
     clock = LateClock(late)
     pin = MockFactory().pin(17)
-    seen: list[tuple[str, float]] = []
     pin.function = "input"
-    pin.edges = "both"
-    pin.when_changed = lambda ticks, state: seen.append(("up" if state else "down", clock.now))
     pin.drive_high()  # the pull-up: the button is open
-    seen.clear()
+    edges = Edges(clock)
+    pin.edges = "both"
+    pin.when_changed = edges.changed
     drive_script(pin, parse_script(script), speed, lambda: None, clock.time, clock.sleep)
-    return seen
+    return edges.seen
 
 
 def test_the_script_runs_to_its_moments_from_its_start():

@@ -195,33 +195,33 @@ def hold_core(pacer: bool) -> Behaviour:
 
 def countdown_frames(count: int):
     """A frame a second of the legs-up-the-wall countdown, the breathing guide off."""
-    from bedside.display.drawing import render
+    from bedside.display.picture import picture
 
     behaviour = hold_core(pacer=False)
-    frames = [render(behaviour.screen)]
+    frames = [picture(behaviour.screen)]
     t = 1.1
     while len(frames) < count:
         t += 1.0
         behaviour.advance(t)
-        frames.append(render(behaviour.screen))
+        frames.append(picture(behaviour.screen))
     return frames
 
 
 def pacer() -> dict[str, float]:
     """The breathing guide: every frame it draws over a minute, through the partial driver."""
-    from bedside.display.drawing import render
     from bedside.display.panel import PartialSSD1306
+    from bedside.display.picture import picture
     from bedside.display.recording_bus import RecordingSerial
 
     behaviour = hold_core(pacer=True)
     serial = RecordingSerial()
     panel = PartialSSD1306(serial)
-    panel.display(render(behaviour.screen))
+    panel.display(picture(behaviour.screen))
     start, framing, frames, cpu = serial.bytes_sent, serial.transactions, 0, 0.0
     while behaviour.now < 61.1:
         behaviour.advance(behaviour.deadline())
         began = time.process_time()
-        panel.display(render(behaviour.screen))
+        panel.display(picture(behaviour.screen))
         cpu += time.process_time() - began
         frames += 1
     sent, transactions = serial.bytes_sent - start, serial.transactions - framing

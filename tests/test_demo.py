@@ -18,8 +18,8 @@ import pytest
 from bedside.commands.demo import DIM, LIT, TerminalPanel, half_blocks
 from bedside.config.load import DisplayConfig
 from bedside.core.screens import Screen, View
-from bedside.display.drawing import render
 from bedside.display.panel import open_panel
+from bedside.display.picture import picture
 from bedside.display.recording_bus import RecordingSerial
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def test_the_demo_draws_each_panel_from_the_bytes_its_driver_sent(
     serial = RecordingSerial(driver=driver, height=height)
     device = open_panel(config, serial)
     screen = Screen(View.RUNNING, "Soak your feet", "left foot", "12:35", 0.37, "2/17")
-    image = render(screen, (128, height))
+    image = picture(screen, (128, height))
     device.display(image)
     out = io.StringIO()
     TerminalPanel(serial, out).draw()
@@ -169,7 +169,7 @@ def test_subtitles_two_at_a_time_then_gone_and_no_lone_speaker(monkeypatch):
 
     monkeypatch.setattr(demo, "SUBTITLE_SECONDS", 0.3)
     serial = RecordingSerial()
-    open_panel(DisplayConfig(), serial).display(render(Screen(View.MENU, "Bedtime")))
+    open_panel(DisplayConfig(), serial).display(picture(Screen(View.MENU, "Bedtime")))
     out = io.StringIO()
     panel = TerminalPanel(serial, out, 10)
     panel.draw()

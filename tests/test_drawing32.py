@@ -17,7 +17,8 @@ from bedside.commands.shots import gallery_screens
 from bedside.config.load import load_config
 from bedside.core.screens import Screen, View
 from bedside.core.settings import Settings
-from bedside.display.drawing import MARGIN, render
+from bedside.display.geometry import MARGIN
+from bedside.display.picture import picture
 
 SIZE = (128, 32)
 
@@ -33,7 +34,7 @@ SHOWN = {
 
 
 def small(screen: Screen, *, clip: bool = True) -> Image.Image:
-    return render(screen, SIZE, clip=clip)
+    return picture(screen, SIZE, clip=clip)
 
 
 def inside_margins(image: Image.Image) -> bool:
@@ -61,7 +62,7 @@ def test_every_kind_is_128x32_lit_and_inside_the_margins(kind: str) -> None:
 def test_dark_is_dark_and_other_sizes_are_refused() -> None:
     assert small(Screen(View.DARK, "x", "y", "12:00")).getbbox() is None
     with pytest.raises(ValueError, match="128x64 and 128x32"):
-        render(SAMPLES["menu"], (128, 48))
+        picture(SAMPLES["menu"], (128, 48))
 
 
 def test_every_kind_looks_different() -> None:

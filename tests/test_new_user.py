@@ -221,7 +221,7 @@ def test_history_and_the_chart_follow_the_configured_night_routine(tmp_path, con
 
 def test_nothing_is_brighter_than_the_countdown_it_stands_for():
     from bedside.core.screens import Screen, View
-    from bedside.display.drawing import render
+    from bedside.display.picture import picture
 
     running = Screen(View.RUNNING, "Soak your feet", "", "13:20", 0.33, "2/17")
     paused = Screen(
@@ -230,7 +230,7 @@ def test_nothing_is_brighter_than_the_countdown_it_stands_for():
 
     def lit(screen: Screen, size: tuple[int, int]) -> int:
         # a one-bit image packs eight pixels a byte: its lit pixels are its set bits
-        return sum(byte.bit_count() for byte in render(screen, size).tobytes())
+        return sum(byte.bit_count() for byte in picture(screen, size).tobytes())
 
     for size in ((128, 64), (128, 32)):
         # no more than the countdown and the hint's few words: the old banner lit 27 %

@@ -20,7 +20,6 @@ from bedside.config.toml_reader import ConfigError
 from bedside.core.behaviour import Behaviour
 from bedside.core.gestures import Thresholds
 from bedside.core.settings import Settings
-from bedside.display.drawing import render
 from bedside.display.panel import (
     DRIVERS,
     PANEL_ERRORS,
@@ -32,6 +31,7 @@ from bedside.display.panel import (
     panel_serial,
     shifted,
 )
+from bedside.display.picture import picture
 from bedside.display.recording_bus import RecordingSerial, RecordingSpi
 
 STOCK = {"ssd1306": ssd1306, "sh1106": sh1106, "ssd1309": ssd1309}
@@ -208,11 +208,11 @@ def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma(driver: str) ->
     ours = RecordingSerial(driver=driver)
     stock = RecordingSerial(driver=driver)
     partial, full = DRIVERS[driver](ours), STOCK[driver](stock)
-    partial.display(render(behaviour.screen))
+    partial.display(picture(behaviour.screen))
     start_ours, start_stock = ours.bytes_sent, stock.bytes_sent
     for second in range(60):
         behaviour.advance(1.1 + second + 1)
-        image = render(behaviour.screen)
+        image = picture(behaviour.screen)
         partial.display(image)
         full.display(image)
     assert behaviour.screen.clock == "09:00"  # ten minutes less the one just drawn

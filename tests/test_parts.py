@@ -27,9 +27,9 @@ from bedside.button import ButtonEdges
 from bedside.config.load import ButtonConfig, DisplayConfig, VoiceConfig, load_config
 from bedside.core.clock import VirtualClock
 from bedside.core.screens import Screen, View
-from bedside.display.drawing import render
 from bedside.display.panel import Oled, open_panel
 from bedside.display.partial import PartialUpdates
+from bedside.display.picture import picture
 from bedside.display.recording_bus import RecordingSerial
 from bedside.history.store import Store
 from bedside.voice import NULL_PLAYER, Speaker
@@ -135,7 +135,7 @@ def test_a_panel_that_comes_and_goes_all_night_keeps_one_panel_object(monkeypatc
     monkeypatch.setattr(logging.getLogger("bedside.display"), "disabled", True)
     serial = RecordingSerial()
     oled = Oled(lambda: open_panel(DisplayConfig(), serial), contrast=40, shift_every=0)
-    images = [render(Screen(View.MENU, title)) for title in ("Bedtime", "Legs up the wall")]
+    images = [picture(Screen(View.MENU, title)) for title in ("Bedtime", "Legs up the wall")]
 
     def unplugged() -> None:
         raise OSError(121, "Remote I/O error")

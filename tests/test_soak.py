@@ -23,7 +23,7 @@ from bedside.core.behaviour import Behaviour, ScreenChanged
 from bedside.core.gestures import Thresholds
 from bedside.core.settings import Settings
 from bedside.core.state import Mode
-from bedside.display.drawing import render
+from bedside.display.picture import picture
 from bedside.voice import Speaker
 
 CONFIG = load_config()
@@ -53,7 +53,7 @@ def test_twelve_simulated_hours_of_random_gestures():
             behaviour.edge(False, t)
         for _, output in behaviour.take():
             if isinstance(output, ScreenChanged):
-                image = render(output.screen)
+                image = picture(output.screen)
                 assert image.size == (128, 64)
                 frames += 1
         state = behaviour.state

@@ -36,9 +36,9 @@ from bedside.config.load import Config
 from bedside.core.behaviour import Output
 from bedside.core.clock import Clock
 from bedside.core.screens import Screen
-from bedside.display.drawing import render
 from bedside.display.panel import Oled, open_panel
 from bedside.display.partial import PartialUpdates
+from bedside.display.picture import picture
 from bedside.display.recording_bus import RecordingSerial
 from bedside.folders import check_folder
 from bedside.history.keeper import Keeper
@@ -224,7 +224,7 @@ def assemble(
             events=events,
             button=button,
             panel=oled,
-            render=functools.partial(render, size=(128, config.display.height)),
+            render=functools.partial(picture, size=(128, config.display.height)),
             voice=voice,
             store=store,
             keeper=Keeper(store, speed=clock.speed),

@@ -21,7 +21,8 @@ from pathlib import Path
 from bedside.commands.shots import gallery_screens
 from bedside.core.errors import UsageError
 from bedside.core.settings import Settings
-from bedside.display.drawing import enlarge, render
+from bedside.display.enlarge import enlarge
+from bedside.display.picture import picture
 
 MANIFEST = ".bedside-gallery"
 
@@ -35,7 +36,7 @@ def pictures(settings: Settings, size: tuple[int, int]) -> list[tuple[str, bytes
     bytes, in gallery order."""
     files: list[tuple[str, bytes]] = []
     for number, (name, screen) in enumerate(gallery_screens(settings), start=1):
-        image = render(screen, size)
+        image = picture(screen, size)
         stem = f"{number:02d}-{name}"
         files.append((f"{stem}.png", _png(image)))
         files.append((f"{stem}@4x.png", _png(enlarge(image))))

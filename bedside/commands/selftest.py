@@ -220,7 +220,7 @@ def selftest_pattern(size: tuple[int, int]) -> Image.Image:
     driver and height the whole frame shows, sharp; on the wrong one it visibly does not."""
     from PIL import ImageDraw
 
-    from bedside.display.drawing import _text, metrics
+    from bedside.display.text import draw_text, metrics
 
     image = Image.new("1", size)
     width, height = size
@@ -232,7 +232,7 @@ def selftest_pattern(size: tuple[int, int]) -> Image.Image:
         draw.line((x, height - 5, x, height - 2), fill=1)
     lines = ["bedside selftest", "press the button"] if height > 32 else ["bedside selftest"]
     for i, line in enumerate(lines):
-        _text(draw, 5 + metrics(11).ascent + i * 14, line, 11)
+        draw_text(draw, 5 + metrics(11).ascent + i * 14, line, 11)
     return image
 
 

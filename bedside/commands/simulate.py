@@ -27,16 +27,16 @@ class FrameWriter:
     """Writes each distinct display frame as a numbered PNG, at the panel's size."""
 
     def __init__(self, directory: Path, size: tuple[int, int] = (128, 64)) -> None:
-        from bedside.display import drawing  # Pillow only when frames are asked for
+        from bedside.display.picture import picture  # Pillow only when frames are asked for
 
-        self.drawing = drawing
+        self.picture = picture
         self.directory = directory
         self.size = size
         self.last: bytes | None = None
         self.count = 0
 
     def __call__(self, t: float, screen: Any) -> None:
-        image = self.drawing.render(screen, self.size)
+        image = self.picture(screen, self.size)
         data = image.tobytes()
         if data == self.last:
             return

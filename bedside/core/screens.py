@@ -4,7 +4,7 @@
 what is visible (the countdown in whole seconds, the step title, which foot, the streak...). Two
 equal screens look identical, so the daemon redraws, and ``simulate`` reports a ``screen``
 event, only when the value changes. ``Screen.lines`` is the same screen as text;
-``bedside.display.drawing`` turns it into the 128x64 picture.
+``bedside.display.picture`` turns it into the panel's picture.
 """
 
 from __future__ import annotations

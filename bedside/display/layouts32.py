@@ -1,11 +1,11 @@
 """The screens laid out for a 128x32 panel (the 0.91" ones): half the rows, so fewer lines.
 
-The same ``Screen`` values as at 128x64 (``bedside.display.drawing``, whose fonts, measuring and
-primitives this builds on), arranged for 28 usable rows. Each screen is a headline and one
-small line under it; while a step runs the countdown takes the left of the panel, as large as
-the rows allow, with what goes with it (the foot, the lift, the bar, the breathing guide) in
-a column to its right. What gives way for the rows: the menu's and the finished screen's
-"press to..." line (a press there does the obvious), and the position while holding.
+The same ``Screen`` values as at 128x64 (``bedside.display.layouts64``), with the same text and
+primitives, arranged for 28 usable rows. Each screen is a headline and one small line under
+it; while a step runs the countdown takes the left of the panel, as large as the rows allow,
+with what goes with it (the foot, the lift, the bar, the breathing guide) in a column to its
+right. What gives way for the rows: the menu's and the finished screen's "press to..." line
+(a press there does the obvious), and the position while holding.
 """
 
 from __future__ import annotations
@@ -13,28 +13,22 @@ from __future__ import annotations
 from PIL import ImageDraw
 
 from bedside.core.screens import BREATH_LEVELS, Screen
-from bedside.display.drawing import (
-    INNER,
-    LEFT,
-    MARGIN,
-    RIGHT,
-    TOP,
+from bedside.display.geometry import INNER, LEFT, MARGIN, RIGHT, TOP
+from bedside.display.layout import layout_table
+from bedside.display.primitives import bar, stack, stack_depth
+from bedside.display.text import (
     Block,
-    _bar,
-    _bbox,
-    _stack,
-    _stack_depth,
-    _text,
+    draw_text,
     ellipsize,
     fit,
     font,
-    layouts,
+    ink_box,
     metrics,
     text_width,
 )
 
 HEIGHT = 32
-BOTTOM = HEIGHT - MARGIN  # the first row below the layout, as in bedside.display.drawing
+BOTTOM = HEIGHT - MARGIN  # the first row below the layout
 SMALL = 11  # the small lines: 9 rows above the baseline, 2 below, as at 64 rows
 SMALLER = (11, 10, 9)  # a small line too long for its room tries these before it is cut
 HEADLINE = ((14, 1), (13, 1), (12, 1), (11, 1), (10, 1), (9, 1))
@@ -58,12 +52,12 @@ def _small_line(
     room = INNER
     if right:
         right = ellipsize(right, SMALL, INNER // 3)
-        _text(draw, baseline, right, SMALL, "right")
+        draw_text(draw, baseline, right, SMALL, "right")
         room -= text_width(right, SMALL) + 6
         align = "left"
     if left:
         size, left = _shrunk(left, room)
-        _text(draw, baseline, left, size, align)
+        draw_text(draw, baseline, left, size, align)
 
 
 def _footer_baseline() -> int:
@@ -75,7 +69,7 @@ def _headlined(draw: ImageDraw.ImageDraw, title: str, left: str, right: str) -> 
     small_top = _footer_baseline() - metrics(SMALL).ascent
     bottom = small_top - 3 if (left or right) else BOTTOM
     headline = fit(title, HEADLINE, INNER, bottom - TOP)
-    _stack(draw, [headline], TOP, bottom)
+    stack(draw, [headline], TOP, bottom)
     if left or right:
         _small_line(draw, _footer_baseline(), left, right)
 
@@ -98,7 +92,7 @@ def _clock(draw: ImageDraw.ImageDraw, text: str, left: int, top: int) -> tuple[i
         CLOCK_SIZES[-1],
     )
     baseline = top + metrics(size).digits
-    x0, _, _, _ = _bbox(text, size)
+    x0, _, _, _ = ink_box(text, size)
     x = left - x0
     draw.text((x, baseline), text, font=font(size), fill=1, anchor="ls")
     # The column beside it starts after the widest the clock gets ("00:00": fixed-width digits),
@@ -113,7 +107,7 @@ def _running(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     if column >= RIGHT:  # a clock too long for the panel ("1000m") leaves no column
         return
     bar_top = baseline - 3
-    _bar(draw, bar_top, screen.progress, column, RIGHT)
+    bar(draw, bar_top, screen.progress, column, RIGHT)
     if screen.breath >= 0:
         _breath(draw, screen.breath, column, digits_top, bar_top - 3)
     elif screen.detail:
@@ -123,7 +117,7 @@ def _running(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
 def _beside(draw: ImageDraw.ImageDraw, text: str, left: int, top: int) -> None:
     """A line in the column beside the clock, level with the top of its digits."""
     size, text = _shrunk(text, RIGHT - left)
-    _text(draw, top + metrics(size).ascent, text, size, "left", left=left)
+    draw_text(draw, top + metrics(size).ascent, text, size, "left", left=left)
 
 
 def _breath(draw: ImageDraw.ImageDraw, level: int, left: int, top: int, bottom: int) -> None:
@@ -148,8 +142,8 @@ def _paused(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     text_baseline = digits + metrics(SMALL).ascent
     draw.rectangle((column, digits, column + 1, text_baseline - 1), fill=1)
     draw.rectangle((column + 4, digits, column + 5, text_baseline - 1), fill=1)
-    _text(draw, text_baseline, "paused", SMALL, "left", left=column + 10)
-    _bar(draw, baseline - 3, screen.progress, column, RIGHT)
+    draw_text(draw, text_baseline, "paused", SMALL, "left", left=column + 10)
+    bar(draw, baseline - 3, screen.progress, column, RIGHT)
 
 
 # -- holding, and anything else ------------------------------------------------------------------
@@ -165,20 +159,17 @@ def _holding(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
         texts = [f"{screen.title} {screen.detail}"]  # "Release: next routine" on one line
     for size in (12, *SMALLER):
         blocks = [Block(size, (line,)) for line in texts]
-        if (
-            all(text_width(t, size) <= width for t in texts)
-            and _stack_depth(blocks) <= bottom - top
-        ):
+        if all(text_width(t, size) <= width for t in texts) and stack_depth(blocks) <= bottom - top:
             break
     else:
         blocks = [Block(size, (ellipsize(t, size, width),)) for t in texts]
-    _stack(draw, blocks, top, bottom)
+    stack(draw, blocks, top, bottom)
 
 
 def _fallback(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     lines = screen.lines[:2]
     blocks = [Block(SMALLER[-1], (ellipsize(line, SMALLER[-1], INNER),)) for line in lines]
-    _stack(draw, blocks, TOP, BOTTOM)
+    stack(draw, blocks, TOP, BOTTOM)
 
 
 def _awaiting(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
@@ -197,5 +188,4 @@ def _finished(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     _headlined(draw, screen.title, screen.detail, "")
 
 
-# The layouts at 128x32, as ``bedside.display.drawing.LAYOUTS`` are at 128x64.
-LAYOUTS = layouts(_running, _paused, _awaiting, _menu, _finished, _holding, _fallback)
+LAYOUTS = layout_table(_running, _paused, _awaiting, _menu, _finished, _holding, _fallback)

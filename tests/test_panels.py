@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from luma.oled.device import sh1106, ssd1306, ssd1309
 from PIL import Image, ImageDraw
+from recording_spi import RecordingSpi
 
 from bedside.config.load import DisplayConfig, load_config
 from bedside.config.toml_reader import ConfigError
@@ -32,7 +33,7 @@ from bedside.display.panel import (
     shifted,
 )
 from bedside.display.picture import picture
-from bedside.display.recording_bus import RecordingSerial, RecordingSpi
+from bedside.display.recording_bus import RecordingSerial
 
 STOCK = {"ssd1306": ssd1306, "sh1106": sh1106, "ssd1309": ssd1309}
 PANELS = [(driver, height) for driver in DRIVERS for height in (64, 32)]

@@ -17,12 +17,14 @@ from PIL import Image
 
 from bedside.closing import Closing
 from bedside.config.load import DisplayConfig
+from bedside.display.geometry import WIDTH
 from bedside.display.partial import (
     DRIVERS,
     PartialSH1106,
     PartialSSD1306,
     PartialSSD1309,
     PartialUpdates,
+    Serial,
     changed_runs,
     changed_windows,
     frame_bytes,
@@ -36,6 +38,7 @@ __all__ = [
     "PartialSSD1306",
     "PartialSSD1309",
     "PartialUpdates",
+    "Serial",
     "changed_runs",
     "changed_windows",
     "frame_bytes",
@@ -104,18 +107,16 @@ class Oled(Closing):
     # -- what the loop calls ---------------------------------------------------------------
     def show(self, image: Image.Image, now: float) -> None:
         self.image = image
-        if self.device is not None and self.on:
+        if self.on:
             self._guard(lambda d: d.display(shifted(image, now, self.shift_every)), now)
 
     def power(self, on: bool, contrast: int | None = None, now: float = 0.0) -> None:
         if contrast is not None and contrast != self.contrast:
             self.contrast = contrast
-            if self.device is not None:
-                self._guard(lambda d: d.contrast(contrast), now)
+            self._guard(lambda d: d.contrast(contrast), now)
         if on != self.on:
             self.on = on
-            if self.device is not None:
-                self._guard(lambda d: d.show() if on else d.hide(), now)
+            self._guard(lambda d: d.show() if on else d.hide(), now)
 
     def next_shift(self, now: float) -> float | None:
         """When the burn-in offset next changes, so a still screen is redrawn then."""
@@ -144,6 +145,9 @@ class Oled(Closing):
 
     # -- faults ----------------------------------------------------------------------------
     def _guard(self, action: Callable[[PartialUpdates], object], now: float) -> None:
+        """``action`` on the panel, if it is answering; a bus error is an outage."""
+        if self.device is None:
+            return
         try:
             action(self.device)
         except PANEL_ERRORS as exc:
@@ -193,7 +197,7 @@ def _let_go(device: PartialUpdates) -> None:
     device.forget()
 
 
-def panel_serial(config: DisplayConfig, spi_bus=None, gpio=None):
+def panel_serial(config: DisplayConfig, spi_bus: object = None, gpio: object = None) -> Serial:
     """luma's serial interface for the configured bus. ``spi_bus`` (spidev-like) and ``gpio``
     (RPi.GPIO-like) stand in for the Pi's own on SPI, as luma.core's ``spi`` allows."""
     if config.interface == "spi":
@@ -201,7 +205,7 @@ def panel_serial(config: DisplayConfig, spi_bus=None, gpio=None):
         from luma.core.interface.serial import spi
 
         try:
-            return spi(
+            serial: Serial = spi(
                 spi=spi_bus,
                 gpio=gpio,
                 port=config.spi_port,
@@ -214,14 +218,16 @@ def panel_serial(config: DisplayConfig, spi_bus=None, gpio=None):
                 f"an SPI panel needs spidev, and RPi.GPIO from rpi-lgpio; {exc.name!r} is "
                 "missing: pip install spidev rpi-lgpio (on the Pi)"
             ) from None
+        return serial
     from luma.core.interface.serial import i2c
 
-    return i2c(port=config.i2c_bus, address=config.i2c_address)
+    serial = i2c(port=config.i2c_bus, address=config.i2c_address)
+    return serial
 
 
-def open_panel(config: DisplayConfig, serial=None) -> PartialUpdates:
+def open_panel(config: DisplayConfig, serial: Serial | None = None) -> PartialUpdates:
     """The configured panel on its I2C or SPI bus, or on ``serial`` when one is given."""
     if serial is None:
         serial = panel_serial(config)
     driver = DRIVERS[config.driver]
-    return driver(serial, width=128, height=config.height, rotate=config.rotate)
+    return driver(serial, width=WIDTH, height=config.height, rotate=config.rotate)

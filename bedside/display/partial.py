@@ -21,18 +21,62 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from types import CellType
+from typing import TYPE_CHECKING, Protocol
 
 from luma.oled.device import sh1106, ssd1306, ssd1309
 from PIL import Image
+
+from bedside.display.geometry import WIDTH
 
 COLUMNADDR, PAGEADDR = 0x21, 0x22
 WINDOW_COST = 6  # command bytes to set an SSD1306 column and page window
 SH1106_RUN_COST = 3  # command bytes to set an SH1106 page and column (0xB0+p, low, high)
 
 
+class Serial(Protocol):
+    """luma's serial interface, what a panel class sends through: luma.core's ``i2c`` and
+    ``spi``, or ``bedside.display.recording_bus.RecordingSerial``."""
+
+    def command(self, *cmd: int) -> None: ...
+    def data(self, data: Iterable[int]) -> None: ...
+    def cleanup(self) -> None: ...
+
+
+if TYPE_CHECKING:
+
+    class _Device:
+        """What bedside uses of luma.core's ``device``, declared for mypy alone: luma has no
+        types, and at run time each class below gets the real one from luma.oled's class."""
+
+        mode: str
+        size: tuple[int, int]
+        _w: int  # the panel's width, whatever the rotation
+        _serial_interface: Serial
+
+        def __init__(
+            self,
+            serial_interface: Serial | None = None,
+            width: int = ...,
+            height: int = ...,
+            **kwargs: object,
+        ) -> None: ...
+        def preprocess(self, image: Image.Image) -> Image.Image: ...
+        def command(self, *cmd: int) -> None: ...
+        def data(self, data: list[int]) -> None: ...
+        def contrast(self, level: int) -> None: ...
+        def show(self) -> None: ...
+        def hide(self) -> None: ...
+        def cleanup(self) -> None: ...
+
+else:
+    _Device = object
+
+
 def frame_bytes(image: Image.Image) -> bytes:
-    """A mode "1" image (128 wide) in the controllers' page order: a page per 8 rows, each a
+    """A mode "1" image (``WIDTH`` wide) in the controllers' page order: a page per 8 rows, each a
     byte per column with the top pixel in bit 0."""
     height = image.size[1]
     columns = image.transpose(Image.Transpose.ROTATE_270).tobytes()  # a row per column
@@ -67,7 +111,7 @@ def _page_spans(old: bytes, new: bytes, width: int) -> dict[int, tuple[int, int]
     return spans
 
 
-def changed_windows(old: bytes | None, new: bytes, width: int = 128) -> list[Window]:
+def changed_windows(old: bytes | None, new: bytes, width: int = WIDTH) -> list[Window]:
     """The cheapest set of SSD1306 windows that covers every byte that differs."""
     pages = len(new) // width
     if old is None or len(old) != len(new):
@@ -101,7 +145,7 @@ class Run:
     end: int
 
 
-def changed_runs(old: bytes | None, new: bytes, width: int = 128) -> list[Run]:
+def changed_runs(old: bytes | None, new: bytes, width: int = WIDTH) -> list[Run]:
     """The cheapest SH1106 runs covering every byte that differs: within a page, two runs
     are sent as one when the unchanged bytes between them cost less than addressing anew."""
     pages = len(new) // width
@@ -110,27 +154,31 @@ def changed_runs(old: bytes | None, new: bytes, width: int = 128) -> list[Run]:
     runs: list[Run] = []
     for page in range(pages):
         row = page * width
-        start = end = None
+        run: Run | None = None  # the run being gathered in this page
         for col in range(width):
             if old[row + col] == new[row + col]:
                 continue
-            if start is not None and col - end - 1 <= SH1106_RUN_COST:
-                end = col
+            if run is not None and col - run.end - 1 <= SH1106_RUN_COST:
+                run = Run(page, run.start, col)
                 continue
-            if start is not None:
-                runs.append(Run(page, start, end))
-            start = end = col
-        if start is not None:
-            runs.append(Run(page, start, end))
+            if run is not None:
+                runs.append(run)
+            run = Run(page, col, col)
+        if run is not None:
+            runs.append(run)
     return runs
 
 
-class PartialUpdates:
+class PartialUpdates(_Device):
     """What every controller's class shares: the last frame, and when to forget it."""
 
-    _w: int
-
-    def __init__(self, serial_interface=None, width: int = 128, height: int = 64, **kwargs):
+    def __init__(
+        self,
+        serial_interface: Serial | None = None,
+        width: int = WIDTH,
+        height: int = 64,
+        **kwargs: object,
+    ) -> None:
         self._last: bytes | None = None  # luma's __init__ draws a blank frame through display()
         try:
             super().__init__(serial_interface, width=width, height=height, **kwargs)
@@ -146,11 +194,7 @@ class PartialUpdates:
         """Drop the exit hook luma registers for each panel object (to switch it off when
         Python exits), once this one is done with: the hook holds the object, so every panel
         opened again after an outage, or failing to open, would stay in memory until exit."""
-        atexit.unregister(_ExitHook(self))
-
-    def invalidate(self) -> None:
-        """Forget the last frame: the next one is sent whole (after a reset or a bus error)."""
-        self._last = None
+        atexit.unregister(_ExitHook(self))  # type: ignore[arg-type]  # compared, never called
 
     def display(self, image: Image.Image) -> None:
         assert image.mode == self.mode and image.size == self.size
@@ -181,14 +225,14 @@ class _ExitHook:
         return any(_contents(cell) is self.device for cell in cells)
 
 
-def _contents(cell: object) -> object:
+def _contents(cell: CellType) -> object:
     try:
-        return cell.cell_contents  # type: ignore[attr-defined]
+        return cell.cell_contents
     except ValueError:  # an empty cell
         return None
 
 
-class PartialSSD1306(PartialUpdates, ssd1306):
+class PartialSSD1306(PartialUpdates, ssd1306):  # type: ignore[misc]  # luma has no types
     """luma.oled's ssd1306 whose ``display()`` sends only what changed, in windows."""
 
     def _send(self, last: bytes | None, frame: bytes) -> None:
@@ -208,11 +252,11 @@ class PartialSSD1306(PartialUpdates, ssd1306):
             self.data(list(block))
 
 
-class PartialSSD1309(PartialSSD1306, ssd1309):
+class PartialSSD1309(PartialSSD1306, ssd1309):  # type: ignore[misc]  # luma has no types
     """luma.oled's ssd1309 (the 2.42" panels): the SSD1306's commands and windows."""
 
 
-class PartialSH1106(PartialUpdates, sh1106):
+class PartialSH1106(PartialUpdates, sh1106):  # type: ignore[misc]  # luma has no types
     """luma.oled's sh1106 (most 1.3" panels) whose ``display()`` sends only what changed.
 
     Page addressing only: each run is addressed by page and column; the column is offset by

@@ -1,11 +1,10 @@
 """A serial interface that records what a panel is sent, and the RAM its controller would hold.
 
 ``RecordingSerial`` stands where luma.core's ``i2c`` would, so luma.oled's real device classes
-talk to it unchanged; ``RecordingSpi`` stands in for the spidev bus and the GPIO pins under
-luma.core's own ``spi`` interface. Every command and data byte is counted, and ``PanelModel``
-replays them the way the controller does, so a test can check that the panel shows the last
-image and the bench can count the bytes a real bus would have carried. ``bedside run
---mock-hardware`` and the demo use it as their panel.
+talk to it unchanged. Every command and data byte is counted, and ``PanelModel`` replays them
+the way the controller does, so a test can check that the panel shows the last image and the
+bench can count the bytes a real bus would have carried. ``bedside run --mock-hardware`` and
+the demo use it as their panel.
 
 The controllers differ where it matters ("SSD1306-compatible" panels are not all alike):
 
@@ -24,6 +23,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from bedside.display.geometry import WIDTH
 
 PAGES = 8  # every controller here has 64 rows of RAM, whatever the panel shows
 # luma's i2c interface sends each command() as one I2C transaction and data() in transactions
@@ -87,7 +88,7 @@ class PanelModel:
 
     driver: str = "ssd1306"
     height: int = 64
-    width: int = 128
+    width: int = WIDTH
     ram: bytearray = field(default_factory=bytearray)
     on: bool = False
     contrast: int = 0x7F
@@ -95,7 +96,7 @@ class PanelModel:
     com_pins: int = 0x12
     mode: int = 0  # SSD1306: 0 horizontal addressing, which is what luma uses; 2 page
     col_start: int = 0
-    col_end: int = 127
+    col_end: int = 0  # the controller's last RAM column: set in __post_init__
     page_start: int = 0
     page_end: int = PAGES - 1
     col: int = 0
@@ -176,7 +177,7 @@ class PanelModel:
                 self.page = self.page + 1 if self.page < self.page_end else self.page_start
 
     def visible(self) -> bytes:
-        """The RAM the panel shows, in ``frame_bytes`` order (a page of 128 columns at a time)."""
+        """The RAM the panel shows, in ``frame_bytes`` order (each page ``width`` columns)."""
         columns, first = self.controller.ram_columns, self.controller.first_column
         return b"".join(
             self.ram[page * columns + first : page * columns + first + self.width]
@@ -233,68 +234,3 @@ class RecordingSerial:
 
     def cleanup(self) -> None:
         pass
-
-
-class RecordingSpi:
-    """The Pi's SPI bus and GPIO pins as luma.core's ``spi`` uses them, recorded and modelled.
-
-    ``bus`` is given to luma as its spidev, ``gpio`` as its RPi.GPIO: what is written to the
-    bus goes to the panel model as commands while the D/C pin is low and as data while high.
-    """
-
-    OUT, LOW, HIGH = 0, 0, 1
-
-    def __init__(
-        self, driver: str = "ssd1306", height: int = 64, dc: int = 24, reset: int = 25
-    ) -> None:
-        self.panel = PanelModel(driver, height)
-        self.opened: tuple[int, int] | None = None
-        self.closed = False
-        self.max_speed_hz = 0
-        self.mode = 0
-        self.outputs: list[int] = []  # pins set up as outputs
-        self.levels: dict[int, int] = {}
-        self.resets = 0  # reset pulses: the pin driven low, then high
-        self.dc, self.reset = dc, reset  # the pins luma is expected to drive
-        self.bytes_sent = 0
-        self.fail: Callable[[], None] | None = None  # raise from here to fake a bus error
-
-    # -- as spidev.SpiDev --------------------------------------------------------------------
-    @property
-    def bus(self) -> RecordingSpi:
-        return self
-
-    @property
-    def gpio(self) -> RecordingSpi:
-        return self
-
-    def open(self, port: int, device: int) -> None:
-        self.opened = (port, device)
-
-    def writebytes(self, data: list[int]) -> None:
-        if self.fail is not None:
-            self.fail()
-        if self.dc not in self.levels:
-            raise AssertionError("bytes written before the D/C pin was set")
-        self.bytes_sent += len(data)
-        if self.levels[self.dc] == self.LOW:
-            self.panel.command(data)
-        else:
-            self.panel.data(data)
-
-    def close(self) -> None:
-        self.closed = True
-
-    # -- as RPi.GPIO -------------------------------------------------------------------------
-    def setup(self, pin: int, direction: int) -> None:
-        self.outputs.append(pin)
-
-    def output(self, pin: int, level: int) -> None:
-        if pin not in self.outputs:
-            raise AssertionError(f"GPIO {pin} driven before it was set up as an output")
-        if pin == self.reset and level and self.levels.get(pin) == self.LOW:
-            self.resets += 1
-        self.levels[pin] = self.HIGH if level else self.LOW
-
-    def cleanup(self, pins: list[int] | None = None) -> None:
-        self.outputs = [p for p in self.outputs if pins is not None and p not in pins]

@@ -2,7 +2,7 @@
 
 Everything is drawn with Pillow's built-in scalable font, so a Pi needs no font files and a
 test sees exactly what the panel will. Text is measured the way it is drawn (one bit, hinted
-for monochrome, words ``space`` apart), so what is measured to fit does fit. ``fit`` finds the
+for monochrome, words a gap apart), so what is measured to fit does fit. ``fit`` finds the
 largest size a text fits in whole, wrapping it; what fits nowhere is cut with an ellipsis.
 """
 
@@ -55,7 +55,7 @@ def metrics(size: int) -> Metrics:
     return Metrics(-top, bottom, digits)
 
 
-def space(size: int) -> int:
+def _space(size: int) -> int:
     """The gap between words. The font's own space is 2 px at the small sizes once hinted
     for monochrome, which runs "left foot" together into "leftfoot"."""
     return max(3, round(size * 0.28))
@@ -63,7 +63,7 @@ def space(size: int) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _words(text: str, size: int) -> tuple[tuple[int, str], ...]:
-    """Each word of ``text`` with its x from the start of the line, ``space`` apart.
+    """Each word of ``text`` with its x from the start of the line, ``_space`` apart.
 
     Any run of whitespace is one space: a newline or tab from a routine file must not make
     Pillow draw several lines where the layout planned one.
@@ -72,7 +72,7 @@ def _words(text: str, size: int) -> tuple[tuple[int, str], ...]:
     x = 0
     for word in text.split():
         placed.append((x, word))
-        x += round(font(size).getlength(word, mode="1")) + space(size)
+        x += round(font(size).getlength(word, mode="1")) + _space(size)
     return tuple(placed)
 
 
@@ -217,7 +217,6 @@ def draw_text(
     text: str,
     size: int,
     align: str = "center",
-    fill: int = 1,
     left: int = LEFT,
     right: int = RIGHT,
 ) -> None:
@@ -226,14 +225,15 @@ def draw_text(
     if text:
         x = _start(text, size, align, left, right)
         for offset, word in _words(text, size):
-            draw.text((x + offset, baseline), word, font=font(size), fill=fill, anchor="ls")
+            draw.text((x + offset, baseline), word, font=font(size), fill=1, anchor="ls")
 
 
-def draw_block(draw: ImageDraw.ImageDraw, block: Block, top: int, align: str = "center") -> int:
-    """Draws ``block`` with its tall letters starting at row ``top``; returns the last baseline."""
+def draw_block(draw: ImageDraw.ImageDraw, block: Block, top: int) -> int:
+    """Draws ``block``, each line centred, with its tall letters starting at row ``top``;
+    returns the last baseline."""
     m = metrics(block.size)
     baseline = top + m.ascent
     for i, line in enumerate(block.lines):
         baseline = top + m.ascent + i * m.pitch
-        draw_text(draw, baseline, line, block.size, align)
+        draw_text(draw, baseline, line, block.size)
     return baseline

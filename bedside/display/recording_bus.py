@@ -71,6 +71,8 @@ class Controller:
     windows: bool  # horizontal addressing with 0x20/0x21/0x22; else page addressing only
 
 
+# The RAM columns are each chip's, from its datasheet: not the panel's width, which is WIDTH
+# whatever the chip (an SH1106 has four columns of RAM the panel never shows).
 CONTROLLERS = {
     "ssd1306": Controller("ssd1306", 128, 0, _SSD1306_ARGS, windows=True),
     "ssd1309": Controller("ssd1309", 128, 0, _SSD1306_ARGS, windows=True),

@@ -12,6 +12,7 @@ q quits. ``--speed N`` runs time N times fast.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import termios
@@ -27,7 +28,9 @@ from gpiozero.pins.mock import MockPin
 from bedside.app.assembly import Observer, Parts, Voice, mock_parts
 from bedside.app.daemon import Options, run
 from bedside.app.events import Events, Stop
-from bedside.config.load import Config
+from bedside.app.paths import demo_state
+from bedside.commands.choices import routine_named
+from bedside.config.load import Config, load_config
 from bedside.core.screens import Screen
 from bedside.display.recording_bus import RecordingSerial
 from bedside.voice import sound_cards
@@ -190,6 +193,22 @@ class TerminalWatch(Observer):
 
     def frame(self, screen: Screen) -> None:
         self.panel.draw()
+
+
+def main(config_path: Path | None, routine: str | None = None, speed: float = 1.0) -> int:
+    """The demo of the configuration at ``config_path``, its menu showing ``routine``."""
+    config = load_config(config_path)  # its errors are the person's, before the terminal's
+    if routine is not None:
+        routine_named(config, routine)
+    # The terminal is the panel: the log goes to a file beside the state.
+    # The demo keeps its own state (a demo left mid-session comes back paused, as the device
+    # does) apart from a real daemon's history.
+    state = demo_state()
+    state.mkdir(parents=True, exist_ok=True)
+    log_file = state / "demo.log"
+    logging.basicConfig(filename=log_file, level=logging.INFO, format="%(asctime)s %(message)s")
+    options = Options(config=config_path, state_dir=state, routine=routine, speed=speed)
+    return demo(options)
 
 
 def demo(options: Options, out: TextIO = sys.stdout) -> int:

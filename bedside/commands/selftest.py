@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from PIL import Image
 
@@ -173,7 +173,7 @@ def _live(config: Config, out: TextIO) -> bool:
     """Everything answered: now a test pattern, a test phrase and a press, for a person."""
     import queue
 
-    from bedside.button import ButtonEdges, open_pin_factory
+    from bedside.button import ButtonEdges, Edge, open_pin_factory
     from bedside.display.panel import open_panel
 
     panel = open_panel(config.display)
@@ -194,7 +194,7 @@ def _live(config: Config, out: TextIO) -> bool:
             timeout=20,
         )
         print("You should have heard: 'This is bedside. Press the button.'", file=out)
-    edges: queue.SimpleQueue = queue.SimpleQueue()
+    edges: queue.SimpleQueue[Edge] = queue.SimpleQueue()
     factory = open_pin_factory(config.button.pin_factory)
     button = ButtonEdges(config.button, edges.put, pin_factory=factory)
     print(f"Press the button (BCM {config.button.pin}) within 30 seconds...", file=out)
@@ -263,7 +263,15 @@ def panel_advice(display: DisplayConfig) -> list[str]:
     ]
 
 
-def show_test_pattern(panel, display: DisplayConfig, out: TextIO) -> None:
+class _Panel(Protocol):
+    """What the test pattern needs of a panel: luma.oled's device, or bedside's partial one."""
+
+    size: tuple[int, int]
+
+    def display(self, image: Image.Image) -> None: ...
+
+
+def show_test_pattern(panel: _Panel, display: DisplayConfig, out: TextIO) -> None:
     """Draws the test pattern on ``panel`` and says how to read it."""
     panel.display(selftest_pattern(panel.size))
     for line in panel_advice(display):

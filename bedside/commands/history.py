@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypedDict
 from bedside.commands.choices import history_file
 from bedside.config.load import Config
 from bedside.core.errors import UsageError
-from bedside.core.nights import night_of, streak
+from bedside.core.nights import Done, mark_done, night_of, streak
 from bedside.history.report import HistoryUnavailable, Report
 from bedside.history.rows import Session, completed_nights
 
@@ -137,14 +137,15 @@ def nights(sessions: Iterable[Session], days: int, now: datetime, routine: str) 
     completed when ``routine`` was."""
     last = night_of(now)
     minutes: dict[date, float] = {}
-    done: set[date] = set()
+    done: dict[str, set[date]] = {}
     for s in sessions:
-        night = night_of(datetime.fromtimestamp(s.started))
+        started = datetime.fromtimestamp(s.started)
+        night = night_of(started)
         minutes[night] = minutes.get(night, 0.0) + max(0.0, s.ended - s.started) / 60
-        if s.completed and s.routine == routine:
-            done.add(night)
+        mark_done(done, Done(s.routine, started, s.completed))
+    completed = done.get(routine, set())
     span = [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
-    return [Night(d, minutes.get(d, 0.0), d in done) for d in span]
+    return [Night(d, minutes.get(d, 0.0), d in completed) for d in span]
 
 
 def sparkline(shown: list[Night]) -> str:

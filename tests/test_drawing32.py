@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from PIL import Image, ImageChops
 from screenkit import KINDS, LONG, SAMPLES, any_screen
 
-from bedside.commands.screens import write_gallery
-from bedside.commands.shots import gallery_screens
+from bedside.commands.screens.evening import gallery_screens
+from bedside.commands.screens.gallery import write_gallery
 from bedside.config.load import load_config
 from bedside.core.screens import Screen, View
 from bedside.core.settings import Settings

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bedside.commands.cli import main
-from bedside.commands.screens import MANIFEST, pictures, write_gallery
+from bedside.commands.screens.gallery import MANIFEST, pictures, write_gallery
 from bedside.config.load import load_config
 from bedside.core.settings import Settings
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from faults import Daemon, quiet_config
 from PIL import Image
 
-from bedside.commands.chart import BLOCKS, NONE, nights, sparkline
+from bedside.commands.history import BLOCKS, NONE, nights, sparkline
 from bedside.commands.plan import plan_table
 from bedside.config.load import DEFAULT_MENU, load_config
 from bedside.core.phrases import Phrases

@@ -322,7 +322,7 @@ def test_a_reloaded_configuration_s_night_routine_makes_the_streak_at_once():
 def test_the_gallery_shows_the_streak_on_the_night_routine():
     from dataclasses import replace
 
-    from bedside.commands.shots import gallery_screens
+    from bedside.commands.screens.evening import gallery_screens
 
     shots = dict(gallery_screens(replace(SETTINGS, night_routine="legs-up-wall")))
     assert shots["menu-streak"].title == "Legs up the wall"

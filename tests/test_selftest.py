@@ -12,6 +12,7 @@ from luma.oled.device import sh1106
 
 from bedside.commands.cli import main
 from bedside.commands.selftest import (
+    Check,
     panel_advice,
     run_checks,
     selftest,
@@ -43,12 +44,22 @@ def test_some_hardware_present_lists_what_to_fix(tmp_path):
     assert "Fix what failed above" in out.getvalue()
 
 
-def test_the_live_part_runs_only_when_every_check_passes(tmp_path, monkeypatch):
-    import bedside.commands.selftest as module
-
-    monkeypatch.setattr(module, "run_checks", lambda config, dev: [module.Check("x", True, "")])
+def test_the_live_part_runs_only_when_every_check_passes(tmp_path):
     seen = []
-    assert selftest(load_config(), out=io.StringIO(), live=lambda c, o: seen.append(c) or True) == 0
+
+    def live(config, out):
+        seen.append(config)
+        return True
+
+    def passing(config, dev):
+        return [Check("x", True, "")]
+
+    def failing(config, dev):
+        return [Check("x", True, ""), Check("y", False, "", hardware=False)]
+
+    assert selftest(load_config(), out=io.StringIO(), live=live, checker=passing) == 0
+    assert len(seen) == 1
+    assert selftest(load_config(), out=io.StringIO(), live=live, checker=failing) == 1
     assert len(seen) == 1
 
 

@@ -36,6 +36,7 @@ from bedside.config.load import Config
 from bedside.core.behaviour import Output
 from bedside.core.clock import Clock
 from bedside.core.screens import Screen
+from bedside.display.geometry import WIDTH
 from bedside.display.panel import Oled, open_panel
 from bedside.display.partial import PartialUpdates
 from bedside.display.picture import picture
@@ -224,7 +225,7 @@ def assemble(
             events=events,
             button=button,
             panel=oled,
-            render=functools.partial(picture, size=(128, config.display.height)),
+            render=functools.partial(picture, size=(WIDTH, config.display.height)),
             voice=voice,
             store=store,
             keeper=Keeper(store, speed=clock.speed),

@@ -1,12 +1,49 @@
-"""``bedside plan``: a routine laid out step by step, as a table or as the contract's JSON."""
+"""``bedside plan``: a routine laid out step by step, as a table or as the contract's JSON.
+
+The plan is tonight's: a hold that grows is shown at tonight's length, from the history
+(``bedside.commands.tonight``).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from bedside.commands.choices import history_file, routine_named
+from bedside.commands.tonight import hold_tonight
+from bedside.config.load import Config
+from bedside.core.growth import retimed
 from bedside.core.routines import Routine, StepKind
 from bedside.core.screens import clock
 from bedside.core.trace import json_number, step_fields
+
+
+def main(
+    config: Config,
+    name: str,
+    state_dir: Path | None = None,
+    demo: bool = False,
+    as_json: bool = False,
+) -> int:
+    """Print routine ``name`` as tonight's plan, its hold as the history in ``state_dir``
+    (the demo's with ``demo``, else the daemon's default) makes it tonight."""
+    routine = config.routines[routine_named(config, name)]
+    length = hold_tonight(config, history_file(state_dir, demo))
+    if length is not None:
+        routine = retimed(routine, length, config.cues)
+    if as_json:
+        print(json.dumps(plan_json(routine), ensure_ascii=False, indent=2))
+        return 0
+    print(plan_table(routine))
+    if length is not None and any(step.grows for step in routine.steps):
+        plan = config.hold
+        print(
+            f"\nThe hold grows with you: tonight {length / 60:g} min (from {plan.start / 60:g},"
+            f" {plan.step / 60:g} more after each night it is held, at most"
+            f" {plan.longest / 60:g})."
+        )
+    return 0
 
 
 def plan_json(routine: Routine) -> dict[str, Any]:

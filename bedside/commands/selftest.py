@@ -15,11 +15,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from PIL import Image
 
 from bedside.config.load import Config, DisplayConfig
+from bedside.display.geometry import WIDTH
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _panel(config: Config) -> Check:
             "check VCC to 3.3 V, GND, SDA to BCM 2 (pin 3), SCL to BCM 3 (pin 5); "
             f"`i2cdetect -y {display.i2c_bus}` shows the address (0x3C or 0x3D)"
         )
-    name = f"panel ({display.driver.upper()}, 128x{display.height}) {where}"
+    name = f"panel ({display.driver.upper()}, {WIDTH}x{display.height}) {where}"
     try:
         from bedside.display.panel import open_panel
 
@@ -147,9 +148,12 @@ def selftest(
     out: TextIO | None = None,
     dev: Path = Path("/dev"),
     live: Callable[[Config, TextIO], bool] | None = None,
+    checker: Callable[[Config, Path], list[Check]] = run_checks,
 ) -> int:
+    """Run the checks, each with its fix; when every one passes, the live part (``live``,
+    for a person at the device). 0 when all is well, else 1."""
     out = out or sys.stdout
-    checks = run_checks(config, dev)
+    checks = checker(config, dev)
     for check in checks:
         mark = "ok  " if check.ok else "FAIL"
         print(f"[{mark}] {check.name}: {check.detail}", file=out)
@@ -173,7 +177,7 @@ def _live(config: Config, out: TextIO) -> bool:
     """Everything answered: now a test pattern, a test phrase and a press, for a person."""
     import queue
 
-    from bedside.button import ButtonEdges, open_pin_factory
+    from bedside.button import ButtonEdges, Edge, open_pin_factory
     from bedside.display.panel import open_panel
 
     panel = open_panel(config.display)
@@ -194,7 +198,7 @@ def _live(config: Config, out: TextIO) -> bool:
             timeout=20,
         )
         print("You should have heard: 'This is bedside. Press the button.'", file=out)
-    edges: queue.SimpleQueue = queue.SimpleQueue()
+    edges: queue.SimpleQueue[Edge] = queue.SimpleQueue()
     factory = open_pin_factory(config.button.pin_factory)
     button = ButtonEdges(config.button, edges.put, pin_factory=factory)
     print(f"Press the button (BCM {config.button.pin}) within 30 seconds...", file=out)
@@ -253,7 +257,7 @@ def panel_advice(display: DisplayConfig) -> list[str]:
     rows = "32" if display.height == 64 else "64"
     return [
         f"The panel should show a frame around its very edge ({display.driver}, "
-        f"128x{display.height}):",
+        f"{WIDTH}x{display.height}):",
         "  - the whole frame, sharp, the words in it upright: the driver and height are right.",
         wrong_driver,
         "  - only half the picture, every other line, or the picture stretched to twice its "
@@ -263,7 +267,15 @@ def panel_advice(display: DisplayConfig) -> list[str]:
     ]
 
 
-def show_test_pattern(panel, display: DisplayConfig, out: TextIO) -> None:
+class _Panel(Protocol):
+    """What the test pattern needs of a panel: luma.oled's device, or bedside's partial one."""
+
+    size: tuple[int, int]
+
+    def display(self, image: Image.Image) -> None: ...
+
+
+def show_test_pattern(panel: _Panel, display: DisplayConfig, out: TextIO) -> None:
     """Draws the test pattern on ``panel`` and says how to read it."""
     panel.display(selftest_pattern(panel.size))
     for line in panel_advice(display):

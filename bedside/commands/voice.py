@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 
-from bedside.app.paths import cache_directory
+from bedside.app.paths import cache_directory, voice_cache
 from bedside.app.speech import cue_texts, volumes_of
 from bedside.config.load import Config
 from bedside.voice import Speaker, render_now
@@ -35,7 +35,7 @@ def render(config: Config) -> int:
     if not config.voice.enabled:
         print("bedside: the voice is off ([voice] enabled = false): nothing to render")
         return 0
-    folder = open_cache(cache_directory() / "voice", LOG)
+    folder = open_cache(voice_cache(cache_directory()), LOG)
     if folder is None:
         return 1
     remove_leftovers(folder)  # what a killed render left
@@ -68,12 +68,12 @@ def say(config: Config, text: str) -> int:
         return 1
     if not text.strip():
         return 0
-    voice = Speaker(config.voice, cache_directory() / "voice", log=LOG)
+    voice = Speaker(config.voice, voice_cache(cache_directory()), log=LOG)
     try:
         voice.say(text)
         voice.wait_until_idle(120)
-        played = voice.played and voice.player.process is not None
-        ok = bool(played and voice.player.process.returncode == 0)
+        process = voice.player.process if voice.played else None
+        ok = process is not None and process.returncode == 0
     finally:
         voice.close()
     if not ok:

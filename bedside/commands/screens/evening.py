@@ -1,8 +1,8 @@
 """The screens an evening passes through, picked from real engine states: the gallery's shots.
 
 ``gallery_screens`` drives a real ``Engine`` through sessions of the configured routines and
-keeps one screen of each kind, which ``bedside screens DIR`` (``bedside.commands.screens``) saves as
-PNGs and the tests look at, so a layout can be seen without a Pi.
+keeps one screen of each kind, which ``bedside screens DIR`` saves as PNGs
+(``screens.gallery``) and the tests look at, so a layout can be seen without a Pi.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``bedside screens DIR``: every kind of screen as PNGs, a folder that can be written again.
+"""The gallery's folder: every kind of screen as PNGs, a folder that can be written again.
 
 The README's gallery (docs/screens, docs/screens-32) is regenerated in place by the same
 command that made it, so the folder keeps a manifest, ``.bedside-gallery``, in the format of
@@ -18,7 +18,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from bedside.commands.shots import gallery_screens
+from PIL import Image
+
+from bedside.commands.screens.evening import gallery_screens
 from bedside.core.errors import UsageError
 from bedside.core.settings import Settings
 from bedside.display.enlarge import enlarge
@@ -71,8 +73,6 @@ def write_gallery(settings: Settings, directory: Path, size: tuple[int, int]) ->
 
 def drawn_size(directory: Path) -> tuple[int, int] | None:
     """The size of the pictures bedside last drew into ``directory``, if it drew any."""
-    from PIL import Image
-
     for name in sorted(_ours(directory)):
         if name.endswith(".png") and not name.endswith("@4x.png"):
             try:
@@ -117,7 +117,7 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def _png(image) -> bytes:
+def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -14,6 +14,7 @@ from pathlib import Path
 from bedside.app.paths import database, demo_state, state_directory
 from bedside.config.load import Config
 from bedside.core.errors import UsageError
+from bedside.core.routines import menu_first
 from bedside.core.script import Command, parse_script
 
 
@@ -21,7 +22,7 @@ def routine_named(config: Config, name: str) -> str:
     """``name``, if the configuration has a routine of that name; else a UsageError that
     lists the routines there are, the menu's first."""
     if name not in config.routines:
-        names = ", ".join(config.menu + tuple(n for n in config.routines if n not in config.menu))
+        names = ", ".join(menu_first(config.menu, config.routines))
         raise UsageError(f"no routine named {name!r}; there are: {names}")
     return name
 

@@ -7,13 +7,13 @@ length is ``bedside plan``'s), its summary and its profile.
 from __future__ import annotations
 
 from bedside.config.load import Config
+from bedside.core.routines import menu_first
 from bedside.core.screens import minutes
 
 
 def main(config: Config) -> int:
-    extra = [n for n in sorted(config.routines) if n not in config.menu]
     width = max(len(n) for n in config.routines)
-    for name in (*config.menu, *extra):
+    for name in menu_first(config.menu, config.routines):
         routine = config.routines[name]
         about = routine.summary + (f" ({routine.profile_title})" if routine.profile_title else "")
         shown = "" if name in config.menu else "  [not in the menu]"

@@ -21,7 +21,7 @@ from voicekit import alive
 
 from bedside.config.load import VoiceConfig
 from bedside.voice import NULL_PLAYER, Player, Speaker, is_playable, render_now
-from bedside.voice.engines import engine_for, spec_of
+from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.speaker import sounds_of
 
 CONFIG = VoiceConfig()

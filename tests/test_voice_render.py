@@ -27,7 +27,7 @@ from bedside.config.load import SoundsConfig, VoiceConfig, load_config
 from bedside.voice import NULL_PLAYER, Speaker, render_now
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.chimes import CHIMES
-from bedside.voice.engines import engine_for, spec_of
+from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.mastering import Sound, loudness_db, master, read_wav, target
 from bedside.voice.renderer import Item
 from bedside.voice.speaker import sounds_of
@@ -291,7 +291,7 @@ def test_piper_where_it_cannot_run_falls_back_to_espeak_with_one_message(setup, 
 
     code = setup + (
         "import logging\n"
-        "from bedside.voice.engines import engine_for\n"
+        "from bedside.voice.engine_choice import engine_for\n"
         "from bedside.config.load import VoiceConfig\n"
         "logging.basicConfig()\n"
         f"e = engine_for(VoiceConfig(engine='piper', model={str(joe.model_path())!r}), "

@@ -17,7 +17,7 @@ from bedside.app.speech import cue_texts, volumes_of
 from bedside.config.load import Config
 from bedside.voice import Speaker, render_now
 from bedside.voice.cache import open_cache, prune, remove_leftovers
-from bedside.voice.engines import engine_for, spec_of
+from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.speaker import sounds_of
 
 __all__ = ["render", "say"]

@@ -19,21 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bedside.core.errors import TroubleError
+from bedside.voice.engine import EngineUnavailable, SynthesisFailed
 
-__all__ = ["EngineUnavailable", "EspeakEngine", "SynthesisFailed"]
+__all__ = ["EspeakEngine"]
 
 # Long enough for any cue on a Pi Zero; an espeak that cannot write (a full disk) never
 # finishes, and then this text fails instead of the child hanging.
 SYNTHESIS_TIMEOUT = 30.0
-
-
-class EngineUnavailable(TroubleError):
-    """The engine is missing, or refuses its settings: nothing can be rendered with it."""
-
-
-class SynthesisFailed(TroubleError):
-    """One text could not be made into a usable WAV."""
 
 
 def _discard(*args: object, **kwargs: object) -> None:

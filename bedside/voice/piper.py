@@ -19,7 +19,8 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
-from bedside.voice.espeak import EngineUnavailable, SynthesisFailed
+from bedside.voice.engine import EngineUnavailable, SynthesisFailed
+from bedside.voice.processes import die_with_parent
 
 __all__ = ["PiperEngine", "piper_missing"]
 
@@ -99,8 +100,6 @@ class PiperEngine:
     # -- in the render child -----------------------------------------------------------------
     def render(self, texts: list[str], work: Path) -> Iterator[tuple[int, Path | Exception]]:
         """Each text as a WAV in ``work``, in order, from one Piper process."""
-        from bedside.voice.render_child import die_with_parent
-
         problem = piper_missing()
         if problem is not None:
             raise EngineUnavailable(problem)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import subprocess
 import sys
 import threading
 import wave
 from pathlib import Path
+
+from bedside.voice.processes import signal_group
 
 __all__ = ["APLAY", "NULL_PLAYER", "Player", "Trouble", "sound_cards"]
 
@@ -127,7 +128,7 @@ class Player:
             _, err = process.communicate(timeout=self._limit)
         except subprocess.TimeoutExpired:
             # A player that hangs (a sound card gone away) is killed; the next cue tries again.
-            _signal_group(process, signal.SIGKILL)
+            signal_group(process, signal.SIGKILL)
             process.communicate()
             self._trouble.warn("player", "the player %r hung and was stopped", self.command[0])
             return False
@@ -158,16 +159,10 @@ class Player:
             self._stopping = True
         if process is None or process.poll() is not None:
             return
-        _signal_group(process, signal.SIGTERM)
+        signal_group(process, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(self.grace)
         # Whatever is left of the group (the player ignoring SIGTERM, or a child of a wrapper
         # that outlived it and would keep the sound and the stderr pipe going) is killed.
-        _signal_group(process, signal.SIGKILL)
+        signal_group(process, signal.SIGKILL)
         process.wait()
-
-
-def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
-    # The group outlives its leader while any member lives, so its id cannot be reused yet.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)

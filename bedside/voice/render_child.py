@@ -12,29 +12,18 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import sys
 from pathlib import Path
 
 from bedside.voice.cache import remove_leftovers, write_atomically
 from bedside.voice.chimes import synthesise
-from bedside.voice.engines import EngineUnavailable, engine_from_spec
+from bedside.voice.engine import EngineUnavailable
+from bedside.voice.engine_choice import engine_from_spec
 from bedside.voice.mastering import master, read_wav
+from bedside.voice.processes import die_with_parent
 from bedside.voice.renderer import Item
 
-__all__ = ["die_with_parent"]
-
-
-def die_with_parent() -> None:
-    """Have the kernel kill this process when its parent dies (Linux; elsewhere nothing).
-
-    A daemon killed with -9 cannot kill its render child, and an orphaned render would go on
-    writing into the cache; what it leaves half-done is removed at the next start.
-    """
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+__all__ = ["main"]
 
 
 def main() -> int:

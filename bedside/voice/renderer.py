@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import select
-import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from bedside.core.errors import TroubleError
 from bedside.voice.cache import is_playable, remove_leftovers
+from bedside.voice.processes import kill_group
 
 __all__ = ["Item", "RenderFailed", "Renderer", "render_now"]
 
@@ -129,7 +129,7 @@ class Renderer:
             process = self.process
             self._cond.notify_all()
         if process is not None:
-            _kill(process)
+            kill_group(process)
         self._thread.join(timeout=2)
         with self._cond:
             for future in self._pending.values():
@@ -186,11 +186,11 @@ class Renderer:
         with self._cond:
             self.process = process
             if self._closed:
-                _kill(process)
+                kill_group(process)
         try:
             self._talk(process, request, job)
         finally:
-            _kill(process)
+            kill_group(process)
             remove_leftovers(self.folder, process.pid)
             with self._cond:
                 self.process = None
@@ -227,14 +227,6 @@ class Renderer:
         else:
             self.rendered += 1
             future.set_result(True)
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        # The group outlives its leader while any member lives, so its id is not reused yet.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 def render_now(

@@ -34,7 +34,8 @@ from bedside.voice.cache import (
     remove_leftovers,
 )
 from bedside.voice.chimes import CHIMES
-from bedside.voice.engines import Engine, engine_for, spec_of
+from bedside.voice.engine import SpeechEngine
+from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.mastering import target
 from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
@@ -54,7 +55,7 @@ class _Cue:
 def sounds_of(
     config: VoiceConfig,
     sounds: SoundsConfig | None,
-    engine: Engine,
+    engine: SpeechEngine,
     folder: Path,
     texts: Iterable[str],
     volumes: Iterable[float | None] = (None,),
@@ -78,7 +79,7 @@ def sounds_of(
 def sound(
     config: VoiceConfig,
     sounds: SoundsConfig | None,
-    engine: Engine,
+    engine: SpeechEngine,
     folder: Path,
     text: str,
     volume: float | None = None,

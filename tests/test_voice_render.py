@@ -28,9 +28,10 @@ from bedside.voice import NULL_PLAYER, Speaker, render_now
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.chimes import CHIMES
 from bedside.voice.engine_choice import engine_for, spec_of
-from bedside.voice.mastering import Sound, loudness_db, master, read_wav, target
+from bedside.voice.mastering import loudness_db, master, target
 from bedside.voice.renderer import Item
 from bedside.voice.speaker import sounds_of
+from bedside.voice.wav import Sound, read_wav
 
 ENGINES = ["pyttsx3", "piper"]
 GATE = 23.0  # dB under the loudness target: sox's "voiced" part, as mastering measures it

@@ -12,10 +12,11 @@ one calm level, and played by a player that can stop.
     cues.py      Speaker: the cue queue the daemon speaks through
 """
 
-from bedside.voice.cache import cache_key, is_playable
+from bedside.voice.cache import cache_key
 from bedside.voice.player import APLAY, NULL_PLAYER, Player, sound_cards
 from bedside.voice.renderer import Item, Renderer, RenderFailed, render_now
 from bedside.voice.speaker import Speaker
+from bedside.voice.wav import is_playable
 
 __all__ = [
     "APLAY",

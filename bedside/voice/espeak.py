@@ -14,12 +14,12 @@ import importlib.metadata
 import subprocess
 import threading
 import time
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from bedside.voice.engine import EngineUnavailable, SynthesisFailed
+from bedside.voice.wav import UNREADABLE, wav_seconds
 
 __all__ = ["EspeakEngine"]
 
@@ -79,7 +79,7 @@ class EspeakEngine:
         finishes the utterance having written no sound at all (a silent cue otherwise)."""
         for _ in range(attempts):
             self._speak_into(text, path)
-            if _frames(path) > 0:
+            if _has_sound(path):
                 return
         raise SynthesisFailed(f"espeak-ng wrote no sound for {text!r}, {attempts} times")
 
@@ -160,12 +160,11 @@ class EspeakEngine:
             raise SynthesisFailed(f"espeak-ng was interrupted on {text!r}")
 
 
-def _frames(path: Path) -> int:
+def _has_sound(path: Path) -> bool:
     try:
-        with wave.open(str(path), "rb") as wav:
-            return wav.getnframes()
-    except (OSError, EOFError, wave.Error):
-        return 0
+        return wav_seconds(path) > 0
+    except UNREADABLE:
+        return False
 
 
 def _wait_until_idle(espeak: Any, timeout: float = 10.0) -> None:

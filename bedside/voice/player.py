@@ -12,10 +12,10 @@ import signal
 import subprocess
 import sys
 import threading
-import wave
 from pathlib import Path
 
 from bedside.voice.processes import signal_group
+from bedside.voice.wav import UNREADABLE, wav_seconds
 
 __all__ = ["APLAY", "NULL_PLAYER", "Player", "Trouble", "sound_cards"]
 
@@ -58,14 +58,6 @@ class Trouble:
                 return
             self._active.discard(kind)
         self.log.info(message, *args)
-
-
-def _duration(path: Path) -> float:
-    try:
-        with wave.open(str(path), "rb") as wav:
-            return wav.getnframes() / float(wav.getframerate() or 1)
-    except (OSError, EOFError, wave.Error):
-        return 0.0
 
 
 class Player:
@@ -116,7 +108,7 @@ class Player:
         with self._lock:
             self.process = process
             self._stopping = False
-            self._limit = _duration(path) + self.hang_margin
+            self._limit = _seconds(path) + self.hang_margin
         return True
 
     def wait(self) -> bool:
@@ -166,3 +158,11 @@ class Player:
         # that outlived it and would keep the sound and the stderr pipe going) is killed.
         signal_group(process, signal.SIGKILL)
         process.wait()
+
+
+def _seconds(path: Path) -> float:
+    """How long ``path`` plays; 0 for what is not a WAV (the player itself will say so)."""
+    try:
+        return wav_seconds(path)
+    except UNREADABLE:
+        return 0.0

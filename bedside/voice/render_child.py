@@ -19,9 +19,10 @@ from bedside.voice.cache import remove_leftovers, write_atomically
 from bedside.voice.chimes import synthesise
 from bedside.voice.engine import EngineUnavailable
 from bedside.voice.engine_choice import engine_from_spec
-from bedside.voice.mastering import master, read_wav
+from bedside.voice.mastering import master
 from bedside.voice.processes import die_with_parent
 from bedside.voice.renderer import Item
+from bedside.voice.wav import read_wav
 
 __all__ = ["main"]
 

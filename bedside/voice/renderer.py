@@ -26,8 +26,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bedside.core.errors import TroubleError
-from bedside.voice.cache import is_playable, remove_leftovers
+from bedside.voice.cache import remove_leftovers
 from bedside.voice.processes import kill_group
+from bedside.voice.wav import is_playable
 
 __all__ = ["Item", "RenderFailed", "Renderer", "render_now"]
 

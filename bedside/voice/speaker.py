@@ -26,19 +26,14 @@ from pathlib import Path
 
 from bedside.closing import Closing
 from bedside.config.load import SoundsConfig, VoiceConfig
-from bedside.voice.cache import (
-    cache_key,
-    is_playable,
-    open_cache,
-    prune,
-    remove_leftovers,
-)
+from bedside.voice.cache import cache_key, open_cache, prune, remove_leftovers
 from bedside.voice.chimes import CHIMES
 from bedside.voice.engine import SpeechEngine
 from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.mastering import target
 from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
+from bedside.voice.wav import is_playable
 
 __all__ = ["Speaker", "sound", "sounds_of"]
 

@@ -225,8 +225,8 @@ def test_a_chime_plays_in_its_turn_between_cues(tmp_path):
         assert voice.wait_until_idle(30)
         assert list(voice.played) == ["Halfway.", "Breathe slowly."]
         assert list(voice.chimed) == ["step", "finish"]
-        assert voice.cache_path("finish", 0.4, chime=True).is_file()
-        assert not voice.cache_path("finish", chime=True).is_file()
+        assert Path(voice.sound("finish", 0.4, chime=True).path).is_file()
+        assert not Path(voice.sound("finish", chime=True).path).is_file()
 
 
 # -- Piper ----------------------------------------------------------------------------------------

@@ -64,20 +64,23 @@ class Player:
     """Plays one WAV at a time through a command such as ``aplay``; ``stop()`` ends it at once.
 
     ``command`` is a list in which ``{file}`` and ``{device}`` are replaced. A player that is
-    missing or exits non-zero is logged once (until it works again), never raised.
+    missing or exits non-zero is logged once (until it works again), never raised. One still
+    running ``hang_margin`` seconds after its WAV's end has hung, and is killed.
     """
 
     grace = 0.05  # seconds between SIGTERM and SIGKILL: stop() returns within about 0.1 s
-    hang_margin = 10.0  # a player still running this long after its WAV's end has hung
 
     def __init__(
         self,
         command: list[str] | None = None,
         device: str = "default",
         log: logging.Logger | None = None,
+        *,
+        hang_margin: float = 10.0,
     ) -> None:
         self.command = list(command or APLAY)
         self.device = device
+        self.hang_margin = hang_margin
         self.process: subprocess.Popen[bytes] | None = None  # the one playing, or the last
         self._trouble = Trouble(log or LOG)
         self._stopping = False
@@ -139,10 +142,6 @@ class Player:
                 said[-1] if said else "no message",
             )
         return False
-
-    def play(self, path: Path) -> bool:
-        """Play ``path`` to the end (or until ``stop()``); True if it played to the end."""
-        return self.start(path) and self.wait()
 
     def stop(self) -> None:
         """End the playback now: SIGTERM, then SIGKILL after ``grace``; returns once it exited."""

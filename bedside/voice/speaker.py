@@ -209,17 +209,9 @@ class Speaker(Closing):
     def sound(self, text: str, volume: float | None = None, chime: bool = False) -> Item:
         return sound(self.config, self.sounds, self.engine, self.cache_dir, text, volume, chime)
 
-    def cache_path(self, text: str, volume: float | None = None, chime: bool = False) -> Path:
-        return Path(self.sound(text, volume, chime).path)
-
     @property
     def synthesised(self) -> int:
         return self._renderer.rendered if self._renderer is not None else 0
-
-    @property
-    def idle(self) -> bool:
-        with self._cond:
-            return self._idle()
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing is queued, playing or being rendered; False on timeout."""

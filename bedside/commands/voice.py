@@ -12,10 +12,10 @@ import logging
 import sys
 import time
 
-from bedside.app.paths import cache_directory
+from bedside.app.paths import cache_directory, voice_cache
 from bedside.app.speech import cue_texts, volumes_of
 from bedside.config.load import Config
-from bedside.voice import Speaker, render_now
+from bedside.voice import render_now, say_now
 from bedside.voice.cache import open_cache, prune, remove_leftovers
 from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.speaker import sounds_of
@@ -35,7 +35,7 @@ def render(config: Config) -> int:
     if not config.voice.enabled:
         print("bedside: the voice is off ([voice] enabled = false): nothing to render")
         return 0
-    folder = open_cache(cache_directory() / "voice", LOG)
+    folder = open_cache(voice_cache(cache_directory()), LOG)
     if folder is None:
         return 1
     remove_leftovers(folder)  # what a killed render left
@@ -68,14 +68,7 @@ def say(config: Config, text: str) -> int:
         return 1
     if not text.strip():
         return 0
-    voice = Speaker(config.voice, cache_directory() / "voice", log=LOG)
-    try:
-        voice.say(text)
-        voice.wait_until_idle(120)
-        played = voice.played and voice.player.process is not None
-        ok = bool(played and voice.player.process.returncode == 0)
-    finally:
-        voice.close()
+    ok = say_now(config.voice, text, voice_cache(cache_directory()), log=LOG)
     if not ok:
         print("bedside: could not say it (see above)", file=sys.stderr)
     return 0 if ok else 1

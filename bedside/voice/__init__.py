@@ -15,7 +15,7 @@ one calm level, and played by a player that can stop.
 from bedside.voice.cache import cache_key
 from bedside.voice.player import APLAY, NULL_PLAYER, Player, sound_cards
 from bedside.voice.renderer import Item, Renderer, RenderFailed, render_now
-from bedside.voice.speaker import Speaker
+from bedside.voice.speaker import Speaker, say_now
 from bedside.voice.wav import is_playable
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "cache_key",
     "is_playable",
     "render_now",
+    "say_now",
     "sound_cards",
 ]

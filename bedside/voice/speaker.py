@@ -35,7 +35,7 @@ from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
 from bedside.voice.wav import is_playable
 
-__all__ = ["Speaker", "sound", "sounds_of"]
+__all__ = ["Speaker", "say_now", "sound", "sounds_of"]
 
 
 @dataclass(frozen=True)
@@ -323,3 +323,24 @@ class Speaker(Closing):
             self._trouble.warn("engine", "no speech: %s", error)
         else:
             self._trouble.warn("render", "could not render a cue: %s", error)
+
+
+def say_now(
+    config: VoiceConfig,
+    text: str,
+    folder: Path,
+    player_command: list[str] | None = None,
+    log: logging.Logger | None = None,
+    timeout: float = 120.0,
+) -> bool:
+    """Say ``text`` once, now, with ``config``'s engine on its ``device``, rendered into the
+    cache ``folder`` if it is not there yet; True once it played to the end.
+
+    The daemon's own way of speaking (a Speaker), start to finish: ``bedside voice say`` and
+    ``bedside selftest`` hear what the device would say, through what it would say it with.
+    """
+    with Speaker(config, folder, player_command, log) as voice:
+        voice.say(text)
+        voice.wait_until_idle(timeout)
+        process = voice.player.process
+        return bool(voice.played) and process is not None and process.returncode == 0

@@ -41,6 +41,10 @@ def _version(command: list[str]) -> str:
 
 
 class EspeakEngine:
+    """espeak-ng through pyttsx3 (a ``SpeechEngine``): the default voice, ``voice`` one of
+    espeak-ng's (``en``, ``en-gb``...), ``rate`` in words a minute. Its sound is made in the
+    render child, one text at a time; the daemon only asks it for its ``identity()``."""
+
     name = "pyttsx3"
 
     def __init__(self, voice: str = "en", rate: int = 140) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import array
 import math
+from collections.abc import Sequence
 
 from bedside.voice.wav import FULL_SCALE, Sound
 
@@ -76,7 +77,7 @@ def _trim(sound: Sound, level: float) -> Sound:
     return Sound(sound.samples[start:end], sound.rate)
 
 
-def _shape(samples: list[float], rate: int, gain: float) -> array.array[int]:
+def _shape(samples: Sequence[float], rate: int, gain: float) -> array.array[int]:
     """Apply ``gain``, bend peaks under PEAK_DB, fade both ends; back to 16-bit."""
     ceiling = 10 ** (PEAK_DB / 20) * FULL_SCALE
     knee = 10 ** (KNEE_DB / 20) * FULL_SCALE

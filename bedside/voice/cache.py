@@ -17,15 +17,13 @@ import logging
 import os
 import re
 import shutil
-import wave
 from collections.abc import Iterable
 from pathlib import Path
 
-from bedside.voice.mastering import Sound, write_wav
+from bedside.voice.wav import Sound, write_wav
 
 __all__ = [
     "cache_key",
-    "is_playable",
     "open_cache",
     "prune",
     "remove_leftovers",
@@ -44,16 +42,6 @@ def cache_key(*parts: object) -> str:
     """The cache name for a sound made from ``parts`` (all JSON-serialisable)."""
     blob = json.dumps([FORMAT, *parts], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def is_playable(path: Path) -> bool:
-    """A WAV whose header reads, with some frames, and every byte its header promises."""
-    try:
-        with wave.open(str(path), "rb") as wav:
-            size = wav.getnframes() * wav.getsampwidth() * wav.getnchannels()
-        return size > 0 and path.stat().st_size >= size
-    except (OSError, EOFError, wave.Error):
-        return False
 
 
 def open_cache(path: Path, log: logging.Logger = LOG) -> Path | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import array
 import math
 
-from bedside.voice.mastering import FULL_SCALE, Sound
+from bedside.voice.wav import FULL_SCALE, Sound
 
 __all__ = ["CHIMES", "RATE", "synthesise"]
 

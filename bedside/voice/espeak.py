@@ -14,26 +14,18 @@ import importlib.metadata
 import subprocess
 import threading
 import time
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bedside.core.errors import TroubleError
+from bedside.voice.engine import EngineUnavailable, SynthesisFailed
+from bedside.voice.wav import UNREADABLE, wav_seconds
 
-__all__ = ["EngineUnavailable", "EspeakEngine", "SynthesisFailed"]
+__all__ = ["EspeakEngine"]
 
 # Long enough for any cue on a Pi Zero; an espeak that cannot write (a full disk) never
 # finishes, and then this text fails instead of the child hanging.
 SYNTHESIS_TIMEOUT = 30.0
-
-
-class EngineUnavailable(TroubleError):
-    """The engine is missing, or refuses its settings: nothing can be rendered with it."""
-
-
-class SynthesisFailed(TroubleError):
-    """One text could not be made into a usable WAV."""
 
 
 def _discard(*args: object, **kwargs: object) -> None:
@@ -49,6 +41,10 @@ def _version(command: list[str]) -> str:
 
 
 class EspeakEngine:
+    """espeak-ng through pyttsx3 (a ``SpeechEngine``): the default voice, ``voice`` one of
+    espeak-ng's (``en``, ``en-gb``...), ``rate`` in words a minute. Its sound is made in the
+    render child, one text at a time; the daemon only asks it for its ``identity()``."""
+
     name = "pyttsx3"
 
     def __init__(self, voice: str = "en", rate: int = 140) -> None:
@@ -87,7 +83,7 @@ class EspeakEngine:
         finishes the utterance having written no sound at all (a silent cue otherwise)."""
         for _ in range(attempts):
             self._speak_into(text, path)
-            if _frames(path) > 0:
+            if _has_sound(path):
                 return
         raise SynthesisFailed(f"espeak-ng wrote no sound for {text!r}, {attempts} times")
 
@@ -168,12 +164,11 @@ class EspeakEngine:
             raise SynthesisFailed(f"espeak-ng was interrupted on {text!r}")
 
 
-def _frames(path: Path) -> int:
+def _has_sound(path: Path) -> bool:
     try:
-        with wave.open(str(path), "rb") as wav:
-            return wav.getnframes()
-    except (OSError, EOFError, wave.Error):
-        return 0
+        return wav_seconds(path) > 0
+    except UNREADABLE:
+        return False
 
 
 def _wait_until_idle(espeak: Any, timeout: float = 10.0) -> None:

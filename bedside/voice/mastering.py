@@ -1,9 +1,10 @@
 """Mastering: every rendered sound trimmed, faded and levelled to one loudness, in pure Python.
 
 Python 3.13 has no ``audioop`` and numpy is not a dependency of bedside, so this works on
-16-bit mono WAV samples with ``array`` and ``wave`` alone (a cue of a few seconds takes tens of
-milliseconds here, a second or so on a Pi Zero, in the render child, ahead of time). sox would
-do it too, but as one more runtime package for something this small.
+16-bit mono samples (a ``Sound``, read and written by ``wav.py``) with ``array`` alone (a cue
+of a few seconds takes tens of milliseconds here, a second or so on a Pi Zero, in the render
+child, ahead of time). sox would do it too, but as one more runtime package for something this
+small.
 
 Loudness is measured over the voiced part only, so the pauses inside a cue and the silence
 around it do not count: the RMS of the 20 ms blocks within 23 dB of that loudness (gated in the
@@ -14,15 +15,12 @@ from __future__ import annotations
 
 import array
 import math
-import sys
-import wave
-from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO
+from collections.abc import Sequence
 
-__all__ = ["Sound", "loudness_db", "master", "read_wav", "write_wav"]
+from bedside.voice.wav import FULL_SCALE, Sound
 
-FULL_SCALE = 32768.0
+__all__ = ["loudness_db", "master", "target"]
+
 BLOCK = 0.020  # seconds: the loudness measure's block
 ABSOLUTE_GATE_DB = -60.0  # quieter blocks are silence, whatever the rest
 RELATIVE_GATE_DB = -23.0  # ...and so are blocks this far under the voiced loudness
@@ -33,53 +31,7 @@ PEAK_DB = -1.0  # no sample louder than this after mastering
 KNEE_DB = -4.0  # a peak above this is bent softly under PEAK_DB rather than clipped
 
 
-@dataclass
-class Sound:
-    """Mono 16-bit samples at a rate: what every engine's WAV is read into."""
-
-    samples: array.array  # typecode "h"
-    rate: int
-
-    @property
-    def seconds(self) -> float:
-        return len(self.samples) / self.rate
-
-
-def read_wav(path: Path) -> Sound:
-    """A 16-bit WAV as a Sound (stereo is mixed down); ValueError for anything else."""
-    with wave.open(str(path), "rb") as wav:
-        width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-        frames = wav.readframes(wav.getnframes())
-    if width != 2:
-        raise ValueError(f"{path}: {8 * width}-bit samples, expected 16-bit")
-    samples = array.array("h")
-    samples.frombytes(frames[: len(frames) // 2 * 2])
-    if sys.byteorder == "big":
-        samples.byteswap()
-    if channels > 1:
-        samples = array.array(
-            "h",
-            (
-                sum(samples[i : i + channels]) // channels
-                for i in range(0, len(samples) - channels + 1, channels)
-            ),
-        )
-    return Sound(samples, rate)
-
-
-def write_wav(sound: Sound, out: BinaryIO) -> None:
-    samples = sound.samples
-    if sys.byteorder == "big":
-        samples = array.array("h", samples)
-        samples.byteswap()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(sound.rate)
-        wav.writeframes(samples.tobytes())
-
-
-def _block_powers(samples: array.array, size: int) -> list[float]:
+def _block_powers(samples: array.array[int], size: int) -> list[float]:
     """Mean square (full scale = 1) of each block of ``size`` samples."""
     scale = FULL_SCALE * FULL_SCALE * size
     return [
@@ -125,7 +77,7 @@ def _trim(sound: Sound, level: float) -> Sound:
     return Sound(sound.samples[start:end], sound.rate)
 
 
-def _shape(samples: list[float], rate: int, gain: float) -> array.array:
+def _shape(samples: Sequence[float], rate: int, gain: float) -> array.array[int]:
     """Apply ``gain``, bend peaks under PEAK_DB, fade both ends; back to 16-bit."""
     ceiling = 10 ** (PEAK_DB / 20) * FULL_SCALE
     knee = 10 ** (KNEE_DB / 20) * FULL_SCALE

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
-import wave
 
+from bedside.voice.wav import UNREADABLE, wav_seconds
 
-def duration(path: str) -> float:
-    """Seconds of sound in the WAV at ``path``; raises OSError, EOFError or wave.Error."""
-    with wave.open(path, "rb") as wav:
-        rate = wav.getframerate()
-        if rate <= 0:
-            raise wave.Error(f"bad sample rate {rate}")
-        return wav.getnframes() / rate
+__all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,8 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m bedside.voice.null_player FILE.wav", file=sys.stderr)
         return 2
     try:
-        seconds = duration(args[0])
-    except (OSError, EOFError, wave.Error) as e:
+        seconds = wav_seconds(args[0])
+    except UNREADABLE as e:
         print(f"nullplayer: {args[0]}: {str(e) or 'not a WAV file'}", file=sys.stderr)
         return 2
     try:

@@ -19,7 +19,8 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
-from bedside.voice.espeak import EngineUnavailable, SynthesisFailed
+from bedside.voice.engine import EngineUnavailable, SynthesisFailed
+from bedside.voice.processes import die_with_parent
 
 __all__ = ["PiperEngine", "piper_missing"]
 
@@ -48,6 +49,10 @@ def _sha256(path: Path) -> str:
 
 
 class PiperEngine:
+    """Piper (a ``SpeechEngine``): the voice ``model`` (a ``.onnx`` file with its
+    ``.onnx.json`` beside it), ``length_scale`` (above 1 is slower) and ``sentence_silence``
+    (seconds between sentences). Run as a command, in the render child, never imported."""
+
     name = "piper"
 
     def __init__(
@@ -74,6 +79,7 @@ class PiperEngine:
         return self._identity
 
     def argv(self, texts_file: Path, out: Path) -> list[str]:
+        """Piper's command line: every line of ``texts_file`` a WAV in the folder ``out``."""
         return [
             sys.executable,
             "-m",
@@ -99,8 +105,6 @@ class PiperEngine:
     # -- in the render child -----------------------------------------------------------------
     def render(self, texts: list[str], work: Path) -> Iterator[tuple[int, Path | Exception]]:
         """Each text as a WAV in ``work``, in order, from one Piper process."""
-        from bedside.voice.render_child import die_with_parent
-
         problem = piper_missing()
         if problem is not None:
             raise EngineUnavailable(problem)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import subprocess
 import sys
 import threading
-import wave
 from pathlib import Path
+
+from bedside.voice.processes import signal_group
+from bedside.voice.wav import UNREADABLE, wav_seconds
 
 __all__ = ["APLAY", "NULL_PLAYER", "Player", "Trouble", "sound_cards"]
 
@@ -59,32 +60,27 @@ class Trouble:
         self.log.info(message, *args)
 
 
-def _duration(path: Path) -> float:
-    try:
-        with wave.open(str(path), "rb") as wav:
-            return wav.getnframes() / float(wav.getframerate() or 1)
-    except (OSError, EOFError, wave.Error):
-        return 0.0
-
-
 class Player:
     """Plays one WAV at a time through a command such as ``aplay``; ``stop()`` ends it at once.
 
     ``command`` is a list in which ``{file}`` and ``{device}`` are replaced. A player that is
-    missing or exits non-zero is logged once (until it works again), never raised.
+    missing or exits non-zero is logged once (until it works again), never raised. One still
+    running ``hang_margin`` seconds after its WAV's end has hung, and is killed.
     """
 
     grace = 0.05  # seconds between SIGTERM and SIGKILL: stop() returns within about 0.1 s
-    hang_margin = 10.0  # a player still running this long after its WAV's end has hung
 
     def __init__(
         self,
         command: list[str] | None = None,
         device: str = "default",
         log: logging.Logger | None = None,
+        *,
+        hang_margin: float = 10.0,
     ) -> None:
         self.command = list(command or APLAY)
         self.device = device
+        self.hang_margin = hang_margin
         self.process: subprocess.Popen[bytes] | None = None  # the one playing, or the last
         self._trouble = Trouble(log or LOG)
         self._stopping = False
@@ -115,7 +111,7 @@ class Player:
         with self._lock:
             self.process = process
             self._stopping = False
-            self._limit = _duration(path) + self.hang_margin
+            self._limit = _seconds(path) + self.hang_margin
         return True
 
     def wait(self) -> bool:
@@ -127,7 +123,7 @@ class Player:
             _, err = process.communicate(timeout=self._limit)
         except subprocess.TimeoutExpired:
             # A player that hangs (a sound card gone away) is killed; the next cue tries again.
-            _signal_group(process, signal.SIGKILL)
+            signal_group(process, signal.SIGKILL)
             process.communicate()
             self._trouble.warn("player", "the player %r hung and was stopped", self.command[0])
             return False
@@ -147,10 +143,6 @@ class Player:
             )
         return False
 
-    def play(self, path: Path) -> bool:
-        """Play ``path`` to the end (or until ``stop()``); True if it played to the end."""
-        return self.start(path) and self.wait()
-
     def stop(self) -> None:
         """End the playback now: SIGTERM, then SIGKILL after ``grace``; returns once it exited."""
         with self._lock:
@@ -158,16 +150,18 @@ class Player:
             self._stopping = True
         if process is None or process.poll() is not None:
             return
-        _signal_group(process, signal.SIGTERM)
+        signal_group(process, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(self.grace)
         # Whatever is left of the group (the player ignoring SIGTERM, or a child of a wrapper
         # that outlived it and would keep the sound and the stderr pipe going) is killed.
-        _signal_group(process, signal.SIGKILL)
+        signal_group(process, signal.SIGKILL)
         process.wait()
 
 
-def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
-    # The group outlives its leader while any member lives, so its id cannot be reused yet.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)
+def _seconds(path: Path) -> float:
+    """How long ``path`` plays; 0 for what is not a WAV (the player itself will say so)."""
+    try:
+        return wav_seconds(path)
+    except UNREADABLE:
+        return 0.0

@@ -12,29 +12,19 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import sys
 from pathlib import Path
 
 from bedside.voice.cache import remove_leftovers, write_atomically
 from bedside.voice.chimes import synthesise
-from bedside.voice.engines import EngineUnavailable, engine_from_spec
-from bedside.voice.mastering import master, read_wav
+from bedside.voice.engine import EngineUnavailable
+from bedside.voice.engine_choice import engine_from_spec
+from bedside.voice.mastering import master
+from bedside.voice.processes import die_with_parent
 from bedside.voice.renderer import Item
+from bedside.voice.wav import Sound, read_wav
 
-__all__ = ["die_with_parent"]
-
-
-def die_with_parent() -> None:
-    """Have the kernel kill this process when its parent dies (Linux; elsewhere nothing).
-
-    A daemon killed with -9 cannot kill its render child, and an orphaned render would go on
-    writing into the cache; what it leaves half-done is removed at the next start.
-    """
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+__all__ = ["main"]
 
 
 def main() -> int:
@@ -49,12 +39,12 @@ def main() -> int:
     items = [Item(**item) for item in request["items"]]
 
     def tell(item: Item, error: str | None = None, unavailable: bool = False) -> None:
-        report: dict = {"path": item.path}
+        report: dict[str, object] = {"path": item.path}
         if error is not None:
             report.update(error=error, unavailable=unavailable)
         answer.write(json.dumps(report) + "\n")
 
-    def store(item: Item, sound) -> None:
+    def store(item: Item, sound: Sound) -> None:
         level = item.target if item.target is not None else float("-inf")
         try:
             mastered = master(sound, level, trim=item.kind == "text")

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import select
-import signal
 import subprocess
 import sys
 import threading
@@ -25,9 +24,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from bedside.core.errors import TroubleError
-from bedside.voice.cache import is_playable, remove_leftovers
+from bedside.voice.cache import remove_leftovers
+from bedside.voice.engine import EngineSpec
+from bedside.voice.processes import kill_group
+from bedside.voice.wav import is_playable
 
 __all__ = ["Item", "RenderFailed", "Renderer", "render_now"]
 
@@ -68,7 +71,7 @@ class Renderer:
 
     def __init__(
         self,
-        engine: dict,
+        engine: EngineSpec,
         folder: Path,
         log: logging.Logger | None = None,
         *,
@@ -93,6 +96,7 @@ class Renderer:
         self._thread.start()
 
     def submit(self, items: list[Item], urgent: bool = False) -> list[Future[bool]]:
+        """Queue ``items`` (``urgent``: ahead of what waits); a Future for each, in order."""
         futures: list[Future[bool]] = []
         job = _Job([], {})
         with self._cond:
@@ -129,7 +133,7 @@ class Renderer:
             process = self.process
             self._cond.notify_all()
         if process is not None:
-            _kill(process)
+            kill_group(process)
         self._thread.join(timeout=2)
         with self._cond:
             for future in self._pending.values():
@@ -169,8 +173,11 @@ class Renderer:
                 todo.append(item)
         if not todo:
             return
-        request = {"engine": self.engine, "folder": str(self.folder)}
-        request["items"] = [asdict(item) for item in todo]
+        request = {
+            "engine": self.engine,
+            "folder": str(self.folder),
+            "items": [asdict(item) for item in todo],
+        }
         try:
             process = subprocess.Popen(
                 self.command,
@@ -186,16 +193,16 @@ class Renderer:
         with self._cond:
             self.process = process
             if self._closed:
-                _kill(process)
+                kill_group(process)
         try:
             self._talk(process, request, job)
         finally:
-            _kill(process)
+            kill_group(process)
             remove_leftovers(self.folder, process.pid)
             with self._cond:
                 self.process = None
 
-    def _talk(self, process: subprocess.Popen[bytes], request: dict, job: _Job) -> None:
+    def _talk(self, process: subprocess.Popen[bytes], request: dict[str, Any], job: _Job) -> None:
         assert process.stdin and process.stdout and process.stderr
         with contextlib.suppress(OSError):
             process.stdin.write(json.dumps(request).encode("utf-8"))
@@ -218,7 +225,7 @@ class Renderer:
         if process.returncode not in (0, None) and said and not self._closed:
             self.log.warning("the render child failed: %s", said[-1])
 
-    def _report(self, report: dict, job: _Job) -> None:
+    def _report(self, report: dict[str, Any], job: _Job) -> None:
         future = job.futures.get(report["path"])
         if future is None or future.done():
             return
@@ -229,16 +236,8 @@ class Renderer:
             future.set_result(True)
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        # The group outlives its leader while any member lives, so its id is not reused yet.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
 def render_now(
-    engine: dict, folder: Path, items: list[Item], log: logging.Logger | None = None
+    engine: EngineSpec, folder: Path, items: list[Item], log: logging.Logger | None = None
 ) -> tuple[int, list[str]]:
     """Render ``items`` and wait: (sounds written, every problem). For ``bedside voice``."""
     renderer = Renderer(engine, folder, log)

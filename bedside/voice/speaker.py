@@ -26,20 +26,16 @@ from pathlib import Path
 
 from bedside.closing import Closing
 from bedside.config.load import SoundsConfig, VoiceConfig
-from bedside.voice.cache import (
-    cache_key,
-    is_playable,
-    open_cache,
-    prune,
-    remove_leftovers,
-)
+from bedside.voice.cache import cache_key, open_cache, prune, remove_leftovers
 from bedside.voice.chimes import CHIMES
-from bedside.voice.engines import Engine, engine_for, spec_of
+from bedside.voice.engine import SpeechEngine
+from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.mastering import target
 from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
+from bedside.voice.wav import is_playable
 
-__all__ = ["Speaker", "sound", "sounds_of"]
+__all__ = ["Speaker", "say_now", "sound", "sounds_of"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,7 @@ class _Cue:
 def sounds_of(
     config: VoiceConfig,
     sounds: SoundsConfig | None,
-    engine: Engine,
+    engine: SpeechEngine,
     folder: Path,
     texts: Iterable[str],
     volumes: Iterable[float | None] = (None,),
@@ -78,7 +74,7 @@ def sounds_of(
 def sound(
     config: VoiceConfig,
     sounds: SoundsConfig | None,
-    engine: Engine,
+    engine: SpeechEngine,
     folder: Path,
     text: str,
     volume: float | None = None,
@@ -208,22 +204,17 @@ class Speaker(Closing):
 
     # -- for tests, the bench and ``bedside voice`` ---------------------------------------------
     def items(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> list[Item]:
+        """Every sound ``prepare(texts, volumes)`` renders, with its place in the cache."""
         return sounds_of(self.config, self.sounds, self.engine, self.cache_dir, texts, volumes)
 
     def sound(self, text: str, volume: float | None = None, chime: bool = False) -> Item:
+        """The sound ``say(text, volume)`` (or a chime) plays, with its place in the cache."""
         return sound(self.config, self.sounds, self.engine, self.cache_dir, text, volume, chime)
-
-    def cache_path(self, text: str, volume: float | None = None, chime: bool = False) -> Path:
-        return Path(self.sound(text, volume, chime).path)
 
     @property
     def synthesised(self) -> int:
+        """How many sounds this Speaker's render children wrote (a cache hit writes none)."""
         return self._renderer.rendered if self._renderer is not None else 0
-
-    @property
-    def idle(self) -> bool:
-        with self._cond:
-            return self._idle()
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing is queued, playing or being rendered; False on timeout."""
@@ -335,3 +326,24 @@ class Speaker(Closing):
             self._trouble.warn("engine", "no speech: %s", error)
         else:
             self._trouble.warn("render", "could not render a cue: %s", error)
+
+
+def say_now(
+    config: VoiceConfig,
+    text: str,
+    folder: Path,
+    player_command: list[str] | None = None,
+    log: logging.Logger | None = None,
+    timeout: float = 120.0,
+) -> bool:
+    """Say ``text`` once, now, with ``config``'s engine on its ``device``, rendered into the
+    cache ``folder`` if it is not there yet; True once it played to the end.
+
+    The daemon's own way of speaking (a Speaker), start to finish: ``bedside voice say`` and
+    ``bedside selftest`` hear what the device would say, through what it would say it with.
+    """
+    with Speaker(config, folder, player_command, log) as voice:
+        voice.say(text)
+        voice.wait_until_idle(timeout)
+        process = voice.player.process
+        return bool(voice.played) and process is not None and process.returncode == 0

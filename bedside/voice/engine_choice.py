@@ -1,38 +1,25 @@
-"""The seam between bedside and its speech engines: which engine a configuration gets.
+"""Which speech engine a configuration gets, and how the daemon names it to the render child.
 
-Two engines stand behind it: espeak-ng through pyttsx3 (``espeak.py``, the default) and Piper
-(``piper.py``), each with ``identity()`` (what goes into the cache key) and ``render(texts,
-folder)`` (run in the render child only). ``spec()`` is how the daemon tells the child which
-engine to build.
+``[voice] engine = "piper"`` with a model gets Piper where Piper can run; everything else, and
+Piper where it cannot run (32-bit ARM, not installed), gets espeak-ng through pyttsx3. The
+daemon builds its engine only for the cache key; the render child builds its own from
+``spec_of(engine)``, a plain JSON object, with ``engine_from_spec``.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Protocol
 
 from bedside.config.load import VoiceConfig
-from bedside.voice.espeak import EngineUnavailable, EspeakEngine, SynthesisFailed
+from bedside.voice.engine import EngineSpec, SpeechEngine
+from bedside.voice.espeak import EspeakEngine
 from bedside.voice.piper import PiperEngine, piper_missing
 
-__all__ = [
-    "Engine",
-    "EngineUnavailable",
-    "SynthesisFailed",
-    "engine_for",
-    "engine_from_spec",
-    "spec_of",
-]
+__all__ = ["engine_for", "engine_from_spec", "spec_of"]
 
 
-class Engine(Protocol):
-    name: str
-
-    def identity(self) -> list[object]: ...
-
-
-def engine_for(config: VoiceConfig, log: logging.Logger | None = None) -> Engine:
+def engine_for(config: VoiceConfig, log: logging.Logger | None = None) -> SpeechEngine:
     """The engine ``config`` asks for; espeak-ng, with one warning, when Piper cannot run."""
     if config.engine == "piper" and config.model is not None:
         problem = piper_missing()
@@ -43,7 +30,8 @@ def engine_for(config: VoiceConfig, log: logging.Logger | None = None) -> Engine
     return EspeakEngine(config.voice, config.rate)
 
 
-def spec_of(engine: Engine) -> dict[str, object]:
+def spec_of(engine: SpeechEngine) -> EngineSpec:
+    """``engine`` as the render child's request names it: its name and its settings."""
     if isinstance(engine, PiperEngine):
         return {
             "name": "piper",
@@ -55,7 +43,8 @@ def spec_of(engine: Engine) -> dict[str, object]:
     return {"name": "pyttsx3", "voice": engine.voice, "rate": engine.rate}
 
 
-def engine_from_spec(spec: dict) -> EspeakEngine | PiperEngine:
+def engine_from_spec(spec: EngineSpec) -> SpeechEngine:
+    """The engine ``spec_of`` named, built again (in the render child)."""
     if spec["name"] == "piper":
         return PiperEngine(Path(spec["model"]), spec["length_scale"], spec["sentence_silence"])
     return EspeakEngine(spec["voice"], spec["rate"])

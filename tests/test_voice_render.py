@@ -427,3 +427,58 @@ def test_close_kills_a_render_at_once(tmp_path):
     assert time.monotonic() - start < 1.0
     assert future.cancelled() or future.exception() is not None
     assert _state(pid) == "Z" or not Path(f"/proc/{pid}").exists()
+
+
+ORPHAN = """
+import os, sys, time
+from bedside.voice.processes import die_with_parent
+me = os.getpid()
+child = os.fork()
+if child == 0:  # asks only once its parent is gone: the race a kill -9 can land in
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the answer is the parent's to give
+    while os.getppid() == me:
+        time.sleep(0.005)
+    try:
+        die_with_parent(me)
+    finally:  # what the child was started to run, unless it was stopped above
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(30)"])
+print(child, flush=True)
+os._exit(0)
+"""
+
+
+def test_a_process_whose_parent_died_before_it_asked_to_die_with_it_exits_at_once():
+    """Found as a .work-PID/out folder left by a full suite: Piper, started by a render child
+    killed between the fork and Piper's asking the kernel, lived on as an orphan, loaded its
+    model and made its output folder again after the next render had cleaned up."""
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHAN], capture_output=True, text=True, cwd=ROOT, timeout=30
+    )
+    orphan = int(done.stdout)
+    end = time.monotonic() + 5
+    while Path(f"/proc/{orphan}").exists() and _state(orphan) != "Z":
+        if time.monotonic() > end:
+            os.kill(orphan, signal.SIGKILL)
+            raise AssertionError("the orphan lived on")
+        time.sleep(0.01)
+
+
+def test_the_render_child_imports_the_installed_bedside_whatever_the_working_folder(tmp_path):
+    """Run from the folder that holds the clone (``cd ~ && bedside/.venv/bin/bedside ...``):
+    there a folder named bedside, with no __init__.py, would be a namespace package that
+    ``python -m`` finds first, and the child failed with "cannot import name ... (unknown
+    location)"."""
+    shadow = tmp_path / "home"
+    (shadow / "bedside" / "config").mkdir(parents=True)  # the clone's folder, as Python sees it
+    config = small_config(tmp_path / "config")
+    console = Path(sys.executable).parent / "bedside"  # the installed command, as a person runs it
+    done = subprocess.run(
+        [console, "voice", "render", "--config", config],
+        capture_output=True,
+        text=True,
+        cwd=shadow,
+        env={**os.environ, "CACHE_DIRECTORY": str(tmp_path / "cache")},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ImportError" not in done.stderr and list((tmp_path / "cache" / "voice").glob("*.wav"))

@@ -8,9 +8,11 @@ at 0 Piper says a text the same way every time, which is what a cache wants.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
 import platform
 import re
 import subprocess
@@ -121,7 +123,8 @@ class PiperEngine:
             stderr=subprocess.PIPE,
             text=True,
             cwd=work,
-            preexec_fn=die_with_parent,  # the render child is single-threaded here
+            # the render child is single-threaded here; os.getpid() is read before the fork
+            preexec_fn=functools.partial(die_with_parent, os.getpid()),
         )
         said: deque[str] = deque(maxlen=5)
         done = 0

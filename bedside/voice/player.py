@@ -23,7 +23,7 @@ LOG = logging.getLogger("bedside.voice")
 
 APLAY = ["aplay", "-q", "-D", "{device}", "{file}"]
 # A sound card stand-in for mock-hardware runs and tests: sleeps for as long as the WAV lasts.
-NULL_PLAYER = [sys.executable, "-m", "bedside.voice.null_player", "{file}"]
+NULL_PLAYER = [sys.executable, "-P", "-m", "bedside.voice.null_player", "{file}"]
 
 
 def sound_cards() -> list[str]:

@@ -17,16 +17,23 @@ import subprocess
 __all__ = ["die_with_parent", "kill_group", "signal_group"]
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Have the kernel kill this process when its parent dies (Linux; elsewhere nothing).
 
     A daemon killed with -9 cannot kill its render child, and an orphaned render would go on
     writing into the cache; what it leaves half-done is removed at the next start.
+
+    ``parent`` is the pid this process was started by. A parent that died before the kernel
+    was asked (between the fork and this call) sends no signal: the process would live on as an
+    orphan (a Piper loading its model, then writing into a cache folder already cleaned up).
+    Such a process sees its parent changed, and exits at once.
     """
     with contextlib.suppress(Exception):
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def signal_group(process: subprocess.Popen[bytes], sig: int) -> None:

@@ -28,13 +28,13 @@ __all__ = ["main"]
 
 
 def main() -> int:
-    die_with_parent()
     # stdout is this process's answer; whatever else writes to fd 1 (espeak, Piper, a
     # library's print) goes to /dev/null instead of into the answer.
     answer = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
-    request = json.load(sys.stdin)
+    request = json.load(sys.stdin)  # the parent gone before it wrote: no request, no render
+    die_with_parent(request["parent"])
     folder = Path(request["folder"])
     items = [Item(**item) for item in request["items"]]
 

@@ -80,7 +80,9 @@ class Renderer:
         command: list[str] | None = None,
     ) -> None:
         self.engine = engine
-        self.command = command or [sys.executable, "-m", "bedside.voice.render_child"]
+        # -P: the working folder is not put first on the import path, so a folder that holds a
+        # clone named bedside (run from the clone's parent) cannot shadow the package.
+        self.command = command or [sys.executable, "-P", "-m", "bedside.voice.render_child"]
         self.folder = folder
         self.log = log or LOG
         self.stall = stall
@@ -177,6 +179,7 @@ class Renderer:
             "engine": self.engine,
             "folder": str(self.folder),
             "items": [asdict(item) for item in todo],
+            "parent": os.getpid(),  # the child, its parent gone before it could ask, exits
         }
         try:
             process = subprocess.Popen(

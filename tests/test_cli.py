@@ -114,7 +114,7 @@ def planned(name: str):
     from bedside.core.growth import retimed, tonight
 
     config = load_config(SHIPPED_CONFIG)
-    return retimed(config.routines[name], tonight(config.hold, []), config.cues)
+    return retimed(config.routines[name], tonight(config.hold, [], None), config.cues)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -190,7 +190,7 @@ def test_skipping_the_last_step_finishes_the_routine(engine):
     state, _ = engine.handle(state, HOLD, 1.0)
     state, effects = engine.handle(state, HOLD, 2.0)
     assert state.mode is Mode.FINISHED and state.completed
-    assert Finished("toy", True) in effects and says(effects) == ["All done."]
+    assert Finished("toy", True, 2.0) in effects and says(effects) == ["All done."]
 
 
 @pytest.mark.parametrize("mode", ["running", "paused", "awaiting"])
@@ -204,7 +204,7 @@ def test_long_hold_ends_the_session(engine, mode):
     assert state.mode.value == mode
     state, effects = engine.handle(state, LONG, 5.0)
     assert state.mode is Mode.FINISHED and not state.completed
-    assert Silence() in effects and Finished("toy", False) in effects
+    assert Silence() in effects and Finished("toy", False, 5.0) in effects
     assert StateChanged(Mode.FINISHED, "toy") in effects
 
 

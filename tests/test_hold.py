@@ -35,25 +35,36 @@ def nights(*held: bool) -> list[GrowthNight]:
 
 
 def test_it_grows_a_step_a_night_held_and_never_past_the_longest():
-    assert tonight(PLAN, []) == 300
-    assert tonight(PLAN, nights(True)) == 360
-    assert tonight(PLAN, nights(*[True] * 5)) == 600
-    assert tonight(PLAN, nights(*[True] * 40)) == 1200
+    assert tonight(PLAN, [], None) == 300
+    assert tonight(PLAN, nights(True), None) == 360
+    assert tonight(PLAN, nights(*[True] * 5), None) == 600
+    assert tonight(PLAN, nights(*[True] * 40), None) == 1200
 
 
 def test_it_steps_back_after_two_short_nights_running_never_below_the_start():
-    assert tonight(PLAN, nights(True, True, False)) == 420  # one short night: kept
-    assert tonight(PLAN, nights(True, True, False, False)) == 360  # two running: back
-    assert tonight(PLAN, nights(True, True, False, True, False)) == 480  # not running
-    assert tonight(PLAN, nights(False, False, False, False)) == 300
-    assert tonight(PLAN, nights(True, False, False, False, False)) == 300
+    assert tonight(PLAN, nights(True, True, False), None) == 420  # one short night: kept
+    assert tonight(PLAN, nights(True, True, False, False), None) == 360  # two running: back
+    assert tonight(PLAN, nights(True, True, False, True, False), None) == 480  # not running
+    assert tonight(PLAN, nights(False, False, False, False), None) == 300
+    assert tonight(PLAN, nights(True, False, False, False, False), None) == 300
 
 
 def test_a_night_counts_once_and_held_wins():
     same = date(2026, 11, 1)
     outcomes = [GrowthNight(same, False), GrowthNight(same, True), GrowthNight(same, False)]
     assert nightly(outcomes) == [True]
-    assert nightly([GrowthNight(None, True), GrowthNight(None, False)]) == [True, False]
+    # A night the clock could not tell counts for nothing: it neither grows nor shrinks it.
+    assert nightly([GrowthNight(None, True), GrowthNight(None, False)]) == []
+    assert tonight(PLAN, [GrowthNight(None, True)] * 3, None) == 300
+
+
+def test_tonights_length_is_fixed_for_the_night():
+    """Only the nights before tonight count: a second session tonight gets the first's hold,
+    and tomorrow's grows from both."""
+    held_tonight = nights(True, True)  # the 1st, and tonight (the 2nd) already held once
+    assert tonight(PLAN, held_tonight, date(2026, 11, 2)) == 360
+    assert tonight(PLAN, [*held_tonight, held_tonight[-1]], date(2026, 11, 2)) == 360
+    assert tonight(PLAN, held_tonight, date(2026, 11, 3)) == 420
 
 
 def test_the_hold_takes_its_cues_along_when_its_length_changes():

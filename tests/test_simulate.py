@@ -32,7 +32,7 @@ FIELDS = {
     "screen": {"lines"},
     "display": {"on", "contrast"},
     "gesture": {"gesture"},
-    "finished": {"routine", "completed"},
+    "finished": {"routine", "completed", "minutes"},
 }
 
 
@@ -100,7 +100,10 @@ def test_simulate_events_follow_the_contract():
     # press ends 0.1; wait to 12.1; press to 12.2; wait to 42.2; press (pause) to 42.3;
     # wait to 44.3; hold (skip) to 45.8; the long hold fires 3 s after 45.8.
     finished = [e for e in events if e["type"] == "finished"]
-    assert finished == [{"t": 48.8, "type": "finished", "routine": "bedtime", "completed": False}]
+    # it began at the first press's release (0.1): 48.7 s, as the history keeps it
+    assert finished == [
+        {"t": 48.8, "type": "finished", "routine": "bedtime", "completed": False, "minutes": 0.8}
+    ]
 
 
 def test_an_hour_of_waiting_goes_dark_once_and_a_press_only_wakes():
@@ -161,9 +164,8 @@ def test_script_parsing_reports_every_bad_line_by_number():
         parse_script("press\npush\nwait\nhold -1\nwait soon\npress 2\n", "s.txt")
     lines = [m.split(":")[1] for m in info.value.messages]
     assert lines == ["2", "3", "4", "5", "6"]
-    assert "s.txt:2: expected 'press', 'hold SECONDS' or 'wait SECONDS', found 'push'" in str(
-        info.value
-    )
+    usage = "expected 'press', 'hold SECONDS', 'wait SECONDS' or 'clock YYYY-MM-DDTHH:MM'"
+    assert f"s.txt:2: {usage}, found 'push'" in str(info.value)
 
 
 # -- random gestures ------------------------------------------------------------------------

@@ -13,14 +13,14 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from bedside.commands.choices import read_script, routine_named
 from bedside.config.load import Config
 from bedside.core.behaviour import Behaviour, ScreenChanged
-from bedside.core.clock import VirtualClock
+from bedside.core.clock import SettableWall, VirtualClock
 from bedside.core.errors import UsageError
 from bedside.core.gestures import Thresholds
 from bedside.core.growth import GrowthPlan
@@ -120,13 +120,13 @@ def simulate(
 ) -> Behaviour:
     """Run ``commands``; ``at`` is the virtual wall clock at start (None: not synced). The hold
     that grows starts from nothing and grows over the nights the script runs through."""
-    wall = None if at is None else (lambda t: at + timedelta(seconds=t))
+    wall = SettableWall(at, 0.0)
     behaviour = Behaviour(
         settings,
         thresholds,
         now=0.0,
         routine=routine,
-        wall=wall,
+        wall=wall.read,
         reminder=reminder,
         quiet=quiet,
         hold=hold,
@@ -145,7 +145,10 @@ def simulate(
     flush()
     for moment in timeline(commands):
         clock.advance_to(moment.at)
-        if moment.pressed is None:
+        if moment.wall is not None:  # the clock command: the wall clock jumps, and is known
+            wall.set(moment.wall, clock.now())
+            behaviour.wall_moved(clock.now())
+        elif moment.pressed is None:
             behaviour.advance(clock.now())
         else:
             behaviour.edge(moment.pressed, clock.now())

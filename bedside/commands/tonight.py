@@ -7,10 +7,13 @@ tonight. No history yet is the first night.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
+from bedside.app.wallclock import clock_synced
 from bedside.config.load import Config
 from bedside.core.growth import GrowthNight, tonight
+from bedside.core.nights import night_of
 from bedside.history.report import HistoryUnavailable, Report
 
 
@@ -24,4 +27,5 @@ def hold_tonight(config: Config, history: Path) -> float | None:
             nights = [GrowthNight(h.night, h.held) for h in report.growth_rows()]
     except HistoryUnavailable:
         nights = []  # no history yet: the first night's length
-    return tonight(config.hold, nights)
+    night = night_of(datetime.now()) if clock_synced() else None
+    return tonight(config.hold, nights, night)

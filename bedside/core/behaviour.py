@@ -21,7 +21,7 @@ from bedside.core.engine import Engine
 from bedside.core.events import Gestured, HoldPending, Remind, Tick
 from bedside.core.gestures import ButtonState, Notice, Recogniser, Signal, Thresholds
 from bedside.core.growth import GrowthNight, GrowthPlan, retimed, tonight
-from bedside.core.nights import Done, Quiet, Reminder, Streak, mark_done, night_of
+from bedside.core.nights import Done, Quiet, Reminder, Streak, mark_done, next_turn, night_of
 from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen, View, describe, next_change
 from bedside.core.settings import Settings
@@ -67,6 +67,11 @@ class Behaviour:
     ) -> None:
         # The wall clock at a monotonic time, or None while it cannot be trusted (not synced).
         self.wall = wall or (lambda _: None)
+        self.now = now
+        # When the wall clock last jumped. A wall-clock moment (bedtime, noon, the quiet hours)
+        # is reached no earlier than that: what the old reading put in the past happens when
+        # the jump is seen, not at a moment already gone.
+        self.moved_at = now
         self.hushed = False  # whether the quiet hours were on at the last look
         # The nights on which each routine was completed: the night's routine's make the streak
         # (kept here, and only shown by the screen) and quiet the reminder.
@@ -74,11 +79,11 @@ class Behaviour:
         self.streak = Streak()
         self.fired: set[date] = set()  # nights the reminder has sounded
         self.holds = list(holds or ())  # every night's hold so far, oldest first
+        self.night = self._night_at(now)  # the night as last seen; None: not known
         self._configure(settings, thresholds, reminder, quiet, hold, cues)
         self.button = ButtonState()
         self.state, effects = self.engine.start(now, routine)
         self.screen = Screen(View.NONE)
-        self.now = now
         self.pending: list[tuple[float, Output]] = []
         self._nights(now)
         self.hushed = self._hushed(now)
@@ -92,7 +97,10 @@ class Behaviour:
     @property
     def hold_tonight(self) -> float | None:
         """Tonight's length of the hold that grows; None when it does not grow."""
-        return tonight(self.hold, self.holds) if self.hold.grow else None
+        if not self.hold.grow:
+            return None
+        wall = self.wall(self.now)
+        return tonight(self.hold, self.holds, night_of(wall) if wall is not None else None)
 
     def _tonight(self, settings: Settings) -> Settings:
         length = self.hold_tonight
@@ -114,6 +122,7 @@ class Behaviour:
             next_change(self.state, self.now, self.settings),
             self._reminder_due(),
             self._quiet_due(),
+            self._due(next_turn),  # noon: another night, its streak and its hold
         ]
         return min((t for t in times if t is not None), default=None)
 
@@ -122,6 +131,15 @@ class Behaviour:
         while (due := self.deadline()) is not None and due <= now:
             self._at(due)
         self._at(now)
+
+    def wall_moved(self, now: float) -> None:
+        """The wall clock jumped, or became known (the network set it), at ``now``: the night,
+        the streak and the week's marks, tonight's hold, bedtime and the quiet hours follow
+        it at once."""
+        self.moved_at = max(self.moved_at, now)  # what the old reading put before now: now
+        self.advance(now)
+        self._nights(now)
+        self._look(now)
 
     def edge(self, pressed: bool, at: float) -> None:
         """The button went down (or up) at ``at``."""
@@ -185,6 +203,7 @@ class Behaviour:
         self._signals(signals, when)
         self.state, effects = self.engine.handle(self.state, Tick(), when)
         self._effects(effects, when)
+        self._turn(when)
         self._remind(when)
         self._hush(when)
         self._look(when)
@@ -240,12 +259,26 @@ class Behaviour:
 
     def _due(self, next_at: Callable[[datetime], datetime | None]) -> float | None:
         """When, on the monotonic clock, the wall-clock moment ``next_at`` picks from now comes;
-        None while the wall clock cannot be trusted, or when ``next_at`` picks none."""
+        None while the wall clock cannot be trusted, or when ``next_at`` picks none. Never
+        before the wall clock last jumped: its old reading's moments are gone."""
         wall = self.wall(self.now)
         due = None if wall is None else next_at(wall)
         if wall is None or due is None:
             return None
-        return self.now + (due - wall) / timedelta(seconds=1)
+        return max(self.moved_at, self.now + (due - wall) / timedelta(seconds=1))
+
+    def _night_at(self, at: float) -> date | None:
+        wall = self.wall(at)
+        return night_of(wall) if wall is not None else None
+
+    def _turn(self, at: float) -> None:
+        """A new night (noon passed, or the wall clock moved to another): tonight's hold, the
+        streak and the week's marks are the new night's. A session running goes on as it began."""
+        night = self._night_at(at)
+        if night != self.night:
+            self.night = night
+            self.engine = Engine(self._tonight(self.base))
+            self._nights(at)
 
     def _quiet_due(self) -> float | None:
         if self.quiet is None or not self.state.display_on:
@@ -294,7 +327,10 @@ class Behaviour:
                 self.pending.append((at, ButtonStuck()))
                 continue
             event = HoldPending() if signal is Notice.HOLD_PENDING else Gestured(signal)
+            dark = not self.state.display_on
             self.state, effects = self.engine.handle(self.state, event, at)
+            if dark and self.state.display_on:  # woken: the streak as of now, not of last night
+                self._nights(at)
             self._effects(effects, at)
 
     def _look(self, at: float) -> None:

@@ -7,6 +7,7 @@ NTP syncs after boot. The daemon's own clock, the monotonic one, is read in the 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
@@ -40,3 +41,23 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> None:
         self.advance_to(self._now + seconds)
+
+
+class SettableWall:
+    """A wall clock that runs on with a monotonic clock from where it was last set: what
+    ``simulate`` and the mock device read, and what a script's ``clock`` command moves. Not
+    known (None) until it is set, as a Pi's clock before the network or a real-time clock sets
+    it; once set, it is known."""
+
+    def __init__(self, start: datetime | None = None, at: float = 0.0) -> None:
+        self.start, self.at = start, at
+
+    def read(self, t: float) -> datetime | None:
+        """The wall clock at monotonic time ``t``; None while it is not known."""
+        if self.start is None:
+            return None
+        return self.start + timedelta(seconds=t - self.at)
+
+    def set(self, when: datetime, t: float) -> None:
+        """At monotonic time ``t`` the wall clock reads ``when`` (a jump, or the first setting)."""
+        self.start, self.at = when, t

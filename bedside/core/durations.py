@@ -37,3 +37,8 @@ def parse_duration(value: Any) -> float | None:
 def whole_minutes(seconds: float) -> int:
     """A length in whole minutes, as it is said and shown: the one rounding of minutes."""
     return round(seconds / 60)
+
+
+def session_minutes(seconds: float) -> float:
+    """A session's length as the history shows it, and the trace's ``finished`` says it."""
+    return round(max(0.0, seconds) / 60, 1)

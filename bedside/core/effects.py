@@ -51,10 +51,13 @@ class StepStarted:
 
 @dataclass(frozen=True)
 class Finished:
-    """A session is over: run to its end (``completed``), or ended early."""
+    """A session is over: run to its end (``completed``), or ended early. ``seconds``: how
+    long it ran, by the monotonic clock (pauses in), which is what the history keeps; the wall
+    clock, which may jump, only says which night it was."""
 
     routine: str
     completed: bool
+    seconds: float
 
 
 @dataclass(frozen=True)

@@ -233,7 +233,11 @@ class Engine:
             completed=completed,
             idle_since=max(state.idle_since, at),
         )
-        effects += [StateChanged(Mode.FINISHED, routine.name), Finished(routine.name, completed)]
+        ran = at - state.session_start
+        effects += [
+            StateChanged(Mode.FINISHED, routine.name),
+            Finished(routine.name, completed, ran),
+        ]
         text = routine.finish if completed else self.settings.phrases.ended
         return state, effects + _say(text)
 

@@ -5,6 +5,10 @@ each night it is held to the end, never past ``longest``, and steps back by ``st
 below ``start``) when it is ended or skipped early two nights running. Tonight's length is a
 fold over the nights so far, oldest first, so it follows from the history alone and the same
 history always gives the same length, across power cuts and reloads.
+
+Tonight's length is fixed for the night: only the nights before tonight count, so a second
+session the same night gets the same hold as the first. A night the wall clock could not tell
+(no network yet, no real-time clock) counts for nothing: it neither grows the hold nor shrinks it.
 """
 
 from __future__ import annotations
@@ -32,22 +36,22 @@ class GrowthNight:
     held: bool
 
 
-def nightly(outcomes: Iterable[GrowthNight]) -> list[bool]:
-    """One outcome a night, oldest first: a night held to the end once counts as held."""
-    nights: list[GrowthNight] = []
+def nightly(outcomes: Iterable[GrowthNight], before: date | None = None) -> list[bool]:
+    """One outcome a night, oldest first, for the nights before ``before`` (None: every night
+    told): a night held to the end once counts as held; a night not told counts not at all."""
+    held: dict[date, bool] = {}
     for outcome in outcomes:
-        if nights and outcome.night is not None and nights[-1].night == outcome.night:
-            if outcome.held and not nights[-1].held:
-                nights[-1] = outcome
+        if outcome.night is None or (before is not None and outcome.night >= before):
             continue
-        nights.append(outcome)
-    return [n.held for n in nights]
+        held[outcome.night] = held.get(outcome.night, False) or outcome.held
+    return [held[night] for night in sorted(held)]
 
 
-def tonight(plan: GrowthPlan, outcomes: Iterable[GrowthNight]) -> float:
-    """Tonight's length, in seconds."""
+def tonight(plan: GrowthPlan, outcomes: Iterable[GrowthNight], night: date | None) -> float:
+    """Tonight's length, in seconds, on the night ``night`` (None: the clock cannot tell it;
+    the length then follows the nights told so far)."""
     length, short = plan.start, 0
-    for held in nightly(outcomes):
+    for held in nightly(outcomes, before=night):
         if held:
             length, short = _longer(plan, length), 0
         else:

@@ -20,6 +20,12 @@ def night_of(moment: datetime) -> date:
     return (moment - timedelta(hours=NIGHT_TURNS)).date()
 
 
+def next_turn(moment: datetime) -> datetime:
+    """The next noon after ``moment``: where one night gives way to the next."""
+    turn = datetime.combine(night_of(moment) + timedelta(days=1), time(NIGHT_TURNS))
+    return turn if turn > moment else turn + timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Done:
     """A finished session, as much as the nights need of it."""

@@ -5,6 +5,8 @@ One command a line, ``#`` starts a comment:
     press           down for 0.1 s, then up
     hold SECONDS    down that long, then up
     wait SECONDS    let time pass
+    clock WHEN      the wall clock jumps to WHEN (``2027-01-01T22:30``) and counts as
+                    known from then on, as when the network sets a Pi's clock
 
 SECONDS is a number (``90``, ``2.5``) or a duration like ``"5m"``/``1m30s``. Parsing reads the
 whole script first and reports every bad line, so nothing runs from a half-valid script.
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from bedside.core.durations import parse_duration
 from bedside.core.errors import UsageError
 
 PRESS_SECONDS = 0.1
 LONGEST = 7 * 24 * 3600  # a week: the longest hold or wait a script may ask for
-USAGE = "expected 'press', 'hold SECONDS' or 'wait SECONDS'"
+USAGE = "expected 'press', 'hold SECONDS', 'wait SECONDS' or 'clock YYYY-MM-DDTHH:MM'"
 SHOWN = 40  # characters of a bad line quoted back: enough to find it, never a flood
 MESSAGES = 20  # bad lines reported one by one; the rest are counted
 
@@ -28,8 +31,9 @@ MESSAGES = 20  # bad lines reported one by one; the rest are counted
 @dataclass(frozen=True)
 class Command:
     line: int
-    action: str  # press | hold | wait
-    seconds: float
+    action: str  # press | hold | wait | clock
+    seconds: float  # 0 for clock
+    wall: datetime | None = None  # clock: where the wall clock jumps to
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Moment:
 
     at: float
     pressed: bool | None
+    wall: datetime | None = None  # the wall clock set to this, at ``at``
 
 
 def timeline(commands: Iterable[Command]) -> Iterator[Moment]:
@@ -49,6 +54,8 @@ def timeline(commands: Iterable[Command]) -> Iterator[Moment]:
         if command.action == "wait":
             at += command.seconds
             yield Moment(at, None)
+        elif command.action == "clock":
+            yield Moment(at, None, command.wall)
         else:
             yield Moment(at, True)
             at += command.seconds
@@ -78,6 +85,16 @@ def parse_script(text: str, name: str = "script") -> list[Command]:
         if action == "press" and not args:
             commands.append(Command(number, "press", PRESS_SECONDS))
             continue
+        if action == "clock" and len(args) == 1:
+            wall = _datetime(args[0])
+            if wall is not None:
+                commands.append(Command(number, "clock", 0.0, wall))
+                continue
+            errors.append(
+                f"{name}:{number}: clock: expected a date and time like 2027-01-01T22:30,"
+                f" found {_quote(args[0])}"
+            )
+            continue
         if action in ("hold", "wait") and len(args) == 1:
             seconds = parse_duration(_number(args[0]))
             if seconds is not None and 0 < seconds <= LONGEST:
@@ -98,6 +115,15 @@ def parse_script(text: str, name: str = "script") -> list[Command]:
 
 def _quote(text: str) -> str:
     return repr(text if len(text) <= SHOWN else text[: SHOWN - 3] + "...")
+
+
+def _datetime(text: str) -> datetime | None:
+    """A wall-clock time as the scripts write it, local and without a zone; None if not one."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is None else None
 
 
 def _number(text: str) -> float | str:

@@ -10,6 +10,7 @@ import json
 from typing import Any, TextIO
 
 from bedside.core.behaviour import GrowthRecorded, Output, ScreenChanged
+from bedside.core.durations import session_minutes
 from bedside.core.effects import Display, Finished, GestureTaken, Say, StateChanged, StepStarted
 from bedside.core.routines import Step
 
@@ -53,8 +54,13 @@ def event(t: float, output: Output) -> dict[str, Any] | None:
             body = {"type": "display", "on": on, "contrast": contrast}
         case GestureTaken(gesture=gesture):
             body = {"type": "gesture", "gesture": gesture}
-        case Finished(routine=routine, completed=completed):
-            body = {"type": "finished", "routine": routine, "completed": completed}
+        case Finished(routine=routine, completed=completed, seconds=seconds):
+            body = {
+                "type": "finished",
+                "routine": routine,
+                "completed": completed,
+                "minutes": session_minutes(seconds),
+            }
         case GrowthRecorded(outcome=outcome, seconds=seconds, length=length):
             body = {
                 "type": "hold",

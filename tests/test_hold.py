@@ -194,7 +194,9 @@ def test_the_daemon_keeps_the_hold_in_its_history_through_power_cuts(tmp_path):
     config = quiet_config(tmp_path / "config")
     config.write_text(config.read_text().replace('start = "5m"', 'start = "2m"'))  # for speed
     state = tmp_path / "state"
-    script = "press\nwait 1\npress\nwait 400\n"  # the whole 2-minute hold, 20 times fast
+    # one evening (long gone, so that any clock today has it behind it) at 21:00, the whole
+    # 2-minute hold, 20 times fast
+    script = "clock 2026-01-05T21:00\npress\nwait 1\npress\nwait 400\n"
     first = Daemon(state, config, script, "--routine", "legs-up-wall", speed=20)
     first.wait_for(lambda e: e["type"] == "hold")
     time.sleep(0.2)
@@ -204,11 +206,13 @@ def test_the_daemon_keeps_the_hold_in_its_history_through_power_cuts(tmp_path):
         [kept] = store.growth_rows()
     assert kept.held and kept.length == 120
 
-    # The restart resumes "Coming down"; its end goes to the menu, which shows tomorrow's.
-    second = Daemon(state, config, "wait 0.5\npress\nwait 70\nhold 1.5\nwait 1\n", speed=20)
+    # The restart (the same night) resumes "Coming down"; its end goes to the menu, which shows
+    # tonight's hold still: tomorrow evening, it shows tomorrow's.
+    script = "wait 0.5\npress\nwait 70\nhold 1.5\nwait 1\nclock 2026-01-06T21:00\nwait 1\n"
+    second = Daemon(state, config, "clock 2026-01-05T21:10\n" + script, speed=20)
     assert second.finish() == 0, second.stderr
     shown = [e["lines"] for e in second.of("screen") if "press to start" in e["lines"]]
-    assert any("hold 3 min" in " ".join(lines) for lines in shown), shown
+    assert "hold 2 min" in " ".join(shown[0]) and "hold 3 min" in " ".join(shown[-1]), shown
     plan = subprocess.run(
         [
             sys.executable,

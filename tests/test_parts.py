@@ -23,6 +23,7 @@ from gpiozero.pins.mock import MockFactory
 from bedside.app import paths
 from bedside.app.assembly import assemble, mock_parts
 from bedside.app.notify import Notifier
+from bedside.app.wallclock import MockWall
 from bedside.button import ButtonEdges
 from bedside.config.load import ButtonConfig, DisplayConfig, VoiceConfig, load_config
 from bedside.core.clock import VirtualClock
@@ -230,10 +231,12 @@ class WatchedBus(RecordingSerial):
 
 def parts_with(tmp_path: Path, factory: MockFactory, panel) -> object:
     """The parts assembled from what the test gives: the real classes, each part passed in."""
+    clock = VirtualClock()
     return assemble(
         CONFIG,
         queue.SimpleQueue(),
-        clock=VirtualClock(),
+        clock=clock,
+        wall=MockWall(clock, None),
         pin_factory=factory,
         panel=panel,
         database=paths.database(tmp_path),

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bedside.app.resume import restore
-from bedside.app.wallclock import wall_reader
+from bedside.app.wallclock import Source, SystemWall
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour, ButtonStuck
 from bedside.core.clock import VirtualClock
@@ -283,7 +283,7 @@ def test_a_button_down_at_start_up_is_stuck_not_a_long_hold():
 
 
 def test_wall_clock_jumps_do_not_move_timers():
-    # The daemon's own wall reader (bedside.app.wallclock.wall_reader) over a wall clock that leaps
+    # The daemon's own wall clock (bedside.app.wallclock.SystemWall) over a clock that leaps
     # by hours at every reading, as NTP can after boot: the steps keep to the loop's clock.
     clock = VirtualClock(0.0)
     base = datetime(2026, 11, 20, 22, 0)
@@ -292,11 +292,11 @@ def test_wall_clock_jumps_do_not_move_timers():
     def leaping_now() -> datetime:
         return base + timedelta(seconds=clock.now() + next(jumps))
 
-    wall = wall_reader(clock, synced=lambda: True, now=leaping_now)
+    wall = SystemWall(clock, source=lambda: Source.NTP, now=leaping_now)
     readings: list[datetime | None] = []
 
     def watched(at: float) -> datetime | None:
-        readings.append(wall(at))
+        readings.append(wall.read(at))
         return readings[-1]
 
     behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=watched)

@@ -41,7 +41,9 @@ def edges_of(script: str, late: dict[int, float], speed: float = 1.0) -> list[tu
     edges = Edges(clock)
     pin.edges = "both"
     pin.when_changed = edges.changed
-    drive_script(pin, parse_script(script), speed, lambda: None, clock.time, clock.sleep)
+    drive_script(
+        pin, parse_script(script), speed, lambda: None, clock=clock.time, sleep=clock.sleep
+    )
     return edges.seen
 
 

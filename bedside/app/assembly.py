@@ -28,8 +28,9 @@ from PIL import Image
 
 from bedside.app import paths
 from bedside.app.clocks import MonotonicClock
-from bedside.app.events import Events
+from bedside.app.events import Events, WallMoved
 from bedside.app.notify import Notifier
+from bedside.app.wallclock import MockWall, SystemWall, WallClock, WallWatch
 from bedside.button import ButtonEdges, open_pin_factory
 from bedside.closing import Closing
 from bedside.config.load import Config
@@ -94,6 +95,7 @@ class MockControls:
 
     pin: MockPin
     serial: RecordingSerial
+    wall: MockWall  # set by a script's clock command
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Parts(Closing):
     or ``watched_by``, before the loop is made: the result owns the same parts."""
 
     clock: Clock  # the monotonic clock, at the speed asked for; a virtual one in tests
+    wall: WallClock  # the wall clock, read at the monotonic clock's times, when known
     events: Events
     button: ButtonEdges
     panel: Oled
@@ -134,6 +137,7 @@ def real_parts(
     panel: PanelOpener | None = None,
     cache: Path | None = None,
     player: list[str] | None = None,
+    wall: WallClock | None = None,
 ) -> Parts:
     """The device's own: the button on gpiozero's pin factory (the configured one, unless
     given), the panel on its bus, the voice on ALSA. A missing pin library is said plainly
@@ -141,16 +145,24 @@ def real_parts(
     their ``pin_factory``."""
     if pin_factory is None:
         pin_factory = open_pin_factory(config.button.pin_factory)
-    return assemble(
-        config,
-        events,
-        clock=clock if clock is not None else MonotonicClock(speed),
-        pin_factory=pin_factory,
-        panel=panel if panel is not None else functools.partial(open_panel, config.display),
-        database=paths.database(state_dir),
-        cache=cache if cache is not None else _cache_folder(),
-        player=player if player is not None else APLAY,
-    )
+    clock = clock if clock is not None else MonotonicClock(speed)
+    with contextlib.ExitStack() as stack:
+        if wall is None:  # the system's clock, and the kernel's word each time it is set
+            wall = SystemWall(clock)
+            stack.enter_context(WallWatch(lambda: events.put(WallMoved())))
+        parts = assemble(
+            config,
+            events,
+            clock=clock,
+            wall=wall,
+            pin_factory=pin_factory,
+            panel=panel if panel is not None else functools.partial(open_panel, config.display),
+            database=paths.database(state_dir),
+            cache=cache if cache is not None else _cache_folder(),
+            player=player if player is not None else APLAY,
+        )
+        parts.closing.push(stack.pop_all())  # the watch closes with the parts, last
+    return parts
 
 
 def mock_parts(
@@ -171,17 +183,20 @@ def mock_parts(
     factory = pin_factory if pin_factory is not None else MockFactory()
     pin = factory.pin(config.button.pin)
     serial = RecordingSerial(driver=config.display.driver, height=config.display.height)
+    clock = clock if clock is not None else MonotonicClock(speed)
+    wall = MockWall.from_system(clock)  # the machine's time, until a script sets another
     parts = assemble(
         config,
         events,
-        clock=clock if clock is not None else MonotonicClock(speed),
+        clock=clock,
+        wall=wall,
         pin_factory=factory,
         panel=functools.partial(open_panel, config.display, serial),
         database=paths.database(state_dir),
         cache=cache if cache is not None else _cache_folder(),
         player=player if player is not None else NULL_PLAYER,
     )
-    return parts, MockControls(pin=pin, serial=serial)
+    return parts, MockControls(pin=pin, serial=serial, wall=wall)
 
 
 def assemble(
@@ -189,6 +204,7 @@ def assemble(
     events: Events,
     *,
     clock: Clock,
+    wall: WallClock,
     pin_factory: Factory,
     panel: PanelOpener,
     database: Path,
@@ -201,7 +217,7 @@ def assemble(
     sound file."""
     stack = contextlib.ExitStack()
     with stack:  # closes what opened if a later part fails; then Parts owns them all
-        store = _owned(stack, Store(database, clock=clock.now))
+        store = _owned(stack, Store(database, wall=wall.timestamp, clock=clock.now))
         stack.callback(_flush, store)  # runs before the store closes, after the rest
         button = _owned(
             stack, ButtonEdges(config.button, events.put, clock=clock.now, pin_factory=pin_factory)
@@ -222,13 +238,14 @@ def assemble(
         notifier = _owned(stack, Notifier())
         parts = Parts(
             clock=clock,
+            wall=wall,
             events=events,
             button=button,
             panel=oled,
             render=functools.partial(picture, size=(WIDTH, config.display.height)),
             voice=voice,
             store=store,
-            keeper=Keeper(store, speed=clock.speed),
+            keeper=Keeper(store, speed=clock.speed, known=wall.known),
             notifier=notifier,
             closing=stack.pop_all(),
         )

@@ -14,11 +14,12 @@ import logging
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bedside.app.assembly import Driver, Parts, mock_parts, real_parts
-from bedside.app.events import Events, Stop
+from bedside.app.events import Events, Stop, WallMoved
 from bedside.app.loop import Loop, Reconfiguration
 from bedside.app.notify import watchdog_interval
 from bedside.app.paths import state_directory
@@ -26,7 +27,6 @@ from bedside.app.resume import restore
 from bedside.app.scripted import drive_script
 from bedside.app.signals import signals_to
 from bedside.app.speech import cue_texts, volumes_of
-from bedside.app.wallclock import wall_reader
 from bedside.config.load import Config, ConfigError, load_config
 from bedside.core.behaviour import Behaviour
 from bedside.core.growth import GrowthNight
@@ -62,8 +62,19 @@ def parts_for(options: Options) -> Build:
         if options.script is None:
             return parts
         done = functools.partial(events.put, Stop("script done"))
+
+        def clock_set(when: datetime) -> None:  # the script's clock command
+            controls.wall.set(when)
+            events.put(WallMoved())
+
         script = Driver(
-            drive_script, controls.pin, options.script, options.speed, done, name="bedside-script"
+            drive_script,
+            controls.pin,
+            options.script,
+            options.speed,
+            done,
+            clock_set,
+            name="bedside-script",
         )
         return parts.watched_by(script)
 
@@ -94,7 +105,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         setup.thresholds,
         now=clock.now(),
         routine=options.routine,
-        wall=wall_reader(clock),
+        wall=parts.wall.read,
         reminder=setup.reminder,
         done=completed_nights(store),
         quiet=setup.quiet,
@@ -104,7 +115,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.
     log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))
-    restore(store, parts.keeper, behaviour, config)
+    restore(store, parts.keeper, behaviour, config, parts.wall.known)
 
     def reload() -> Reconfiguration | None:
         try:
@@ -126,8 +137,6 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         reload=reload,
         trace=options.trace,
         watchdog=watchdog_interval(),
-        # The wall clock may jump (NTP after boot): look again at least once a minute.
-        recheck=60.0 if config.reminder is not None else None,
     )
     loop.run()
     return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bedside.button import Edge
 
-__all__ = ["Arrival", "Edge", "Events", "Reload", "Stop", "Wake"]
+__all__ = ["Arrival", "Edge", "Events", "Reload", "Stop", "Wake", "WallMoved"]
 
 
 @dataclass(frozen=True)
@@ -26,5 +26,10 @@ class Wake:
     """Nothing to do but wake up: a signal's handler waits to run on this thread."""
 
 
-Arrival = Edge | Stop | Reload | Wake  # anything the loop is woken by
+@dataclass(frozen=True)
+class WallMoved:
+    """The wall clock was set (the network, a person, a script): the nights follow it now."""
+
+
+Arrival = Edge | Stop | Reload | Wake | WallMoved  # anything the loop is woken by
 Events = queue.SimpleQueue[Arrival]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bedside.app.assembly import Parts
-from bedside.app.events import Edge, Events, Reload, Stop, Wake
+from bedside.app.events import Arrival, Edge, Events, Reload, Stop, WallMoved
 from bedside.config.load import Config
 from bedside.core.behaviour import Behaviour, ButtonStuck, GrowthRecorded, Output, ScreenChanged
 from bedside.core.effects import (
@@ -67,8 +67,11 @@ class Reconfiguration:
 class Loop:
     """The daemon running: ``behaviour`` worked by ``parts`` until a Stop arrives on their
     events queue. ``reload`` reads the configuration again (None: what is running stays),
-    ``trace`` takes the JSON trace, ``watchdog`` is how often systemd wants a ping, ``recheck``
-    how often to look at the wall clock, which may jump."""
+    ``trace`` takes the JSON trace, ``watchdog`` is how often systemd wants a ping. The wall
+    clock, once known, is watched by the kernel's notice that it was set (a ``WallMoved``);
+    until it is known, the loop looks again every ``RECHECK`` seconds."""
+
+    RECHECK = 60.0
 
     def __init__(
         self,
@@ -78,7 +81,6 @@ class Loop:
         reload: Callable[[], Reconfiguration | None] | None = None,
         trace: TextIO | None = None,
         watchdog: float | None = None,
-        recheck: float | None = None,
     ) -> None:
         self.behaviour = behaviour
         self.parts = parts
@@ -91,7 +93,7 @@ class Loop:
         self.reload = reload
         self.trace = None if trace is None else Trace(trace, flush=True)
         self.watchdog = watchdog
-        self.recheck = recheck
+        self.known = parts.wall.known()  # the wall clock, at the last look
         self.start = behaviour.now
         self.next_ping = self.clock.now() + watchdog if watchdog else None
         self.next_shift: float | None = None
@@ -121,11 +123,19 @@ class Loop:
                 # happened before it, and is taken first at its own time; the next turn waits
                 # for nothing, since what fell due meanwhile is already past.
                 now = self.behaviour.now
+            elif isinstance(item, WallMoved):
+                log.info("the wall clock was set: %s", self._wall_said())
+                self.behaviour.wall_moved(now)
+                self.known = self.parts.wall.known()
             elif isinstance(item, Reload) and self.reload is not None:
                 fresh = self.reload()  # None: it logged every problem; the old one stays
                 self.pending_reload = fresh or self.pending_reload
                 if fresh is not None and self.behaviour.state.mode is not Mode.MENU:
                     log.info("reload: read; it takes over at the menu, when this session ends")
+            if not self.known and self.parts.wall.known():  # set without a jump the kernel told
+                log.info("the wall clock is known now: %s", self._wall_said())
+                self.behaviour.wall_moved(now)
+            self.known = self.parts.wall.known()
             self.behaviour.advance(now)
             self._carry_out()
             self.keeper.after(self.behaviour.state, now)
@@ -138,7 +148,12 @@ class Loop:
                 self.notifier.watchdog()
                 self.next_ping = now + (self.watchdog or 0)
 
-    def _wait(self) -> Edge | Stop | Reload | Wake | None:
+    def _wall_said(self) -> str:
+        moment = self.parts.wall.read(self.clock.now())
+        when = f"{moment:%Y-%m-%d %H:%M}, " if moment is not None else ""
+        return f"{when}from {self.parts.wall.source().value}"
+
+    def _wait(self) -> Arrival | None:
         times = [
             self.behaviour.deadline(),
             self.next_ping,
@@ -146,8 +161,8 @@ class Loop:
             self.panel.deadline(),
             self.keeper.deadline(self.behaviour.state),
         ]
-        if self.recheck is not None:
-            times.append(self.clock.now() + self.recheck)
+        if not self.known:  # until the clock is known, look again now and then: no night yet
+            times.append(self.clock.now() + self.RECHECK)
         deadline = min((t for t in times if t is not None), default=None)
         timeout = None
         if deadline is not None:

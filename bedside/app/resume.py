@@ -4,6 +4,7 @@ edited since, back paused where it was if it was recent, else closed and kept in
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from bedside.config.load import Config
 from bedside.core.behaviour import Behaviour
@@ -25,7 +26,13 @@ def find_step(routine: Routine, progress: Progress) -> int | None:
     return min(same, key=lambda i: abs(i - progress.step_index), default=None)
 
 
-def restore(store: Store, keeper: Keeper, behaviour: Behaviour, config: Config) -> None:
+def restore(
+    store: Store,
+    keeper: Keeper,
+    behaviour: Behaviour,
+    config: Config,
+    known: Callable[[], bool] = lambda: True,
+) -> None:
     """A session a restart interrupted: back where it was and paused, if it was recent."""
     progress = store.current()
     if progress is None:
@@ -33,9 +40,11 @@ def restore(store: Store, keeper: Keeper, behaviour: Behaviour, config: Config) 
     routine = config.routines.get(progress.routine)
     age = store.wall() - progress.updated
     index = find_step(routine, progress) if routine is not None else None
-    # A clock behind the last write (no real-time clock, not synced yet) says nothing of how
-    # long ago it was; the person can still end the session with a long hold.
-    if index is not None and age <= config.resume_within:
+    # A wall clock not known yet (no real-time clock, no network yet: it may read a year ago or
+    # last night) says nothing of how long ago it was, nor does one behind the last write: the
+    # session comes back, and the person can still end it with a long hold.
+    recent = age <= config.resume_within or not known()
+    if index is not None and recent:
         behaviour.resume(progress.routine, index, progress.step_elapsed, progress.session_elapsed)
         keeper.resumed(progress, behaviour.state)
         log.info(
@@ -58,4 +67,7 @@ def restore(store: Store, keeper: Keeper, behaviour: Behaviour, config: Config) 
         log.info("closing the session of %s interrupted %.0f min ago", progress.routine, age / 60)
     steps = len(routine.steps) if routine is not None else progress.step_index + 1
     done = min(progress.step_index, steps)
-    store.record(Session(progress.routine, progress.started, progress.updated, False, done, steps))
+    # what it ran before the cut (monotonic), not the wall clock's say, which may have jumped
+    ended = progress.started + progress.session_elapsed
+    session = Session(progress.routine, progress.started, ended, False, done, steps, progress.night)
+    store.record(session)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from gpiozero.pins.mock import MockPin
 
@@ -19,10 +20,12 @@ def drive_script(
     commands: Iterable[Command],
     speed: float,
     done: Callable[[], None],
+    set_wall: Callable[[datetime], None] = lambda when: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Play ``commands`` on ``pin`` (down is low: the button pulls it to ground), then ``done``."""
+    """Play ``commands`` on ``pin`` (down is low: the button pulls it to ground), then ``done``;
+    a ``clock`` command calls ``set_wall``."""
     start = clock()
     for moment in timeline(commands):
         wait = start + moment.at / speed - clock()
@@ -30,7 +33,9 @@ def drive_script(
             sleep(wait)
         else:
             start -= wait  # late: what follows keeps its distance from this moment
-        if moment.pressed is True:
+        if moment.wall is not None:
+            set_wall(moment.wall)
+        elif moment.pressed is True:
             pin.drive_low()
         elif moment.pressed is False:
             pin.drive_high()

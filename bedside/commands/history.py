@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from bedside.commands.choices import history_file
 from bedside.config.load import Config
+from bedside.core.durations import session_minutes
 from bedside.core.errors import UsageError
 from bedside.core.nights import Done, mark_done, night_of, streak
 from bedside.history.report import HistoryUnavailable, Report
@@ -101,11 +102,11 @@ def main(
 def _row(session: Session) -> Row:
     started = datetime.fromtimestamp(session.started)
     return Row(
-        night=night_of(started).isoformat(),
+        night=session.night.isoformat() if session.night is not None else "not known",
         routine=session.routine,
         started=started.isoformat(timespec="seconds"),
         ended=datetime.fromtimestamp(session.ended).isoformat(timespec="seconds"),
-        minutes=round((session.ended - session.started) / 60, 1),
+        minutes=session_minutes(session.seconds),
         completed=session.completed,
         steps_done=session.steps_done,
         steps=session.steps,
@@ -139,10 +140,9 @@ def nights(sessions: Iterable[Session], days: int, now: datetime, routine: str) 
     minutes: dict[date, float] = {}
     done: dict[str, set[date]] = {}
     for s in sessions:
-        started = datetime.fromtimestamp(s.started)
-        night = night_of(started)
-        minutes[night] = minutes.get(night, 0.0) + max(0.0, s.ended - s.started) / 60
-        mark_done(done, Done(s.routine, started, s.completed))
+        if s.night is not None:  # a night the clock could not tell is no night of the chart
+            minutes[s.night] = minutes.get(s.night, 0.0) + s.seconds / 60
+        mark_done(done, Done(s.routine, s.night, s.completed))
     completed = done.get(routine, set())
     span = [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
     return [Night(d, minutes.get(d, 0.0), d in completed) for d in span]

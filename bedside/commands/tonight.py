@@ -7,10 +7,10 @@ tonight. No history yet is the first night.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
-from bedside.app.wallclock import clock_synced
+from bedside.app.clocks import MonotonicClock
+from bedside.app.wallclock import SystemWall
 from bedside.config.load import Config
 from bedside.core.growth import GrowthNight, tonight
 from bedside.core.nights import night_of
@@ -27,5 +27,7 @@ def hold_tonight(config: Config, history: Path) -> float | None:
             nights = [GrowthNight(h.night, h.held) for h in report.growth_rows()]
     except HistoryUnavailable:
         nights = []  # no history yet: the first night's length
-    night = night_of(datetime.now()) if clock_synced() else None
+    clock = MonotonicClock()
+    now = SystemWall(clock).read(clock.now())  # None while the clock is not known
+    night = night_of(now) if now is not None else None
     return tonight(config.hold, nights, night)

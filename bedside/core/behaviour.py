@@ -219,7 +219,7 @@ class Behaviour:
             if isinstance(effect, Finished) and effect.completed:
                 started = self.wall(self.state.session_start)
                 if started is not None:
-                    mark_done(self.done, Done(effect.routine, started, completed=True))
+                    mark_done(self.done, Done(effect.routine, night_of(started), completed=True))
                 self._nights(at)
 
     def _held(self, ended: GrowingStepEnded, at: float) -> None:

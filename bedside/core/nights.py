@@ -28,18 +28,19 @@ def next_turn(moment: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Done:
-    """A finished session, as much as the nights need of it."""
+    """A finished session, as much as the nights need of it: its routine, the night it began
+    in (None: the wall clock could not tell it), and whether it was completed."""
 
     routine: str
-    started: datetime
+    night: date | None
     completed: bool
 
 
 def mark_done(done: dict[str, set[date]], session: Done) -> None:
     """The one rule of a night done: a completed session makes its routine done on the night
-    it started in (``done``: the nights by routine, added to)."""
-    if session.completed:
-        done.setdefault(session.routine, set()).add(night_of(session.started))
+    it began in, when that night is known (``done``: the nights by routine, added to)."""
+    if session.completed and session.night is not None:
+        done.setdefault(session.routine, set()).add(session.night)
 
 
 def nights_done(sessions: Iterable[Done]) -> dict[str, set[date]]:

@@ -4,12 +4,20 @@ A power cut must lose at most a few seconds of a routine, and an SD card must no
 on every tick. So the session in progress is written when it changes (another step, a pause,
 a resume) and every ``SAVE_EVERY`` seconds while a step runs; a session done, and a night's
 growing hold, are recorded when they end.
+
+A session's length is what the monotonic clock measured; the wall clock, which may jump when the
+network sets it, only places it: its start is the wall clock's reading less what the session
+has run, and its night is fixed the first time the wall clock is known during it (a session
+begun before the clock was set is placed when it is).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from bedside.core.nights import night_of
 from bedside.core.state import Mode, State
 from bedside.history.rows import GrowthRow, Progress, Session, step_key
 from bedside.history.store import Store
@@ -32,18 +40,21 @@ class Keeper:
     # come a second more often, so a loop that wakes late on a busy Pi still keeps to it.
     SAVE_EVERY = 4.0
 
-    def __init__(self, store: Store, speed: float = 1.0) -> None:
+    def __init__(
+        self, store: Store, speed: float = 1.0, known: Callable[[], bool] = lambda: True
+    ) -> None:
         self.store = store
-        # The loop's clock may run fast (the demo, tests); history keeps wall-clock times that
-        # really happened, so its seconds are turned back into real ones.
+        # The loop's clock may run fast (the demo, tests): the wall clock's seconds are real.
         self.speed = speed
+        self.known = known  # whether the wall clock can be trusted
         self.last: _Written | None = None  # at the last write
         self.saved_at = 0.0
         self.started_wall = 0.0
+        self.night: date | None = None  # the session's night, once the clock was known
 
     def resumed(self, progress: Progress, state: State) -> None:
-        """The loop starts on a session restored from ``progress``: keep its start time."""
-        self.started_wall = progress.started
+        """The loop starts on a session restored from ``progress``: keep its start and night."""
+        self.started_wall, self.night = progress.started, progress.night
         self.last = (progress.routine, state.step_index, state.mode, state.session_start)
 
     def deadline(self, state: State) -> float | None:
@@ -64,8 +75,11 @@ class Keeper:
                 self._record(state, now)
             self.last = key
             return
-        if self.last is None or self.last[3] != state.session_start:
-            self.started_wall = self.store.wall() - (now - state.session_start) / self.speed
+        if self.last is None or self.last[3] != state.session_start:  # a new session
+            self.night = None
+            self._place(state, now)
+        elif self.night is None:  # the clock may be known now: place the session by it
+            self._place(state, now)
         changed = force or key != self.last
         # The very sum deadline() gives: now - saved_at may round below SAVE_EVERY at it,
         # and a write that never falls due at its own deadline spins the loop.
@@ -80,6 +94,7 @@ class Keeper:
                     started=self.started_wall,
                     updated=self.store.wall(),
                     step_key=step_key(state.routine.steps[state.step_index]),
+                    night=self.night,
                 )
             )
             self.saved_at = now
@@ -92,13 +107,27 @@ class Keeper:
             GrowthRow(outcome.night, outcome.held, recorded.seconds, recorded.length)
         )
 
+    def _place(self, state: State, now: float) -> None:
+        """The session's start on the wall clock, read now, less what it has run; its night,
+        if the clock is known."""
+        self.started_wall = self.store.wall() - (now - state.session_start) / self.speed
+        if self.known():
+            self.night = night_of(datetime.fromtimestamp(self.started_wall))
+
     def _record(self, state: State, now: float) -> None:
         routine = state.routine
         assert routine is not None
+        if self.night is None:  # not placed while it ran: the clock may be known by now
+            self._place(state, now)
         done = len(routine.steps) if state.completed else state.step_index
-        ended = self.store.wall() - (now - state.finished_at) / self.speed
-        self.store.record(
-            Session(
-                routine.name, self.started_wall, ended, state.completed, done, len(routine.steps)
-            )
+        ran = (state.finished_at - state.session_start) / self.speed  # monotonic, real seconds
+        session = Session(
+            routine.name,
+            self.started_wall,
+            self.started_wall + ran,
+            state.completed,
+            done,
+            len(routine.steps),
+            self.night,
         )
+        self.store.record(session)

@@ -17,7 +17,7 @@ import logging
 import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Protocol, TypeGuard
 
@@ -51,6 +51,7 @@ class Progress:
     started: float  # wall clock
     updated: float  # wall clock of this write
     step_key: str = ""  # "": written before keys were kept; the index is trusted
+    night: date | None = None  # the night it began in, once the wall clock was known
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,12 @@ class Session:
     completed: bool
     steps_done: int
     steps: int
+    night: date | None = None  # the night it began in; None: the wall clock could not tell
+
+    @property
+    def seconds(self) -> float:
+        """How long it ran, by the monotonic clock (``ended`` is ``started`` plus this)."""
+        return max(0.0, self.ended - self.started)
 
 
 @dataclass(frozen=True)
@@ -84,9 +91,7 @@ class SessionsKept(Protocol):
 
 def completed_nights(history: SessionsKept) -> dict[str, set[date]]:
     """The nights (see ``bedside.core.nights``) on which each routine was completed, by name."""
-    return nights_done(
-        Done(s.routine, datetime.fromtimestamp(s.started), s.completed) for s in history.sessions()
-    )
+    return nights_done(Done(s.routine, s.night, s.completed) for s in history.sessions())
 
 
 # -- checked when read ---------------------------------------------------------------------------
@@ -99,8 +104,24 @@ def _real(value: object, lo: float, hi: float) -> TypeGuard[float]:
     )
 
 
+_NOT_A_NIGHT = date.min  # what a night column that is not a date reads as: the row is skipped
+
+
+def _night(value: object) -> date | None:
+    """A night column: its date, None (NULL: not known), or ``_NOT_A_NIGHT``."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return _NOT_A_NIGHT
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return _NOT_A_NIGHT
+
+
 def _progress(row: tuple[object, ...]) -> Progress | None:
-    routine, index, step_elapsed, session_elapsed, started, updated, key = row
+    routine, index, step_elapsed, session_elapsed, started, updated, key, night = row
+    day = _night(night)
     if (
         isinstance(routine, str)
         and routine != ""
@@ -111,15 +132,24 @@ def _progress(row: tuple[object, ...]) -> Progress | None:
         and _real(started, 0, WALL_MAX)
         and _real(updated, 0, WALL_MAX)
         and isinstance(key, str)
+        and day is not _NOT_A_NIGHT
     ):
         return Progress(
-            routine, index, float(step_elapsed), float(session_elapsed), started, updated, key
+            routine,
+            index,
+            float(step_elapsed),
+            float(session_elapsed),
+            started,
+            updated,
+            key,
+            day,
         )
     return None
 
 
 def _session(row: tuple[object, ...]) -> Session | None:
-    routine, started, ended, completed, steps_done, steps = row
+    routine, started, ended, completed, steps_done, steps, night = row
+    day = _night(night)
     if (
         isinstance(routine, str)
         and _real(started, 0, WALL_MAX)
@@ -128,18 +158,24 @@ def _session(row: tuple[object, ...]) -> Session | None:
         and isinstance(steps_done, int)
         and isinstance(steps, int)
         and 0 <= steps_done <= steps <= 1_000_000
+        and day is not _NOT_A_NIGHT
     ):
-        return Session(routine, float(started), float(ended), bool(completed), steps_done, steps)
+        return Session(
+            routine,
+            float(started),
+            float(ended),
+            bool(completed),
+            steps_done,
+            steps,
+            day,
+        )
     return None
 
 
 def _growth_row(row: tuple[object, ...]) -> GrowthRow | None:
     night, held, seconds, length = row
-    if night is not None and not isinstance(night, str):
-        return None
-    try:
-        day = date.fromisoformat(night) if night is not None else None
-    except ValueError:
+    day = _night(night)
+    if day is _NOT_A_NIGHT:
         return None
     if held not in (0, 1) or not _real(seconds, 0, 1e7) or not _real(length, 0, 1e7):
         return None
@@ -147,10 +183,10 @@ def _growth_row(row: tuple[object, ...]) -> GrowthRow | None:
 
 
 _CURRENT = (
-    "SELECT routine, step_index, step_elapsed, session_elapsed, started, updated, step_key"
+    "SELECT routine, step_index, step_elapsed, session_elapsed, started, updated, step_key, night"
     " FROM current WHERE id = 1"
 )
-_SESSIONS = "SELECT routine, started, ended, completed, steps_done, steps FROM sessions"
+_SESSIONS = "SELECT routine, started, ended, completed, steps_done, steps, night FROM sessions"
 _GROWTH = "SELECT night, held, seconds, length FROM holds ORDER BY id"
 
 

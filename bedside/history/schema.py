@@ -26,8 +26,20 @@ CURRENT_COLUMNS = (
     "started",
     "updated",
     "step_key",
+    "night",
 )
-SESSIONS_COLUMNS = ("id", "routine", "started", "ended", "completed", "steps_done", "steps")
+SESSIONS_COLUMNS = (
+    "id",
+    "routine",
+    "started",
+    "ended",
+    "completed",
+    "steps_done",
+    "steps",
+    "night",
+)
+# A row's night from its start time, as bedside placed every session before it kept the night.
+NIGHT_OF_STARTED = "date(started, 'unixepoch', 'localtime', '-12 hours')"
 GROWTH_COLUMNS = ("id", "night", "held", "seconds", "length")  # the table named "holds"
 
 SCHEMA = """
@@ -39,7 +51,8 @@ CREATE TABLE IF NOT EXISTS current (
     session_elapsed REAL NOT NULL,  -- seconds since the session began, pauses counted
     started REAL NOT NULL,          -- wall clock, for history only
     updated REAL NOT NULL,          -- wall clock of this write
-    step_key TEXT NOT NULL DEFAULT ''  -- what the step was, to recognise it after an edit
+    step_key TEXT NOT NULL DEFAULT '',  -- what the step was, to recognise it after an edit
+    night TEXT                  -- YYYY-MM-DD, once the wall clock is known; NULL until then
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY,
@@ -48,7 +61,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     ended REAL NOT NULL,
     completed INTEGER NOT NULL,
     steps_done INTEGER NOT NULL,
-    steps INTEGER NOT NULL
+    steps INTEGER NOT NULL,
+    night TEXT  -- the evening it belongs to, YYYY-MM-DD; NULL: the wall clock could not tell
 );
 CREATE TABLE IF NOT EXISTS holds (
     id INTEGER PRIMARY KEY,
@@ -69,11 +83,20 @@ def migrate(db: sqlite3.Connection, path: Path, wall: Callable[[], float]) -> No
     """Bring the tables of ``db`` (the file at ``path``, named in warnings) to bedside's
     shape, then make those missing. ``wall`` stamps the name a table is kept aside under."""
     current = columns(db, "current")
-    if current == CURRENT_COLUMNS[:-1]:  # written by an earlier bedside: add the key
+    if current == CURRENT_COLUMNS[:-2]:  # written by an earlier bedside: add the key
         db.execute("ALTER TABLE current ADD COLUMN step_key TEXT NOT NULL DEFAULT ''")
+        current = columns(db, "current")
+    if current == CURRENT_COLUMNS[:-1]:  # ...and the night, from its start as then
+        db.execute("ALTER TABLE current ADD COLUMN night TEXT")
+        db.execute(f"UPDATE current SET night = {NIGHT_OF_STARTED}")
     elif current and current != CURRENT_COLUMNS:
         log.warning("%s: the saved session is not as bedside writes it: dropped", path)
         db.execute("DROP TABLE current")
+    if columns(db, "sessions") == SESSIONS_COLUMNS[:-1]:  # before the night was kept
+        with db:
+            db.execute("BEGIN")
+            db.execute("ALTER TABLE sessions ADD COLUMN night TEXT")
+            db.execute(f"UPDATE sessions SET night = {NIGHT_OF_STARTED}")
     for table, expected in (("sessions", SESSIONS_COLUMNS), ("holds", GROWTH_COLUMNS)):
         found = columns(db, table)
         if found and found != expected:

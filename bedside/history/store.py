@@ -20,6 +20,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -165,17 +166,17 @@ class Store(Closing):
     @staticmethod
     def _insert(db: sqlite3.Connection, row: Session | GrowthRow) -> None:
         if isinstance(row, GrowthRow):
-            night = row.night.isoformat() if row.night is not None else None
             db.execute(
                 "INSERT INTO holds (night, held, seconds, length) VALUES (?, ?, ?, ?)",
-                (night, int(row.held), row.seconds, row.length),
+                (_day(row.night), int(row.held), row.seconds, row.length),
             )
             return
         with db:
             db.execute("BEGIN")
             db.execute(
-                "INSERT INTO sessions (routine, started, ended, completed, steps_done, steps)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions"
+                " (routine, started, ended, completed, steps_done, steps, night)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.routine,
                     row.started,
@@ -183,6 +184,7 @@ class Store(Closing):
                     int(row.completed),
                     row.steps_done,
                     row.steps,
+                    _day(row.night),
                 ),
             )
             db.execute("DELETE FROM current")
@@ -190,7 +192,7 @@ class Store(Closing):
     @staticmethod
     def _replace(db: sqlite3.Connection, progress: Progress) -> None:
         db.execute(
-            "INSERT OR REPLACE INTO current VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO current VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 progress.routine,
                 progress.step_index,
@@ -199,6 +201,7 @@ class Store(Closing):
                 progress.started,
                 progress.updated,
                 progress.step_key,
+                _day(progress.night),
             ),
         )
 
@@ -238,3 +241,8 @@ class Store(Closing):
     def growth_rows(self) -> list[GrowthRow]:
         saved: list[GrowthRow] = self._reading(self.rows.growth_rows, [])
         return [*saved, *(g for g in self.unsaved if isinstance(g, GrowthRow))]
+
+
+def _day(night: date | None) -> str | None:
+    """A night as the database keeps it: YYYY-MM-DD, or NULL when the clock could not tell."""
+    return night.isoformat() if night is not None else None

@@ -32,7 +32,7 @@ from bedside.app.events import Events
 from bedside.app.notify import Notifier
 from bedside.button import ButtonEdges, open_pin_factory
 from bedside.closing import Closing
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.behaviour import Output
 from bedside.core.clock import Clock
 from bedside.core.screens import Screen

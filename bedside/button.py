@@ -27,7 +27,7 @@ from gpiozero.pins import Factory
 
 from bedside.closing import Closing
 from bedside.config.keys import PIN_FACTORIES, pin_factory_names
-from bedside.config.load import ButtonConfig
+from bedside.config.sections import ButtonConfig
 from bedside.core.errors import TroubleError
 
 

@@ -29,11 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bedside.config import core_terms  # noqa: E402
+from bedside.config.core_terms import defaults  # noqa: E402
 from bedside.config.load import load_config  # noqa: E402
+from bedside.config.sections import Config  # noqa: E402
 from bedside.core.behaviour import Behaviour  # noqa: E402
 from bedside.core.effects import StepStarted  # noqa: E402
 from bedside.core.gestures import Thresholds  # noqa: E402
-from bedside.core.settings import Settings  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench" / "results.json")
@@ -184,10 +186,16 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # -- the display -------------------------------------------------------------------------------
+def fixed_lengths() -> Config:
+    """The shipped configuration with the routine files' own lengths (the hold not growing)."""
+    config = load_config()
+    return replace(config, hold=replace(config.hold, grow=False))
+
+
 def hold_core(pacer: bool) -> Behaviour:
     """The behaviour ten minutes into... the start of the legs-up-the-wall hold."""
-    settings = replace(Settings.from_config(load_config()), pacer=pacer)
-    behaviour = Behaviour(settings, Thresholds(), now=0.0, routine="legs-up-wall")
+    settings = replace(core_terms.settings(fixed_lengths()), pacer=pacer)
+    behaviour = Behaviour(settings, defaults(Thresholds), now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         behaviour.edge(pressed, t)
     return behaviour
@@ -303,20 +311,20 @@ def simulate_speed() -> dict[str, float]:
     from bedside.commands.simulate import simulate
     from bedside.core.script import parse_script
 
-    settings = Settings.from_config(load_config())
+    settings = core_terms.settings(fixed_lengths())
     script = parse_script("press\nwait 15\npress\nwait 1300\npress\nwait 700\npress\nwait 1600\n")
     hours = (15 + 1300 + 700 + 1600) / 3600
     runs = []
     for _ in range(int(quick(5, 1))):
         began = time.perf_counter()
-        simulate(settings, Thresholds(), script, io.StringIO(), routine="bedtime")
+        simulate(settings, defaults(Thresholds), script, io.StringIO(), routine="bedtime")
         runs.append(time.perf_counter() - began)
     return {"simulate_s_per_hour": statistics.median(runs) / hours}
 
 
 # -- the voice ---------------------------------------------------------------------------------
 def cue_latency(cache: Path, engine: str = "pyttsx3") -> dict[str, float]:
-    from bedside.config.load import VoiceConfig
+    from bedside.config.sections import VoiceConfig
     from bedside.voice import NULL_PLAYER, Speaker
 
     routine = load_config().routines["bedtime"]

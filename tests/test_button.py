@@ -11,7 +11,7 @@ from gpiozero.pins.mock import MockFactory
 from presses import press_through
 
 from bedside.button import ButtonEdges, Edge
-from bedside.config.load import ButtonConfig
+from bedside.config.sections import ButtonConfig
 from bedside.core.gestures import Gesture, Notice, Signal
 
 
@@ -110,7 +110,7 @@ def test_a_press_from_another_thread_arrives_while_the_loop_is_busy(rig):
 
 
 def test_a_press_while_a_cue_is_being_spoken_arrives_at_once(rig, tmp_path):
-    from bedside.config.load import VoiceConfig
+    from bedside.config.sections import VoiceConfig
     from bedside.voice import NULL_PLAYER, Speaker
 
     pin, edges, _, _ = rig

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import datetime, time
 
 from bedside.commands.simulate import simulate
+from bedside.config import core_terms
+from bedside.config.core_terms import defaults
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour
 from bedside.core.clock import SettableWall
@@ -19,10 +22,9 @@ from bedside.core.effects import Display
 from bedside.core.gestures import Thresholds
 from bedside.core.nights import Reminder
 from bedside.core.script import parse_script
-from bedside.core.settings import Settings
 
 CONFIG = load_config()
-SETTINGS = Settings.from_config(CONFIG)
+SETTINGS = core_terms.settings(CONFIG)
 # The whole bedtime routine from the menu (tonight's hold: 5 min): each step that waits for a
 # press pressed on, each timed step run out.
 BEDTIME = (
@@ -33,7 +35,9 @@ BEDTIME = (
 # legs-up-wall from a lit menu, through tonight's hold (5 min) to its end, back to the menu
 LEGS = "press\nwait 2\npress\nwait 3000\nhold 1.5\nwait 2\n"
 LEGS_HOLD = "Legs up the wall"  # the step that grows
-EVERY_NIGHT = Reminder(at=time(22, 0), days=("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+EVERY_NIGHT = defaults(
+    Reminder, at=time(22, 0), days=("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+)
 WAKE = "press\nwait 2\n"  # the first press on a dark display only wakes it
 
 
@@ -41,12 +45,10 @@ def run(script: str, routine: str = "bedtime", **options: object) -> list[dict]:
     out = io.StringIO()
     simulate(
         SETTINGS,
-        Thresholds.from_config(CONFIG.button),
+        core_terms.thresholds(CONFIG.button),
         parse_script(script),
         out,
         routine=routine,
-        hold=CONFIG.hold,
-        cues=CONFIG.cues,
         **options,  # type: ignore[arg-type]
     )
     return [json.loads(line) for line in out.getvalue().splitlines()]
@@ -118,8 +120,14 @@ def test_a_jump_seen_late_by_the_loop_is_stamped_when_it_is_seen():
     loop sees it at 700 s. Bedtime's reminder happens at 700, not at a moment the new reading
     puts between the two (the display lit "then" would go dark at once)."""
     wall = SettableWall()
+    fixed = replace(SETTINGS, growth=replace(SETTINGS.growth, grow=False))  # the files' lengths
     behaviour = Behaviour(
-        SETTINGS, Thresholds(), now=0.0, wall=wall.read, reminder=EVERY_NIGHT, routine="bedtime"
+        fixed,
+        defaults(Thresholds),
+        now=0.0,
+        wall=wall.read,
+        reminder=EVERY_NIGHT,
+        routine="bedtime",
     )
     behaviour.advance(100.0)
     wall.set(datetime(2027, 1, 5, 22, 5), 700.0)

@@ -23,13 +23,34 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedside.config import docs as config_text
+from bedside.config.core_terms import defaults
 from bedside.config.docs import README_END, README_START, commented_toml, readme_table
 from bedside.config.key_lines import key_lines, line_of
-from bedside.config.keys import SECTIONS, SETTINGS, KeyType, Setting, defaults_of, read, section
-from bedside.config.load import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
+from bedside.config.keys import (
+    DECLARED,
+    SECTIONS,
+    SETTINGS,
+    KeyType,
+    Setting,
+    defaults_of,
+    read,
+    section,
+)
+from bedside.config.load import load_config
+from bedside.config.sections import (
+    ButtonConfig,
+    DisplayConfig,
+    SoundsConfig,
+    VoiceConfig,
+    _check_core_sections,
+)
 from bedside.config.toml_reader import ConfigError, Problem, Source
 from bedside.core.durations import parse_duration
+from bedside.core.gestures import Thresholds
+from bedside.core.growth import GrowthPlan
+from bedside.core.nights import Quiet, Reminder
 from bedside.core.routines import CueOptions
+from bedside.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config" / "bedside.toml"
@@ -100,7 +121,8 @@ def test_shipped_file_says_what_the_code_defaults_say(shipped_config: Path) -> N
     assert config.display == DisplayConfig()
     assert config.voice == VoiceConfig()
     assert config.sounds == SoundsConfig()
-    assert config.cues == CueOptions()
+    assert config.cues == defaults(CueOptions)
+    assert config.hold == defaults(GrowthPlan)
     raw = tomllib.loads(shipped_config.read_text(encoding="utf-8"))
     assert raw["button"]["pin"] == 17
     assert raw["display"]["i2c_address"] == 0x3C
@@ -234,6 +256,70 @@ def test_a_section_class_has_a_field_for_each_key_and_no_other() -> None:
             breathe_out: float
             breathe_hold: float
 
+    with pytest.raises(TypeError, match=r"Plain\.level should be written = DECLARED"):
+
+        @defaults_of("sounds")
+        class Plain:  # a default written here would be a second one, and a type checker
+            enabled: bool = DECLARED  # would not see the table's without the marker
+            step: bool = DECLARED
+            finish: bool = DECLARED
+            level: float = -8.0
+
+
+def test_the_cores_configured_classes_take_every_default_from_the_table() -> None:
+    def declared(*names: str) -> list[Any]:
+        return [SETTINGS[name].default for name in names]
+
+    plan = defaults(GrowthPlan)
+    assert [plan.grow, plan.start, plan.step, plan.longest] == declared(
+        "hold.grow", "hold.start", "hold.step", "hold.longest"
+    )
+    cues = defaults(CueOptions)
+    assert [cues.halfway, cues.minute_left, cues.long_step] == declared(
+        "cues.halfway", "cues.minute_left", "cues.long_step"
+    )
+    reminder = defaults(Reminder)
+    assert [reminder.at, reminder.days, reminder.text, reminder.contrast] == declared(
+        "reminder.time", "reminder.days", "reminder.text", "reminder.contrast"
+    )
+    quiet = defaults(Quiet)
+    assert [quiet.start, quiet.end, quiet.volume, quiet.contrast] == declared(
+        "quiet.from", "quiet.until", "quiet.volume", "quiet.contrast"
+    )
+    gestures = defaults(Thresholds, bounce=0.0)
+    assert [gestures.hold, gestures.long_hold, gestures.bounce, gestures.stuck] == [
+        *declared("button.hold", "button.long_hold"),
+        0.0,
+        SETTINGS["button.stuck"].default,
+    ]
+    settings = defaults(Settings, routines={}, menu=("bedtime",))
+    assert settings.menu == ("bedtime",) and settings.growth == plan and settings.cues == cues
+    assert [settings.contrast, settings.stale_cue, settings.announce, settings.pacer] == declared(
+        "display.contrast", "cues.stale_after", "menu.speak", "pacer.enabled"
+    )
+    # none of them has a default of its own for what a key sets: there is one place to look
+    for kind in (GrowthPlan, CueOptions, Reminder, Quiet, Thresholds, Settings):
+        own = [f.name for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING]
+        assert own in ([], ["within"], ["keep_clear"]), kind
+
+
+def test_a_core_class_with_a_default_for_a_key_fails_at_import() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Seconded:
+        volume: float
+        contrast: int = 10  # a second default for [quiet] contrast
+
+    @dataclasses.dataclass(frozen=True)
+    class Unkeyed:
+        volume: float
+        loudness: float  # no key sets it, and it has no default
+
+    with pytest.raises(TypeError, match=r"Seconded\.contrast has a default of its own"):
+        _check_core_sections({Seconded: ("quiet", {})})
+    with pytest.raises(TypeError, match=r"Unkeyed\.loudness has no key in \[quiet\]"):
+        _check_core_sections({Unkeyed: ("quiet", {})})
+    _check_core_sections({Quiet: ("quiet", {"from": "start", "until": "end"})})
+
 
 def test_config_text_rewrites_what_is_stale_and_only_that(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -264,11 +350,12 @@ def test_each_default_as_written_reads_as_the_default(setting: Setting) -> None:
     )
     table = source.table().child(setting.section)
     assert table is not None
-    if setting.kind is KeyType.FILE:  # an example: a voice file is not there to read
-        assert setting.default is None and setting.toml().endswith('.onnx"')
-        return
     value = read(table, setting)
     assert found == []
+    if setting.kind is KeyType.FILE:  # an example, read as its name: load.py looks for it
+        assert setting.default is None and value == json.loads(setting.toml())
+        assert value.endswith(".onnx")
+        return
     if setting.default is None:  # an example of what may be written, not the default
         assert value in setting.options()
     else:

@@ -26,7 +26,8 @@ from bedside.commands.demo import (
     TerminalPanel,
     half_blocks,
 )
-from bedside.config.load import DisplayConfig
+from bedside.config.core_terms import defaults
+from bedside.config.sections import DisplayConfig
 from bedside.core.clock import VirtualClock
 from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
 from bedside.core.screens import Screen, View
@@ -259,7 +260,7 @@ def button(thresholds: Thresholds | None = None, speed: float = 1.0):
     pin = MockFactory().pin(17)
     pin.drive_high()
     timers = VirtualTimers()
-    return Keys(pin, thresholds or Thresholds(), speed, timers=timers), pin, timers
+    return Keys(pin, thresholds or defaults(Thresholds), speed, timers=timers), pin, timers
 
 
 def test_a_held_space_bar_keeps_the_button_down_through_the_key_repeats():
@@ -301,9 +302,9 @@ def test_a_lone_space_is_a_press_and_the_next_one_later_is_not_a_repeat():
 @pytest.mark.parametrize(
     ("thresholds", "hold", "long_hold"),
     [
-        (Thresholds(), 1.5, 3.5),  # the shipped 1 s and 3 s: half a second past each
-        (Thresholds(hold=2.0, long_hold=6.0, stuck=40.0), 2.5, 6.5),
-        (Thresholds(hold=1.0, long_hold=1.4, stuck=5.0), 1.2, 1.9),  # closer: half way
+        (defaults(Thresholds), 1.5, 3.5),  # the shipped 1 s and 3 s: half a second past each
+        (defaults(Thresholds, hold=2.0, long_hold=6.0, stuck=40.0), 2.5, 6.5),
+        (defaults(Thresholds, hold=1.0, long_hold=1.4, stuck=5.0), 1.2, 1.9),  # closer: half way
     ],
 )
 def test_h_and_e_hold_a_little_past_the_configured_thresholds(thresholds, hold, long_hold):
@@ -326,7 +327,7 @@ def test_h_and_e_hold_a_little_past_the_configured_thresholds(thresholds, hold, 
 
 
 def test_h_and_e_at_speed_are_as_long_in_the_devices_time():
-    keys, pin, timers = button(Thresholds(), speed=10.0)
+    keys, pin, timers = button(defaults(Thresholds), speed=10.0)
     keys.key("e")
     timers.advance(0.34)
     assert pin.state == 0
@@ -349,7 +350,9 @@ def test_q_or_the_end_of_input_quits():
     def quits(typed: str) -> int:
         asked: list[str] = []
         pin = MockFactory().pin(17)
-        keys = Keys(pin, Thresholds(), quit=lambda: asked.append("quit"), timers=VirtualTimers())
+        keys = Keys(
+            pin, defaults(Thresholds), quit=lambda: asked.append("quit"), timers=VirtualTimers()
+        )
         keys.read(io.StringIO(typed))
         return len(asked)
 

@@ -17,6 +17,7 @@ from screenkit import KINDS, LONG, SAMPLES, any_screen
 
 from bedside.commands.screens.evening import gallery_screens
 from bedside.commands.screens.gallery import write_gallery
+from bedside.config import core_terms
 from bedside.config.load import load_config
 from bedside.core.screens import Screen, View
 from bedside.core.settings import Settings
@@ -61,7 +62,7 @@ def rows_lit(image: Image.Image, least: int) -> int:
 
 @pytest.fixture(scope="module")
 def config_settings() -> Settings:
-    return Settings.from_config(load_config(REPO_CONFIG))
+    return core_terms.settings(load_config(REPO_CONFIG))
 
 
 # -- every screen --------------------------------------------------------------------------------

@@ -14,9 +14,9 @@ from screenkit import KINDS, LONG, SAMPLES, any_screen
 
 from bedside.commands.screens.evening import gallery_screens
 from bedside.commands.screens.gallery import write_gallery
+from bedside.config import core_terms
 from bedside.config.load import load_config
 from bedside.core.screens import Screen, View
-from bedside.core.settings import Settings
 from bedside.display.geometry import MARGIN
 from bedside.display.picture import picture
 
@@ -129,7 +129,7 @@ def test_no_screen_lights_a_pixel_in_the_margins(screen: Screen) -> None:
 
 
 def test_the_gallery_at_32_rows(tmp_path: Path) -> None:
-    config_settings = Settings.from_config(load_config())
+    config_settings = core_terms.settings(load_config())
     paths = write_gallery(config_settings, tmp_path, SIZE)
     frames = [p for p in paths if not p.stem.endswith("@4x")]
     assert len(frames) == len(gallery_screens(config_settings)) >= 8

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bedside.config.core_terms import defaults
 from bedside.core.effects import (
     Display,
     Finished,
@@ -39,7 +42,8 @@ OTHER = Routine("other", "Other", (Step("Only", StepKind.TIMED, 10.0, (Cue(0, "G
 
 @pytest.fixture
 def engine() -> Engine:
-    settings = Settings(
+    settings = defaults(
+        Settings,
         routines={"toy": TOY, "other": OTHER},
         menu=("toy", "other"),
         night_routine="other",
@@ -305,7 +309,8 @@ def test_a_wait_step_reached_by_the_clock_gets_a_full_idle_time(engine):
             Step("Dry", StepKind.WAIT, None, (Cue(0, "Dry your feet."),)),
         ),
     )
-    engine = Engine(Settings({"pair": routine}, ("pair",), "pair", off_after_paused=600.0))
+    settings = defaults(Settings, routines={"pair": routine}, menu=("pair",), night_routine="pair")
+    engine = Engine(replace(settings, off_after_paused=600.0))
     state, _ = engine.start(0.0)
     state, _ = engine.handle(state, PRESS, 0.0)
     state, effects = engine.handle(state, Tick(), 1200.0)

@@ -6,9 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from presses import press_through
 
+from bedside.config.core_terms import defaults
 from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
 
-THRESHOLDS = Thresholds(hold=1.0, long_hold=3.0, bounce=0.02)
+THRESHOLDS = defaults(Thresholds, hold=1.0, long_hold=3.0, bounce=0.02)
 R = Recogniser(THRESHOLDS)
 
 
@@ -56,7 +57,7 @@ def test_an_up_without_a_down_and_a_repeated_down_are_harmless():
 
 
 def test_thresholds_are_configurable():
-    quick = Thresholds(hold=0.5, long_hold=2.0, bounce=0.0)
+    quick = defaults(Thresholds, hold=0.5, long_hold=2.0, bounce=0.0)
     _, out = run([(True, 0.0), (False, 0.6)], t=quick)
     assert out == [(Notice.HOLD_PENDING, 0.5), (Gesture.HOLD, 0.6)]
     _, out = run([(True, 0.0)], until=2.0, t=quick)

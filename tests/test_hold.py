@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -17,16 +18,17 @@ from faults import Daemon, quiet_config, saved
 
 from bedside.app.speech import cue_texts
 from bedside.commands.simulate import simulate
+from bedside.config import core_terms
+from bedside.config.core_terms import defaults
 from bedside.config.load import load_config
 from bedside.core.gestures import Thresholds
 from bedside.core.growth import GrowthNight, GrowthPlan, nightly, retimed, tonight
 from bedside.core.phrases import Phrases
 from bedside.core.script import parse_script
-from bedside.core.settings import Settings
 from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN = GrowthPlan(start=300, step=60, longest=1200)
+PLAN = defaults(GrowthPlan, start=300, step=60, longest=1200)
 
 
 def nights(*held: bool) -> list[GrowthNight]:
@@ -84,7 +86,7 @@ def test_the_hold_takes_its_cues_along_when_its_length_changes():
 def run_nights(script_nights: list[str], plan: GrowthPlan = PLAN) -> list[dict]:
     """Each night at 21:50 a script, on one virtual clock; every event, each with its night."""
     config = load_config()
-    settings = Settings.from_config(config)
+    settings = replace(core_terms.settings(config), growth=plan)
     lines = []
     for n, night in enumerate(script_nights):
         night = (WAKE if n else "") + night  # the display is lit at the start, dark later
@@ -95,13 +97,11 @@ def run_nights(script_nights: list[str], plan: GrowthPlan = PLAN) -> list[dict]:
     out = StringIO()
     simulate(
         settings,
-        Thresholds(),
+        defaults(Thresholds),
         parse_script("\n".join(lines)),
         out,
         routine="legs-up-wall",
         at=datetime(2026, 11, 1, 21, 50),
-        hold=plan,
-        cues=config.cues,
     )
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
@@ -130,12 +130,12 @@ def test_simulate_over_many_nights_grows_caps_and_steps_back():
         and "press to start" in e["lines"]
     ]
     assert menus[0] == "6 min, hold 5 min" and "9 min, hold 8 min" in menus  # tonight's
-    capped = run_nights([HELD] * 3, GrowthPlan(start=300, step=240, longest=600))
+    capped = run_nights([HELD] * 3, defaults(GrowthPlan, start=300, step=240, longest=600))
     assert hold_lengths(capped) == [300, 540, 600]
 
 
 def test_a_fixed_hold_keeps_the_files_length():
-    events = run_nights([HELD] * 2, GrowthPlan(grow=False))
+    events = run_nights([HELD] * 2, defaults(GrowthPlan, grow=False))
     assert hold_lengths(events) == [600, 600]
 
 
@@ -172,7 +172,9 @@ def test_no_menu_voice_when_asked_for_none(config_copy):
     from io import StringIO
 
     out = StringIO()
-    simulate(Settings.from_config(config), Thresholds(), parse_script("hold 1.5\nwait 2\n"), out)
+    simulate(
+        core_terms.settings(config), defaults(Thresholds), parse_script("hold 1.5\nwait 2\n"), out
+    )
     assert '"say"' not in out.getvalue()
 
 
@@ -254,7 +256,7 @@ def test_the_menu_shows_the_week_under_the_streak(done):
     from bedside.core.screens import describe
     from bedside.core.state import Mode, State
 
-    settings = Settings.from_config(load_config())
+    settings = core_terms.settings(load_config())
     week = (False,) * (7 - len(done)) + done
     streak = Streak(1, week) if done else Streak()
     screen = describe(State(Mode.MENU), settings, 0.0, streak)

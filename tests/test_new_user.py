@@ -19,6 +19,7 @@ from PIL import Image
 
 from bedside.commands.history import BLOCKS, NONE, nights, sparkline
 from bedside.commands.plan import plan_table
+from bedside.config import core_terms
 from bedside.config.load import DEFAULT_MENU, load_config
 from bedside.core.phrases import Phrases
 from bedside.history.rows import Session
@@ -55,11 +56,10 @@ def test_an_empty_bedside_toml_gives_the_documented_menu_order(config_copy):
 
 def test_the_panel_and_the_voice_say_the_same_words_for_carrying_on():
     from bedside.core.screens import describe
-    from bedside.core.settings import Settings
     from bedside.core.state import Mode, State
 
     config = load_config()
-    settings = Settings.from_config(config)
+    settings = core_terms.settings(config)
     routine = config.routines["legs-up-wall"]
     state = State(Mode.PAUSED, routine=routine, step_index=1, paused_at=10.0)
     hint = describe(state, settings, 10.0).hint

@@ -16,11 +16,13 @@ from luma.oled.device import sh1106, ssd1306, ssd1309
 from PIL import Image, ImageDraw
 from recording_spi import RecordingSpi
 
-from bedside.config.load import DisplayConfig, load_config
+from bedside.config import core_terms
+from bedside.config.core_terms import defaults
+from bedside.config.load import load_config
+from bedside.config.sections import DisplayConfig
 from bedside.config.toml_reader import ConfigError
 from bedside.core.behaviour import Behaviour
 from bedside.core.gestures import Thresholds
-from bedside.core.settings import Settings
 from bedside.display.panel import (
     DRIVERS,
     PANEL_ERRORS,
@@ -203,8 +205,9 @@ def test_after_any_frames_every_panel_shows_the_last_image(panel, rotate, frames
 @pytest.mark.parametrize("driver", list(DRIVERS))
 def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma(driver: str) -> None:
     config = load_config()
-    settings_ = replace(Settings.from_config(config), pacer=False)
-    behaviour = Behaviour(settings_, Thresholds(), now=0.0, routine="legs-up-wall")
+    fixed = replace(config, hold=replace(config.hold, grow=False))  # the file's ten minutes
+    settings_ = replace(core_terms.settings(fixed), pacer=False)
+    behaviour = Behaviour(settings_, defaults(Thresholds), now=0.0, routine="legs-up-wall")
     for t in (0.0, 1.0):
         behaviour.edge(True, t)
         behaviour.edge(False, t + 0.1)

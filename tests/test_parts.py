@@ -25,7 +25,8 @@ from bedside.app.assembly import assemble, mock_parts
 from bedside.app.notify import Notifier
 from bedside.app.wallclock import MockWall
 from bedside.button import ButtonEdges
-from bedside.config.load import ButtonConfig, DisplayConfig, VoiceConfig, load_config
+from bedside.config.load import load_config
+from bedside.config.sections import ButtonConfig, DisplayConfig, VoiceConfig
 from bedside.core.clock import VirtualClock
 from bedside.core.screens import Screen, View
 from bedside.display.panel import Oled, open_panel

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,13 +23,14 @@ from hypothesis import strategies as st
 
 from bedside.app.resume import restore
 from bedside.app.wallclock import Source, SystemWall
+from bedside.config import core_terms
+from bedside.config.core_terms import defaults
 from bedside.config.load import load_config
 from bedside.core.behaviour import Behaviour, ButtonStuck
 from bedside.core.clock import VirtualClock
 from bedside.core.effects import Say
 from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
 from bedside.core.script import ScriptError, parse_script
-from bedside.core.settings import Settings
 from bedside.core.state import Mode
 from bedside.display.panel import Oled, PartialSSD1306, frame_bytes
 from bedside.display.recording_bus import RecordingSerial
@@ -40,7 +42,8 @@ from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
-SETTINGS = Settings.from_config(CONFIG)
+# The routine files' own lengths: the hold that grows (tests/test_hold.py) kept out of the way.
+SETTINGS = core_terms.settings(replace(CONFIG, hold=replace(CONFIG.hold, grow=False)))
 
 
 def image_with(text: str):
@@ -96,7 +99,7 @@ def make_store(tmp_path: Path, wall: float) -> Store:
 def test_a_session_interrupted_too_long_ago_is_closed_not_resumed(tmp_path):
     store = make_store(tmp_path, wall=100_000.0)
     store.save(Progress("legs-up-wall", 1, 120.0, 150.0, 90_000.0, 100_000.0 - 3 * 3600))
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=50.0)
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=50.0)
     restore(store, Keeper(store), behaviour, CONFIG)
     assert behaviour.state.mode is Mode.MENU
     assert store.current() is None
@@ -108,7 +111,7 @@ def test_a_recent_session_or_a_clock_not_yet_synced_resumes(tmp_path):
     for updated in (100_000.0 - 600, 100_000.0 + 5 * 3600):  # 10 min ago; "in the future"
         store = make_store(tmp_path / str(updated), wall=100_000.0)
         store.save(Progress("leg-lifts", 3, 50.0, 400.0, 99_000.0, updated))
-        behaviour = Behaviour(SETTINGS, Thresholds(), now=10.0)
+        behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=10.0)
         restore(store, Keeper(store), behaviour, CONFIG)
         assert behaviour.state.mode is Mode.PAUSED and behaviour.state.step_index == 3
         assert behaviour.state.remaining(10.0) == 70.0  # 120 s set, 50 s done
@@ -134,7 +137,7 @@ def test_progress_is_written_on_step_changes_and_every_few_seconds_not_every_tic
     store = CountingStore(tmp_path / "bedside.db", wall=1000.0)
     writes = store.writes
     keeper = Keeper(store)
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall")
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         behaviour.edge(pressed, t)
         keeper.after(behaviour.state, t)
@@ -258,7 +261,7 @@ def test_a_panel_missing_at_start_up_does_not_stop_the_daemon():
 
 
 def test_a_stuck_button_is_ignored_until_released_and_logged_once():
-    recogniser = Recogniser(Thresholds())
+    recogniser = Recogniser(defaults(Thresholds))
     state, signals = recogniser.edge(ButtonState(), True, 0.0)
     seen = []
     while (due := recogniser.deadline(state)) is not None:
@@ -270,7 +273,7 @@ def test_a_stuck_button_is_ignored_until_released_and_logged_once():
 
 
 def test_a_button_down_at_start_up_is_stuck_not_a_long_hold():
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0)
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=0.0)
     behaviour.edge(True, 0.0)  # a stand-in for starting a session first
     behaviour.edge(False, 0.1)
     assert behaviour.state.mode is Mode.AWAITING
@@ -299,7 +302,9 @@ def test_wall_clock_jumps_do_not_move_timers():
         readings.append(wall.read(at))
         return readings[-1]
 
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=watched)
+    behaviour = Behaviour(
+        SETTINGS, defaults(Thresholds), now=0.0, routine="legs-up-wall", wall=watched
+    )
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         clock.advance_to(t)
         behaviour.edge(pressed, t)
@@ -352,7 +357,7 @@ def test_every_command_given_wrong_arguments_prints_usage_and_exits_2(argv):
 def test_a_restored_session_whose_routine_is_gone_is_closed(tmp_path, caplog):
     store = make_store(tmp_path, wall=100_000.0)
     store.save(Progress("stretches", 2, 30.0, 200.0, 99_000.0, 100_000.0 - 60, "k"))
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=10.0)
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=10.0)
     caplog.set_level(logging.INFO)
     restore(store, Keeper(store), behaviour, CONFIG)
     assert behaviour.state.mode is Mode.MENU

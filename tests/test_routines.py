@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bedside.config.load import Config, load_config
+from bedside.config.load import load_config
+from bedside.config.sections import Config
 from bedside.core.routines import Routine, Step, StepKind
 from bedside.core.routines import words as count_words
 

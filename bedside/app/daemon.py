@@ -27,7 +27,8 @@ from bedside.app.resume import restore
 from bedside.app.scripted import drive_script
 from bedside.app.signals import signals_to
 from bedside.app.speech import cue_texts, volumes_of
-from bedside.config.load import Config, ConfigError, load_config
+from bedside.config.load import ConfigError, load_config
+from bedside.config.sections import Config
 from bedside.core.behaviour import Behaviour
 from bedside.core.growth import GrowthNight
 from bedside.core.script import Command
@@ -109,9 +110,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         reminder=setup.reminder,
         done=completed_nights(store),
         quiet=setup.quiet,
-        hold=setup.hold,
         holds=[GrowthNight(h.night, h.held) for h in store.growth_rows()],
-        cues=setup.cues,
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.
     log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))

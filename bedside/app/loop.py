@@ -18,7 +18,8 @@ from typing import TextIO
 
 from bedside.app.assembly import Parts
 from bedside.app.events import Arrival, Edge, Events, Reload, Stop, WallMoved
-from bedside.config.load import Config
+from bedside.config import core_terms
+from bedside.config.sections import Config
 from bedside.core.behaviour import Behaviour, ButtonStuck, GrowthRecorded, Output, ScreenChanged
 from bedside.core.effects import (
     Display,
@@ -30,9 +31,7 @@ from bedside.core.effects import (
     StepStarted,
 )
 from bedside.core.gestures import Thresholds
-from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
-from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen, View
 from bedside.core.settings import Settings
 from bedside.core.state import Mode
@@ -49,18 +48,14 @@ class Reconfiguration:
     thresholds: Thresholds
     reminder: Reminder | None
     quiet: Quiet | None
-    hold: GrowthPlan
-    cues: CueOptions
 
     @classmethod
     def from_config(cls, config: Config) -> Reconfiguration:
         return cls(
-            Settings.from_config(config),
-            Thresholds.from_config(config.button),
+            core_terms.settings(config),
+            core_terms.thresholds(config.button),
             config.reminder,
             config.quiet,
-            config.hold,
-            config.cues,
         )
 
 
@@ -254,9 +249,7 @@ class Loop:
     def _apply_reload(self) -> None:
         fresh, self.pending_reload = self.pending_reload, None
         assert fresh is not None  # called only when one is pending
-        self.behaviour.reconfigure(
-            fresh.settings, fresh.thresholds, fresh.reminder, fresh.quiet, fresh.hold, fresh.cues
-        )
+        self.behaviour.reconfigure(fresh.settings, fresh.thresholds, fresh.reminder, fresh.quiet)
         self._carry_out()  # the new contrast among what it carries out
         self.notifier.status(self._status())
         log.info("configuration reloaded")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.behaviour import Behaviour
 from bedside.core.routines import Routine
 from bedside.history.keeper import Keeper

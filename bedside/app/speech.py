@@ -4,7 +4,7 @@ the growing hold can have, the reminder, at each volume a night may use."""
 
 from __future__ import annotations
 
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.growth import every_length
 from bedside.core.phrases import Phrases
 from bedside.core.routines import menu_first

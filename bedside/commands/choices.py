@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bedside.app.paths import database, demo_state, state_directory
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.errors import UsageError
 from bedside.core.routines import menu_first
 from bedside.core.script import Command, parse_script

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from bedside.config.load import Config, load_config
+from bedside.config.load import load_config
+from bedside.config.sections import Config
 from bedside.core.errors import BedsideError
 
 # Each command's handler below: its arguments in, the exit status out.

@@ -31,7 +31,9 @@ from bedside.app.daemon import Options, run
 from bedside.app.events import Events, Stop
 from bedside.app.paths import demo_state
 from bedside.commands.choices import routine_named
-from bedside.config.load import Config, load_config
+from bedside.config import core_terms
+from bedside.config.load import load_config
+from bedside.config.sections import Config
 from bedside.core.gestures import Thresholds
 from bedside.core.screens import Screen
 from bedside.display.recording_bus import RecordingSerial
@@ -291,7 +293,7 @@ def demo(options: Options, out: TextIO, keyboard: TextIO) -> int:
     def build(config: Config, state_dir: Path, events: Events) -> Parts:
         parts, controls = mock_parts(config, state_dir, events, speed=options.speed, player=player)
         panel = TerminalPanel(controls.serial, out, options.speed)
-        thresholds = Thresholds.from_config(config.button)
+        thresholds = core_terms.thresholds(config.button)
         keys = Keys(controls.pin, thresholds, options.speed, quit=lambda: events.put(Stop("quit")))
         out.write("\x1b[?25l\x1b[2J")
         panel.draw()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from bedside.commands.choices import history_file
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.durations import session_minutes
 from bedside.core.errors import UsageError
 from bedside.core.nights import Done, mark_done, night_of, streak

@@ -12,7 +12,7 @@ from typing import Any
 
 from bedside.commands.choices import history_file, routine_named
 from bedside.commands.tonight import hold_tonight
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.growth import retimed
 from bedside.core.routines import Routine, StepKind
 from bedside.core.screens import clock

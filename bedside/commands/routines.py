@@ -6,7 +6,7 @@ length is ``bedside plan``'s), its summary and its profile.
 
 from __future__ import annotations
 
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.routines import menu_first
 from bedside.core.screens import minutes
 

@@ -19,7 +19,7 @@ from typing import Protocol, TextIO
 
 from PIL import Image
 
-from bedside.config.load import Config, DisplayConfig
+from bedside.config.sections import Config, DisplayConfig
 from bedside.display.geometry import WIDTH
 
 SELFTEST_PHRASE = "This is bedside. Press the button."

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bedside.commands.choices import read_script, routine_named
-from bedside.config.load import Config
+from bedside.config import core_terms
+from bedside.config.sections import Config
 from bedside.core.behaviour import Behaviour, ScreenChanged
 from bedside.core.clock import SettableWall, VirtualClock
 from bedside.core.errors import UsageError
 from bedside.core.gestures import Thresholds
-from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
-from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen
 from bedside.core.script import Command, timeline
 from bedside.core.settings import Settings
@@ -46,14 +45,14 @@ def main(
     commands = read_script(script)
     if routine is not None:
         routine_named(config, routine)
-    settings = Settings.from_config(config).showing(routine)
+    settings = core_terms.settings(config).showing(routine)
     writer = None
     if frames is not None:
         writer = FrameWriter(_empty_folder(frames), (WIDTH, config.display.height))
     kept = io.StringIO() if transcribed else None  # the events, for the transcript
     simulate(
         settings,
-        Thresholds.from_config(config.button),
+        core_terms.thresholds(config.button),
         commands,
         sys.stdout if kept is None else kept,
         routine=routine,
@@ -61,8 +60,6 @@ def main(
         at=at,
         reminder=config.reminder,
         quiet=config.quiet,
-        hold=config.hold,
-        cues=config.cues,
     )
     if kept is not None:
         for line in transcript(json.loads(line) for line in kept.getvalue().splitlines()):
@@ -115,8 +112,6 @@ def simulate(
     at: datetime | None = None,
     reminder: Reminder | None = None,
     quiet: Quiet | None = None,
-    hold: GrowthPlan | None = None,
-    cues: CueOptions | None = None,
 ) -> Behaviour:
     """Run ``commands``; ``at`` is the virtual wall clock at start (None: not synced). The hold
     that grows starts from nothing and grows over the nights the script runs through."""
@@ -129,8 +124,6 @@ def simulate(
         wall=wall.read,
         reminder=reminder,
         quiet=quiet,
-        hold=hold,
-        cues=cues,
     )
 
     trace = Trace(out)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bedside.app.clocks import MonotonicClock
 from bedside.app.wallclock import SystemWall
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.core.growth import GrowthNight, tonight
 from bedside.core.nights import night_of
 from bedside.history.report import HistoryUnavailable, Report

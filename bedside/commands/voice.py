@@ -14,7 +14,7 @@ import time
 
 from bedside.app.paths import cache_directory, voice_cache
 from bedside.app.speech import cue_texts, volumes_of
-from bedside.config.load import Config
+from bedside.config.sections import Config
 from bedside.voice import render_now, say_now
 from bedside.voice.cache import open_cache, prune, remove_leftovers
 from bedside.voice.engine_choice import engine_for, spec_of

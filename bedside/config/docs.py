@@ -1,8 +1,8 @@
-"""The commented ``bedside.toml`` and the README's table of settings, both made from config_keys.
+"""The commented ``bedside.toml`` and the README's table of settings, both made from keys.py.
 
 ``bedside check-config --defaults`` prints the first. ``python -m bedside.config.docs`` rewrites
 ``config/bedside.toml`` and the table in README.md (between its two markers) after a change to
-config_keys.py; ``--check`` only says whether they are out of date (tests/test_config.py too).
+keys.py; ``--check`` only says whether they are out of date (tests/test_config.py too).
 """
 
 from __future__ import annotations
@@ -67,13 +67,16 @@ def _allowed(s: Setting) -> str:
             return "`true`, `false`"
         case KeyType.TEXT:
             return "any text"
+        case KeyType.TEXTS:
+            return "a list of texts"
         case KeyType.CHOICE | KeyType.ONE_OF:
             return ", ".join(f"`{c}`" if isinstance(c, int) else f'`"{c}"`' for c in s.options())
         case KeyType.TIME:
             return 'a time of day, `"HH:MM"`'
         case KeyType.DAYS:
             return 'days among `"mon"` ... `"sun"`'
-    return "a file"
+        case KeyType.FILE:
+            return "a file"
 
 
 def _num(value: float | None) -> str:

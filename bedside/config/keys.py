@@ -1,9 +1,11 @@
 """Every key of ``bedside.toml``, declared once: its type, default, bounds, unit and help.
 
-The reader (``read``, with its located problems), the section dataclasses' defaults, the
-commented ``config/bedside.toml``, ``check-config --defaults`` and the README's table all follow
-from ``SETTINGS`` (config_text.py writes the last three). What one key cannot say about another
-(long_hold > hold, a menu naming routines) stays in config.py.
+This table is where every default is written, and defaults flow one way, out of it: into the
+reader (``read``, with its located problems), the section dataclasses (``defaults_of`` here;
+the core's dataclasses through ``sections.from_section``), the commented
+``config/bedside.toml``, ``check-config --defaults`` and the README's table (docs.py writes the
+last three). What one key cannot say about another (long_hold > hold, a menu naming routines,
+whether the voice file is needed) stays in load.py.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from bedside.config.toml_reader import Table
-from bedside.core.growth import GrowthPlan
-from bedside.core.nights import DAYS, Quiet, Reminder
-from bedside.core.routines import CueOptions
+from bedside.core.nights import DAYS
 
 __all__ = [
+    "DECLARED",
     "DEFAULT_MENU",
     "SECTIONS",
     "SETTINGS",
@@ -31,6 +32,7 @@ __all__ = [
     "read",
     "read_section",
     "section",
+    "section_defaults",
 ]
 
 
@@ -47,7 +49,7 @@ class KeyType(Enum):
     TEXTS = "a list of texts"
     TIME = "a time of day"
     DAYS = "days of the week"
-    FILE = "a file"  # read in config.py: whether it is needed depends on another key
+    FILE = "a file"  # read as its name; load.py looks for it, when another key says it is needed
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,6 @@ def pin_factory_names() -> list[str]:
 # then leg lifts; any other routine file after those, by name.
 DEFAULT_MENU = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
 
-_HOLD, _REMINDER, _QUIET, _CUES = GrowthPlan(), Reminder(), Quiet(), CueOptions()
 _GPIO = 27  # the highest BCM pin of the 40-pin header
 
 SETTINGS: dict[str, Setting] = {
@@ -481,7 +482,7 @@ SETTINGS: dict[str, Setting] = {
             "hold",
             "grow",
             KeyType.BOOLEAN,
-            _HOLD.grow,
+            True,
             "the hold (steps with `grows = true`) grows with you; `false`: the file's length",
             comment="the hold by the wall grows with you; false: its routine file's length",
         ),
@@ -489,7 +490,7 @@ SETTINGS: dict[str, Setting] = {
             "hold",
             "start",
             KeyType.DURATION,
-            _HOLD.start,
+            300.0,
             "the first night's hold",
             lo=60,
             hi=2 * 3600,
@@ -500,7 +501,7 @@ SETTINGS: dict[str, Setting] = {
             "hold",
             "step",
             KeyType.DURATION,
-            _HOLD.step,
+            60.0,
             "added after each night held to the end (and taken off after two short nights running)",
             lo=0,
             hi=30 * 60,
@@ -509,11 +510,11 @@ SETTINGS: dict[str, Setting] = {
             "nights running that it is ended or skipped early",
         ),
         Setting(
-            # lo: at least `start`, which config.py puts in its place
+            # lo: at least `start`, which load.py puts in its place
             "hold",
             "longest",
             KeyType.DURATION,
-            _HOLD.longest,
+            1200.0,
             "the hold never grows past this",
             lo=60,
             hi=3 * 3600,
@@ -530,7 +531,7 @@ SETTINGS: dict[str, Setting] = {
             "the routine files, relative to `bedside.toml`",
             comment="the routine files, next to this file",
         ),
-        # -- [profiles]: any routine with profiles; read in config.py
+        # -- [profiles]: any routine with profiles; read in load.py
         Setting(
             "profiles",
             "leg-lifts",
@@ -580,14 +581,20 @@ SETTINGS: dict[str, Setting] = {
             "a bedtime reminder",
             comment="true: at `time`, the dark display wakes gently and invites you",
         ),
-        Setting("reminder", "time", KeyType.TIME, _REMINDER.at, "when, on the night's evening"),
-        Setting("reminder", "days", KeyType.DAYS, _REMINDER.days, "the nights it comes on"),
-        Setting("reminder", "text", KeyType.TEXT, _REMINDER.text, "what is said"),
+        Setting("reminder", "time", KeyType.TIME, time(22, 0), "when, on the night's evening"),
+        Setting("reminder", "days", KeyType.DAYS, DAYS, "the nights it comes on"),
+        Setting(
+            "reminder",
+            "text",
+            KeyType.TEXT,
+            "It's bedtime. Press the button when you're ready to wind down.",
+            "what is said",
+        ),
         Setting(
             "reminder",
             "contrast",
             KeyType.INTEGER,
-            _REMINDER.contrast,
+            8,
             "how brightly the display wakes",
             lo=0,
             hi=255,
@@ -602,19 +609,19 @@ SETTINGS: dict[str, Setting] = {
             "a quieter night",
             comment="true: later in the night, cues are softer and the display dimmer",
         ),
-        Setting("quiet", "from", KeyType.TIME, _QUIET.start, "the quiet hours begin"),
+        Setting("quiet", "from", KeyType.TIME, time(23, 0), "the quiet hours begin"),
         Setting(
             "quiet",
             "until",
             KeyType.TIME,
-            _QUIET.end,
+            time(6, 0),
             "the quiet hours end (across midnight when earlier than `from`)",
         ),
         Setting(
             "quiet",
             "volume",
             KeyType.NUMBER,
-            _QUIET.volume,
+            0.4,
             "the voice's volume then",
             lo=0.0,
             hi=1.0,
@@ -624,7 +631,7 @@ SETTINGS: dict[str, Setting] = {
             "quiet",
             "contrast",
             KeyType.INTEGER,
-            _QUIET.contrast,
+            10,
             "the display's most contrast then",
             lo=0,
             hi=255,
@@ -647,7 +654,7 @@ SETTINGS: dict[str, Setting] = {
             "cues",
             "halfway",
             KeyType.TEXT,
-            _CUES.halfway,
+            "Halfway.",
             'said halfway through long timed steps (`""`: never)',
             comment='said halfway through long timed steps; "" for silence',
         ),
@@ -655,7 +662,7 @@ SETTINGS: dict[str, Setting] = {
             "cues",
             "minute_left",
             KeyType.TEXT,
-            _CUES.minute_left,
+            "One minute left.",
             'said a minute before long timed steps end (`""`: never)',
             comment='said a minute before they end; "" for silence',
         ),
@@ -663,7 +670,7 @@ SETTINGS: dict[str, Setting] = {
             "cues",
             "long_step",
             KeyType.DURATION,
-            _CUES.long_step,
+            300.0,
             "how long a step must be to get those two",
             lo=60,
             hi=24 * 3600,
@@ -693,21 +700,29 @@ def section(name: str) -> list[Setting]:
     return [s for s in SETTINGS.values() if s.section == name]
 
 
-def defaults(name: str) -> dict[str, Any]:
-    """The defaults of one section's keys, for its dataclass."""
+def section_defaults(name: str) -> dict[str, Any]:
+    """The defaults of one section's keys, by key."""
     return {s.key: s.default for s in section(name)}
 
 
+# What a section dataclass's field is set to, so that type checkers see it has a default:
+# ``defaults_of`` puts its key's declared default in its place.
+DECLARED: Any = object()
+
+
 def defaults_of(name: str) -> Callable[[type], type]:
-    """A class decorator, under ``@dataclass``: each field is a key of section ``name`` and
-    takes its default from there. A field with no key, or a key with no field, fails at import."""
+    """A class decorator, under ``@dataclass``: each field is a key of section ``name``, written
+    ``field: type = DECLARED``, and takes its default from there. A field with no key, or a key
+    with no field, fails at import."""
 
     def apply(cls: type) -> type:
-        declared = defaults(name)
+        declared = section_defaults(name)
         fields = list(cls.__annotations__)
         if set(fields) != set(declared):
             raise TypeError(f"{cls.__name__}'s fields are not the keys of [{name}]")
         for key in fields:
+            if getattr(cls, key, None) is not DECLARED:
+                raise TypeError(f"{cls.__name__}.{key} should be written = DECLARED")
             setattr(cls, key, declared[key])
         return cls
 
@@ -728,11 +743,14 @@ def read(t: Table, s: Setting, **changes: Any) -> Any:
         return s.default
     match s.kind:
         case KeyType.INTEGER:
-            return t.integer(s.key, s.default, s.lo, s.hi)
+            return t.integer(s.key, s.default, _whole(s.lo), _whole(s.hi))
         case KeyType.NUMBER:
             return t.number(s.key, s.default, s.lo, s.hi)
         case KeyType.DURATION:
-            return t.duration(s.key, s.default, s.lo if s.lo is not None else 0.0, s.hi)
+            lo = s.lo if s.lo is not None else 0.0
+            if s.hi is None:  # no longest declared: the reader's own
+                return t.duration(s.key, s.default, lo)
+            return t.duration(s.key, s.default, lo, s.hi)
         case KeyType.BOOLEAN:
             return t.boolean(s.key, s.default)
         case KeyType.TEXT:
@@ -761,7 +779,12 @@ def read(t: Table, s: Setting, **changes: Any) -> Any:
                 t.problem(s.key, _DAYS_HELP, t.raw(s.key))
                 return s.default
             return tuple(days)
-    raise ValueError(f"{s.name} is read in config.py")  # KeyType.FILE
+        case KeyType.FILE:
+            return t.string(s.key, "")  # its name, as written: load.py looks for the file
+
+
+def _whole(bound: float | None) -> int | None:
+    return None if bound is None else int(bound)
 
 
 def read_section(t: Table, name: str, but: Sequence[str] = ()) -> dict[str, Any]:

@@ -1,10 +1,11 @@
-"""``bedside.toml`` and the routine files, read into frozen dataclasses.
+"""Reading ``bedside.toml`` and the routine files it names into a ``Config`` (sections.py).
 
 Every mistake a person can make in these files (TOML syntax, an unknown key, a wrong type, a
 value out of range, a menu naming a routine that does not exist) is collected and raised
 together as one ``ConfigError`` naming file, line, key, what was expected and what was found.
-Each key is read through its declaration in config_keys.py; what is written here by hand is
-what relates keys (long_hold > hold, a menu naming routines) and the Piper voice file.
+Each key is read through its declaration in keys.py; what is written here by hand is what
+relates keys (long_hold > hold, a menu naming routines, the Piper voice file that
+``engine = "piper"`` needs).
 """
 
 from __future__ import annotations
@@ -12,18 +13,27 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bedside.config.keys import DEFAULT_MENU, SETTINGS, defaults_of, read, read_section
+from bedside.config.keys import DEFAULT_MENU, SETTINGS, read, read_section
 from bedside.config.routine_files import RoutineOptions, load_routines
+from bedside.config.sections import (
+    ButtonConfig,
+    Config,
+    DisplayConfig,
+    PacerConfig,
+    SoundsConfig,
+    VoiceConfig,
+    from_section,
+)
 from bedside.config.toml_reader import ConfigError, Problem, Source, Table
 from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.routines import CueOptions, Routine
 
-__all__ = ["DEFAULT_MENU", "Config", "ConfigError", "default_config_path", "load_config"]
+__all__ = ["DEFAULT_MENU", "ConfigError", "default_config_path", "load_config"]
 
 log = logging.getLogger("bedside.config")
 SYSTEM_CONFIG = Path("/etc/bedside/bedside.toml")
@@ -39,90 +49,6 @@ def _shipped_config() -> Path:
 
 
 SHIPPED_CONFIG = _shipped_config()
-
-
-# Each field is a key of its section: its default, bounds and meaning are in config_keys.py.
-@dataclass(frozen=True)
-@defaults_of("button")
-class ButtonConfig:
-    pin: int
-    pull_up: bool
-    bounce: float
-    hold: float
-    long_hold: float
-    stuck: float
-    pin_factory: str | None
-
-
-@dataclass(frozen=True)
-@defaults_of("display")
-class DisplayConfig:
-    driver: str
-    height: int
-    interface: str
-    i2c_bus: int
-    i2c_address: int
-    spi_port: int
-    spi_device: int
-    spi_dc: int
-    spi_reset: int
-    contrast: int
-    rotate: int
-    off_after: float
-    off_after_paused: float
-
-
-@dataclass(frozen=True)
-@defaults_of("voice")
-class VoiceConfig:
-    enabled: bool
-    voice: str
-    rate: int
-    volume: float
-    device: str
-    engine: str
-    model: Path | None
-    length_scale: float
-    sentence_silence: float
-    loudness: float
-
-
-@dataclass(frozen=True)
-@defaults_of("sounds")
-class SoundsConfig:
-    enabled: bool
-    step: bool
-    finish: bool
-    level: float
-
-
-@dataclass(frozen=True)
-@defaults_of("pacer")
-class PacerConfig:
-    enabled: bool
-    breathe_in: float
-    breathe_out: float
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    routines: dict[str, Routine]
-    menu: tuple[str, ...]
-    button: ButtonConfig = field(default_factory=ButtonConfig)
-    display: DisplayConfig = field(default_factory=DisplayConfig)
-    voice: VoiceConfig = field(default_factory=VoiceConfig)
-    cues: CueOptions = field(default_factory=CueOptions)
-    stale_cue: float = SETTINGS["cues.stale_after"].default
-    resume_within: float = SETTINGS["sessions.resume_within"].default
-    reminder: Reminder | None = None  # None: no bedtime reminder
-    pacer: PacerConfig = field(default_factory=PacerConfig)
-    hold: GrowthPlan = field(default_factory=GrowthPlan)
-    speak_menu: bool = SETTINGS["menu.speak"].default
-    quiet: Quiet | None = None  # None: the same volume and contrast all night
-    routines_dir: Path = Path(SETTINGS["routines.folder"].default)
-    sounds: SoundsConfig = field(default_factory=SoundsConfig)
-    night_routine: str = SETTINGS["nights.routine"].default
 
 
 def default_config_path() -> Path:
@@ -159,9 +85,9 @@ def _load(path: Path) -> Config:
     top = source.table()
 
     button = _button(top)
-    display = _plain(top, "display", DisplayConfig)
+    display = _read_into(top, "display", DisplayConfig)
     voice = _voice(top, path.parent)
-    sounds = _plain(top, "sounds", SoundsConfig)
+    sounds = _read_into(top, "sounds", SoundsConfig)
     cues, stale = _cues(top)
 
     folder_name = _single(top, "routines.folder")
@@ -173,7 +99,7 @@ def _load(path: Path) -> Config:
     routines_dir = (path.parent / folder_name).resolve()
     routines = load_routines(
         routines_dir,
-        RoutineOptions(profiles=profiles, cues=cues),
+        RoutineOptions(cues=cues, profiles=profiles),
         problems,
         label=str(path.parent / folder_name),
     )
@@ -190,7 +116,7 @@ def _load(path: Path) -> Config:
 
     reminder = _reminder(top)
     quiet = _quiet(top)
-    pacer = _plain(top, "pacer", PacerConfig)
+    pacer = _read_into(top, "pacer", PacerConfig)
     hold = _hold(top)
     resume_within = _single(top, "sessions.resume_within")
 
@@ -294,11 +220,12 @@ def _single(top: Table, name: str, check: Callable[[Table, Any], None] | None = 
     return value
 
 
-Plain = TypeVar("Plain", "DisplayConfig", "SoundsConfig", "PacerConfig")
+Section = TypeVar("Section", DisplayConfig, SoundsConfig, PacerConfig)
 
 
-def _plain(top: Table, name: str, kind: type[Plain]) -> Plain:
-    """A section whose keys are the fields of ``kind``, each read through its declaration."""
+def _read_into(top: Table, name: str, kind: type[Section]) -> Section:
+    """Section ``name``, whose keys are the fields of ``kind``, each read through its
+    declaration; ``kind``'s defaults when the section is left out."""
     t = top.child(name)
     if t is None:
         return kind()
@@ -311,10 +238,10 @@ def _voice(top: Table, folder: Path) -> VoiceConfig:
     t = top.child("voice")
     if t is None:
         return VoiceConfig()
-    values = read_section(t, "voice", but=["model"])
+    values = read_section(t, "voice")
+    name = values.pop("model") or ""  # the file's name, as written
     model = None
     if t.has("model") or values["engine"] == "piper":
-        name = t.string("model", "")
         model = _voice_file(folder, name) if name else None
         expected = "a Piper voice file (.onnx) that exists, with its .onnx.json beside it"
         if model is None:
@@ -339,11 +266,10 @@ def _voice_file(folder: Path, name: str) -> Path | None:
 def _cues(top: Table) -> tuple[CueOptions, float]:
     t = top.child("cues")
     if t is None:
-        return CueOptions(), SETTINGS["cues.stale_after"].default
+        return from_section(CueOptions), SETTINGS["cues.stale_after"].default
     values = read_section(t, "cues")
-    stale = values.pop("stale_after")
     t.done()
-    return CueOptions(**values), stale
+    return from_section(CueOptions, values), values["stale_after"]
 
 
 def _reminder(top: Table) -> Reminder | None:
@@ -351,11 +277,8 @@ def _reminder(top: Table) -> Reminder | None:
     if t is None:
         return None
     values = read_section(t, "reminder")
-    reminder = Reminder(
-        at=values["time"], days=values["days"], text=values["text"], contrast=values["contrast"]
-    )
     t.done()
-    return reminder if values["enabled"] else None
+    return from_section(Reminder, values) if values["enabled"] else None
 
 
 def _quiet(top: Table) -> Quiet | None:
@@ -363,23 +286,17 @@ def _quiet(top: Table) -> Quiet | None:
     if t is None:
         return None
     values = read_section(t, "quiet")
-    quiet = Quiet(
-        start=values["from"],
-        end=values["until"],
-        volume=values["volume"],
-        contrast=values["contrast"],
-    )
     t.done()
-    return quiet if values["enabled"] else None
+    return from_section(Quiet, values) if values["enabled"] else None
 
 
 def _hold(top: Table) -> GrowthPlan:
     t = top.child("hold")
     if t is None:
-        return GrowthPlan()
+        return from_section(GrowthPlan)
     values = read_section(t, "hold", but=["longest"])
     start, longest = values["start"], SETTINGS["hold.longest"]
     # never shorter than the first night's hold, whatever that is
     values["longest"] = read(t, longest, lo=start, default=max(longest.default, start))
     t.done()
-    return GrowthPlan(**values)
+    return from_section(GrowthPlan, values)

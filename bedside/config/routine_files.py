@@ -26,8 +26,8 @@ MAX_DEPTH = 8  # groups and includes nested inside one another
 
 @dataclass(frozen=True)
 class RoutineOptions:
+    cues: CueOptions  # [cues]: what long timed steps get said halfway and a minute before
     profiles: dict[str, str] = field(default_factory=dict)  # routine name -> profile name
-    cues: CueOptions = field(default_factory=CueOptions)
 
 
 def load_routines(
@@ -166,7 +166,9 @@ class _Loader:
             self.sizes[name] = count
         return count
 
-    def _size(self, data: Any, variables: dict[str, int], including: tuple, depth: int) -> int:
+    def _size(
+        self, data: Any, variables: dict[str, int], including: tuple[str, ...], depth: int
+    ) -> int:
         if depth > MAX_DEPTH:
             return _TOO_DEEP
         items = data.get("steps") if isinstance(data, dict) else None
@@ -273,7 +275,8 @@ class _Loader:
             return None
         kind = StepKind(kind_text)
         duration: float | None = None
-        reps = seconds_per_rep = None
+        reps: int | None = None
+        seconds_per_rep: float | None = None
         count_every = 0
         pacer = grows = False
         if kind is StepKind.TIMED:
@@ -286,7 +289,7 @@ class _Loader:
             count_every = item.integer("count_every", 5, 0, 1000)
             duration = None if reps is None else reps * seconds_per_rep
         cues = self.cues(item, kind, duration, context, reps)
-        if kind is StepKind.REPS and count_every and reps is not None:
+        if kind is StepKind.REPS and count_every and reps and seconds_per_rep:
             cues += [
                 Cue(n * seconds_per_rep, words(n) + ".")
                 for n in range(count_every, reps, count_every)
@@ -409,10 +412,10 @@ def _raw_count(value: Any, variables: dict[str, int]) -> int:
 
 def _cue_time(value: Any, duration: float | None) -> float | None:
     """A cue's ``at`` as seconds from the step's start, or None when it is not valid there."""
+    at: float | None
     if duration is None:  # a wait step has a start but no end
         at = 0.0 if value == "start" else parse_duration(value)
         return at if at is not None and 0 <= at <= 3600 else None
-    at: float | None
     if value == "start":
         at = 0.0
     elif value == "end":

@@ -20,9 +20,8 @@ from bedside.core.effects import Display, Effect, Finished, GrowingStepEnded, Sa
 from bedside.core.engine import Engine
 from bedside.core.events import Gestured, HoldPending, Remind, Tick
 from bedside.core.gestures import ButtonState, Notice, Recogniser, Signal, Thresholds
-from bedside.core.growth import GrowthNight, GrowthPlan, retimed, tonight
+from bedside.core.growth import GrowthNight, retimed, tonight
 from bedside.core.nights import Done, Quiet, Reminder, Streak, mark_done, next_turn, night_of
-from bedside.core.routines import CueOptions
 from bedside.core.screens import Screen, View, describe, next_change
 from bedside.core.settings import Settings
 from bedside.core.state import Mode
@@ -61,9 +60,7 @@ class Behaviour:
         reminder: Reminder | None = None,
         done: Mapping[str, set[date]] | None = None,
         quiet: Quiet | None = None,
-        hold: GrowthPlan | None = None,
         holds: list[GrowthNight] | None = None,
-        cues: CueOptions | None = None,
     ) -> None:
         # The wall clock at a monotonic time, or None while it cannot be trusted (not synced).
         self.wall = wall or (lambda _: None)
@@ -80,7 +77,7 @@ class Behaviour:
         self.fired: set[date] = set()  # nights the reminder has sounded
         self.holds = list(holds or ())  # every night's hold so far, oldest first
         self.night = self._night_at(now)  # the night as last seen; None: not known
-        self._configure(settings, thresholds, reminder, quiet, hold, cues)
+        self._configure(settings, thresholds, reminder, quiet)
         self.button = ButtonState()
         self.state, effects = self.engine.start(now, routine)
         self.screen = Screen(View.NONE)
@@ -97,16 +94,17 @@ class Behaviour:
     @property
     def hold_tonight(self) -> float | None:
         """Tonight's length of the hold that grows; None when it does not grow."""
-        if not self.hold.grow:
+        plan = self.base.growth
+        if not plan.grow:
             return None
         wall = self.wall(self.now)
-        return tonight(self.hold, self.holds, night_of(wall) if wall is not None else None)
+        return tonight(plan, self.holds, night_of(wall) if wall is not None else None)
 
     def _tonight(self, settings: Settings) -> Settings:
         length = self.hold_tonight
         if length is None:
             return settings
-        routines = {n: retimed(r, length, self.cues) for n, r in settings.routines.items()}
+        routines = {n: retimed(r, length, settings.cues) for n, r in settings.routines.items()}
         return replace(settings, routines=routines)
 
     def take(self) -> list[tuple[float, Output]]:
@@ -169,11 +167,9 @@ class Behaviour:
         thresholds: Thresholds,
         reminder: Reminder | None = None,
         quiet: Quiet | None = None,
-        hold: GrowthPlan | None = None,
-        cues: CueOptions | None = None,
     ) -> None:
         """New settings (a reloaded config), taken between sessions: the menu keeps its place."""
-        self._configure(settings, thresholds, reminder, quiet, hold, cues)
+        self._configure(settings, thresholds, reminder, quiet)
         index = min(self.state.menu_index, len(settings.menu) - 1)
         self.state = replace(self.state, menu_index=index, routine=None)
         if self.state.display_on:  # the new contrast, through the quiet hours' cap if on
@@ -187,12 +183,8 @@ class Behaviour:
         thresholds: Thresholds,
         reminder: Reminder | None,
         quiet: Quiet | None,
-        hold: GrowthPlan | None,
-        cues: CueOptions | None,
     ) -> None:
         self.reminder, self.quiet = reminder, quiet
-        self.hold = hold or GrowthPlan(grow=False)
-        self.cues = cues or CueOptions()
         self.base = settings  # as configured; the engine runs them with tonight's hold
         self.engine = Engine(self._tonight(settings))
         self.recogniser = Recogniser(thresholds)

@@ -34,14 +34,13 @@ Signal = Gesture | Notice
 
 @dataclass(frozen=True)
 class Thresholds:
-    hold: float = 1.0
-    long_hold: float = 3.0
-    bounce: float = 0.02
-    stuck: float = 30.0
+    """When a closure is a press, a hold, a long hold, noise or a stuck button: from
+    ``[button]`` in bedside.toml, whose keys declare the defaults."""
 
-    @classmethod
-    def from_config(cls, button) -> Thresholds:  # button: bedside.config.load.ButtonConfig
-        return cls(button.hold, button.long_hold, button.bounce, button.stuck)
+    hold: float
+    long_hold: float
+    bounce: float
+    stuck: float
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,8 @@ class ButtonState:
 class Recogniser:
     """The rules, with their thresholds; every method is a pure function of its arguments."""
 
-    def __init__(self, thresholds: Thresholds | None = None) -> None:
-        self.thresholds = thresholds or Thresholds()
+    def __init__(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
 
     def edge(
         self, state: ButtonState, pressed: bool, at: float

@@ -22,10 +22,12 @@ from bedside.core.routines import CueOptions, Routine, Step, long_step_cues
 
 @dataclass(frozen=True)
 class GrowthPlan:
-    grow: bool = True  # False: the routine file's own length, every night
-    start: float = 300.0
-    step: float = 60.0
-    longest: float = 1200.0
+    """How the hold grows: ``[hold]`` in bedside.toml, whose keys declare the defaults."""
+
+    grow: bool  # False: the routine file's own length, every night
+    start: float
+    step: float
+    longest: float
 
 
 @dataclass(frozen=True)

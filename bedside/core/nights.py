@@ -84,11 +84,13 @@ class Streak:
 
 @dataclass(frozen=True)
 class Reminder:
-    at: time = time(22, 0)
-    days: tuple[str, ...] = DAYS
-    text: str = "It's bedtime. Press the button when you're ready to wind down."
+    """The bedtime reminder: ``[reminder]`` in bedside.toml, whose keys declare the defaults."""
+
+    at: time
+    days: tuple[str, ...]
+    text: str
+    contrast: int  # the display wakes gently
     within: timedelta = timedelta(hours=2)  # a device started later than this stays quiet
-    contrast: int = 8  # the display wakes gently
 
     def due(self, night: date) -> datetime:
         """When the reminder of a given night falls."""
@@ -123,12 +125,13 @@ class Reminder:
 @dataclass(frozen=True)
 class Quiet:
     """A quieter night: from ``start`` to ``end`` (across midnight when ``end`` is earlier),
-    cues are said at ``volume`` and the display lit no brighter than ``contrast``."""
+    cues are said at ``volume`` and the display lit no brighter than ``contrast``: ``[quiet]`` in
+    bedside.toml, whose keys declare the defaults."""
 
-    start: time = time(23, 0)
-    end: time = time(6, 0)
-    volume: float = 0.4
-    contrast: int = 10
+    start: time
+    end: time
+    volume: float
+    contrast: int
 
     def applies(self, moment: datetime) -> bool:
         now = moment.time()

@@ -74,11 +74,12 @@ def menu_first(menu: Sequence[str], routines: Iterable[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class CueOptions:
-    """Cues added to every long timed step, from ``[cues]`` in bedside.toml ("" turns one off)."""
+    """Cues added to every long timed step, from ``[cues]`` in bedside.toml ("" turns one off),
+    whose keys declare the defaults."""
 
-    halfway: str = "Halfway."
-    minute_left: str = "One minute left."
-    long_step: float = 300.0  # steps at least this long get them
+    halfway: str
+    minute_left: str
+    long_step: float  # steps at least this long get them
     keep_clear: float = 20.0  # not within this many seconds of a cue the routine already has
 
 

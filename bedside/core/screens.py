@@ -90,7 +90,7 @@ def describe(state: State, settings: Settings, now: float, streak: Streak | None
         if routine.profile_title:
             detail += ", " + routine.profile_title
         hold = growing_length(routine)
-        if hold is not None and settings.hold_grows:
+        if hold is not None and settings.growth.grow:
             detail += f", hold {minutes(hold)}"  # tonight's: it grows night by night
         nights, seven = "", tuple[bool, ...]()
         if streak is not None and name == settings.night_routine and any(streak.week):

@@ -1,49 +1,38 @@
 """The settings the engine runs on, in the core's own terms (read from the files by
-``bedside.config``)."""
+``bedside.config``, which declares every default: ``bedside.config.core_terms.settings``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bedside.core.growth import GrowthPlan
 from bedside.core.phrases import Phrases
-from bedside.core.routines import Routine
+from bedside.core.routines import CueOptions, Routine
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything the engine, the screens and the behaviour around them are configured with:
+    the routines and the menu, the display's contrast and when it goes dark, the breathing
+    guide, the growing hold. Frozen: a reloaded configuration is a new Settings."""
+
     routines: dict[str, Routine]
     menu: tuple[str, ...]
     night_routine: str  # the routine whose completion makes a night: streak, reminder
-    contrast: int = 40
-    off_after: float = 60.0
-    off_after_paused: float = 900.0
-    stale_cue: float = 5.0
+    contrast: int
+    off_after: float
+    off_after_paused: float
+    stale_cue: float
+    pacer: bool  # the breathing guide, on the steps that ask for it
+    breathe_in: float
+    breathe_out: float
+    announce: bool  # say a routine's name when a hold moves the menu to it
+    growth: GrowthPlan  # the hold (steps with ``grows``) follows the person, or not
+    cues: CueOptions  # placed again on a growing step each night
     phrases: Phrases = field(default_factory=Phrases)
-    pacer: bool = True  # the breathing guide, on the steps that ask for it
-    breathe_in: float = 4.0
-    breathe_out: float = 6.0
-    announce: bool = True  # say a routine's name when a hold moves the menu to it
-    hold_grows: bool = False  # the hold (steps with ``grows``) follows the person
 
     def showing(self, routine: str | None) -> Settings:
         """These settings with ``routine`` in the menu (first, if the menu lacks it)."""
         if routine is None or routine in self.menu:
             return self
         return replace(self, menu=(routine, *self.menu))
-
-    @classmethod
-    def from_config(cls, config) -> Settings:  # config: bedside.config.load.Config
-        return cls(
-            routines=config.routines,
-            menu=config.menu,
-            night_routine=config.night_routine,
-            contrast=config.display.contrast,
-            off_after=config.display.off_after,
-            off_after_paused=config.display.off_after_paused,
-            stale_cue=config.stale_cue,
-            pacer=config.pacer.enabled,
-            breathe_in=config.pacer.breathe_in,
-            breathe_out=config.pacer.breathe_out,
-            announce=config.speak_menu,
-            hold_grows=config.hold.grow,
-        )

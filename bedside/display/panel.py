@@ -16,7 +16,7 @@ from luma.core.error import Error as LumaError
 from PIL import Image
 
 from bedside.closing import Closing
-from bedside.config.load import DisplayConfig
+from bedside.config.sections import DisplayConfig
 from bedside.display.geometry import WIDTH
 from bedside.display.partial import (
     DRIVERS,

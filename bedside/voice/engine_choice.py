@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bedside.config.load import VoiceConfig
+from bedside.config.sections import VoiceConfig
 from bedside.voice.engine import EngineSpec, SpeechEngine
 from bedside.voice.espeak import EspeakEngine
 from bedside.voice.piper import PiperEngine, piper_missing

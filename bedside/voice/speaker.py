@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bedside.closing import Closing
-from bedside.config.load import SoundsConfig, VoiceConfig
+from bedside.config.sections import SoundsConfig, VoiceConfig
 from bedside.voice.cache import cache_key, open_cache, prune, remove_leftovers
 from bedside.voice.chimes import CHIMES
 from bedside.voice.engine import SpeechEngine

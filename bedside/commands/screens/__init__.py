@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bedside.commands.screens.gallery import drawn_size, write_gallery
-from bedside.config.load import Config
+from bedside.config import core_terms
+from bedside.config.sections import Config
 from bedside.core.errors import UsageError
-from bedside.core.settings import Settings
 from bedside.display.geometry import WIDTH
 
 
@@ -27,6 +27,6 @@ def main(config: Config, directory: Path, height: int | None = None) -> int:
             f"is configured as {size[0]}x{size[1]}: give --height {drawn[1]} to redraw them, "
             f"or --height {size[1]} to replace them"
         )
-    paths = write_gallery(Settings.from_config(config), directory, size)  # or a GalleryError
+    paths = write_gallery(core_terms.settings(config), directory, size)  # or a GalleryError
     print(f"wrote {len(paths)} images ({size[0]}x{size[1]}) to {directory}")
     return 0

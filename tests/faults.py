@@ -22,11 +22,23 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+
+from bedside.core.nights import night_of
+from bedside.history.rows import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "bedside.toml"
 LOST_AT_MOST = 5.0  # seconds of a step a power cut may lose (the README's promise)
+
+
+def session(
+    routine: str, started: float, ended: float, completed: bool, done: int, steps: int
+) -> Session:
+    """A session as the daemon keeps it with its wall clock known: placed in its night."""
+    night = night_of(datetime.fromtimestamp(started))
+    return Session(routine, started, ended, completed, done, steps, night)
 
 
 def quiet_config(folder: Path, voice: bool = False, extra: str = "") -> Path:

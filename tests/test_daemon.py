@@ -138,8 +138,16 @@ def test_a_scripted_run_drives_a_routine_end_to_end_through_the_mock_pin(tmp_pat
     steps = [e["index"] for e in events if e["type"] == "step"]
     assert steps == [0, 1, 2]
     finished = [e for e in events if e["type"] == "finished"]
+    began = next(e["t"] for e in events if e["type"] == "state" and e["state"] == "awaiting")
+    minutes = round((finished[0]["t"] - began) / 60, 1)  # as the history keeps it
     assert finished == [
-        {"t": finished[0]["t"], "type": "finished", "routine": "legs-up-wall", "completed": True}
+        {
+            "t": finished[0]["t"],
+            "type": "finished",
+            "routine": "legs-up-wall",
+            "completed": True,
+            "minutes": minutes,
+        }
     ]
     gestures = [e["gesture"] for e in events if e["type"] == "gesture"]
     assert gestures == ["press", "press", "hold", "hold"]

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
-from faults import Daemon, campaign, quiet_config, saved
+from faults import Daemon, campaign, quiet_config, saved, session
 
-from bedside.history.rows import Progress, Session
+from bedside.history.rows import Progress
 from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ def files_in(folder: Path) -> dict[str, str]:
 def one_session(state: Path) -> None:
     """A healthy database, cleanly closed, holding one completed session."""
     with Store(state / "bedside.db") as store:
-        store.record(Session("legs-up-wall", time.time() - 3600, time.time() - 2900, True, 3, 3))
+        store.record(session("legs-up-wall", time.time() - 3600, time.time() - 2900, True, 3, 3))
 
 
 LEGS = "press\nwait 0.3\npress\n"  # start legs up the wall; settled by the wall: the hold runs
@@ -313,7 +313,9 @@ def test_rows_and_tables_bedside_did_not_write_are_skipped_not_crashed_on(tmp_pa
                 (row[0] or "y", *row[1:]),
             )
         db.execute("UPDATE sessions SET started = 'abc' WHERE routine = 'abc'")
-        db.execute("INSERT INTO current VALUES (1, 'legs-up-wall', 1, 'lots', 5.0, 1.0, 2.0, '')")
+        db.execute(
+            "INSERT INTO current VALUES (1, 'legs-up-wall', 1, 'lots', 5.0, 1.0, 2.0, '', NULL)"
+        )
     db.close()
     daemon = Daemon(state, config, "wait 1\n")
     assert daemon.finish() == 0, daemon.stderr

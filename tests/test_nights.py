@@ -158,7 +158,11 @@ def test_simulate_at_sets_the_virtual_wall_clock():
 
 def test_history_reads_the_database_a_real_run_wrote(tmp_path):
     script = tmp_path / "script.txt"
-    script.write_text("press\nwait 0.3\npress\nwait 0.3\nhold 1.2\nwait 0.3\nhold 1.2\nwait 0.5\n")
+    # the clock known (as the network sets it): the session is placed in its night
+    script.write_text(
+        f"clock {datetime.now():%Y-%m-%dT%H:%M}\n"
+        "press\nwait 0.3\npress\nwait 0.3\nhold 1.2\nwait 0.3\nhold 1.2\nwait 0.5\n"
+    )
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     run = [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--routine", "legs-up-wall"]
     state = ["--state-dir", str(tmp_path / "state")]

@@ -176,7 +176,7 @@ def test_a_store_that_cannot_write_keeps_everything_and_retries_on_its_clock(tmp
     with Report(blocked / "bedside.db") as report:
         assert report.sessions() == [done]
     written = sqlite3.connect(blocked / "bedside.db").execute("SELECT * FROM current").fetchall()
-    assert written == [(1, "leg-lifts", 3, 4.0, 314.0, 49_000.0, 50_000.0, "k")]
+    assert written == [(1, "leg-lifts", 3, 4.0, 314.0, 49_000.0, 50_000.0, "k", None)]
     warnings = [r.getMessage() for r in caplog.records]
     assert len([w for w in warnings if "cannot be written" in w]) == 1  # one line an outage
     assert len([w for w in warnings if "can be written again" in w]) == 1

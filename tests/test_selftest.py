@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from luma.oled.device import sh1106
 
+from bedside.app.wallclock import Source
 from bedside.commands.cli import main
 from bedside.commands.selftest import (
     Check,
+    _wall_clock,
     panel_advice,
     run_checks,
     selftest,
@@ -155,3 +157,19 @@ def test_the_test_phrase_goes_to_the_configured_device(tmp_path):
     out = io.StringIO()
     assert not _speak(config, tmp_path, out)
     assert "[FAIL] speech" in out.getvalue() and "'no-such-device'" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        (Source.NTP, "[ok  ] wall clock: set by the network (NTP)"),
+        (Source.RTC, "[ok  ] wall clock: set by a real-time clock (RTC)"),
+        (Source.NONE, "[note] wall clock: not set yet, by the network or a real-time clock"),
+    ],
+)
+def test_selftest_says_what_set_the_wall_clock(source, said):
+    out = io.StringIO()
+    checks = [_wall_clock(lambda: source)]
+    selftest(load_config(), out, live=lambda config, out: True, checker=lambda c, d: checks)
+    assert said in out.getvalue()
+    assert ("fix: connect the Pi to a network" in out.getvalue()) is (source is Source.NONE)

@@ -40,7 +40,7 @@ class Source(StrEnum):
 
     NTP = "the network (NTP)"
     RTC = "a real-time clock (RTC)"
-    NONE = "nothing yet: not set by the network or a real-time clock"
+    NONE = "nothing yet"
     SCRIPT = "a script's clock command"  # the mock device's
 
 

@@ -19,6 +19,7 @@ from typing import Protocol, TextIO
 
 from PIL import Image
 
+from bedside.app.wallclock import Source, clock_source
 from bedside.config.sections import Config, DisplayConfig
 from bedside.display.geometry import WIDTH
 
@@ -32,6 +33,7 @@ class Check:
     detail: str
     fix: str = ""
     hardware: bool = True  # a Pi-only part: missing on a laptop is expected
+    note: bool = False  # worth knowing, not a fault: the device works without it
 
 
 def _i2c(config: Config, dev: Path) -> Check:
@@ -137,11 +139,28 @@ def _audio(dev: Path) -> Check:
     return Check("audio", True, cards[0])
 
 
+def _wall_clock(source: Callable[[], Source] = clock_source) -> Check:
+    """Where the wall clock's time came from: the nights need it, the timers do not."""
+    found = source()
+    if found is Source.NONE:
+        return Check(
+            "wall clock",
+            True,
+            "not set yet, by the network or a real-time clock: the streak, the week's marks"
+            " and the reminder wait for it",
+            "connect the Pi to a network (systemd-timesyncd sets the clock), or fit a real-time"
+            " clock module; a Pi 5 has one",
+            hardware=False,
+            note=True,
+        )
+    return Check("wall clock", True, f"set by {found.value}", hardware=False)
+
+
 def run_checks(config: Config, dev: Path = Path("/dev")) -> list[Check]:
     checks = [_i2c(config, dev)]
     if checks[0].ok:  # (on SPI the I2C bus is "not used", which passes)
         checks.append(_panel(config))
-    checks += [_gpio(dev), _pin_factory(config), _espeak(), _audio(dev)]
+    checks += [_gpio(dev), _pin_factory(config), _espeak(), _audio(dev), _wall_clock()]
     return checks
 
 
@@ -157,9 +176,9 @@ def selftest(
     out = out or sys.stdout
     checks = checker(config, dev)
     for check in checks:
-        mark = "ok  " if check.ok else "FAIL"
+        mark = "note" if check.note else "ok  " if check.ok else "FAIL"
         print(f"[{mark}] {check.name}: {check.detail}", file=out)
-        if not check.ok and check.fix:
+        if (check.note or not check.ok) and check.fix:
             print(f"       fix: {check.fix}", file=out)
     hardware = [c for c in checks if c.hardware]
     if hardware and not any(c.ok for c in hardware):

@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -587,3 +588,60 @@ def test_progress_of_the_right_shape_round_trips(tmp_path):
     with Store(tmp_path / "bedside.db") as store:
         store.save(Progress("leg-lifts", 3, 50.0, 400.0, 99_000.0, 100_000.0, "k"))
         assert store.current() == Progress("leg-lifts", 3, 50.0, 400.0, 99_000.0, 100_000.0, "k")
+
+
+LOCKER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA wal_autocheckpoint=0")  # last night's rows stay in the write-ahead log
+db.execute("PRAGMA locking_mode=EXCLUSIVE")
+db.execute("BEGIN EXCLUSIVE")
+db.execute(
+    "INSERT INTO sessions (routine, started, ended, completed, steps_done, steps, night)"
+    " VALUES ('bedtime', ?, ?, 1, 17, 17, ?)",
+    (float(sys.argv[2]), float(sys.argv[2]) + 2400, sys.argv[3]),
+)
+db.execute("COMMIT")
+db.execute("BEGIN EXCLUSIVE")  # and held: nobody else may read the file meanwhile
+print("locked", flush=True)
+sys.stdin.read()  # until the test lets go
+"""
+
+
+def test_a_database_locked_at_start_up_is_read_again_and_the_menu_corrected(tmp_path):
+    """Another program holds the database, last night's completed bedtime still in its
+    write-ahead log: the menu starts without it, and shows the streak once it can read."""
+    config = quiet_config(tmp_path / "config")
+    state = tmp_path / "state"
+    one_session(state)  # a healthy database, in write-ahead-log mode
+    tonight = datetime(2026, 3, 10, 21, 0)
+    last_night = tonight - timedelta(days=1)
+    locker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            LOCKER,
+            str(state / "bedside.db"),
+            str(last_night.timestamp()),
+            last_night.date().isoformat(),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+    daemon = Daemon(state, config, f"clock {tonight:%Y-%m-%dT%H:%M}\nwait 30\n")
+    daemon.wait_for(lambda e: e["type"] == "screen" and "press to start" in e["lines"])
+    time.sleep(1.0)
+    shown = [e["lines"] for e in daemon.of("screen") if "press to start" in e["lines"]]
+    assert not any("1 night" in " ".join(lines) for lines in shown), shown  # not read yet
+    locker.stdin.close()  # let go
+    locker.wait(10)
+    menu = daemon.wait_for(
+        lambda e: e["type"] == "screen" and any("1 night" in line for line in e["lines"]),
+        timeout=20,
+    )
+    assert menu["lines"][0] == "Bedtime"
+    daemon.stop(signal.SIGTERM)
+    assert daemon.finish() == 0, daemon.stderr
+    assert "can be read whole again" in daemon.stderr

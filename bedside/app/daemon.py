@@ -30,10 +30,9 @@ from bedside.app.speech import cue_texts, volumes_of
 from bedside.config.load import ConfigError, load_config
 from bedside.config.sections import Config
 from bedside.core.behaviour import Behaviour
-from bedside.core.growth import GrowthNight
 from bedside.core.script import Command
 from bedside.folders import StateLock, check_folder
-from bedside.history.rows import completed_nights
+from bedside.history.rows import completed_nights, growth_nights
 
 log = logging.getLogger("bedside")
 
@@ -110,7 +109,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         reminder=setup.reminder,
         done=completed_nights(store),
         quiet=setup.quiet,
-        holds=[GrowthNight(h.night, h.held) for h in store.growth_rows()],
+        holds=growth_nights(store),
     )
     # Trace times count from here: said at -v, so a test can pin them to its own clock.
     log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))

@@ -36,6 +36,7 @@ from bedside.core.screens import Screen, View
 from bedside.core.settings import Settings
 from bedside.core.state import Mode
 from bedside.core.trace import Trace
+from bedside.history.rows import completed_nights, growth_nights
 
 log = logging.getLogger("bedside")
 
@@ -137,6 +138,10 @@ class Loop:
             if self.pending_reload is not None and self.behaviour.state.mode is Mode.MENU:
                 self._apply_reload()
             self.panel.retry(now)
+            if self.parts.store.catch_up():  # the history could not be read whole at start
+                store = self.parts.store
+                self.behaviour.history_read(completed_nights(store), growth_nights(store), now)
+                self._carry_out()
             if self.next_shift is not None and now >= self.next_shift:
                 self._redraw(now)
             if self.next_ping is not None and now >= self.next_ping:
@@ -155,6 +160,7 @@ class Loop:
             self.next_shift,
             self.panel.deadline(),
             self.keeper.deadline(self.behaviour.state),
+            self.parts.store.deadline(),
         ]
         if not self.known:  # until the clock is known, look again now and then: no night yet
             times.append(self.clock.now() + self.RECHECK)

@@ -12,9 +12,10 @@ from pathlib import Path
 from bedside.app.clocks import MonotonicClock
 from bedside.app.wallclock import SystemWall
 from bedside.config.sections import Config
-from bedside.core.growth import GrowthNight, tonight
+from bedside.core.growth import tonight
 from bedside.core.nights import night_of
 from bedside.history.report import HistoryUnavailable, Report
+from bedside.history.rows import growth_nights
 
 
 def hold_tonight(config: Config, history: Path) -> float | None:
@@ -24,7 +25,7 @@ def hold_tonight(config: Config, history: Path) -> float | None:
         return None
     try:
         with Report(history) as report:  # read-only: a command never changes the daemon's files
-            nights = [GrowthNight(h.night, h.held) for h in report.growth_rows()]
+            nights = growth_nights(report)
     except HistoryUnavailable:
         nights = []  # no history yet: the first night's length
     clock = MonotonicClock()

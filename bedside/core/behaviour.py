@@ -130,6 +130,18 @@ class Behaviour:
             self._at(due)
         self._at(now)
 
+    def history_read(
+        self, done: Mapping[str, set[date]], holds: list[GrowthNight], now: float
+    ) -> None:
+        """The history read again (it could not be read whole at the start: the file was
+        locked): the streak, the week's marks and tonight's hold follow what it holds."""
+        self.advance(now)
+        self.done = {routine: set(nights) for routine, nights in done.items()}
+        self.holds = list(holds)
+        self.engine = Engine(self._tonight(self.base))
+        self._nights(now)
+        self._look(now)
+
     def wall_moved(self, now: float) -> None:
         """The wall clock jumped, or became known (the network set it), at ``now``: the night,
         the streak and the week's marks, tonight's hold, bedtime and the quiet hours follow

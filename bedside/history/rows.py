@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol, TypeGuard
 
+from bedside.core.growth import GrowthNight
 from bedside.core.nights import Done, nights_done
 from bedside.core.routines import Step
 from bedside.history.schema import columns
@@ -87,6 +88,15 @@ class SessionsKept(Protocol):
     """Whatever reads the sessions done: the daemon's ``Store``, the ``Report``."""
 
     def sessions(self, since: float = 0.0) -> list[Session]: ...
+
+
+class GrowthKept(Protocol):
+    def growth_rows(self) -> list[GrowthRow]: ...
+
+
+def growth_nights(history: GrowthKept) -> list[GrowthNight]:
+    """Each night's growing hold as the core folds them (``bedside.core.growth.tonight``)."""
+    return [GrowthNight(row.night, row.held) for row in history.growth_rows()]
 
 
 def completed_nights(history: SessionsKept) -> dict[str, set[date]]:

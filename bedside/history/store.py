@@ -62,6 +62,9 @@ class Store(Closing):
         self.unsaved_progress: Progress | None = None
         self.progress_unsaved = False  # unsaved_progress (None: cleared) waits to be written
         self.closed = False
+        # Whether what was read may lack rows: read while the file was locked (through a view
+        # that cannot see the write-ahead log) or not read at all. ``catch_up`` reads again.
+        self.stale = False
         self._connect()
 
     # -- opening -------------------------------------------------------------------------------
@@ -206,27 +209,55 @@ class Store(Closing):
         )
 
     # -- reading: what is on disk, and after it what waits to be written ---------------------
-    def _snapshot(self) -> sqlite3.Connection | None:
-        """A read-only view of the file when it cannot be opened for writing."""
-        try:
-            if not self.path.is_file():
-                return None
-            return sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
-        except (OSError, sqlite3.Error):
-            return None
-
     def _reading(self, read: Callable[[sqlite3.Connection], T], empty: T) -> T:
-        db = self.db or self._snapshot()
-        if db is None:
+        """``read`` through SQLite: the daemon's connection, else a read-only one (which sees
+        the write-ahead log); when even that cannot read (the file locked by another program),
+        through a view of the main file alone, which may lack the last rows: ``stale``."""
+        if self.db is not None:
+            try:
+                return read(self.db)
+            except sqlite3.Error as exc:
+                log.warning("%s could not be read (%s)", self.path, in_plain_words(exc))
+                self._went_stale()
+                return empty
+        if not self.path.is_file():
             return empty
-        try:
-            return read(db)
-        except sqlite3.Error as exc:
-            log.warning("%s could not be read (%s)", self.path, in_plain_words(exc))
-            return empty
-        finally:
-            if db is not self.db:
+        for view in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                db = sqlite3.connect(f"file:{self.path}?{view}", uri=True, timeout=0.5)
+            except (OSError, sqlite3.Error):
+                continue
+            try:
+                found = read(db)
+            except sqlite3.Error:
+                continue
+            finally:
                 db.close()
+            if "immutable" in view:
+                self._went_stale()
+            return found
+        self._went_stale()
+        return empty
+
+    def _went_stale(self) -> None:
+        if not self.stale:
+            self.stale = True
+            self.retry_at = max(self.retry_at, self.clock() + self.RETRY_EVERY)
+
+    def catch_up(self) -> bool:
+        """While what was read may lack rows: try the file again (at most every
+        ``RETRY_EVERY``); True once it can be read whole, for the reader to read again."""
+        if not self.stale or self.closed or self.clock() < self.retry_at:
+            return False
+        if self.db is None and not self._connect():
+            return False
+        self.stale = False
+        log.info("%s can be read whole again: the nights and the hold follow it", self.path)
+        return True
+
+    def deadline(self) -> float | None:
+        """When ``catch_up`` is worth calling again; None while nothing is stale."""
+        return self.retry_at if self.stale and not self.closed else None
 
     def current(self) -> Progress | None:
         if self.progress_unsaved:

@@ -35,10 +35,14 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-# On every core (pytest-xdist); what times real processes keeps to one lane (tests/conftest.py).
+# The layers (import-linter's contracts in pyproject.toml), the types (mypy, strict), the style,
+# then the suite on every core (pytest-xdist; what times real processes keeps to one lane of its
+# own: tests/conftest.py).
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n auto
 
 demo: $(STAMP) system-deps

@@ -36,14 +36,14 @@ system-deps:
 	fi
 
 # The layers (import-linter's contracts in pyproject.toml), the types (mypy, strict), the style,
-# then the suite on every core (pytest-xdist; what times real processes keeps to one lane of its
-# own: tests/conftest.py).
+# then the suite on four workers (pytest-xdist: it mostly waits on real processes, so two cores
+# keep four busy; what times real processes keeps to lanes of its own: tests/conftest.py).
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n 4
 
 demo: $(STAMP) system-deps
 	$(VENV)/bin/bedside demo

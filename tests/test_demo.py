@@ -319,7 +319,10 @@ def test_h_and_e_hold_a_little_past_the_configured_thresholds(thresholds, hold, 
         # As the recogniser reads it: a hold for h, a long hold for e, never the next one up.
         recogniser = Recogniser(thresholds)
         state, _ = recogniser.edge(ButtonState(), True, 0.0)
-        _, signals = recogniser.edge(state, False, seconds)
+        state, signals = recogniser.edge(state, False, seconds)
+        # the release taken once it has lasted the bounce time
+        _, more = recogniser.tick(state, seconds + thresholds.bounce)
+        signals += more
         gesture, too_far = (
             (Gesture.HOLD, Gesture.LONG_HOLD) if key == "h" else (Gesture.LONG_HOLD, Notice.STUCK)
         )

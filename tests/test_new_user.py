@@ -263,7 +263,7 @@ def test_simulate_tells_a_person_what_happened_with_transcript(tmp_path):
     done = bedside("simulate", "--transcript", "--routine", "legs-up-wall", "--script", str(script))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert "0:00:02.20  step 2/3: Legs up the wall, 300 s" in lines
-    assert "0:05:02.20  the hold: held to the end, 300 of 300 s" in lines
+    assert "0:00:02.22  step 2/3: Legs up the wall, 300 s" in lines  # let go 2.2, taken 2.22
+    assert "0:05:02.22  the hold: held to the end, 300 of 300 s" in lines
     assert any(line.endswith("\U0001f50a Time to come down, slowly.") for line in lines)
     assert not any(line.startswith("{") for line in lines)  # no JSON left in it

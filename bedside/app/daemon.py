@@ -74,6 +74,7 @@ def parts_for(options: Options) -> Build:
             options.speed,
             done,
             clock_set,
+            2 * config.button.bounce / options.speed,  # the last press taken before the end
             name="bedside-script",
         )
         return parts.watched_by(script)

@@ -146,6 +146,8 @@ def simulate(
         else:
             behaviour.edge(moment.pressed, clock.now())
         flush()
+    behaviour.settle()  # the script's last press, taken once let go for the bounce time
+    flush()
     return behaviour
 
 

@@ -159,6 +159,13 @@ class Behaviour:
         self._signals(signals, at)
         self._look(at)
 
+    def settle(self) -> None:
+        """Let a release under way be taken (the bounce time passed after it): what ends a
+        button script, whose last press would else wait for a moment that never comes."""
+        due = self.recogniser.deadline(self.button)
+        if self.button.up_at is not None and due is not None:
+            self.advance(due)
+
     def button_already_down(self) -> None:
         """The button was down when we started: a stuck button, not a gesture."""
         self.button = self.recogniser.already_down(self.now)

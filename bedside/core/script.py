@@ -3,7 +3,8 @@
 One command a line, ``#`` starts a comment:
 
     press           down for 0.1 s, then up
-    hold SECONDS    down that long, then up
+    hold SECONDS    down that long, then up (a press or hold straight after another
+                    begins 0.1 s after it: the finger lifts between them)
     wait SECONDS    let time pass
     clock WHEN      the wall clock jumps to WHEN (``2027-01-01T22:30``) and counts as
                     known from then on, as when the network sets a Pi's clock
@@ -22,6 +23,7 @@ from bedside.core.durations import parse_duration
 from bedside.core.errors import UsageError
 
 PRESS_SECONDS = 0.1
+LIFT = 0.1  # seconds the button is up between two presses written one after the other
 LONGEST = 7 * 24 * 3600  # a week: the longest hold or wait a script may ask for
 USAGE = "expected 'press', 'hold SECONDS', 'wait SECONDS' or 'clock YYYY-MM-DDTHH:MM'"
 SHOWN = 40  # characters of a bad line quoted back: enough to find it, never a flood
@@ -48,17 +50,23 @@ class Moment:
 
 
 def timeline(commands: Iterable[Command]) -> Iterator[Moment]:
-    """The one reading of a script's commands as moments in time."""
-    at = 0.0
+    """The one reading of a script's commands as moments in time. A press or hold straight
+    after another (no wait between) begins ``LIFT`` seconds after it: a finger lifts between
+    two presses, and a button open for less than its bounce time has not been let go."""
+    at, up = 0.0, None  # up: when the button was last let go, if nothing came since
     for command in commands:
         if command.action == "wait":
             at += command.seconds
+            up = None
             yield Moment(at, None)
         elif command.action == "clock":
             yield Moment(at, None, command.wall)
         else:
+            if up is not None:
+                at = up + LIFT
             yield Moment(at, True)
             at += command.seconds
+            up = at
             yield Moment(at, False)
 
 

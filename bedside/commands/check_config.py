@@ -10,6 +10,9 @@ from pathlib import Path
 
 from bedside.config.docs import commented_toml
 from bedside.config.load import load_config
+from bedside.config.sections import Config
+from bedside.core.growth import cues_left_out
+from bedside.core.routines import Cue
 
 
 def main(config_path: Path | None, defaults: bool = False) -> int:
@@ -18,4 +21,51 @@ def main(config_path: Path | None, defaults: bool = False) -> int:
         return 0
     config = load_config(config_path)
     print(f"{config.path}: ok, {len(config.routines)} routines ({', '.join(config.menu)})")
+    for line in warnings(config):
+        print(f"  warning: {line}")
     return 0
+
+
+def warnings(config: Config) -> list[str]:
+    """What is not a mistake but not what the files seem to say: a person should know."""
+    return left_out(config)
+
+
+def left_out(config: Config) -> list[str]:
+    """Cues on the hold that grows that some nights leave out, because that night's hold is
+    too short for them (a cue at "8m" on a 5-minute night)."""
+    said: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for routine in config.routines.values():
+        for step in routine.steps:
+            for cue, lengths in cues_left_out(step, config.hold):
+                if (cue.where, cue.text) in seen:  # a step included in several routines
+                    continue
+                seen.add((cue.where, cue.text))
+                nights = _minutes(lengths)
+                said.append(
+                    f"{cue.where}: the cue {cue.text!r} ({when(cue)}) on {step.title!r} is"
+                    f" left out on nights the hold is {nights}: the hold grows from"
+                    f" {_minutes([config.hold.start])}, and a cue past its end is not said"
+                )
+    return sorted(said, key=_place)
+
+
+def _place(said: str) -> tuple[str, int]:
+    """A warning's file and line, to list them from the top of each file down."""
+    where = said.split(": ", 1)[0]
+    file, _, line = where.rpartition(":")
+    return (file, int(line)) if line.isdigit() else (where, 0)
+
+
+def _minutes(lengths: list[float]) -> str:
+    low, high = min(lengths) / 60, max(lengths) / 60
+    return f"{low:g} min" if low == high else f"{low:g} to {high:g} min"
+
+
+def when(cue: Cue) -> str:
+    if cue.anchor == "end":
+        return f"{-cue.offset / 60:g} min before the end"
+    if cue.anchor == "share":
+        return f"at {cue.offset:.0%}"
+    return f"{cue.offset / 60:g} min in"

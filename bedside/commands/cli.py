@@ -83,7 +83,12 @@ def _parser() -> argparse.ArgumentParser:
         "--speed", type=_speed, default=1.0, metavar="N", help="run time N times fast (1 to 100)"
     )
 
-    command("routines", "list the routines, in menu order", _routines)
+    sub = command("routines", "list the routines, in menu order, at tonight's lengths", _routines)
+    where = sub.add_mutually_exclusive_group()
+    where.add_argument(
+        "--state-dir", type=Path, metavar="DIR", help="the history tonight's hold follows"
+    )
+    where.add_argument("--demo", action="store_true", help="the demo's history (bedside demo)")
 
     sub = command("history", "the sessions done, night by night", _history)
     where = sub.add_mutually_exclusive_group()
@@ -215,7 +220,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _routines(args: argparse.Namespace) -> int:
     from bedside.commands import routines
 
-    return routines.main(_config(args))
+    return routines.main(_config(args), state_dir=args.state_dir, demo=args.demo)
 
 
 def _history(args: argparse.Namespace) -> int:

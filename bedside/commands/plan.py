@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bedside.commands.check_config import when
 from bedside.commands.choices import history_file, routine_named
 from bedside.commands.tonight import hold_tonight
 from bedside.config.sections import Config
@@ -28,10 +29,9 @@ def main(
 ) -> int:
     """Print routine ``name`` as tonight's plan, its hold as the history in ``state_dir``
     (the demo's with ``demo``, else the daemon's default) makes it tonight."""
-    routine = config.routines[routine_named(config, name)]
+    written = config.routines[routine_named(config, name)]
     length = hold_tonight(config, history_file(state_dir, demo))
-    if length is not None:
-        routine = retimed(routine, length, config.cues)
+    routine = retimed(written, length, config.cues) if length is not None else written
     if as_json:
         print(json.dumps(plan_json(routine), ensure_ascii=False, indent=2))
         return 0
@@ -43,6 +43,15 @@ def main(
             f" {plan.step / 60:g} more after each night it is held, at most"
             f" {plan.longest / 60:g})."
         )
+        left = [
+            f"  {cue.text!r} ({when(cue)})"
+            for step in written.steps
+            if step.grows
+            for cue in step.cues
+            if cue.anchor != "added" and cue.placed(length) is None
+        ]
+        if left:
+            print("Tonight's hold is too short for these cues, left out tonight:", *left, sep="\n")
     return 0
 
 

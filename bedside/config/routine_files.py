@@ -343,7 +343,7 @@ class _Loader:
                 cue.problem("at", expected, cue.raw("at"))
                 continue
             if text:
-                out.append(Cue(at, text, *_anchor(raw, at, duration)))
+                out.append(Cue(at, text, *_anchor(raw, at, duration), where=cue.where("at")))
         return out
 
     def count(self, item: Table, key: str, context: _Context, default: int) -> int | None:

@@ -163,6 +163,11 @@ class Table:
     def has(self, key: str) -> bool:
         return key in self.data
 
+    def where(self, key: str) -> str:
+        """``file:line`` of ``key`` in this table, for a message about what it says."""
+        line = line_of(self.source.lines, (*self.path, key))
+        return f"{self.source.name}:{line}" if line is not None else self.source.name
+
     def raw(self, key: str, default: Any = None) -> Any:
         self.seen.add(key)
         return self.data.get(key, default)

@@ -4,7 +4,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-DEB    := espeak-ng:espeak-ng aplay:alsa-utils sox:sox systemd-analyze:systemd
+# Debian packages, each as what shows it is installed (a command, or a file) and its name. The
+# panel's font is DejaVu Sans (bedside/display/fonts.py says why): Debian and Raspberry Pi OS
+# package it, and it is installed here like the rest, never fetched by bedside.
+FONT   := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+DEB    := espeak-ng:espeak-ng aplay:alsa-utils sox:sox systemd-analyze:systemd \
+	$(FONT):fonts-dejavu-core
 PREFIX ?= /opt/bedside
 ETC    ?= /etc/bedside
 UNITS  ?= /etc/systemd/system
@@ -23,10 +28,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,dev]'
 	@touch $(STAMP)
 
-# Debian packages, installed only when their command is missing (as root, or through sudo).
+# Debian packages, installed only when their command or file is missing (as root, or through sudo).
 system-deps:
 	@missing=""; for pair in $(DEB); do \
-		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+		shows=$${pair%%:*}; \
+		case $$shows in /*) [ -e "$$shows" ] ;; *) command -v "$$shows" >/dev/null 2>&1 ;; esac || \
+			missing="$$missing $${pair#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

@@ -2,6 +2,9 @@
 
 Every problem is reported at once, each with its file and line (``ConfigError``, exit 2);
 ``--defaults`` prints a bedside.toml with every key at its default, each said what it does.
+What is not a mistake but not what the files seem to say is a warning (exit 0): a cue the
+shorter nights leave out, and a letter of a title the panel's font has no glyph for (it would
+show as a box), each with its file and line; and a missing font.
 """
 
 from __future__ import annotations
@@ -10,25 +13,52 @@ from pathlib import Path
 
 from bedside.config.docs import commented_toml
 from bedside.config.load import load_config
+from bedside.config.panel_texts import Written, panel_texts
 from bedside.config.sections import Config
 from bedside.core.growth import cues_left_out
 from bedside.core.routines import Cue
+from bedside.display.fonts import DEJAVU_SANS, PACKAGE, Face, describe_character, panel_face
 
 
-def main(config_path: Path | None, defaults: bool = False) -> int:
+def main(config_path: Path | None, defaults: bool = False, face: Face | None = None) -> int:
     if defaults:
         print(commented_toml(), end="")
         return 0
     config = load_config(config_path)
     print(f"{config.path}: ok, {len(config.routines)} routines ({', '.join(config.menu)})")
-    for line in warnings(config):
+    for line in warnings(config, face or panel_face()):
         print(f"  warning: {line}")
     return 0
 
 
-def warnings(config: Config) -> list[str]:
+def warnings(config: Config, face: Face) -> list[str]:
     """What is not a mistake but not what the files seem to say: a person should know."""
-    return left_out(config)
+    return left_out(config) + font_warnings(panel_texts(config.routines_dir), face)
+
+
+def font_warnings(texts: list[Written], face: Face) -> list[str]:
+    """One for each character of ``texts`` that ``face`` lacks, where it is first written;
+    and one for the panel's own font when it is missing."""
+    said = []
+    if face.path is None:
+        said.append(
+            f"the panel's font {DEJAVU_SANS} is missing, so it draws in {face.name}: "
+            f"install it with `sudo apt-get install {PACKAGE}` (or `make system-deps`)"
+        )
+    seen: set[str] = set()
+    for written in texts:
+        for character in face.missing(written.text):
+            if character in seen:
+                continue
+            seen.add(character)
+            index = written.text.find(character)
+            line = written.line_at(index) if index >= 0 else written.line
+            where = f"{written.file}:{line}" if line else written.file
+            said.append(
+                f"{where}: {written.key}: the panel's font has no {describe_character(character)}"
+                ": it shows as a box"
+            )
+    return said
 
 
 def left_out(config: Config) -> list[str]:

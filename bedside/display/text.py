@@ -198,16 +198,23 @@ class Block:
 
 
 def ellipsize(text: str, size: int, width: int) -> str:
-    """``text`` if it fits in ``width``, else as much of it as fits followed by an ellipsis."""
+    """``text`` if it fits in ``width``; else its words up to the last whole one that fits,
+    then an ellipsis: "Below the ball…", never "Below the ball o…" (and "hold 10…" never
+    parts a number from its unit: "hold…"). Only a first word too wide on its own is cut
+    inside, at the last letter that fits."""
     if text_width(text, size) <= width:
         return text
-    cut = len(text)
-    while cut > 0:
-        cut -= 1
-        # Cut at a word end where there is one nearby, so "Below the ball…" not "Below the b…".
-        shorter = text[:cut].rstrip(" ,;:-")
-        if shorter and text_width(shorter + ELLIPSIS, size) <= width:
-            return shorter + ELLIPSIS
+    text = _composed(text)
+    for words in (_unbreakable(text), text.split()):  # "42 min" whole if it can be, else "42"
+        for count in range(len(words) - 1, 0, -1):
+            # The punctuation the cut leaves at the end goes: "Legs up the wall…", not "wall,…".
+            shorter = " ".join(words[:count]).rstrip(" ,;:-\u2013")
+            if shorter and text_width(shorter + ELLIPSIS, size) <= width:
+                return shorter + ELLIPSIS
+    first = text.split()[0] if text.split() else ""
+    for cut in range(len(first) - 1, 0, -1):
+        if text_width(first[:cut] + ELLIPSIS, size) <= width:
+            return first[:cut] + ELLIPSIS
     return ELLIPSIS
 
 

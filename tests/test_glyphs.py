@@ -5,6 +5,8 @@ character; the font is DejaVu Sans from Debian's fonts-dejavu-core, installed by
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -143,6 +145,49 @@ def test_bedside_screens_draws_a_german_title_with_its_own_letters(
     assert german != menu_with("F\\uFFFF\\uFFFFe hoch", base / "boxes")
     assert german != menu_with("Fusse hoch", base / "ascii")
     capsys.readouterr()
+
+
+def test_the_device_on_a_virtual_clock_draws_each_frame_with_its_own_letters(
+    config_copy: Path,
+) -> None:
+    """`bedside simulate --frames`: the device's own frames, for a routine named in German
+    and a step in Greek and Russian, against the same frames with those letters boxed."""
+    routines = config_copy.parent / "routines"
+    script = config_copy.parent / "press.script"
+    script.write_text("wait 1\npress\nwait 1\npress\nwait 2\n", encoding="utf-8")
+    bedtime = (routines / "bedtime.toml").read_text(encoding="utf-8")
+    massage = (routines / "foot-massage.toml").read_text(encoding="utf-8")
+
+    def frames(title: str, step: str) -> tuple[list[bytes], str]:
+        (routines / "bedtime.toml").write_text(
+            bedtime.replace('title = "Bedtime"', f'title = "{title}"', 1), encoding="utf-8"
+        )
+        (routines / "foot-massage.toml").write_text(
+            massage.replace('title = "Fill a warm footbath"', f'title = "{step}"', 1),
+            encoding="utf-8",
+        )
+        folder = config_copy.parent / f"frames-{len(title)}-{len(step)}"
+        command = ["simulate", "--config", config_copy, "--script", script, "--frames", folder]
+        done = subprocess.run(
+            [sys.executable, "-m", "bedside", *map(str, command)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        pictures = []
+        for path in sorted(folder.glob("*.png")):
+            with Image.open(path) as image:
+                pictures.append(image.tobytes())
+        return pictures, done.stdout
+
+    letters, trace = frames("Füße hoch", "Ελλάδα Привет")
+    assert "Füße hoch" in trace and "Ελλάδα Привет" in trace  # the trace always had them right
+    # The same titles with the letters the old font lacked as its missing-glyph box.
+    boxes, _ = frames("F\\uFFFF\\uFFFFe hoch", "Ελλάδα \\uFFFF\\uFFFF\\u0438\\u0432\\u0435\\u0442")
+    assert len(letters) == len(boxes) >= 2
+    assert letters[0] != boxes[0]  # the menu: the routine's title
+    assert letters[1] != boxes[1]  # the first step's title
 
 
 def test_the_finished_screen_names_a_greek_routine_in_greek_at_both_heights() -> None:

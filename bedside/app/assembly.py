@@ -220,7 +220,14 @@ def assemble(
         store = _owned(stack, Store(database, wall=wall.timestamp, clock=clock.now))
         stack.callback(_flush, store)  # runs before the store closes, after the rest
         button = _owned(
-            stack, ButtonEdges(config.button, events.put, clock=clock.now, pin_factory=pin_factory)
+            stack,
+            ButtonEdges(
+                config.button,
+                events.put,
+                clock=clock.now,
+                pin_factory=pin_factory,
+                speed=clock.speed,
+            ),
         )
         oled = _owned(stack, Oled(panel, config.display.contrast, now=clock.now()))
         # A cache folder that cannot be made is the voice's to live without (it makes its

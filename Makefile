@@ -13,7 +13,7 @@ BIN    ?= /usr/local/bin
 SERVICE_GROUPS := gpio i2c audio
 
 .PHONY: test demo bench soak lint format system-deps clean install install-files uninstall
-.PHONY: install-packages test-systemd test-arm64
+.PHONY: install-packages test-systemd test-arm64 test-vm
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -130,6 +130,7 @@ PI_PIP ?= $(VENV)/bin/pip
 EXTRAS ?= pi
 install-packages:
 	@build=""; \
+	$(PI_PIP) install --quiet --dry-run --only-binary lgpio,spidev '.[$(EXTRAS)]' >/dev/null 2>&1 || \
 	for pkg in lgpio spidev; do \
 		$(PI_PIP) install --quiet --dry-run --only-binary $$pkg '.[$(EXTRAS)]' >/dev/null 2>&1 || \
 			build="$$build $$pkg"; \
@@ -149,3 +150,15 @@ install-packages:
 # and trixie (Python 3.13). As root; the root filesystems are kept in /var/cache/bedside-arm64.
 test-arm64:
 	tests/arm64/run.sh
+
+# The installed device on a real Linux kernel's devices: Debian's kernel booted in QEMU (TCG)
+# with a simulated GPIO chip, I2C bus 1 and a loopback sound card, bedside installed there by
+# `make install`, and the tests of tests/vm/guest run inside, a boot per group. As root; the
+# image is cached in /var/cache/bedside-vm. docs/testing-vm.md says what runs and its figures.
+test-vm:
+	@[ "$$(id -u)" = 0 ] || { echo "make test-vm needs root: sudo make test-vm"; exit 1; }
+	@command -v qemu-system-x86_64 >/dev/null && command -v qemu-img >/dev/null && \
+		command -v mmdebstrap >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			qemu-system-x86 qemu-utils mmdebstrap >/dev/null; }
+	tests/vm/run.sh

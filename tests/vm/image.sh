@@ -125,7 +125,7 @@ if [ ! -e "$IMAGE/.complete" ]; then
     fi
     mkdir -p "$ROOT/tmp/checks-wheels"
     cp "$WHEELS"/*.whl "$ROOT/tmp/checks-wheels/"
-    chroot "$ROOT" sh -c 'python3 -m venv /opt/bedside-vm-checks &&
+    env -u PIP_FIND_LINKS -u PIP_CERT chroot "$ROOT" sh -c 'python3 -m venv /opt/bedside-vm-checks &&
         /opt/bedside-vm-checks/bin/pip install --quiet --no-index --find-links /tmp/checks-wheels '"$CHECKS" ||
         die "could not make the checks venv"
     rm -rf "$ROOT/tmp/checks-wheels"

@@ -16,6 +16,11 @@
 #   BEDSIDE_VM_ACCEL   tcg (the default), kvm, or auto (kvm if a probe boot works, else tcg)
 #   BEDSIDE_VM_GROUPS  the groups to run (default: install devices powercut)
 #   BEDSIDE_VM_KEEP    1: keep the run's folder (disks, logs) in /var/tmp
+#   BEDSIDE_VM_K       a pytest -k expression for the in-VM tests (no spaces: use and/or/not with _)
+#   BEDSIDE_VM_BREAK   pin | address | device | deviceallow: break that on purpose before the
+#                      devices group, to watch the tests fail (tests/vm/guest/group.sh)
+#   BEDSIDE_VM_INSTALLED  a kept run's installed.qcow2: the install group is skipped (a developer's
+#                      shortcut while writing tests; CI never sets it)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -95,7 +100,7 @@ boot() {
         -display none -monitor none -nic none -no-reboot \
         -serial "file:$serial" -device virtio-rng-pci \
         -kernel "$IMAGE/vmlinuz" -initrd "$IMAGE/initrd.img" \
-        -append "root=/dev/vda rw console=ttyS0 quiet loglevel=4 systemd.show_status=0 bedside_vm.group=$group bedside_vm.accel=$ACCEL" \
+        -append "root=/dev/vda rw console=ttyS0 quiet loglevel=4 systemd.show_status=0 bedside_vm.group=$group bedside_vm.accel=$ACCEL${BEDSIDE_VM_K:+ bedside_vm.k=$BEDSIDE_VM_K}${BEDSIDE_VM_BREAK:+ bedside_vm.break=$BEDSIDE_VM_BREAK}" \
         -drive "file=$disk,if=virtio,format=qcow2,snapshot=$snapshot,cache=writeback" \
         -virtfs "local,path=$WORK/src,mount_tag=src,security_model=none,readonly=on" \
         -virtfs "local,path=$WHEELS,mount_tag=wheels,security_model=none,readonly=on" \
@@ -166,10 +171,27 @@ say "accelerator: $ACCEL (kernel $KERNEL_RELEASE, $CPUS vCPUs, $MEMORY MiB)"
 echo "$ACCEL" >"$WORK/results/accel.txt"
 
 failed=""
-qemu-img create -q -f qcow2 -b "$IMAGE/disk.qcow2" -F qcow2 "$WORK/installed.qcow2"
+# The voice's cache from the last run's `make install` (keyed by the image: espeak-ng's version
+# is in it) is handed to the next one, which then renders only what changed.
+SEED=$CACHE/voice-seed-$(basename "$IMAGE")
+[ ! -d "$SEED" ] || cp -a "$SEED" "$WORK/results/voice-seed"
+if [ -n "${BEDSIDE_VM_INSTALLED:-}" ]; then
+    say "using the installed disk $BEDSIDE_VM_INSTALLED (no install group)"
+    qemu-img create -q -f qcow2 -b "$(realpath "$BEDSIDE_VM_INSTALLED")" -F qcow2 "$WORK/installed.qcow2"
+    GROUPS_TO_RUN=${GROUPS_TO_RUN//install/}
+else
+    qemu-img create -q -f qcow2 -b "$IMAGE/disk.qcow2" -F qcow2 "$WORK/installed.qcow2"
+fi
 for group in $GROUPS_TO_RUN; do
     case $group in
-    install) boot install "$WORK/installed.qcow2" off 1500 || { failed="$failed install"; break; } ;;
+    install)
+        boot install "$WORK/installed.qcow2" off 1500 || { failed="$failed install"; break; }
+        if [ -d "$WORK/results/voice-cache" ]; then
+            rm -rf "$SEED.new" && mv "$WORK/results/voice-cache" "$SEED.new" &&
+                rm -rf "$SEED" && mv "$SEED.new" "$SEED"
+            find "$CACHE" -maxdepth 1 -name 'voice-seed-*' ! -path "$SEED" -exec rm -rf {} +
+        fi
+        ;;
     devices) boot devices "$WORK/installed.qcow2" on 1500 || failed="$failed devices" ;;
     powercut)
         qemu-img create -q -f qcow2 -b "$WORK/installed.qcow2" -F qcow2 "$WORK/powercut.qcow2"

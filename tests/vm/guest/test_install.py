@@ -37,7 +37,10 @@ def test_ready_after_start_as_a_ratio_to_python_starting():
     seconds = (ready - start) / 1e6
     reference = python_pass_seconds()
     figure(
-        "make install's restart: process start to READY=1", seconds, "s",
-        f"python3 -c pass {reference:.3f} s", seconds / reference,
+        "make install's restart: process start to READY=1",
+        seconds,
+        "s",
+        f"python3 -c pass {reference:.3f} s",
+        seconds / reference,
     )
     assert 0 < seconds < 60

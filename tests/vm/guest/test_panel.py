@@ -75,9 +75,11 @@ def shown(since_ns: int = 0) -> tuple[bytes, object]:
 
 def settle(quiet: float = 1.0, timeout: float = 20) -> None:
     """Until the bus has been quiet for ``quiet`` s (a frame fully sent)."""
+
     def still():
         log = read_i2c_log()
         return not log or time.monotonic() - log[-1].t > quiet
+
     wait_for("a quiet bus", still, timeout, every=0.2)
 
 
@@ -113,17 +115,23 @@ def test_the_panel_unplugged_and_back_is_survived():
     # Unplugged: the panel stops acknowledging (a loose wire): the next frame fails.
     I2C_PRESENT.write_text("N")
     button.press(0.25)  # continue: a countdown, a new frame every second
-    wait_for("the daemon noticing", lambda: any(
-        "display not answering" in m for m in messages(mark)), 20)
+    wait_for(
+        "the daemon noticing", lambda: any("display not answering" in m for m in messages(mark)), 20
+    )
     # ...and the bus goes with the module (the daemon let go of /dev/i2c-1, so it can go).
-    wait_for("bedside-i2c removed", lambda: sh(BOARD, "bus", "down", check=False).returncode == 0, 20)
+    unplug = lambda: sh(BOARD, "bus", "down", check=False).returncode == 0  # noqa: E731
+    wait_for("bedside-i2c removed", unplug, 20)
     assert not Path("/dev/i2c-1").exists()
     time.sleep(3)
     assert sh("systemctl", "is-active", "bedside", check=False).stdout.strip() == "active"
     # Back: a fresh module (its panel answers, its RAM noise as at power-up).
     sh(BOARD, "bus", "up")
-    wait_for("the daemon redrawing", lambda: any(
-        "display answering again" in m for m in messages(mark)), 90, every=0.5)
+    wait_for(
+        "the daemon redrawing",
+        lambda: any("display answering again" in m for m in messages(mark)),
+        90,
+        every=0.5,
+    )
     settle(quiet=0.3)
     picture, model = shown()
     script = "wait 1\npress\nwait 2\npress\nwait 150\n"

@@ -10,7 +10,6 @@ import wave
 from pathlib import Path
 
 import numpy as np
-
 from vmkit import Button, cursor, figure, gestures, messages, python_pass_seconds, wait_for
 
 RATE = 22050  # the rate of every WAV in bedside's cache
@@ -88,11 +87,16 @@ def test_a_cue_comes_back_from_the_card_as_the_cached_sound(fresh_daemon, tmp_pa
     level = 20 * np.log10(np.sqrt(np.mean(segment**2)) / np.sqrt(np.mean(sound**2)))
     onset = started + lag / RATE - released
     reference = python_pass_seconds()
-    print(f"said {said!r}; on the card: {wav.name} (correlation {score:.4f}, next best "
-          f"{runner_up:.3f} of {len(scored)}), level {level:+.2f} dB")
+    print(
+        f"said {said!r}; on the card: {wav.name} (correlation {score:.4f}, next best "
+        f"{runner_up:.3f} of {len(scored)}), level {level:+.2f} dB"
+    )
     figure(
-        "cue onset at the card after the release that asked for it", onset, "s",
-        f"python3 -c pass {reference:.3f} s", onset / reference,
+        "cue onset at the card after the release that asked for it",
+        onset,
+        "s",
+        f"python3 -c pass {reference:.3f} s",
+        onset / reference,
     )
     assert abs(level) < 1.0, f"the cue came out {level:+.1f} dB from its cached level"
     assert -0.05 < onset < 3.0, f"the cue began {onset:.2f} s after it fell due"

@@ -11,6 +11,7 @@ black box: its unit, its command line, its files, and the kernel's devices).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -33,7 +34,9 @@ BUTTON_LINE = 17  # where the button is wired (BCM 17: the Pi's pin 11)
 T = TypeVar("T")
 
 
-def sh(*args: str, timeout: float = 60, check: bool = True, **kw: Any) -> subprocess.CompletedProcess:
+def sh(
+    *args: str, timeout: float = 60, check: bool = True, **kw: Any
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         list(args), capture_output=True, text=True, timeout=timeout, check=check, **kw
     )
@@ -98,7 +101,9 @@ def journal(after: str = "", unit: str = "bedside") -> list[dict[str, Any]]:
         message = entry.get("MESSAGE")
         if isinstance(message, list):  # journald gives bytes as a list of numbers
             message = bytes(message).decode("utf-8", "replace")
-        entries.append({"message": message or "", "mono": int(entry["__MONOTONIC_TIMESTAMP"]) / 1e6})
+        entries.append(
+            {"message": message or "", "mono": int(entry["__MONOTONIC_TIMESTAMP"]) / 1e6}
+        )
     return entries
 
 
@@ -111,10 +116,8 @@ def trace_events(after: str = "") -> list[dict[str, Any]]:
     events = []
     for message in messages(after):
         if message.startswith("{"):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 events.append(json.loads(message))
-            except json.JSONDecodeError:
-                pass
     return events
 
 
@@ -132,7 +135,9 @@ def python_pass_seconds(runs: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def figure(name: str, value: float, unit: str, reference: str = "", ratio: float | None = None) -> None:
+def figure(
+    name: str, value: float, unit: str, reference: str = "", ratio: float | None = None
+) -> None:
     """One measured figure, into the results (the host prints them)."""
     line = f"{name}: {value:.3f} {unit}"
     if reference:
@@ -145,15 +150,28 @@ def figure(name: str, value: float, unit: str, reference: str = "", ratio: float
 
 
 # -- the button -----------------------------------------------------------------------------
+def chip_info(node: str) -> tuple[str, str, int]:
+    """A GPIO character device's name, label and number of lines (GPIO_GET_CHIPINFO_IOCTL)."""
+    import fcntl
+
+    buf = bytearray(68)  # struct gpiochip_info: char name[32], label[32]; __u32 lines
+    fd = os.open(node, os.O_RDONLY)
+    try:
+        fcntl.ioctl(fd, 0x8044B401, buf)
+    finally:
+        os.close(fd)
+    name, label = (bytes(buf[i : i + 32]).split(b"\0")[0].decode() for i in (0, 32))
+    return name, label, struct.unpack_from("<I", buf, 64)[0]
+
+
 def pi_chip() -> Path:
-    """gpio-sim's chip standing for the Pi's (label pinctrl-bcm2711), in /sys/devices."""
-    for chip in Path("/sys/devices/platform").glob("gpio-sim.*/gpiochip*"):
-        label = sh("cat", f"/sys/bus/gpio/devices/{chip.name}/label", check=False).stdout.strip()
-        if not label:  # older layouts keep the label beside the chip's attributes
-            label = (chip / "label").read_text().strip() if (chip / "label").exists() else ""
-        if label == "pinctrl-bcm2711":
-            return chip
-    raise AssertionError("no gpio-sim chip labelled pinctrl-bcm2711")
+    """gpio-sim's chip standing for the Pi's (label pinctrl-bcm2711, 58 lines), in /sys/devices:
+    where its lines' sim_gpioN attributes are."""
+    bank = Path("/sys/kernel/config/gpio-sim/bedside-pi/bank0")
+    chip = (bank / "chip_name").read_text().strip()
+    device = (Path(bank).parent / "dev_name").read_text().strip()
+    assert chip_info(f"/dev/{chip}")[1:] == ("pinctrl-bcm2711", 58), chip_info(f"/dev/{chip}")
+    return Path("/sys/devices/platform", device, chip)
 
 
 class Button:

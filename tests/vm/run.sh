@@ -16,7 +16,7 @@
 #   BEDSIDE_VM_ACCEL   tcg (the default), kvm, or auto (kvm if a probe boot works, else tcg)
 #   BEDSIDE_VM_GROUPS  the groups to run (default: install devices powercut)
 #   BEDSIDE_VM_KEEP    1: keep the run's folder (disks, logs) in /var/tmp
-#   BEDSIDE_VM_K       a pytest -k expression for the in-VM tests (no spaces: use and/or/not with _)
+#   BEDSIDE_VM_K       a pytest -k expression for the in-VM tests, "+" for each space
 #   BEDSIDE_VM_BREAK   pin | address | device | deviceallow: break that on purpose before the
 #                      devices group, to watch the tests fail (tests/vm/guest/group.sh)
 #   BEDSIDE_VM_INSTALLED  a kept run's installed.qcow2: the install group is skipped (a developer's

@@ -16,7 +16,7 @@ checks() {  # pytest on some of the in-VM tests, as root, with the checks' own v
         --junitxml="$RESULTS/$group-junit.xml" ${K:+-k "$K"} "$@"
 }
 
-K=$(arg k)
+K=$(arg k | tr + " ")  # pytest -k, "+" for spaces (a kernel command line has none)
 case $group in
 probe)
     step "devices: $(ls /dev/gpiochip* /dev/i2c-* /dev/snd/ 2>&1 | tr '\n' ' ')"

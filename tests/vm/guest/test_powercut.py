@@ -13,8 +13,20 @@ EXPECTED = RESULTS / "powercut-expected.json"
 
 def test_cut(fresh_daemon):
     button = Button()
+    # Some history first: a session begun and ended (a long hold).
+    button.press(0.25)
+    wait_for("step 1", lambda: "step 1/" in status_text(), 15)
+    button.down()
+    try:
+        wait_for("the session ended", lambda: status_text().endswith(": ended"), 15)
+    finally:
+        button.up()
+    time.sleep(1)
+    button.press(0.25)  # back to the menu
+    wait_for("the menu", lambda: status_text().startswith("menu: "), 15)
+    time.sleep(1)
     mark = cursor()
-    button.press(0.25)  # start: the first step waits for a press
+    button.press(0.25)  # start again: the first step waits for a press
     wait_for("step 1", lambda: "step 1/" in status_text(), 15)
     time.sleep(1)
     button.press(0.25)  # continue: a countdown
@@ -39,7 +51,7 @@ def test_after_the_cut_the_session_and_its_history_are_back():
         sh("bedside", "history", "--state-dir", "/var/lib/bedside", "--json").stdout
     )
     print("history:", json.dumps(history)[:600])
-    assert history, "no history after the power cut"
+    assert history, "no history after the power cut: the session ended before it is gone"
     assert expected["step"]["routine"] in json.dumps(history)
 
 

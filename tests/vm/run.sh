@@ -208,7 +208,7 @@ done
 say "figures (accelerator: $ACCEL):"
 cat "$WORK"/results/*-figures.txt 2>/dev/null | sed 's/^/    /' || true
 say "boot to power-off, each group:"
-sed 's/^/    /' "$WORK/results/boot-times.txt"
+sed 's/^/    /' "$WORK/results/boot-times.txt" 2>/dev/null || true
 if [ -n "${BEDSIDE_VM_RESULTS:-}" ]; then
     mkdir -p "$BEDSIDE_VM_RESULTS" && cp -a "$WORK/results/." "$BEDSIDE_VM_RESULTS/"
 fi

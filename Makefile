@@ -35,11 +35,15 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-# On every core (pytest-xdist); what times real processes keeps to one lane (tests/conftest.py).
+# The layers (import-linter's contracts in pyproject.toml), the types (mypy, strict), the style,
+# then the suite on four workers (pytest-xdist: it mostly waits on real processes, so two cores
+# keep four busy; what times real processes keeps to lanes of its own: tests/conftest.py).
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n auto
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -n 4
 
 demo: $(STAMP) system-deps
 	$(VENV)/bin/bedside demo

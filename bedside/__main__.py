@@ -2,6 +2,6 @@
 
 import sys
 
-from bedside.cli import main
+from bedside.commands.cli import main
 
 sys.exit(main())

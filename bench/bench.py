@@ -29,10 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bedside.behaviour import Behaviour  # noqa: E402
-from bedside.config import load_config  # noqa: E402
-from bedside.gestures import Thresholds  # noqa: E402
-from bedside.routine_engine import Settings, StepStarted  # noqa: E402
+from bedside.config import core_terms  # noqa: E402
+from bedside.config.core_terms import defaults  # noqa: E402
+from bedside.config.load import load_config  # noqa: E402
+from bedside.config.sections import Config  # noqa: E402
+from bedside.core.behaviour import Behaviour  # noqa: E402
+from bedside.core.effects import StepStarted  # noqa: E402
+from bedside.core.gestures import Thresholds  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench" / "results.json")
@@ -183,10 +186,16 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # -- the display -------------------------------------------------------------------------------
+def fixed_lengths() -> Config:
+    """The shipped configuration with the routine files' own lengths (the hold not growing)."""
+    config = load_config()
+    return replace(config, hold=replace(config.hold, grow=False))
+
+
 def hold_core(pacer: bool) -> Behaviour:
     """The behaviour ten minutes into... the start of the legs-up-the-wall hold."""
-    settings = replace(Settings.from_config(load_config()), pacer=pacer)
-    behaviour = Behaviour(settings, Thresholds(), now=0.0, routine="legs-up-wall")
+    settings = replace(core_terms.settings(fixed_lengths()), pacer=pacer)
+    behaviour = Behaviour(settings, defaults(Thresholds), now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         behaviour.edge(pressed, t)
     return behaviour
@@ -194,33 +203,33 @@ def hold_core(pacer: bool) -> Behaviour:
 
 def countdown_frames(count: int):
     """A frame a second of the legs-up-the-wall countdown, the breathing guide off."""
-    from bedside.drawing import render
+    from bedside.display.picture import picture
 
     behaviour = hold_core(pacer=False)
-    frames = [render(behaviour.screen)]
+    frames = [picture(behaviour.screen)]
     t = 1.1
     while len(frames) < count:
         t += 1.0
         behaviour.advance(t)
-        frames.append(render(behaviour.screen))
+        frames.append(picture(behaviour.screen))
     return frames
 
 
 def pacer() -> dict[str, float]:
     """The breathing guide: every frame it draws over a minute, through the partial driver."""
-    from bedside.devices.oled import PartialSSD1306
-    from bedside.devices.recorder import RecordingSerial
-    from bedside.drawing import render
+    from bedside.display.panel import PartialSSD1306
+    from bedside.display.picture import picture
+    from bedside.display.recording_bus import RecordingSerial
 
     behaviour = hold_core(pacer=True)
     serial = RecordingSerial()
     panel = PartialSSD1306(serial)
-    panel.display(render(behaviour.screen))
+    panel.display(picture(behaviour.screen))
     start, framing, frames, cpu = serial.bytes_sent, serial.transactions, 0, 0.0
     while behaviour.now < 61.1:
         behaviour.advance(behaviour.deadline())
         began = time.process_time()
-        panel.display(render(behaviour.screen))
+        panel.display(picture(behaviour.screen))
         cpu += time.process_time() - began
         frames += 1
     sent, transactions = serial.bytes_sent - start, serial.transactions - framing
@@ -239,8 +248,8 @@ def display_figures(driver: str, prefix: str, frames: list) -> dict[str, float]:
     for one controller, over the same frames."""
     from luma.oled import device as luma_devices
 
-    from bedside.devices.oled import DRIVERS, frame_bytes
-    from bedside.devices.recorder import RecordingSerial
+    from bedside.display.panel import DRIVERS, frame_bytes
+    from bedside.display.recording_bus import RecordingSerial
 
     ours, stock = RecordingSerial(driver=driver), RecordingSerial(driver=driver)
     partial, full = DRIVERS[driver](ours), getattr(luma_devices, driver)(stock)
@@ -299,29 +308,29 @@ def display() -> dict[str, float]:
 def simulate_speed() -> dict[str, float]:
     import io
 
-    from bedside.script import parse_script
-    from bedside.simulate import simulate
+    from bedside.commands.simulate import simulate
+    from bedside.core.script import parse_script
 
-    settings = Settings.from_config(load_config())
+    settings = core_terms.settings(fixed_lengths())
     script = parse_script("press\nwait 15\npress\nwait 1300\npress\nwait 700\npress\nwait 1600\n")
     hours = (15 + 1300 + 700 + 1600) / 3600
     runs = []
     for _ in range(int(quick(5, 1))):
         began = time.perf_counter()
-        simulate(settings, Thresholds(), script, io.StringIO(), routine="bedtime")
+        simulate(settings, defaults(Thresholds), script, io.StringIO(), routine="bedtime")
         runs.append(time.perf_counter() - began)
     return {"simulate_s_per_hour": statistics.median(runs) / hours}
 
 
 # -- the voice ---------------------------------------------------------------------------------
 def cue_latency(cache: Path, engine: str = "pyttsx3") -> dict[str, float]:
-    from bedside.config import VoiceConfig
-    from bedside.devices.voice import NULL_PLAYER, Voice
+    from bedside.config.sections import VoiceConfig
+    from bedside.voice import NULL_PLAYER, Speaker
 
     routine = load_config().routines["bedtime"]
     texts = [cue.text for step in routine.steps for cue in step.cues][:5]
     config = VoiceConfig(engine=engine, model=piper_voice() if engine == "piper" else None)
-    voice = Voice(config, cache / engine / "voice", player_command=NULL_PLAYER)
+    voice = Speaker(config, cache / engine / "voice", player_command=NULL_PLAYER)
     voice.prepare(texts)
     voice.wait_until_idle(120)
     starts: list[float] = []
@@ -387,10 +396,10 @@ def piper_voice() -> Path:
 def voice_render(work: Path, engine: str) -> dict[str, float]:
     """The daemon on a cold cache with ``engine``: how long its render child takes for every
     sound, the daemon's own peak memory meanwhile, and what came out, measured with sox."""
-    from bedside.daemon import cue_texts, volumes_of
-    from bedside.devices.voice.cues import sounds_of
-    from bedside.devices.voice.engines import engine_for
-    from bedside.devices.voice.mastering import target
+    from bedside.app.speech import cue_texts, volumes_of
+    from bedside.voice.engine_choice import engine_for
+    from bedside.voice.mastering import target
+    from bedside.voice.speaker import sounds_of
 
     folder = work / f"voice-{engine}"
     config_path = bench_config(folder)
@@ -574,21 +583,27 @@ def cpu(config: Path, work: Path, cache: Path) -> dict[str, float]:
 
 
 # -- the daemon from inside: presses and timers ----------------------------------------------------
+def work_folder(state: Path) -> Path:
+    """The bench's work folder, which holds each measure's state folder and the one cache."""
+    return state.parent
+
+
 def in_process(config: Path, state: Path, routine: str, body, *watching) -> None:
     """Run the real daemon here (its loop on this thread); ``body(parts, controls)`` drives it
     from another thread and stops it; ``watching``: observers told what the loop does."""
-    from bedside.daemon import Options, run
-    from bedside.parts import Driver, mock_parts
+    from bedside.app.assembly import Driver, mock_parts
+    from bedside.app.daemon import Options, run
 
     def build(loaded, state_dir, events):
-        parts, controls = mock_parts(loaded, state_dir, events)
+        # The in-process daemons share the bench's cache (its voice rendered once).
+        parts, controls = mock_parts(loaded, state_dir, events, cache=work_folder(state) / "cache")
         return parts.watched_by(Driver(body, parts, controls), *watching)
 
     run(Options(config=config, state_dir=state, routine=routine), build)
 
 
 def press_latency(config: Path, work: Path) -> dict[str, float]:
-    from bedside.loop import Stop
+    from bedside.app.events import Stop
 
     latencies: list[float] = []
     count = int(quick(200, 20))
@@ -642,7 +657,7 @@ def polling_press_latency(count: int) -> list[float]:
     from gpiozero.pins.mock import MockFactory
     from luma.oled.device import ssd1306
 
-    from bedside.devices.recorder import RecordingSerial
+    from bedside.display.recording_bus import RecordingSerial
 
     frames = countdown_frames(2)
     factory = MockFactory()
@@ -689,7 +704,7 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from bench.bench import countdown_frames
 from luma.oled.device import ssd1306
-from bedside.devices.recorder import RecordingSerial
+from bedside.display.recording_bus import RecordingSerial
 frames = countdown_frames(4)
 device = ssd1306(RecordingSerial())
 start, errors = time.monotonic(), []
@@ -708,8 +723,8 @@ DEADLINE_REFERENCE = SLEEPING_REFERENCE.replace(
 
 
 def timer_error(config: Path, work: Path) -> dict[str, float]:
-    from bedside.loop import Stop
-    from bedside.parts import Observer
+    from bedside.app.assembly import Observer
+    from bedside.app.events import Stop
 
     steps = int(quick(20, 4))
     starts: list[tuple[int, float, float]] = []
@@ -786,7 +801,6 @@ def main() -> int:
         pressed_config = bench_config(
             work / "config-press", button__pull_up="false", display__off_after='"1h"'
         )
-        os.environ["XDG_CACHE_HOME"] = str(cache)  # the in-process daemons share the cache
         for name, measure in (
             ("display", display),
             ("pacer", pacer),

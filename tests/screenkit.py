@@ -6,7 +6,7 @@ import string
 
 from hypothesis import strategies as st
 
-from bedside.screens import Screen, View, clock
+from bedside.core.screens import Screen, View, clock
 
 KINDS = tuple(v for v in View if v is not View.NONE)
 

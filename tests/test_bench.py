@@ -187,7 +187,7 @@ def test_transactions_are_counted_as_lumas_i2c_makes_them(bench):
     from luma.oled.device import sh1106, ssd1306
     from PIL import Image
 
-    from bedside.devices.recorder import RecordingSerial
+    from bedside.display.recording_bus import RecordingSerial
 
     frame = Image.new("1", (128, 64), 1)
     for device, driver, per_frame in ((ssd1306, "ssd1306", 2), (sh1106, "sh1106", 16)):

@@ -10,9 +10,9 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 from presses import press_through
 
-from bedside.config import ButtonConfig
-from bedside.devices.button import ButtonEdges, Edge
-from bedside.gestures import Signal
+from bedside.button import ButtonEdges, Edge
+from bedside.config.sections import ButtonConfig
+from bedside.core.gestures import Gesture, Notice, Signal
 
 
 class Clock:
@@ -53,7 +53,7 @@ def test_a_clean_press(rig):
     clock.t += 0.15
     pin.drive_high()
     assert [(e.pressed, e.at) for e in edges.queue] == [(True, 100.0), (False, 100.15)]
-    assert gestures(edges, clock.t) == [(Signal.PRESS, 100.15)]
+    assert gestures(edges, clock.t) == [(Gesture.PRESS, 100.15)]
 
 
 def test_a_hold(rig):
@@ -61,7 +61,7 @@ def test_a_hold(rig):
     pin.drive_low()
     clock.t += 1.8
     pin.drive_high()
-    assert gestures(edges, clock.t) == [(Signal.HOLDING, 101.0), (Signal.HOLD, 101.8)]
+    assert gestures(edges, clock.t) == [(Notice.HOLD_PENDING, 101.0), (Gesture.HOLD, 101.8)]
 
 
 def test_a_long_hold_fires_while_still_down(rig):
@@ -69,7 +69,7 @@ def test_a_long_hold_fires_while_still_down(rig):
     pin.drive_low()
     clock.t += 5.0
     assert button.is_pressed
-    assert gestures(edges, clock.t) == [(Signal.HOLDING, 101.0), (Signal.LONG_HOLD, 103.0)]
+    assert gestures(edges, clock.t) == [(Notice.HOLD_PENDING, 101.0), (Gesture.LONG_HOLD, 103.0)]
 
 
 def test_a_bouncing_contact_is_one_press(rig):
@@ -88,7 +88,7 @@ def test_a_bouncing_contact_is_one_press(rig):
         clock.t += 0.0007
     pin.drive_high()
     assert edges.qsize() >= 12
-    assert [s for s, _ in gestures(edges, clock.t + 10)] == [Signal.PRESS]
+    assert [s for s, _ in gestures(edges, clock.t + 10)] == [Gesture.PRESS]
 
 
 def test_pull_down_wiring_reads_a_high_pin_as_pressed():
@@ -110,12 +110,12 @@ def test_a_press_from_another_thread_arrives_while_the_loop_is_busy(rig):
 
 
 def test_a_press_while_a_cue_is_being_spoken_arrives_at_once(rig, tmp_path):
-    from bedside.config import VoiceConfig
-    from bedside.devices.voice import NULL_PLAYER, Voice
+    from bedside.config.sections import VoiceConfig
+    from bedside.voice import NULL_PLAYER, Speaker
 
     pin, edges, _, _ = rig
     text = "Let your legs rest against the wall, and breathe slowly into your belly."
-    with Voice(VoiceConfig(), tmp_path, player_command=NULL_PLAYER) as voice:
+    with Speaker(VoiceConfig(), tmp_path, player_command=NULL_PLAYER) as voice:
         voice.say(text)
         deadline = time.monotonic() + 30
         while list(voice.played) != [text] and time.monotonic() < deadline:

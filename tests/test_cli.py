@@ -1,6 +1,6 @@
 """The ``bedside`` command: its output, its contracts, and how it turns mistakes into exit 2.
 
-Most tests call ``bedside.cli.main`` in-process and read what it printed; a few run the real
+Most tests call ``bedside.commands.cli.main`` in-process and read what it printed; a few run
 ``python -m bedside`` and the installed ``bedside`` console script as subprocesses.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bedside.cli import main
-from bedside.config import load_config
-from bedside.routines import Kind
+from bedside.commands.cli import main
+from bedside.config.load import load_config
+from bedside.core.routines import StepKind
 
 SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 NAMES = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
@@ -111,10 +111,10 @@ CUE_LINE = re.compile(r"^\s+\+(?P<at>\d\d:\d\d)\s+\u201c(?P<text>.*)\u201d$")
 
 def planned(name: str):
     """The routine as tonight's plan has it with no history: the hold at its first length."""
-    from bedside.hold import retimed, tonight
+    from bedside.core.growth import retimed, tonight
 
     config = load_config(SHIPPED_CONFIG)
-    return retimed(config.routines[name], tonight(config.hold, []), config.cues)
+    return retimed(config.routines[name], tonight(config.hold, [], None), config.cues)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -133,7 +133,7 @@ def test_plan_prints_a_readable_table(capsys: pytest.CaptureFixture[str], name: 
     steps = [STEP_LINE.match(line) for line in lines[4:] if STEP_LINE.match(line)]
     cues = [CUE_LINE.match(line) for line in lines[4:] if CUE_LINE.match(line)]
     footnote = ["", "+ : after the presses that steps waiting for one take"]
-    waits = any(step.kind is Kind.WAIT for step in routine.steps)
+    waits = any(step.kind is StepKind.WAIT for step in routine.steps)
     assert lines[-2:] == footnote if waits else lines[-1] != footnote[1]
     # nothing else in the table
     assert len(steps) + len(cues) == len(lines) - 4 - (2 if waits else 0)
@@ -145,8 +145,8 @@ def test_plan_prints_a_readable_table(capsys: pytest.CaptureFixture[str], name: 
         assert match["kind"] == step.kind.value
         assert seconds(match["start"]) == start
         assert match["after"] == ("+" if waited else "")  # after a press: no clock time
-        waited = waited or step.kind is Kind.WAIT
-        if step.kind is Kind.WAIT:
+        waited = waited or step.kind is StepKind.WAIT
+        if step.kind is StepKind.WAIT:
             assert match["length"] == "-" and "waits for a press" in match["title"]
         else:
             assert seconds(match["length"]) == step.duration

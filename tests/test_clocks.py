@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import bedside.wallclock as wallclock
-from bedside.clock import MonotonicClock, VirtualClock
-from bedside.wallclock import wall_reader
+import bedside.app.wallclock as wallclock
+from bedside.app.clocks import MonotonicClock
+from bedside.app.wallclock import Source, SystemWall
+from bedside.core.clock import VirtualClock
 
 
 def test_the_monotonic_clock_runs_at_its_speed():
@@ -28,23 +29,33 @@ def test_the_wall_clock_at_a_loop_time_in_real_seconds_and_only_when_synced():
     clock = VirtualClock(1000.0)
     clock.speed = 20.0  # the demo's loop: twenty of its seconds to a real one
     noon = datetime(2026, 11, 21, 12, 0)
-    synced = [False]
-    wall = wall_reader(clock, synced=lambda: synced[0], now=lambda: noon)
-    assert wall(800.0) is None  # no real-time clock, not synced: no wall time at all
-    synced[0] = True
-    assert wall(1000.0) == noon
-    assert wall(800.0) == noon - timedelta(seconds=10)  # 200 loop seconds, 10 real ones
+    source = [Source.NONE]
+    wall = SystemWall(clock, source=lambda: source[0], now=lambda: noon)
+    assert wall.read(800.0) is None  # no real-time clock, not synced: no wall time at all
+    source[0] = Source.NTP
+    assert wall.read(1000.0) == noon
+    assert wall.read(800.0) == noon - timedelta(seconds=10)  # 200 loop seconds, 10 real ones
+    source[0] = Source.NONE
+    assert wall.known()  # once known, it stays known: the question is not asked again
 
 
-def test_clock_synced_takes_timesyncd_s_flag_and_then_stays_synced(tmp_path, monkeypatch):
-    monkeypatch.setattr(wallclock, "_synced", False)
-    monkeypatch.setattr(wallclock, "_kernel_synced", lambda: False)
-    flag = tmp_path / "synchronized"
-    assert wallclock.clock_synced(str(flag)) is False
+def test_the_clock_is_known_from_the_network_or_a_real_time_clock(tmp_path):
+    """timesyncd's flag or the kernel's NTP state: NTP. A clock the kernel set from an RTC at
+    boot (a Pi 5, an RTC module, offline): RTC. Neither: not known."""
+    flag, rtc = tmp_path / "synchronized", tmp_path / "rtc"
+    (rtc / "rtc0").mkdir(parents=True)
+    (rtc / "rtc0" / "hctosys").write_text("0\n")
+
+    def source(kernel: bool = False) -> wallclock.Source:
+        return wallclock.clock_source(flag, rtc, kernel_synced=lambda: kernel)
+
+    assert source() is Source.NONE
+    assert source(kernel=True) is Source.NTP
+    (rtc / "rtc1").mkdir()
+    (rtc / "rtc1" / "hctosys").write_text("1\n")
+    assert source() is Source.RTC
     flag.touch()
-    assert wallclock.clock_synced(str(flag)) is True
-    flag.unlink()
-    assert wallclock.clock_synced(str(flag)) is True  # once synced, no more asking
+    assert source() is Source.NTP
 
 
 def test_the_kernel_is_asked_what_adjtimex_says(monkeypatch):

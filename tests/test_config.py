@@ -22,13 +22,35 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedside import config_text
-from bedside.config import ButtonConfig, DisplayConfig, SoundsConfig, VoiceConfig, load_config
-from bedside.config_keys import SECTIONS, SETTINGS, Kind, Setting, defaults_of, read, section
-from bedside.config_text import README_END, README_START, commented_toml, readme_table
-from bedside.routines import CueOptions
-from bedside.schema import ConfigError, Problem, Source, parse_duration
-from bedside.tomlpos import key_lines, line_of
+from bedside.config import docs as config_text
+from bedside.config.core_terms import defaults
+from bedside.config.docs import README_END, README_START, commented_toml, readme_table
+from bedside.config.key_lines import key_lines, line_of
+from bedside.config.keys import (
+    DECLARED,
+    SECTIONS,
+    SETTINGS,
+    KeyType,
+    Setting,
+    defaults_of,
+    read,
+    section,
+)
+from bedside.config.load import load_config
+from bedside.config.sections import (
+    ButtonConfig,
+    DisplayConfig,
+    SoundsConfig,
+    VoiceConfig,
+    _check_core_sections,
+)
+from bedside.config.toml_reader import ConfigError, Problem, Source
+from bedside.core.durations import parse_duration
+from bedside.core.gestures import Thresholds
+from bedside.core.growth import GrowthPlan
+from bedside.core.nights import Quiet, Reminder
+from bedside.core.routines import CueOptions
+from bedside.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config" / "bedside.toml"
@@ -99,7 +121,8 @@ def test_shipped_file_says_what_the_code_defaults_say(shipped_config: Path) -> N
     assert config.display == DisplayConfig()
     assert config.voice == VoiceConfig()
     assert config.sounds == SoundsConfig()
-    assert config.cues == CueOptions()
+    assert config.cues == defaults(CueOptions)
+    assert config.hold == defaults(GrowthPlan)
     raw = tomllib.loads(shipped_config.read_text(encoding="utf-8"))
     assert raw["button"]["pin"] == 17
     assert raw["display"]["i2c_address"] == 0x3C
@@ -120,7 +143,7 @@ def test_sections_left_out_fall_back_to_the_same_defaults(config_copy: Path) -> 
 BOUNDED = [
     s
     for s in SETTINGS.values()
-    if s.kind in (Kind.INTEGER, Kind.NUMBER, Kind.DURATION) and s.hi is not None
+    if s.kind in (KeyType.INTEGER, KeyType.NUMBER, KeyType.DURATION) and s.hi is not None
 ]
 
 
@@ -157,7 +180,7 @@ def readme_bounds(allowed: str, setting: Setting) -> tuple[float, float]:
     """The README's "5 s to 1 h", "0x03 to 0x77" or "-40 to -10 dBFS" as numbers."""
     low, high = allowed.split(" to ")
     (lo, _, lo_unit), (hi, _, hi_unit) = low.partition(" "), high.partition(" ")
-    if setting.kind is not Kind.DURATION:
+    if setting.kind is not KeyType.DURATION:
         assert (hi_unit, lo_unit) == (setting.unit, "")
         return (int(lo, 16), int(hi, 16)) if lo.startswith("0x") else (float(lo), float(hi))
     return float(lo) * SECONDS[lo_unit or hi_unit], float(hi) * SECONDS[hi_unit]
@@ -166,7 +189,7 @@ def readme_bounds(allowed: str, setting: Setting) -> tuple[float, float]:
 def test_the_shipped_file_is_what_the_declarations_give(shipped_config: Path) -> None:
     made = commented_toml()
     assert shipped_config.read_text(encoding="utf-8") == made, (
-        "config/bedside.toml differs from bedside/config_keys.py: run python -m bedside.config_text"
+        "config/bedside.toml differs from bedside/config/keys.py: run python -m bedside.config.docs"
     )
     uncommented = re.sub(r"^# (?=[\w-]+ = )", "", made, flags=re.MULTILINE)
     written = tomllib.loads(uncommented)
@@ -179,7 +202,7 @@ def test_the_readme_table_is_what_the_declarations_give() -> None:
     assert readme.count(README_START) == 1 and readme.count(README_END) == 1
     start = readme.index(README_START)
     assert readme[start : readme.index(README_END) + len(README_END) + 1] == readme_table(), (
-        "README.md's table differs from bedside/config_keys.py: run python -m bedside.config_text"
+        "README.md's table differs from bedside/config/keys.py: run python -m bedside.config.docs"
     )
     table = readme[start : readme.index(README_END)]
     rows = [line for line in table.splitlines() if line.startswith("| `[")]
@@ -233,6 +256,70 @@ def test_a_section_class_has_a_field_for_each_key_and_no_other() -> None:
             breathe_out: float
             breathe_hold: float
 
+    with pytest.raises(TypeError, match=r"Plain\.level should be written = DECLARED"):
+
+        @defaults_of("sounds")
+        class Plain:  # a default written here would be a second one, and a type checker
+            enabled: bool = DECLARED  # would not see the table's without the marker
+            step: bool = DECLARED
+            finish: bool = DECLARED
+            level: float = -8.0
+
+
+def test_the_cores_configured_classes_take_every_default_from_the_table() -> None:
+    def declared(*names: str) -> list[Any]:
+        return [SETTINGS[name].default for name in names]
+
+    plan = defaults(GrowthPlan)
+    assert [plan.grow, plan.start, plan.step, plan.longest] == declared(
+        "hold.grow", "hold.start", "hold.step", "hold.longest"
+    )
+    cues = defaults(CueOptions)
+    assert [cues.halfway, cues.minute_left, cues.long_step] == declared(
+        "cues.halfway", "cues.minute_left", "cues.long_step"
+    )
+    reminder = defaults(Reminder)
+    assert [reminder.at, reminder.days, reminder.text, reminder.contrast] == declared(
+        "reminder.time", "reminder.days", "reminder.text", "reminder.contrast"
+    )
+    quiet = defaults(Quiet)
+    assert [quiet.start, quiet.end, quiet.volume, quiet.contrast] == declared(
+        "quiet.from", "quiet.until", "quiet.volume", "quiet.contrast"
+    )
+    gestures = defaults(Thresholds, bounce=0.0)
+    assert [gestures.hold, gestures.long_hold, gestures.bounce, gestures.stuck] == [
+        *declared("button.hold", "button.long_hold"),
+        0.0,
+        SETTINGS["button.stuck"].default,
+    ]
+    settings = defaults(Settings, routines={}, menu=("bedtime",))
+    assert settings.menu == ("bedtime",) and settings.growth == plan and settings.cues == cues
+    assert [settings.contrast, settings.stale_cue, settings.announce, settings.pacer] == declared(
+        "display.contrast", "cues.stale_after", "menu.speak", "pacer.enabled"
+    )
+    # none of them has a default of its own for what a key sets: there is one place to look
+    for kind in (GrowthPlan, CueOptions, Reminder, Quiet, Thresholds, Settings):
+        own = [f.name for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING]
+        assert own in ([], ["within"], ["keep_clear"]), kind
+
+
+def test_a_core_class_with_a_default_for_a_key_fails_at_import() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Seconded:
+        volume: float
+        contrast: int = 10  # a second default for [quiet] contrast
+
+    @dataclasses.dataclass(frozen=True)
+    class Unkeyed:
+        volume: float
+        loudness: float  # no key sets it, and it has no default
+
+    with pytest.raises(TypeError, match=r"Seconded\.contrast has a default of its own"):
+        _check_core_sections({Seconded: ("quiet", {})})
+    with pytest.raises(TypeError, match=r"Unkeyed\.loudness has no key in \[quiet\]"):
+        _check_core_sections({Unkeyed: ("quiet", {})})
+    _check_core_sections({Quiet: ("quiet", {"from": "start", "until": "end"})})
+
 
 def test_config_text_rewrites_what_is_stale_and_only_that(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -263,11 +350,12 @@ def test_each_default_as_written_reads_as_the_default(setting: Setting) -> None:
     )
     table = source.table().child(setting.section)
     assert table is not None
-    if setting.kind is Kind.FILE:  # an example: a voice file is not there to read
-        assert setting.default is None and setting.toml().endswith('.onnx"')
-        return
     value = read(table, setting)
     assert found == []
+    if setting.kind is KeyType.FILE:  # an example, read as its name: load.py looks for it
+        assert setting.default is None and value == json.loads(setting.toml())
+        assert value.endswith(".onnx")
+        return
     if setting.default is None:  # an example of what may be written, not the default
         assert value in setting.options()
     else:
@@ -1166,16 +1254,16 @@ def drawn(draw: st.DrawFn, s: Setting, at_least: float = -math.inf) -> Any:
     """A value of ``s`` within its declaration (``at_least``: what another key asks of it)."""
     low = max(s.lo or 0, at_least)
     match s.kind:
-        case Kind.INTEGER:
+        case KeyType.INTEGER:
             return draw(st.integers(int(s.lo or 0), int(s.hi or 0)))
-        case Kind.NUMBER:
+        case KeyType.NUMBER:
             return draw(st.floats(min_value=low, max_value=s.hi))
-        case Kind.DURATION:
+        case KeyType.DURATION:
             whole = st.integers(math.ceil(low), math.floor(s.hi or 0))
             return draw(st.one_of(whole, st.floats(min_value=low, max_value=s.hi)))
-        case Kind.BOOLEAN:
+        case KeyType.BOOLEAN:
             return draw(st.booleans())
-        case Kind.TEXT:
+        case KeyType.TEXT:
             return draw(st.text(max_size=10))
     return draw(st.sampled_from(s.options()))
 
@@ -1187,7 +1275,7 @@ def valid_settings(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
     for name in ("button", "display", "voice", "sounds", "pacer", "hold"):
         entries: dict[str, Any] = {}
         for s in section(name):
-            if s.kind is Kind.FILE or not draw(st.booleans()):
+            if s.kind is KeyType.FILE or not draw(st.booleans()):
                 continue  # left out, some of the time
             entries[s.key] = drawn(draw, s)
         out[name] = entries
@@ -1213,7 +1301,11 @@ def test_random_valid_settings_load_as_written(
         lines.append(f"[{name}]")
         for key, value in entries.items():
             written = toml_value(value)
-            if SETTINGS[f"{name}.{key}"].kind is Kind.DURATION and as_text and type(value) is int:
+            if (
+                SETTINGS[f"{name}.{key}"].kind is KeyType.DURATION
+                and as_text
+                and type(value) is int
+            ):
                 written = f'"{value // 60}m{value % 60}s"'  # "1m30s" and the like
             lines.append(f"{key} = {written}")
     path = routines_folder / "bedside.toml"

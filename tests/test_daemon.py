@@ -138,8 +138,16 @@ def test_a_scripted_run_drives_a_routine_end_to_end_through_the_mock_pin(tmp_pat
     steps = [e["index"] for e in events if e["type"] == "step"]
     assert steps == [0, 1, 2]
     finished = [e for e in events if e["type"] == "finished"]
+    began = next(e["t"] for e in events if e["type"] == "state" and e["state"] == "awaiting")
+    minutes = round((finished[0]["t"] - began) / 60, 1)  # as the history keeps it
     assert finished == [
-        {"t": finished[0]["t"], "type": "finished", "routine": "legs-up-wall", "completed": True}
+        {
+            "t": finished[0]["t"],
+            "type": "finished",
+            "routine": "legs-up-wall",
+            "completed": True,
+            "minutes": minutes,
+        }
     ]
     gestures = [e["gesture"] for e in events if e["type"] == "gesture"]
     assert gestures == ["press", "press", "hold", "hold"]
@@ -240,15 +248,14 @@ def test_a_display_only_device_runs_a_routine_without_any_voice(tmp_path):
     assert "Traceback" not in err
 
 
-def test_a_signal_caught_by_another_thread_still_stops_the_daemon_at_once(tmp_path, monkeypatch):
+def test_a_signal_caught_by_another_thread_still_stops_the_daemon_at_once(tmp_path):
     # The kernel may deliver SIGTERM to any thread; the main thread, asleep on its queue with
     # no deadline for a minute, must wake for it all the same.
     import threading
 
-    from bedside.daemon import Options, run
-    from bedside.parts import Driver, mock_parts
+    from bedside.app.assembly import Driver, mock_parts
+    from bedside.app.daemon import Options, run
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     sent: list[float] = []
 
     def other_thread() -> None:  # the signal is delivered to this thread, not the main one
@@ -257,7 +264,7 @@ def test_a_signal_caught_by_another_thread_still_stops_the_daemon_at_once(tmp_pa
         signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
 
     def build(config, state_dir, events):
-        parts, _ = mock_parts(config, state_dir, events)
+        parts, _ = mock_parts(config, state_dir, events, cache=tmp_path / "cache")
         return parts.watched_by(Driver(other_thread))
 
     assert run(Options(state_dir=tmp_path / "state"), build) == 0

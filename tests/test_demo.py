@@ -11,16 +11,29 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from gpiozero.pins.mock import MockFactory
 
-from bedside.config import DisplayConfig
-from bedside.demo import DIM, LIT, TerminalPanel, half_blocks
-from bedside.devices.oled import open_panel
-from bedside.devices.recorder import RecordingSerial
-from bedside.drawing import render
-from bedside.screens import Screen, View
+from bedside.commands.demo import (
+    DIM,
+    HELP_FAST,
+    LIT,
+    SUBTITLE_SECONDS,
+    Keys,
+    TerminalPanel,
+    half_blocks,
+)
+from bedside.config.core_terms import defaults
+from bedside.config.sections import DisplayConfig
+from bedside.core.clock import VirtualClock
+from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
+from bedside.core.screens import Screen, View
+from bedside.display.panel import open_panel
+from bedside.display.picture import picture
+from bedside.display.recording_bus import RecordingSerial
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,7 +142,7 @@ def test_the_demo_draws_each_panel_from_the_bytes_its_driver_sent(
     serial = RecordingSerial(driver=driver, height=height)
     device = open_panel(config, serial)
     screen = Screen(View.RUNNING, "Soak your feet", "left foot", "12:35", 0.37, "2/17")
-    image = render(screen, (128, height))
+    image = picture(screen, (128, height))
     device.display(image)
     out = io.StringIO()
     TerminalPanel(serial, out).draw()
@@ -164,25 +177,73 @@ def test_the_demo_runs_a_128x32_sh1106(tmp_path):
     assert "Traceback" not in terminal.screen
 
 
-def test_subtitles_two_at_a_time_then_gone_and_no_lone_speaker(monkeypatch):
-    import bedside.demo as demo
+class VirtualTimers:
+    """The demo's timers on a virtual clock: an action runs when ``advance`` passes its time,
+    in the order they fall due, on the test's own thread."""
 
-    monkeypatch.setattr(demo, "SUBTITLE_SECONDS", 0.3)
+    def __init__(self) -> None:
+        self.clock = VirtualClock()
+        self.pending: list[VirtualTimers.Pending] = []
+
+    class Pending:
+        def __init__(self, at: float, action: Callable[[], None]) -> None:
+            self.at, self.action, self.cancelled = at, action, False
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def after(self, seconds: float, action: Callable[[], None]) -> Pending:
+        pending = self.Pending(self.now() + seconds, action)
+        self.pending.append(pending)
+        return pending
+
+    def advance(self, seconds: float) -> None:
+        end = self.now() + seconds
+        while True:
+            due = [p for p in self.pending if not p.cancelled and p.at <= end]
+            if not due:
+                break
+            first = min(due, key=lambda p: p.at)
+            self.pending.remove(first)
+            self.clock.advance_to(max(self.now(), first.at))
+            first.action()
+        self.clock.advance_to(end)
+
+
+def test_subtitles_two_at_a_time_then_gone_and_no_lone_speaker():
     serial = RecordingSerial()
-    open_panel(DisplayConfig(), serial).display(render(Screen(View.MENU, "Bedtime")))
+    open_panel(DisplayConfig(), serial).display(picture(Screen(View.MENU, "Bedtime")))
     out = io.StringIO()
-    panel = TerminalPanel(serial, out, 10)
+    timers = VirtualTimers()
+    panel = TerminalPanel(serial, out, 10, timers=timers)
     panel.draw()
     assert "\U0001f50a" not in out.getvalue()  # nothing said yet: no speaker on its own
-    assert demo.HELP_FAST in out.getvalue() and "keep holding" not in out.getvalue()
+    assert HELP_FAST in out.getvalue() and "keep holding" not in out.getvalue()
     panel.said("That's the set. Lower your legs.")
     panel.said("Well done. Now move close to a wall.")  # at the same moment: both stay
     last = out.getvalue().rsplit("\x1b[H", 1)[1]
     assert "Lower your legs" in last and "move close to a wall" in last
-    time.sleep(0.5)
-    panel.draw()
+    timers.advance(SUBTITLE_SECONDS - 1)
+    last = out.getvalue().rsplit("\x1b[H", 1)[1]
+    assert "Lower your legs" in last and "move close to a wall" in last  # still there
+    timers.advance(1.2)  # no draw of the loop's needed: the subtitles' own timer redraws
     last = out.getvalue().rsplit("\x1b[H", 1)[1]
     assert "\U0001f50a" not in last  # gone under the menu, not there for minutes
+
+
+def test_a_third_subtitle_pushes_out_the_first():
+    serial = RecordingSerial()
+    out = io.StringIO()
+    timers = VirtualTimers()
+    panel = TerminalPanel(serial, out, timers=timers)
+    for text in ("one", "two", "three"):
+        panel.said(text)
+        timers.advance(1.0)
+    last = out.getvalue().rsplit("\x1b[H", 1)[1]
+    assert "\U0001f50a one" not in last and "two" in last and "three" in last
 
 
 def test_a_dark_panel_says_which_key_wakes_it():
@@ -194,28 +255,106 @@ def test_a_dark_panel_says_which_key_wakes_it():
     assert "display off: space wakes it" in out.getvalue()
 
 
+def button(thresholds: Thresholds | None = None, speed: float = 1.0):
+    """Keys on a mock pin, on a virtual clock: the pin's state is the button's (0: down)."""
+    pin = MockFactory().pin(17)
+    pin.drive_high()
+    timers = VirtualTimers()
+    return Keys(pin, thresholds or defaults(Thresholds), speed, timers=timers), pin, timers
+
+
 def test_a_held_space_bar_keeps_the_button_down_through_the_key_repeats():
     """A terminal sends a held key as a press, a pause (about half a second), then quick
     repeats: the button stays down through them and comes up when they stop."""
-    from gpiozero.pins.mock import MockFactory
-
-    from bedside.demo import Keys
-
-    pin = MockFactory().pin(17)
-    pin.drive_high()
-    keys = Keys(events=None, pin=pin, speed=1.0)
+    keys, pin, timers = button()
     keys.space()
     assert pin.state == 0  # down at once
-    time.sleep(0.45)  # the terminal's delay before it repeats
+    timers.advance(0.45)  # the terminal's delay before it repeats
     assert pin.state == 0
     for _ in range(10):  # repeats, 30 a second
         keys.space()
-        time.sleep(0.033)
+        timers.advance(0.033)
         assert pin.state == 0
-    time.sleep(0.3)  # let go: up within the repeat gap allowed
+    timers.advance(0.3)  # let go: up within the repeat gap allowed
     assert pin.state == 1
-    keys = Keys(events=None, pin=pin, speed=10.0)
+    keys, pin, timers = button(speed=10.0)
     keys.space()  # at --speed a key is a plain press: down for a tenth of a second of its time
     assert pin.state == 0
-    time.sleep(0.1)
+    timers.advance(0.1 / 10)
     assert pin.state == 1
+
+
+def test_a_lone_space_is_a_press_and_the_next_one_later_is_not_a_repeat():
+    keys, pin, timers = button()
+    keys.space()
+    timers.advance(0.59)
+    assert pin.state == 0
+    timers.advance(0.02)  # up after 0.6 s: under the hold's second
+    assert pin.state == 1
+    timers.advance(0.2)  # a second tap, 0.81 s after the first: a press of its own
+    keys.space()
+    timers.advance(0.59)
+    assert pin.state == 0
+    timers.advance(0.02)
+    assert pin.state == 1
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "hold", "long_hold"),
+    [
+        (defaults(Thresholds), 1.5, 3.5),  # the shipped 1 s and 3 s: half a second past each
+        (defaults(Thresholds, hold=2.0, long_hold=6.0, stuck=40.0), 2.5, 6.5),
+        (defaults(Thresholds, hold=1.0, long_hold=1.4, stuck=5.0), 1.2, 1.9),  # closer: half way
+    ],
+)
+def test_h_and_e_hold_a_little_past_the_configured_thresholds(thresholds, hold, long_hold):
+    for key, seconds in (("h", hold), ("e", long_hold)):
+        keys, pin, timers = button(thresholds)
+        assert keys.key(key)
+        assert pin.state == 0
+        timers.advance(seconds - 0.01)
+        assert pin.state == 0, key
+        timers.advance(0.02)
+        assert pin.state == 1, key
+        # As the recogniser reads it: a hold for h, a long hold for e, never the next one up.
+        recogniser = Recogniser(thresholds)
+        state, _ = recogniser.edge(ButtonState(), True, 0.0)
+        _, signals = recogniser.edge(state, False, seconds)
+        gesture, too_far = (
+            (Gesture.HOLD, Gesture.LONG_HOLD) if key == "h" else (Gesture.LONG_HOLD, Notice.STUCK)
+        )
+        assert gesture in signals and too_far not in signals, key
+
+
+def test_h_and_e_at_speed_are_as_long_in_the_devices_time():
+    keys, pin, timers = button(defaults(Thresholds), speed=10.0)
+    keys.key("e")
+    timers.advance(0.34)
+    assert pin.state == 0
+    timers.advance(0.02)
+    assert pin.state == 1
+
+
+def test_a_key_while_the_button_is_down_is_not_a_second_press():
+    keys, pin, timers = button()
+    keys.key("e")
+    timers.advance(1.0)
+    keys.key("h")  # ignored: the long hold goes on to its end
+    timers.advance(2.4)
+    assert pin.state == 0
+    timers.advance(0.2)
+    assert pin.state == 1
+
+
+def test_q_or_the_end_of_input_quits():
+    def quits(typed: str) -> int:
+        asked: list[str] = []
+        pin = MockFactory().pin(17)
+        keys = Keys(
+            pin, defaults(Thresholds), quit=lambda: asked.append("quit"), timers=VirtualTimers()
+        )
+        keys.read(io.StringIO(typed))
+        return len(asked)
+
+    for typed in ("h q h", "  ", "\x04", "Q"):
+        assert quits(typed) == 1, typed

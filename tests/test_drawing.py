@@ -1,4 +1,5 @@
-"""The pictures ``bedside.drawing`` makes: size, margins, legibility, and the gallery on disk.
+"""The pictures ``bedside.display.picture`` makes at 128x64: size, margins, legibility, the
+gallery; and the text engine under every layout.
 
 Everything here renders with the real Pillow and its built-in font, and looks at pixels.
 """
@@ -14,13 +15,18 @@ from hypothesis import given, settings
 from PIL import Image, ImageChops
 from screenkit import KINDS, LONG, SAMPLES, any_screen
 
-from bedside import drawing
-from bedside.config import load_config
-from bedside.drawing import HEIGHT, MARGIN, WIDTH, enlarge, render, save_frame
-from bedside.gallery import write_gallery
-from bedside.routine_engine import Settings
-from bedside.screens import Screen, View
-from bedside.shots import gallery_screens
+from bedside.commands.screens.evening import gallery_screens
+from bedside.commands.screens.gallery import write_gallery
+from bedside.config import core_terms
+from bedside.config.load import load_config
+from bedside.core.screens import Screen, View
+from bedside.core.settings import Settings
+from bedside.display import layouts32, layouts64
+from bedside.display.enlarge import OLED_TINT, enlarge
+from bedside.display.geometry import INNER, MARGIN, WIDTH
+from bedside.display.layouts64 import CLOCK_SIZES, HEIGHT, MENU_TITLE
+from bedside.display.picture import SIZES, picture
+from bedside.display.text import ELLIPSIS, fit, font, text_width, wrap
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 
@@ -56,32 +62,32 @@ def rows_lit(image: Image.Image, least: int) -> int:
 
 @pytest.fixture(scope="module")
 def config_settings() -> Settings:
-    return Settings.from_config(load_config(REPO_CONFIG))
+    return core_terms.settings(load_config(REPO_CONFIG))
 
 
 # -- every screen --------------------------------------------------------------------------------
-@pytest.mark.parametrize("size", drawing.SIZES)
+@pytest.mark.parametrize("size", SIZES)
 def test_every_kind_draws_a_picture_of_its_own_and_dark_draws_nothing(size) -> None:
-    pictures = {kind: render(SAMPLES[kind], size).tobytes() for kind in KINDS}
-    assert render(SAMPLES["dark"], size).getbbox() is None
+    pictures = {kind: picture(SAMPLES[kind], size).tobytes() for kind in KINDS}
+    assert picture(SAMPLES["dark"], size).getbbox() is None
     assert len(set(pictures.values())) == len(KINDS)  # no two kinds look the same
 
 
 @pytest.mark.parametrize("size", [(128, 48), (64, 32), (64, 128)])
 def test_a_panel_size_it_has_no_layout_for_is_refused(size) -> None:
     with pytest.raises(ValueError, match="128x64 and 128x32"):
-        render(SAMPLES["menu"], size)
+        picture(SAMPLES["menu"], size)
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k != "dark"])
 def test_every_kind_but_dark_lights_something_and_keeps_inside_the_margins(kind: str) -> None:
-    image = render(SAMPLES[kind], clip=False)
+    image = picture(SAMPLES[kind], clip=False)
     assert image.getbbox() is not None
     assert_inside_margins(image)
 
 
 def test_dark_is_all_black() -> None:
-    image = render(Screen(View.DARK, "ignored", "ignored", "12:00", 0.5, "1/2", "ignored"))
+    image = picture(Screen(View.DARK, "ignored", "ignored", "12:00", 0.5, "1/2", "ignored"))
     assert image.getbbox() is None
     assert lit_count(image) == 0
 
@@ -89,7 +95,7 @@ def test_dark_is_all_black() -> None:
 def test_every_kind_looks_different_with_the_same_texts() -> None:
     fields = {"title": "Toe tips", "detail": "left foot", "clock": "00:30", "progress": 0.5}
     more = {"position": "5/17", "hint": "press"}
-    images = {kind: render(Screen(kind, **fields, **more)).tobytes() for kind in KINDS}
+    images = {kind: picture(Screen(kind, **fields, **more)).tobytes() for kind in KINDS}
     assert len(set(images.values())) == len(KINDS)
 
 
@@ -97,17 +103,17 @@ def test_every_kind_looks_different_with_the_same_texts() -> None:
 def test_every_text_of_a_screen_is_drawn(kind: str) -> None:
     """``Screen.lines`` is the content: leaving any one of its texts out changes the picture."""
     screen = SAMPLES[kind]
-    full = render(screen).tobytes()
+    full = picture(screen).tobytes()
     for name in ("title", "detail", "clock", "position", "hint"):
         value = getattr(screen, name)
         if value and value in screen.lines:
-            assert render(replace(screen, **{name: ""})).tobytes() != full, name
+            assert picture(replace(screen, **{name: ""})).tobytes() != full, name
 
 
 @pytest.mark.parametrize("kind", ["running", "paused"])
 def test_the_progress_bar_fills_with_progress(kind: str) -> None:
     def lit(progress: float) -> int:
-        return lit_count(render(replace(SAMPLES[kind], progress=progress)))
+        return lit_count(picture(replace(SAMPLES[kind], progress=progress)))
 
     counts = [lit(p) for p in (0.0, 0.25, 0.5, 0.75, 1.0)]
     assert counts == sorted(counts) and counts[0] < counts[-1]
@@ -115,8 +121,8 @@ def test_the_progress_bar_fills_with_progress(kind: str) -> None:
 
 # -- the running screen --------------------------------------------------------------------------
 def test_the_countdown_is_at_least_24_pixels_tall_and_centred() -> None:
-    with_clock = render(SAMPLES["running"])
-    without = render(replace(SAMPLES["running"], clock=""))
+    with_clock = picture(SAMPLES["running"])
+    without = picture(replace(SAMPLES["running"], clock=""))
     box = difference(with_clock, without)
     assert box is not None
     left, top, right, bottom = box
@@ -125,19 +131,19 @@ def test_the_countdown_is_at_least_24_pixels_tall_and_centred() -> None:
 
 
 def test_the_countdown_glyphs_measure_at_least_24_pixels() -> None:
-    font = drawing.font(drawing.CLOCK_SIZES[0])
-    _, top, _, bottom = font.getbbox("0123456789", mode="1", anchor="ls")
+    clock_font = font(CLOCK_SIZES[0])
+    _, top, _, bottom = clock_font.getbbox("0123456789", mode="1", anchor="ls")
     assert bottom - top >= 24
 
 
 def test_the_running_screen_parts_do_not_overlap() -> None:
     """Title, clock, bar and bottom line each keep to their own rows."""
     base = Screen(View.RUNNING, progress=0.0)
-    bar = render(base)
+    bar = picture(base)
     parts = {
-        "title": render(replace(base, title="Below the ball of the foot")),
-        "clock": render(replace(base, clock="88:88")),
-        "footer": render(replace(base, detail="lift 17 of 20", position="17/17")),
+        "title": picture(replace(base, title="Below the ball of the foot")),
+        "clock": picture(replace(base, clock="88:88")),
+        "footer": picture(replace(base, detail="lift 17 of 20", position="17/17")),
     }
     boxes = {name: difference(image, bar) for name, image in parts.items()}
     boxes["bar"] = bar.getbbox()
@@ -148,9 +154,9 @@ def test_the_running_screen_parts_do_not_overlap() -> None:
 
 def test_the_detail_and_the_position_share_the_bottom_line_without_touching() -> None:
     base = Screen(View.RUNNING, progress=0.0)
-    bar = render(base)
-    detail = difference(render(replace(base, detail="lift 17 of 20")), bar)
-    position = difference(render(replace(base, position="17/17")), bar)
+    bar = picture(base)
+    detail = difference(picture(replace(base, detail="lift 17 of 20")), bar)
+    position = difference(picture(replace(base, position="17/17")), bar)
     assert detail is not None and position is not None
     assert detail[2] < position[0]
     assert position[2] == WIDTH - MARGIN  # right-aligned to the margin
@@ -160,7 +166,7 @@ def test_the_detail_and_the_position_share_the_bottom_line_without_touching() ->
 def test_paused_shows_a_pause_sign_and_no_lit_band() -> None:
     # A paused screen may stay up a quarter of an hour in the dark: no inverted banner, just
     # the sign (two bars, two wide, two apart) beside the word.
-    image = render(SAMPLES["paused"])
+    image = picture(SAMPLES["paused"])
     assert rows_lit(image, least=100) <= 3  # the progress bar's hairline, as elsewhere
     pixels = image.load()
     top = MARGIN + 2
@@ -172,11 +178,11 @@ def test_paused_shows_a_pause_sign_and_no_lit_band() -> None:
     ]
     assert len(bars) == 1, bars
     for kind in KINDS:
-        assert rows_lit(render(SAMPLES[kind]), least=100) <= 3, kind
+        assert rows_lit(picture(SAMPLES[kind]), least=100) <= 3, kind
 
 
 def test_holding_is_framed() -> None:
-    image = render(SAMPLES["holding"])
+    image = picture(SAMPLES["holding"])
     pixels = image.load()
     for x in (MARGIN, WIDTH - MARGIN - 1):
         assert sum(1 for y in range(HEIGHT) if pixels[x, y]) >= HEIGHT - 2 * MARGIN - 10
@@ -187,61 +193,61 @@ def test_holding_is_framed() -> None:
 def test_a_60_character_title_stays_on_screen(kind: str) -> None:
     assert len(LONG) == 60
     screen = replace(SAMPLES[kind], title=LONG, detail=LONG if kind == "paused" else "")
-    image = render(screen, clip=False)
+    image = picture(screen, clip=False)
     assert_inside_margins(image)
-    assert image.tobytes() != render(SAMPLES[kind]).tobytes()
+    assert image.tobytes() != picture(SAMPLES[kind]).tobytes()
 
 
 @pytest.mark.parametrize("kind", ["menu", "running", "paused", "awaiting", "finished"])
 def test_a_long_bottom_line_is_cut_before_the_position(kind: str) -> None:
     field = "detail" if kind == "running" else "hint"
     base = replace(SAMPLES[kind], position="", **{field: ""})
-    plain = render(base)
-    with_position = render(replace(base, position="12/17"))
+    plain = picture(base)
+    with_position = picture(replace(base, position="12/17"))
     position = difference(with_position, plain)
-    both = render(replace(base, position="12/17", **{field: LONG}), clip=False)
+    both = picture(replace(base, position="12/17", **{field: LONG}), clip=False)
     text = difference(both, with_position)
     assert text is not None and position is not None
     assert text[2] < position[0]
     assert_inside_margins(both)
     # With no position the text may use the whole width, and still stops at the margin.
-    assert_inside_margins(render(replace(base, **{field: LONG}), clip=False))
+    assert_inside_margins(picture(replace(base, **{field: LONG}), clip=False))
 
 
 def test_fit_wraps_then_cuts_with_an_ellipsis() -> None:
-    block = drawing.fit(LONG, [(14, 2), (12, 2)], drawing.INNER)
+    block = fit(LONG, [(14, 2), (12, 2)], INNER)
     assert block.size == 12 and len(block.lines) == 2
-    assert block.lines[-1].endswith(drawing.ELLIPSIS)
-    assert all(drawing.text_width(line, 12) <= drawing.INNER for line in block.lines)
+    assert block.lines[-1].endswith(ELLIPSIS)
+    assert all(text_width(line, 12) <= INNER for line in block.lines)
     # What is shown is the start of the text, word for word.
-    shown = " ".join(block.lines).removesuffix(drawing.ELLIPSIS)
+    shown = " ".join(block.lines).removesuffix(ELLIPSIS)
     assert LONG.startswith(shown)
 
 
 def test_fit_prefers_the_first_candidate_that_holds_the_whole_text() -> None:
-    assert drawing.fit("Bedtime", drawing.MENU_TITLE, drawing.INNER).lines == ("Bedtime",)
-    assert drawing.fit("Bedtime", drawing.MENU_TITLE, drawing.INNER).size == 20
+    assert fit("Bedtime", MENU_TITLE, INNER).lines == ("Bedtime",)
+    assert fit("Bedtime", MENU_TITLE, INNER).size == 20
 
 
 def test_a_number_stays_with_its_unit_when_wrapping() -> None:
-    lines = drawing.wrap("Legs up the wall, 11 min", 12, 100)
+    lines = wrap("Legs up the wall, 11 min", 12, 100)
     assert len(lines) == 2 and lines[-1] == "11 min"
 
 
 def test_words_are_spaced_apart() -> None:
     # The font's own space is 2 px at small sizes once hinted for one bit, too little to read.
-    assert drawing.text_width("left foot", 11) >= drawing.text_width("leftfoot", 11) + 3
+    assert text_width("left foot", 11) >= text_width("leftfoot", 11) + 3
 
 
 def test_a_newline_in_a_text_is_a_space() -> None:
-    one_line = render(SAMPLES["running"])
-    assert render(replace(SAMPLES["running"], title="Soak\nyour  feet")).tobytes() == (
+    one_line = picture(SAMPLES["running"])
+    assert picture(replace(SAMPLES["running"], title="Soak\nyour  feet")).tobytes() == (
         one_line.tobytes()
     )
 
 
 def test_an_unknown_kind_still_shows_its_text() -> None:
-    image = render(Screen(View.NONE, "Hello", "world", position="1/1"), clip=False)
+    image = picture(Screen(View.NONE, "Hello", "world", position="1/1"), clip=False)
     assert image.getbbox() is not None
     assert_inside_margins(image)
 
@@ -249,7 +255,7 @@ def test_an_unknown_kind_still_shows_its_text() -> None:
 @settings(max_examples=150, deadline=None)
 @given(screen=any_screen)
 def test_no_screen_lights_a_pixel_in_the_margins(screen: Screen) -> None:
-    image = render(screen, clip=False)
+    image = picture(screen, clip=False)
     assert_inside_margins(image)
 
 
@@ -259,19 +265,11 @@ def test_enlarge_scales_each_pixel_to_a_tinted_square() -> None:
     image.putpixel((10, 5), 1)
     big = enlarge(image)
     assert big.size == (512, 256) and big.mode == "RGB"
-    assert big.getpixel((40, 20)) == drawing.OLED_TINT == big.getpixel((43, 23))
+    assert big.getpixel((40, 20)) == OLED_TINT == big.getpixel((43, 23))
     assert big.getpixel((44, 20)) == (0, 0, 0) == big.getpixel((39, 20))
-    grey = enlarge(image, factor=2, tint=None)
-    assert grey.size == (256, 128) and grey.mode == "L" and grey.getpixel((21, 11)) == 255
-
-
-def test_save_frame_writes_a_png_that_reads_back_the_same(tmp_path: Path) -> None:
-    image = render(SAMPLES["running"])
-    path = save_frame(image, tmp_path / "frame.png")
-    assert path.read_bytes().startswith(b"\x89PNG")
-    with Image.open(path) as back:
-        assert back.size == (WIDTH, HEIGHT)
-        assert back.convert("1").tobytes() == image.tobytes()
+    small = enlarge(image, factor=2)
+    assert small.size == (256, 128) and small.getpixel((21, 11)) == OLED_TINT
+    assert small.getpixel((22, 11)) == (0, 0, 0)
 
 
 def test_gallery_writes_distinct_frames_with_enlargements(
@@ -308,10 +306,8 @@ def test_gallery_shows_every_kind_from_real_engine_states(config_settings: Setti
 
 
 def test_every_kind_that_lights_has_a_layout_of_its_own_at_each_height():
-    from bedside import drawing32
-
     lit = {k for k in View if k not in (View.DARK, View.NONE)}
-    for table in (drawing.LAYOUTS, drawing32.LAYOUTS):
+    for table in (layouts64.LAYOUTS, layouts32.LAYOUTS):
         assert set(table) == lit | {None}  # None: the fallback, for a kind not laid out yet
         assert len({table[k] for k in lit}) == len(lit)  # each its own
-    assert all(drawing.LAYOUTS[k] is not drawing32.LAYOUTS[k] for k in (*lit, None))
+    assert all(layouts64.LAYOUTS[k] is not layouts32.LAYOUTS[k] for k in (*lit, None))

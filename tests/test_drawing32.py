@@ -12,16 +12,17 @@ from hypothesis import given, settings
 from PIL import Image, ImageChops
 from screenkit import KINDS, LONG, SAMPLES, any_screen
 
-from bedside.config import load_config
-from bedside.drawing import MARGIN, render
-from bedside.gallery import write_gallery
-from bedside.routine_engine import Settings
-from bedside.screens import Screen, View
-from bedside.shots import gallery_screens
+from bedside.commands.screens.evening import gallery_screens
+from bedside.commands.screens.gallery import write_gallery
+from bedside.config import core_terms
+from bedside.config.load import load_config
+from bedside.core.screens import Screen, View
+from bedside.display.geometry import MARGIN
+from bedside.display.picture import picture
 
 SIZE = (128, 32)
 
-# What each kind shows at 32 rows; the rest gives way (see bedside/drawing32.py).
+# What each kind shows at 32 rows; the rest gives way (see bedside/display/layouts32.py).
 SHOWN = {
     "menu": ("title", "detail", "position"),
     "running": ("title", "detail", "clock", "position"),
@@ -33,7 +34,7 @@ SHOWN = {
 
 
 def small(screen: Screen, *, clip: bool = True) -> Image.Image:
-    return render(screen, SIZE, clip=clip)
+    return picture(screen, SIZE, clip=clip)
 
 
 def inside_margins(image: Image.Image) -> bool:
@@ -61,7 +62,7 @@ def test_every_kind_is_128x32_lit_and_inside_the_margins(kind: str) -> None:
 def test_dark_is_dark_and_other_sizes_are_refused() -> None:
     assert small(Screen(View.DARK, "x", "y", "12:00")).getbbox() is None
     with pytest.raises(ValueError, match="128x64 and 128x32"):
-        render(SAMPLES["menu"], (128, 48))
+        picture(SAMPLES["menu"], (128, 48))
 
 
 def test_every_kind_looks_different() -> None:
@@ -128,7 +129,7 @@ def test_no_screen_lights_a_pixel_in_the_margins(screen: Screen) -> None:
 
 
 def test_the_gallery_at_32_rows(tmp_path: Path) -> None:
-    config_settings = Settings.from_config(load_config())
+    config_settings = core_terms.settings(load_config())
     paths = write_gallery(config_settings, tmp_path, SIZE)
     frames = [p for p in paths if not p.stem.endswith("@4x")]
     assert len(frames) == len(gallery_screens(config_settings)) >= 8

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from bedside.routine_engine import (
+from bedside.config.core_terms import defaults
+from bedside.core.effects import (
     Display,
-    Engine,
     Finished,
-    Gesture,
-    Gestured,
     GestureTaken,
-    Holding,
-    Mode,
-    Remind,
     Say,
-    Settings,
     Silence,
-    State,
     StateChanged,
     StepStarted,
-    Tick,
 )
-from bedside.routines import Cue, Kind, Routine, Step
+from bedside.core.engine import Engine
+from bedside.core.events import Gestured, HoldPending, Remind, Tick
+from bedside.core.gestures import Gesture
+from bedside.core.routines import Cue, Routine, Step, StepKind
+from bedside.core.settings import Settings
+from bedside.core.state import Mode, State
 
 PRESS, HOLD, LONG = (Gestured(g) for g in (Gesture.PRESS, Gesture.HOLD, Gesture.LONG_HOLD))
 
@@ -31,17 +30,20 @@ TOY = Routine(
     title="Toy",
     finish="All done.",
     steps=(
-        Step("Get ready", Kind.WAIT, None, (Cue(0, "Get ready."), Cue(10, "Press when ready."))),
-        Step("Hold", Kind.TIMED, 60.0, (Cue(0, "Hold."), Cue(30, "Half."), Cue(60, "Done."))),
-        Step("Lifts", Kind.REPS, 30.0, (Cue(0, "Lift."),), reps=5, seconds_per_rep=6.0),
+        Step(
+            "Get ready", StepKind.WAIT, None, (Cue(0, "Get ready."), Cue(10, "Press when ready."))
+        ),
+        Step("Hold", StepKind.TIMED, 60.0, (Cue(0, "Hold."), Cue(30, "Half."), Cue(60, "Done."))),
+        Step("Lifts", StepKind.REPS, 30.0, (Cue(0, "Lift."),), reps=5, seconds_per_rep=6.0),
     ),
 )
-OTHER = Routine("other", "Other", (Step("Only", Kind.TIMED, 10.0, (Cue(0, "Go."),)),))
+OTHER = Routine("other", "Other", (Step("Only", StepKind.TIMED, 10.0, (Cue(0, "Go."),)),))
 
 
 @pytest.fixture
 def engine() -> Engine:
-    settings = Settings(
+    settings = defaults(
+        Settings,
         routines={"toy": TOY, "other": OTHER},
         menu=("toy", "other"),
         night_routine="other",
@@ -192,7 +194,7 @@ def test_skipping_the_last_step_finishes_the_routine(engine):
     state, _ = engine.handle(state, HOLD, 1.0)
     state, effects = engine.handle(state, HOLD, 2.0)
     assert state.mode is Mode.FINISHED and state.completed
-    assert Finished("toy", True) in effects and says(effects) == ["All done."]
+    assert Finished("toy", True, 2.0) in effects and says(effects) == ["All done."]
 
 
 @pytest.mark.parametrize("mode", ["running", "paused", "awaiting"])
@@ -206,7 +208,7 @@ def test_long_hold_ends_the_session(engine, mode):
     assert state.mode.value == mode
     state, effects = engine.handle(state, LONG, 5.0)
     assert state.mode is Mode.FINISHED and not state.completed
-    assert Silence() in effects and Finished("toy", False) in effects
+    assert Silence() in effects and Finished("toy", False, 5.0) in effects
     assert StateChanged(Mode.FINISHED, "toy") in effects
 
 
@@ -258,13 +260,13 @@ def test_menu_goes_dark_after_the_idle_time_and_the_first_gesture_only_wakes(eng
 def test_holding_on_a_dark_display_shows_no_hold_feedback(engine):
     state, _ = engine.start(0.0)
     state, _ = engine.handle(state, Tick(), 60.0)
-    state, _ = engine.handle(state, Holding(), 70.0)
+    state, _ = engine.handle(state, HoldPending(), 70.0)
     assert not state.holding
 
 
 def test_holding_shows_feedback_until_the_gesture(engine):
     state = started(engine)
-    state, _ = engine.handle(state, Holding(), 5.0)
+    state, _ = engine.handle(state, HoldPending(), 5.0)
     assert state.holding
     state, _ = engine.handle(state, HOLD, 6.0)
     assert not state.holding
@@ -303,11 +305,12 @@ def test_a_wait_step_reached_by_the_clock_gets_a_full_idle_time(engine):
         "pair",
         "Pair",
         (
-            Step("Soak", Kind.TIMED, 1200.0, (Cue(0, "Soak."),)),
-            Step("Dry", Kind.WAIT, None, (Cue(0, "Dry your feet."),)),
+            Step("Soak", StepKind.TIMED, 1200.0, (Cue(0, "Soak."),)),
+            Step("Dry", StepKind.WAIT, None, (Cue(0, "Dry your feet."),)),
         ),
     )
-    engine = Engine(Settings({"pair": routine}, ("pair",), "pair", off_after_paused=600.0))
+    settings = defaults(Settings, routines={"pair": routine}, menu=("pair",), night_routine="pair")
+    engine = Engine(replace(settings, off_after_paused=600.0))
     state, _ = engine.start(0.0)
     state, _ = engine.handle(state, PRESS, 0.0)
     state, effects = engine.handle(state, Tick(), 1200.0)

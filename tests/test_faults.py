@@ -16,12 +16,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from faults import Daemon, campaign, quiet_config, saved
+from faults import Daemon, campaign, quiet_config, saved, session
 
-from bedside.history import Progress, Session, Store
+from bedside.history.rows import Progress
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
@@ -87,21 +89,16 @@ def files_in(folder: Path) -> dict[str, str]:
 def one_session(state: Path) -> None:
     """A healthy database, cleanly closed, holding one completed session."""
     with Store(state / "bedside.db") as store:
-        store.record(Session("legs-up-wall", time.time() - 3600, time.time() - 2900, True, 3, 3))
+        store.record(session("legs-up-wall", time.time() - 3600, time.time() - 2900, True, 3, 3))
 
 
 LEGS = "press\nwait 0.3\npress\n"  # start legs up the wall; settled by the wall: the hold runs
 
 
-# -- 1. resume in every kind of step, from every state, after kill -9 and SIGTERM ------------
-GRID = {
-    # (routine, kind, state at the cut): the script that gets there, and the step it is in
-    ("legs-up-wall", "wait", "awaiting"): ("press\nwait 30\n", 0),
-    ("legs-up-wall", "timed", "running"): (LEGS + "wait 30\n", 1),
-    ("legs-up-wall", "timed", "paused"): (LEGS + "wait 4\npress\nwait 30\n", 1),
-    ("leg-lifts", "reps", "running"): ("press\nwait 0.3\npress\nwait 30\n", 1),
-    ("leg-lifts", "reps", "paused"): ("press\nwait 0.3\npress\nwait 4\npress\nwait 30\n", 1),
-}
+# -- 1. resume after kill -9 and SIGTERM ------------------------------------------------------
+# Every kind of step against every state it can be cut in is test_resume's grid, in-process on a
+# virtual clock; here the real process is cut by the real signals, in one cell each way.
+GRID = {("legs-up-wall", "timed", "running"): (LEGS + "wait 30\n", 1)}
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "SIGTERM"])
@@ -317,7 +314,9 @@ def test_rows_and_tables_bedside_did_not_write_are_skipped_not_crashed_on(tmp_pa
                 (row[0] or "y", *row[1:]),
             )
         db.execute("UPDATE sessions SET started = 'abc' WHERE routine = 'abc'")
-        db.execute("INSERT INTO current VALUES (1, 'legs-up-wall', 1, 'lots', 5.0, 1.0, 2.0, '')")
+        db.execute(
+            "INSERT INTO current VALUES (1, 'legs-up-wall', 1, 'lots', 5.0, 1.0, 2.0, '', NULL)"
+        )
     db.close()
     daemon = Daemon(state, config, "wait 1\n")
     assert daemon.finish() == 0, daemon.stderr
@@ -517,16 +516,16 @@ def test_signals_while_the_devices_open_wait_for_the_loop(tmp_path):
     code = f"""
 import os, signal, sys
 from pathlib import Path
-import bedside.daemon as daemon
-real = daemon.mock_parts
-def opening(*args, **kwargs):
+from bedside.app.assembly import mock_parts
+from bedside.app.daemon import Options, run
+from bedside.app.logs import configure_logging
+def opening(config, state_dir, events):  # the devices opening, as the signals arrive
     os.kill(os.getpid(), signal.SIGHUP)
     os.kill(os.getpid(), signal.SIGTERM)
-    return real(*args, **kwargs)
-daemon.mock_parts = opening
-daemon.configure_logging()
-sys.exit(daemon.run(daemon.Options(config=Path({str(config)!r}),
-                                   state_dir=Path({str(tmp_path)!r}), mock_hardware=True)))
+    return mock_parts(config, state_dir, events)[0]
+configure_logging()
+sys.exit(run(Options(config=Path({str(config)!r}), state_dir=Path({str(tmp_path)!r}),
+                     mock_hardware=True), build=opening))
 """
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -589,3 +588,60 @@ def test_progress_of_the_right_shape_round_trips(tmp_path):
     with Store(tmp_path / "bedside.db") as store:
         store.save(Progress("leg-lifts", 3, 50.0, 400.0, 99_000.0, 100_000.0, "k"))
         assert store.current() == Progress("leg-lifts", 3, 50.0, 400.0, 99_000.0, 100_000.0, "k")
+
+
+LOCKER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA wal_autocheckpoint=0")  # last night's rows stay in the write-ahead log
+db.execute("PRAGMA locking_mode=EXCLUSIVE")
+db.execute("BEGIN EXCLUSIVE")
+db.execute(
+    "INSERT INTO sessions (routine, started, ended, completed, steps_done, steps, night)"
+    " VALUES ('bedtime', ?, ?, 1, 17, 17, ?)",
+    (float(sys.argv[2]), float(sys.argv[2]) + 2400, sys.argv[3]),
+)
+db.execute("COMMIT")
+db.execute("BEGIN EXCLUSIVE")  # and held: nobody else may read the file meanwhile
+print("locked", flush=True)
+sys.stdin.read()  # until the test lets go
+"""
+
+
+def test_a_database_locked_at_start_up_is_read_again_and_the_menu_corrected(tmp_path):
+    """Another program holds the database, last night's completed bedtime still in its
+    write-ahead log: the menu starts without it, and shows the streak once it can read."""
+    config = quiet_config(tmp_path / "config")
+    state = tmp_path / "state"
+    one_session(state)  # a healthy database, in write-ahead-log mode
+    tonight = datetime(2026, 3, 10, 21, 0)
+    last_night = tonight - timedelta(days=1)
+    locker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            LOCKER,
+            str(state / "bedside.db"),
+            str(last_night.timestamp()),
+            last_night.date().isoformat(),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+    daemon = Daemon(state, config, f"clock {tonight:%Y-%m-%dT%H:%M}\nwait 30\n")
+    daemon.wait_for(lambda e: e["type"] == "screen" and "press to start" in e["lines"])
+    time.sleep(1.0)
+    shown = [e["lines"] for e in daemon.of("screen") if "press to start" in e["lines"]]
+    assert not any("1 night" in " ".join(lines) for lines in shown), shown  # not read yet
+    locker.stdin.close()  # let go
+    locker.wait(10)
+    menu = daemon.wait_for(
+        lambda e: e["type"] == "screen" and any("1 night" in line for line in e["lines"]),
+        timeout=20,
+    )
+    assert menu["lines"][0] == "Bedtime"
+    daemon.stop(signal.SIGTERM)
+    assert daemon.finish() == 0, daemon.stderr
+    assert "can be read whole again" in daemon.stderr

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bedside.cli import main
-from bedside.config import load_config
-from bedside.gallery import MANIFEST, pictures, write_gallery
-from bedside.routine_engine import Settings
+from bedside.commands.cli import main
+from bedside.commands.screens.gallery import MANIFEST, pictures, write_gallery
+from bedside.config import core_terms
+from bedside.config.load import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config" / "bedside.toml"
@@ -33,7 +33,7 @@ def contents(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("height", [64, 32])
 def test_the_readmes_gallery_is_what_bedside_draws_today(height: int) -> None:
     # The committed pictures are the current layouts: regenerate them after changing one.
-    settings = Settings.from_config(load_config(SHIPPED_CONFIG))
+    settings = core_terms.settings(load_config(SHIPPED_CONFIG))
     folder = GALLERIES[height]
     expected = dict(pictures(settings, (128, height)))
     shown = {p.name: p.read_bytes() for p in folder.glob("*.png")}
@@ -96,7 +96,7 @@ def test_a_manifest_cannot_reach_outside_its_folder(tmp_path: Path) -> None:
     folder.mkdir()
     digest = hashlib.sha256(b"keep").hexdigest()
     (folder / MANIFEST).write_text(f"{digest}  ../precious.png\n", encoding="utf-8")
-    settings = Settings.from_config(load_config(SHIPPED_CONFIG))
+    settings = core_terms.settings(load_config(SHIPPED_CONFIG))
     write_gallery(settings, folder, (128, 64))
     assert outside.read_bytes() == b"keep"
 

@@ -6,9 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from presses import press_through
 
-from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
+from bedside.config.core_terms import defaults
+from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
 
-THRESHOLDS = Thresholds(hold=1.0, long_hold=3.0, bounce=0.02)
+THRESHOLDS = defaults(Thresholds, hold=1.0, long_hold=3.0, bounce=0.02)
 R = Recogniser(THRESHOLDS)
 
 
@@ -19,22 +20,22 @@ def run(edges: list[tuple[bool, float]], until: float | None = None, t: Threshol
 
 def test_a_short_press():
     _, out = run([(True, 10.0), (False, 10.1)])
-    assert out == [(Signal.PRESS, 10.1)]
+    assert out == [(Gesture.PRESS, 10.1)]
 
 
 def test_a_press_just_under_the_hold_threshold_is_still_a_press():
     _, out = run([(True, 0.0), (False, 0.999)])
-    assert out == [(Signal.PRESS, 0.999)]
+    assert out == [(Gesture.PRESS, 0.999)]
 
 
 def test_a_hold_says_holding_at_one_second_and_is_a_hold_on_release():
     _, out = run([(True, 5.0), (False, 7.0)])
-    assert out == [(Signal.HOLDING, 6.0), (Signal.HOLD, 7.0)]
+    assert out == [(Notice.HOLD_PENDING, 6.0), (Gesture.HOLD, 7.0)]
 
 
 def test_a_long_hold_fires_at_three_seconds_while_still_down_and_release_adds_nothing():
     state, out = run([(True, 5.0)], until=8.0)
-    assert out == [(Signal.HOLDING, 6.0), (Signal.LONG_HOLD, 8.0)]
+    assert out == [(Notice.HOLD_PENDING, 6.0), (Gesture.LONG_HOLD, 8.0)]
     state, signals = R.edge(state, False, 20.0)
     assert signals == [] and state == ButtonState()
 
@@ -44,7 +45,7 @@ def test_a_bouncing_contact_is_one_press():
     edges = [(True, 1.000), (False, 1.001), (True, 1.002), (False, 1.003), (True, 1.004)]
     edges += [(False, 1.150), (True, 1.151), (False, 1.153)]
     _, out = run(edges)
-    assert out == [(Signal.PRESS, 1.150)]
+    assert out == [(Gesture.PRESS, 1.150)]
 
 
 def test_an_up_without_a_down_and_a_repeated_down_are_harmless():
@@ -56,11 +57,11 @@ def test_an_up_without_a_down_and_a_repeated_down_are_harmless():
 
 
 def test_thresholds_are_configurable():
-    quick = Thresholds(hold=0.5, long_hold=2.0, bounce=0.0)
+    quick = defaults(Thresholds, hold=0.5, long_hold=2.0, bounce=0.0)
     _, out = run([(True, 0.0), (False, 0.6)], t=quick)
-    assert out == [(Signal.HOLDING, 0.5), (Signal.HOLD, 0.6)]
+    assert out == [(Notice.HOLD_PENDING, 0.5), (Gesture.HOLD, 0.6)]
     _, out = run([(True, 0.0)], until=2.0, t=quick)
-    assert out[-1] == (Signal.LONG_HOLD, 2.0)
+    assert out[-1] == (Gesture.LONG_HOLD, 2.0)
 
 
 def test_a_deadline_always_counts_as_reached_despite_rounding():
@@ -84,12 +85,12 @@ def test_each_closure_gives_at_most_one_gesture_and_it_matches_its_length(gaps):
     downs = [t for pressed, t in edges if pressed]
     ups = [t for pressed, t in edges if not pressed] + [end]
     for down, up in zip(downs, ups, strict=False):
-        mine = [(s, at) for s, at in out if s is not Signal.HOLDING and down < at <= up]
+        mine = [(s, at) for s, at in out if s is not Notice.HOLD_PENDING and down < at <= up]
         if up < down + 0.02:
             assert mine == []
         elif up < down + 1.0:
-            assert mine == [(Signal.PRESS, up)]
+            assert mine == [(Gesture.PRESS, up)]
         elif up < down + 3.0:
-            assert mine == [(Signal.HOLD, up)]
+            assert mine == [(Gesture.HOLD, up)]
         else:
-            assert mine == [(Signal.LONG_HOLD, down + 3.0)]
+            assert mine == [(Gesture.LONG_HOLD, down + 3.0)]

@@ -9,50 +9,64 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from faults import Daemon, quiet_config, saved
 
-from bedside.config import load_config
-from bedside.daemon import cue_texts
-from bedside.gestures import Thresholds
-from bedside.history import Store
-from bedside.hold import HoldNight, HoldPlan, nightly, retimed, tonight
-from bedside.routine_engine import Phrases, Settings
-from bedside.script import parse_script
-from bedside.simulate import simulate
+from bedside.app.speech import cue_texts
+from bedside.commands.simulate import simulate
+from bedside.config import core_terms
+from bedside.config.core_terms import defaults
+from bedside.config.load import load_config
+from bedside.core.gestures import Thresholds
+from bedside.core.growth import GrowthNight, GrowthPlan, nightly, retimed, tonight
+from bedside.core.phrases import Phrases
+from bedside.core.script import parse_script
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN = HoldPlan(start=300, step=60, longest=1200)
+PLAN = defaults(GrowthPlan, start=300, step=60, longest=1200)
 
 
-def nights(*held: bool) -> list[HoldNight]:
+def nights(*held: bool) -> list[GrowthNight]:
     first = date(2026, 11, 1)
-    return [HoldNight(first + timedelta(days=n), h) for n, h in enumerate(held)]
+    return [GrowthNight(first + timedelta(days=n), h) for n, h in enumerate(held)]
 
 
 def test_it_grows_a_step_a_night_held_and_never_past_the_longest():
-    assert tonight(PLAN, []) == 300
-    assert tonight(PLAN, nights(True)) == 360
-    assert tonight(PLAN, nights(*[True] * 5)) == 600
-    assert tonight(PLAN, nights(*[True] * 40)) == 1200
+    assert tonight(PLAN, [], None) == 300
+    assert tonight(PLAN, nights(True), None) == 360
+    assert tonight(PLAN, nights(*[True] * 5), None) == 600
+    assert tonight(PLAN, nights(*[True] * 40), None) == 1200
 
 
 def test_it_steps_back_after_two_short_nights_running_never_below_the_start():
-    assert tonight(PLAN, nights(True, True, False)) == 420  # one short night: kept
-    assert tonight(PLAN, nights(True, True, False, False)) == 360  # two running: back
-    assert tonight(PLAN, nights(True, True, False, True, False)) == 480  # not running
-    assert tonight(PLAN, nights(False, False, False, False)) == 300
-    assert tonight(PLAN, nights(True, False, False, False, False)) == 300
+    assert tonight(PLAN, nights(True, True, False), None) == 420  # one short night: kept
+    assert tonight(PLAN, nights(True, True, False, False), None) == 360  # two running: back
+    assert tonight(PLAN, nights(True, True, False, True, False), None) == 480  # not running
+    assert tonight(PLAN, nights(False, False, False, False), None) == 300
+    assert tonight(PLAN, nights(True, False, False, False, False), None) == 300
 
 
 def test_a_night_counts_once_and_held_wins():
     same = date(2026, 11, 1)
-    outcomes = [HoldNight(same, False), HoldNight(same, True), HoldNight(same, False)]
+    outcomes = [GrowthNight(same, False), GrowthNight(same, True), GrowthNight(same, False)]
     assert nightly(outcomes) == [True]
-    assert nightly([HoldNight(None, True), HoldNight(None, False)]) == [True, False]
+    # A night the clock could not tell counts for nothing: it neither grows nor shrinks it.
+    assert nightly([GrowthNight(None, True), GrowthNight(None, False)]) == []
+    assert tonight(PLAN, [GrowthNight(None, True)] * 3, None) == 300
+
+
+def test_tonights_length_is_fixed_for_the_night():
+    """Only the nights before tonight count: a second session tonight gets the first's hold,
+    and tomorrow's grows from both."""
+    held_tonight = nights(True, True)  # the 1st, and tonight (the 2nd) already held once
+    assert tonight(PLAN, held_tonight, date(2026, 11, 2)) == 360
+    assert tonight(PLAN, [*held_tonight, held_tonight[-1]], date(2026, 11, 2)) == 360
+    assert tonight(PLAN, held_tonight, date(2026, 11, 3)) == 420
 
 
 def test_the_hold_takes_its_cues_along_when_its_length_changes():
@@ -69,10 +83,10 @@ def test_the_hold_takes_its_cues_along_when_its_length_changes():
     assert retimed(routine, 600.0, config.cues) == routine  # the file's own length
 
 
-def run_nights(script_nights: list[str], plan: HoldPlan = PLAN) -> list[dict]:
+def run_nights(script_nights: list[str], plan: GrowthPlan = PLAN) -> list[dict]:
     """Each night at 21:50 a script, on one virtual clock; every event, each with its night."""
     config = load_config()
-    settings = Settings.from_config(config)
+    settings = replace(core_terms.settings(config), growth=plan)
     lines = []
     for n, night in enumerate(script_nights):
         night = (WAKE if n else "") + night  # the display is lit at the start, dark later
@@ -83,13 +97,11 @@ def run_nights(script_nights: list[str], plan: HoldPlan = PLAN) -> list[dict]:
     out = StringIO()
     simulate(
         settings,
-        Thresholds(),
+        defaults(Thresholds),
         parse_script("\n".join(lines)),
         out,
         routine="legs-up-wall",
         at=datetime(2026, 11, 1, 21, 50),
-        hold=plan,
-        cues=config.cues,
     )
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
@@ -118,12 +130,12 @@ def test_simulate_over_many_nights_grows_caps_and_steps_back():
         and "press to start" in e["lines"]
     ]
     assert menus[0] == "6 min, hold 5 min" and "9 min, hold 8 min" in menus  # tonight's
-    capped = run_nights([HELD] * 3, HoldPlan(start=300, step=240, longest=600))
+    capped = run_nights([HELD] * 3, defaults(GrowthPlan, start=300, step=240, longest=600))
     assert hold_lengths(capped) == [300, 540, 600]
 
 
 def test_a_fixed_hold_keeps_the_files_length():
-    events = run_nights([HELD] * 2, HoldPlan(grow=False))
+    events = run_nights([HELD] * 2, defaults(GrowthPlan, grow=False))
     assert hold_lengths(events) == [600, 600]
 
 
@@ -160,7 +172,9 @@ def test_no_menu_voice_when_asked_for_none(config_copy):
     from io import StringIO
 
     out = StringIO()
-    simulate(Settings.from_config(config), Thresholds(), parse_script("hold 1.5\nwait 2\n"), out)
+    simulate(
+        core_terms.settings(config), defaults(Thresholds), parse_script("hold 1.5\nwait 2\n"), out
+    )
     assert '"say"' not in out.getvalue()
 
 
@@ -182,21 +196,25 @@ def test_the_daemon_keeps_the_hold_in_its_history_through_power_cuts(tmp_path):
     config = quiet_config(tmp_path / "config")
     config.write_text(config.read_text().replace('start = "5m"', 'start = "2m"'))  # for speed
     state = tmp_path / "state"
-    script = "press\nwait 1\npress\nwait 400\n"  # the whole 2-minute hold, 20 times fast
+    # one evening (long gone, so that any clock today has it behind it) at 21:00, the whole
+    # 2-minute hold, 20 times fast
+    script = "clock 2026-01-05T21:00\npress\nwait 1\npress\nwait 400\n"
     first = Daemon(state, config, script, "--routine", "legs-up-wall", speed=20)
     first.wait_for(lambda e: e["type"] == "hold")
     time.sleep(0.2)
     first.stop(signal.SIGKILL)  # a power cut during "Coming down"
     first.finish()
     with Store(state / "bedside.db") as store:
-        [kept] = store.holds()
+        [kept] = store.growth_rows()
     assert kept.held and kept.length == 120
 
-    # The restart resumes "Coming down"; its end goes to the menu, which shows tomorrow's.
-    second = Daemon(state, config, "wait 0.5\npress\nwait 70\nhold 1.5\nwait 1\n", speed=20)
+    # The restart (the same night) resumes "Coming down"; its end goes to the menu, which shows
+    # tonight's hold still: tomorrow evening, it shows tomorrow's.
+    script = "wait 0.5\npress\nwait 70\nhold 1.5\nwait 1\nclock 2026-01-06T21:00\nwait 1\n"
+    second = Daemon(state, config, "clock 2026-01-05T21:10\n" + script, speed=20)
     assert second.finish() == 0, second.stderr
     shown = [e["lines"] for e in second.of("screen") if "press to start" in e["lines"]]
-    assert any("hold 3 min" in " ".join(lines) for lines in shown), shown
+    assert "hold 2 min" in " ".join(shown[0]) and "hold 3 min" in " ".join(shown[-1]), shown
     plan = subprocess.run(
         [
             sys.executable,
@@ -234,11 +252,11 @@ def test_a_reload_applies_a_new_hold_plan_at_the_menu(tmp_path):
 
 @pytest.mark.parametrize("done", [(True, False, True), ()])
 def test_the_menu_shows_the_week_under_the_streak(done):
-    from bedside.nights import Streak
-    from bedside.routine_engine import Mode, State
-    from bedside.screens import describe
+    from bedside.core.nights import Streak
+    from bedside.core.screens import describe
+    from bedside.core.state import Mode, State
 
-    settings = Settings.from_config(load_config())
+    settings = core_terms.settings(load_config())
     week = (False,) * (7 - len(done)) + done
     streak = Streak(1, week) if done else Streak()
     screen = describe(State(Mode.MENU), settings, 0.0, streak)

@@ -14,14 +14,15 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from faults import Daemon, quiet_config
+from faults import Daemon, quiet_config, session
 from PIL import Image
 
-from bedside.chart import BLOCKS, NONE, nights, sparkline
-from bedside.config import DEFAULT_MENU, load_config
-from bedside.history import Session, Store
-from bedside.plan import plan_table
-from bedside.routine_engine import Phrases
+from bedside.commands.history import BLOCKS, NONE, nights, sparkline
+from bedside.commands.plan import plan_table
+from bedside.config import core_terms
+from bedside.config.load import DEFAULT_MENU, load_config
+from bedside.core.phrases import Phrases
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,11 +54,11 @@ def test_an_empty_bedside_toml_gives_the_documented_menu_order(config_copy):
 
 
 def test_the_panel_and_the_voice_say_the_same_words_for_carrying_on():
-    from bedside.routine_engine import Mode, Settings, State
-    from bedside.screens import describe
+    from bedside.core.screens import describe
+    from bedside.core.state import Mode, State
 
     config = load_config()
-    settings = Settings.from_config(config)
+    settings = core_terms.settings(config)
     routine = config.routines["legs-up-wall"]
     state = State(Mode.PAUSED, routine=routine, step_index=1, paused_at=10.0)
     hint = describe(state, settings, 10.0).hint
@@ -132,8 +133,8 @@ def test_history_csv_says_yes_and_no_and_the_demo_has_its_own(tmp_path):
     demo = home / ".local" / "state" / "bedside" / "demo"
     now = time.time()
     with Store(demo / "bedside.db") as store:
-        store.record(Session("bedtime", now - 3000, now - 600, True, 17, 17))
-        store.record(Session("leg-lifts", now - 500, now - 400, False, 2, 12))
+        store.record(session("bedtime", now - 3000, now - 600, True, 17, 17))
+        store.record(session("leg-lifts", now - 500, now - 400, False, 2, 12))
     done = bedside("history", "--demo", "--csv", home=home)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
@@ -149,7 +150,7 @@ def test_history_ends_with_a_sparkline_of_the_nights(tmp_path):
     with Store(state / "bedside.db") as store:
         for days, minutes in [(3, 40), (2, 10), (1, 20)]:
             start = (now - timedelta(days=days)).timestamp()
-            store.record(Session("bedtime", start, start + minutes * 60, minutes > 15, 1, 1))
+            store.record(session("bedtime", start, start + minutes * 60, minutes > 15, 1, 1))
     done = bedside("history", "--state-dir", str(state), "--days", "5")
     assert done.returncode == 0, done.stderr
     line = done.stdout.splitlines()[-1]
@@ -162,11 +163,11 @@ def test_history_ends_with_a_sparkline_of_the_nights(tmp_path):
 def test_the_chart_draws_completed_nights_filled_and_others_outlined(tmp_path):
     now = datetime.now().replace(hour=22)
     sessions = [
-        Session("bedtime", (now - timedelta(days=2)).timestamp(), 0, True, 1, 1),
-        Session("bedtime", (now - timedelta(days=1)).timestamp(), 0, False, 1, 1),
+        session("bedtime", (now - timedelta(days=2)).timestamp(), 0, True, 1, 1),
+        session("bedtime", (now - timedelta(days=1)).timestamp(), 0, False, 1, 1),
     ]
     sessions = [
-        Session(s.routine, s.started, s.started + 1800, s.completed, 1, 1) for s in sessions
+        session(s.routine, s.started, s.started + 1800, s.completed, 1, 1) for s in sessions
     ]
     shown = nights(sessions, 4, now, "bedtime")
     assert [n.completed for n in shown] == [False, True, False, False]
@@ -198,7 +199,7 @@ def test_history_and_the_chart_follow_the_configured_night_routine(tmp_path, con
     with Store(state / "bedside.db") as store:
         for days, routine in [(3, "bedtime"), (2, "bedtime"), (1, "legs-up-wall")]:
             start = (night - timedelta(days=days)).timestamp()
-            store.record(Session(routine, start, start + 1800, True, 1, 1))
+            store.record(session(routine, start, start + 1800, True, 1, 1))
     where = ("--state-dir", str(state), "--days", "4")
     shipped = bedside("history", *where)
     assert shipped.returncode == 0, shipped.stderr
@@ -218,8 +219,8 @@ def test_history_and_the_chart_follow_the_configured_night_routine(tmp_path, con
 
 
 def test_nothing_is_brighter_than_the_countdown_it_stands_for():
-    from bedside.drawing import render
-    from bedside.screens import Screen, View
+    from bedside.core.screens import Screen, View
+    from bedside.display.picture import picture
 
     running = Screen(View.RUNNING, "Soak your feet", "", "13:20", 0.33, "2/17")
     paused = Screen(
@@ -228,7 +229,7 @@ def test_nothing_is_brighter_than_the_countdown_it_stands_for():
 
     def lit(screen: Screen, size: tuple[int, int]) -> int:
         # a one-bit image packs eight pixels a byte: its lit pixels are its set bits
-        return sum(byte.bit_count() for byte in render(screen, size).tobytes())
+        return sum(byte.bit_count() for byte in picture(screen, size).tobytes())
 
     for size in ((128, 64), (128, 32)):
         # no more than the countdown and the hint's few words: the old banner lit 27 %

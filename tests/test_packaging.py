@@ -36,7 +36,7 @@ def test_an_installed_bedside_finds_the_shipped_defaults_without_etc(tmp_path):
     program = f"""
 import json
 from pathlib import Path
-import bedside.config as c
+import bedside.config.load as c
 c.SYSTEM_CONFIG = Path({str(tmp_path / "no-etc" / "bedside.toml")!r})  # as on a fresh machine
 config = c.load_config()
 print(json.dumps({{"path": str(c.default_config_path()), "routines": sorted(config.routines)}}))

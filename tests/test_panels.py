@@ -14,10 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from luma.oled.device import sh1106, ssd1306, ssd1309
 from PIL import Image, ImageDraw
+from recording_spi import RecordingSpi
 
-from bedside.behaviour import Behaviour
-from bedside.config import DisplayConfig, load_config
-from bedside.devices.oled import (
+from bedside.config import core_terms
+from bedside.config.core_terms import defaults
+from bedside.config.load import load_config
+from bedside.config.sections import DisplayConfig
+from bedside.config.toml_reader import ConfigError
+from bedside.core.behaviour import Behaviour
+from bedside.core.gestures import Thresholds
+from bedside.display.panel import (
     DRIVERS,
     PANEL_ERRORS,
     Oled,
@@ -28,11 +34,8 @@ from bedside.devices.oled import (
     panel_serial,
     shifted,
 )
-from bedside.devices.recorder import RecordingSerial, RecordingSpi
-from bedside.drawing import render
-from bedside.gestures import Thresholds
-from bedside.routine_engine import Settings
-from bedside.schema import ConfigError
+from bedside.display.picture import picture
+from bedside.display.recording_bus import RecordingSerial
 
 STOCK = {"ssd1306": ssd1306, "sh1106": sh1106, "ssd1309": ssd1309}
 PANELS = [(driver, height) for driver in DRIVERS for height in (64, 32)]
@@ -114,10 +117,12 @@ def test_an_sh1106_driven_as_an_ssd1306_shows_a_broken_picture() -> None:
 
 
 def test_the_sh1106_is_sent_page_addressing_only() -> None:
-    serial = RecordingSerial(driver="sh1106")
-    device = PartialSH1106(serial)
     commands: list[bytes] = []
-    serial.on_write = lambda kind, data: kind == "command" and commands.append(data)
+    serial = RecordingSerial(
+        lambda kind, data: kind == "command" and commands.append(data), driver="sh1106"
+    )
+    device = PartialSH1106(serial)
+    commands.clear()  # luma's own set-up: what is checked is how frames are addressed
     image = some_text(64)
     device.display(image)
     image2 = image.copy()
@@ -200,19 +205,20 @@ def test_after_any_frames_every_panel_shows_the_last_image(panel, rotate, frames
 @pytest.mark.parametrize("driver", list(DRIVERS))
 def test_a_countdown_minute_costs_a_small_fraction_of_stock_luma(driver: str) -> None:
     config = load_config()
-    settings_ = replace(Settings.from_config(config), pacer=False)
-    behaviour = Behaviour(settings_, Thresholds(), now=0.0, routine="legs-up-wall")
+    fixed = replace(config, hold=replace(config.hold, grow=False))  # the file's ten minutes
+    settings_ = replace(core_terms.settings(fixed), pacer=False)
+    behaviour = Behaviour(settings_, defaults(Thresholds), now=0.0, routine="legs-up-wall")
     for t in (0.0, 1.0):
         behaviour.edge(True, t)
         behaviour.edge(False, t + 0.1)
     ours = RecordingSerial(driver=driver)
     stock = RecordingSerial(driver=driver)
     partial, full = DRIVERS[driver](ours), STOCK[driver](stock)
-    partial.display(render(behaviour.screen))
+    partial.display(picture(behaviour.screen))
     start_ours, start_stock = ours.bytes_sent, stock.bytes_sent
     for second in range(60):
         behaviour.advance(1.1 + second + 1)
-        image = render(behaviour.screen)
+        image = picture(behaviour.screen)
         partial.display(image)
         full.display(image)
     assert behaviour.screen.clock == "09:00"  # ten minutes less the one just drawn

@@ -11,15 +11,15 @@ import sys
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from bedside.config import ConfigError, load_config
-from bedside.devices.button import (
+from bedside.button import (
     ButtonEdges,
     PinFactoryUnavailable,
     describe_pin_factory,
     open_pin_factory,
-    pin_factory_names,
 )
-from bedside.selftest import run_checks
+from bedside.commands.selftest import run_checks
+from bedside.config.keys import pin_factory_names
+from bedside.config.load import ConfigError, load_config
 
 
 def with_pin_factory(config_copy, value: str):
@@ -127,7 +127,7 @@ def test_bedside_run_with_an_unavailable_factory_exits_1_in_plain_words(config_c
 
 
 def test_the_selftest_report_prints_the_factory_line(config_copy, tmp_path):
-    from bedside.selftest import selftest
+    from bedside.commands.selftest import selftest
 
     out = io.StringIO()
     config = load_config(with_pin_factory(config_copy, '"mock"'))

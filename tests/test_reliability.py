@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,22 +21,29 @@ from faults import LOST_AT_MOST, Daemon, quiet_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bedside.behaviour import Behaviour, ButtonStuck
-from bedside.clock import VirtualClock
-from bedside.config import load_config
-from bedside.daemon import restore
-from bedside.devices.oled import Oled, PartialSSD1306, frame_bytes
-from bedside.devices.recorder import RecordingSerial
-from bedside.files import NotAFolder, check_folder
-from bedside.gestures import ButtonState, Recogniser, Signal, Thresholds
-from bedside.history import Keeper, Progress, Store
-from bedside.routine_engine import Mode, Say, Settings
-from bedside.script import ScriptError, parse_script
-from bedside.wallclock import wall_reader
+from bedside.app.resume import restore
+from bedside.app.wallclock import Source, SystemWall
+from bedside.config import core_terms
+from bedside.config.core_terms import defaults
+from bedside.config.load import load_config
+from bedside.core.behaviour import Behaviour, ButtonStuck
+from bedside.core.clock import VirtualClock
+from bedside.core.effects import Say
+from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
+from bedside.core.script import ScriptError, parse_script
+from bedside.core.state import Mode
+from bedside.display.panel import Oled, PartialSSD1306, frame_bytes
+from bedside.display.recording_bus import RecordingSerial
+from bedside.folders import NotAFolder, check_folder
+from bedside.history.keeper import Keeper
+from bedside.history.report import Report
+from bedside.history.rows import Progress, Session
+from bedside.history.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
-SETTINGS = Settings.from_config(CONFIG)
+# The routine files' own lengths: the hold that grows (tests/test_hold.py) kept out of the way.
+SETTINGS = core_terms.settings(replace(CONFIG, hold=replace(CONFIG.hold, grow=False)))
 
 
 def image_with(text: str):
@@ -91,7 +99,7 @@ def make_store(tmp_path: Path, wall: float) -> Store:
 def test_a_session_interrupted_too_long_ago_is_closed_not_resumed(tmp_path):
     store = make_store(tmp_path, wall=100_000.0)
     store.save(Progress("legs-up-wall", 1, 120.0, 150.0, 90_000.0, 100_000.0 - 3 * 3600))
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=50.0)
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=50.0)
     restore(store, Keeper(store), behaviour, CONFIG)
     assert behaviour.state.mode is Mode.MENU
     assert store.current() is None
@@ -103,7 +111,7 @@ def test_a_recent_session_or_a_clock_not_yet_synced_resumes(tmp_path):
     for updated in (100_000.0 - 600, 100_000.0 + 5 * 3600):  # 10 min ago; "in the future"
         store = make_store(tmp_path / str(updated), wall=100_000.0)
         store.save(Progress("leg-lifts", 3, 50.0, 400.0, 99_000.0, updated))
-        behaviour = Behaviour(SETTINGS, Thresholds(), now=10.0)
+        behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=10.0)
         restore(store, Keeper(store), behaviour, CONFIG)
         assert behaviour.state.mode is Mode.PAUSED and behaviour.state.step_index == 3
         assert behaviour.state.remaining(10.0) == 70.0  # 120 s set, 50 s done
@@ -113,13 +121,23 @@ def test_a_recent_session_or_a_clock_not_yet_synced_resumes(tmp_path):
         ]
 
 
+class CountingStore(Store):
+    """A store that also keeps every progress it is asked to write."""
+
+    def __init__(self, path: Path, wall: float) -> None:
+        super().__init__(path, wall=lambda: wall)
+        self.writes: list[Progress] = []
+
+    def save(self, progress: Progress) -> None:
+        self.writes.append(progress)
+        super().save(progress)
+
+
 def test_progress_is_written_on_step_changes_and_every_few_seconds_not_every_tick(tmp_path):
-    store = make_store(tmp_path, wall=1000.0)
-    writes = []
-    save = store.save
-    store.save = lambda progress: (writes.append(progress), save(progress))  # type: ignore
+    store = CountingStore(tmp_path / "bedside.db", wall=1000.0)
+    writes = store.writes
     keeper = Keeper(store)
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall")
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         behaviour.edge(pressed, t)
         keeper.after(behaviour.state, t)
@@ -132,6 +150,48 @@ def test_progress_is_written_on_step_changes_and_every_few_seconds_not_every_tic
     assert len(writes) == pytest.approx(2 + 60 / Keeper.SAVE_EVERY, abs=2)
     assert store.current().step_index == 1
     assert store.current().step_elapsed == pytest.approx(60.0, abs=5.0)
+
+
+def test_a_store_that_cannot_write_keeps_everything_and_retries_on_its_clock(tmp_path, caplog):
+    clock = VirtualClock(100.0)
+    blocked = tmp_path / "state"
+    blocked.write_text("a file where the state folder goes")
+    caplog.set_level(logging.WARNING, logger="bedside.history")
+    store = Store(blocked / "bedside.db", wall=lambda: 50_000.0, clock=clock.now)
+    assert store.db is None and store.trouble
+    done = Session("bedtime", 40_000.0, 41_000.0, True, 17, 17)
+    store.record(done)
+    store.save(Progress("leg-lifts", 2, 30.0, 300.0, 49_000.0, 50_000.0, "k"))
+    # Kept in memory, and read back as if written.
+    assert store.sessions() == [done] and store.current().step_index == 2
+    blocked.unlink()  # the way is clear, but nothing tries before RETRY_EVERY has passed
+    clock.advance(Store.RETRY_EVERY - 0.5)
+    store.save(Progress("leg-lifts", 3, 0.0, 310.0, 49_000.0, 50_000.0, "k"))
+    assert store.db is None and not blocked.exists()
+    clock.advance(0.5)
+    store.save(Progress("leg-lifts", 3, 4.0, 314.0, 49_000.0, 50_000.0, "k"))
+    assert store.db is not None and store.trouble is None
+    assert not store.unsaved and not store.progress_unsaved
+    store.close()
+    with Report(blocked / "bedside.db") as report:
+        assert report.sessions() == [done]
+    written = sqlite3.connect(blocked / "bedside.db").execute("SELECT * FROM current").fetchall()
+    assert written == [(1, "leg-lifts", 3, 4.0, 314.0, 49_000.0, 50_000.0, "k", None)]
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len([w for w in warnings if "cannot be written" in w]) == 1  # one line an outage
+    assert len([w for w in warnings if "can be written again" in w]) == 1
+
+
+def test_a_store_stopping_tries_once_more_whatever_its_clock_says(tmp_path):
+    clock = VirtualClock(0.0)
+    blocked = tmp_path / "state"
+    blocked.write_text("a file where the state folder goes")
+    store = Store(blocked / "bedside.db", wall=lambda: 50_000.0, clock=clock.now)
+    store.save(Progress("bedtime", 0, 1.0, 1.0, 49_000.0, 50_000.0))
+    assert not store.flush()  # still blocked: said, and kept
+    blocked.unlink()
+    assert store.flush() and store.current().step_elapsed == 1.0  # no wait for a retry
+    store.close()
 
 
 def test_a_corrupt_state_database_is_set_aside_and_a_fresh_one_made(tmp_path, caplog):
@@ -201,19 +261,19 @@ def test_a_panel_missing_at_start_up_does_not_stop_the_daemon():
 
 
 def test_a_stuck_button_is_ignored_until_released_and_logged_once():
-    recogniser = Recogniser(Thresholds())
+    recogniser = Recogniser(defaults(Thresholds))
     state, signals = recogniser.edge(ButtonState(), True, 0.0)
     seen = []
     while (due := recogniser.deadline(state)) is not None:
         state, signals = recogniser.tick(state, due)
         seen += signals
-    assert seen == [Signal.HOLDING, Signal.LONG_HOLD, Signal.STUCK]
+    assert seen == [Notice.HOLD_PENDING, Gesture.LONG_HOLD, Notice.STUCK]
     state, signals = recogniser.edge(state, False, 500.0)
     assert signals == [] and state == ButtonState()
 
 
 def test_a_button_down_at_start_up_is_stuck_not_a_long_hold():
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0)
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=0.0)
     behaviour.edge(True, 0.0)  # a stand-in for starting a session first
     behaviour.edge(False, 0.1)
     assert behaviour.state.mode is Mode.AWAITING
@@ -226,7 +286,7 @@ def test_a_button_down_at_start_up_is_stuck_not_a_long_hold():
 
 
 def test_wall_clock_jumps_do_not_move_timers():
-    # The daemon's own wall reader (bedside.wallclock.wall_reader) over a wall clock that leaps
+    # The daemon's own wall clock (bedside.app.wallclock.SystemWall) over a clock that leaps
     # by hours at every reading, as NTP can after boot: the steps keep to the loop's clock.
     clock = VirtualClock(0.0)
     base = datetime(2026, 11, 20, 22, 0)
@@ -235,14 +295,16 @@ def test_wall_clock_jumps_do_not_move_timers():
     def leaping_now() -> datetime:
         return base + timedelta(seconds=clock.now() + next(jumps))
 
-    wall = wall_reader(clock, synced=lambda: True, now=leaping_now)
+    wall = SystemWall(clock, source=lambda: Source.NTP, now=leaping_now)
     readings: list[datetime | None] = []
 
     def watched(at: float) -> datetime | None:
-        readings.append(wall(at))
+        readings.append(wall.read(at))
         return readings[-1]
 
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=0.0, routine="legs-up-wall", wall=watched)
+    behaviour = Behaviour(
+        SETTINGS, defaults(Thresholds), now=0.0, routine="legs-up-wall", wall=watched
+    )
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         clock.advance_to(t)
         behaviour.edge(pressed, t)
@@ -295,7 +357,7 @@ def test_every_command_given_wrong_arguments_prints_usage_and_exits_2(argv):
 def test_a_restored_session_whose_routine_is_gone_is_closed(tmp_path, caplog):
     store = make_store(tmp_path, wall=100_000.0)
     store.save(Progress("stretches", 2, 30.0, 200.0, 99_000.0, 100_000.0 - 60, "k"))
-    behaviour = Behaviour(SETTINGS, Thresholds(), now=10.0)
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=10.0)
     caplog.set_level(logging.INFO)
     restore(store, Keeper(store), behaviour, CONFIG)
     assert behaviour.state.mode is Mode.MENU

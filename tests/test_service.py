@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bedside.service import Notifier, watchdog_interval
+from bedside.app.notify import Notifier, watchdog_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "bedside.service"

@@ -9,28 +9,38 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import threading
 import time
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
-from bedside.behaviour import Behaviour, ScreenChanged
-from bedside.config import load_config
-from bedside.daemon import Options, run
-from bedside.devices.voice import Voice
-from bedside.drawing import render
-from bedside.gestures import Thresholds
-from bedside.loop import Stop
-from bedside.parts import Driver, MockControls, Parts, mock_parts
-from bedside.routine_engine import Mode, Settings
+from bedside.app.assembly import Driver, MockControls, Parts, mock_parts
+from bedside.app.daemon import Options, run
+from bedside.app.events import Stop
+from bedside.config import core_terms
+from bedside.config.core_terms import defaults
+from bedside.config.load import load_config
+from bedside.core.behaviour import Behaviour, ScreenChanged
+from bedside.core.gestures import Thresholds
+from bedside.core.state import Mode
+from bedside.display.picture import picture
+from bedside.voice import Speaker
 
 CONFIG = load_config()
+# The null player, failing while a flag file (the speaker "unplugged") exists.
+PLAYER = (
+    'if [ -e "$0" ]; then echo "the speaker is unplugged" >&2; exit 1; fi;'
+    ' exec "$2" -m bedside.voice.null_player "$1"'
+)
 SPEED = 2.0  # the daemon's clock runs twice as fast: twice the gestures and steps a second
 
 
 def test_twelve_simulated_hours_of_random_gestures():
     rng = random.Random(2026)
-    behaviour = Behaviour(Settings.from_config(CONFIG), Thresholds(), now=0.0)
+    fixed = replace(CONFIG, hold=replace(CONFIG.hold, grow=False))  # the files' own lengths
+    behaviour = Behaviour(core_terms.settings(fixed), defaults(Thresholds), now=0.0)
     t, frames, sessions = 0.0, 0, 0
     tracemalloc.start()
     baseline = None
@@ -46,7 +56,7 @@ def test_twelve_simulated_hours_of_random_gestures():
             behaviour.edge(False, t)
         for _, output in behaviour.take():
             if isinstance(output, ScreenChanged):
-                image = render(output.screen)
+                image = picture(output.screen)
                 assert image.size == (128, 64)
                 frames += 1
         state = behaviour.state
@@ -90,17 +100,13 @@ def settled(start: dict[str, float], timeout: float) -> dict[str, float]:
         time.sleep(0.1)
 
 
-def test_the_daemon_in_real_time_with_random_presses_and_device_faults(
-    tmp_path, monkeypatch, caplog
-):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_the_daemon_in_real_time_with_random_presses_and_device_faults(tmp_path, caplog):
     seconds = float(os.environ.get("BEDSIDE_SOAK_SECONDS", "15"))
     found: dict[str, object] = {"queue": 0, "faults": 0, "gestures": 0}
 
     def drive(parts: Parts, controls: MockControls) -> None:
         pin, serial, voice = controls.pin, controls.serial, parts.voice
-        assert isinstance(voice, Voice)
-        player = list(voice.player.command)
+        assert isinstance(voice, Speaker)
         rng = random.Random(7)
 
         def unplugged() -> None:
@@ -116,9 +122,10 @@ def test_the_daemon_in_real_time_with_random_presses_and_device_faults(
             while time.monotonic() < end:
                 if rng.random() < 0.5:
                     serial.fail = unplugged if serial.fail is None else None
+                elif unplugged_speaker.exists():
+                    unplugged_speaker.unlink()
                 else:
-                    broken = voice.player.command == player
-                    voice.player.command = ["/nonexistent/player", "{file}"] if broken else player
+                    unplugged_speaker.touch()
                 found["faults"] += 1
                 time.sleep(faulty.uniform(0.1, 0.8))
 
@@ -141,7 +148,7 @@ def test_the_daemon_in_real_time_with_random_presses_and_device_faults(
             time.sleep(rng.uniform(0.05, 1.0) / SPEED)
         breaker.join()
         serial.fail = None
-        voice.player.command = player
+        unplugged_speaker.unlink(missing_ok=True)
         press(3.3)  # end any session, so the end state is like the start
         time.sleep(1.0)
         voice.silence()
@@ -149,8 +156,14 @@ def test_the_daemon_in_real_time_with_random_presses_and_device_faults(
         found["end"] = settled(found["start"], timeout=10)
         parts.events.put(Stop("soak done"))
 
+    # The player is passed in: the null player, failing while the speaker is "unplugged".
+    unplugged_speaker = tmp_path / "unplugged"
+    player = ["sh", "-c", PLAYER, str(unplugged_speaker), "{file}", sys.executable]
+
     def build(config, state_dir, events) -> Parts:
-        parts, controls = mock_parts(config, state_dir, events, speed=SPEED)
+        parts, controls = mock_parts(
+            config, state_dir, events, speed=SPEED, cache=tmp_path / "cache", player=player
+        )
         return parts.watched_by(Driver(drive, parts, controls, name="soak-driver"))
 
     assert run(Options(state_dir=tmp_path / "state"), build) == 0
@@ -162,7 +175,7 @@ def test_the_daemon_in_real_time_with_random_presses_and_device_faults(
     assert found["faults"] >= seconds / 2 and found["gestures"] >= seconds
     # The faults took: the daemon saw the panel go and come back, and the player fail.
     assert "display not answering" in caplog.text and "answering again" in caplog.text
-    assert "cannot run the player '/nonexistent/player'" in caplog.text
+    assert "the player 'sh' failed (exit status 1): the speaker is unplugged" in caplog.text
     assert end["threads"] == start["threads"]
     assert end["fds"] == start["fds"]
     assert end["rss_mb"] < start["rss_mb"] + 8

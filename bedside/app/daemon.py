@@ -1,0 +1,140 @@
+"""``bedside run``: the parts, the behaviour and the loop put together, under systemd or not.
+
+``run`` takes the signals and the state folder, reads the configuration, has the parts built
+(``bedside.app.assembly``: the real set, or with ``mock_hardware`` the mock one, on which the very
+same daemon runs on any machine) and runs the loop on them until it is stopped; then it closes
+them. The demo, the bench and the tests hand ``run`` a builder of their own, which makes the
+mock set and adds the observers that drive and watch it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bedside.app.assembly import Driver, Parts, mock_parts, real_parts
+from bedside.app.events import Events, Stop, WallMoved
+from bedside.app.loop import Loop, Reconfiguration
+from bedside.app.notify import watchdog_interval
+from bedside.app.paths import state_directory
+from bedside.app.resume import restore
+from bedside.app.scripted import drive_script
+from bedside.app.signals import signals_to
+from bedside.app.speech import cue_texts, volumes_of
+from bedside.config.load import ConfigError, load_config
+from bedside.config.sections import Config
+from bedside.core.behaviour import Behaviour
+from bedside.core.script import Command
+from bedside.folders import StateLock, check_folder
+from bedside.history.rows import completed_nights, growth_nights
+
+log = logging.getLogger("bedside")
+
+
+@dataclass
+class Options:
+    config: Path | None = None
+    state_dir: Path | None = None
+    routine: str | None = None
+    mock_hardware: bool = False
+    script: list[Command] | None = None
+    trace: TextIO | None = None
+    speed: float = 1.0
+
+
+# Makes the daemon's parts from its configuration, its state folder and its events queue.
+Build = Callable[[Config, Path, Events], Parts]
+
+
+def parts_for(options: Options) -> Build:
+    """What ``bedside run`` builds: the real parts, or the mock ones worked by ``--script``."""
+    if not options.mock_hardware:
+        return functools.partial(real_parts, speed=options.speed)
+
+    def build(config: Config, state_dir: Path, events: Events) -> Parts:
+        parts, controls = mock_parts(config, state_dir, events, speed=options.speed)
+        if options.script is None:
+            return parts
+        done = functools.partial(events.put, Stop("script done"))
+
+        def clock_set(when: datetime) -> None:  # the script's clock command
+            controls.wall.set(when)
+            events.put(WallMoved())
+
+        script = Driver(
+            drive_script,
+            controls.pin,
+            options.script,
+            options.speed,
+            done,
+            clock_set,
+            name="bedside-script",
+        )
+        return parts.watched_by(script)
+
+    return build
+
+
+def run(options: Options, build: Build | None = None, events: Events | None = None) -> int:
+    """The daemon, until it is stopped: the parts ``build`` makes (by default those
+    ``options`` ask for) worked by the behaviour. Whoever drives it from another thread puts
+    on ``events`` (a Stop ends it); one is made when none is given."""
+    # Signal handlers come first: a SIGTERM or SIGHUP while the devices open waits on the
+    # queue for the loop, instead of killing the daemon half-made or skipping its clean-up.
+    events = events if events is not None else queue.SimpleQueue()
+    with signals_to(events.put):
+        state_dir = check_folder(state_directory(options.state_dir), "the state folder")
+        with StateLock(state_dir):
+            config = load_config(options.config)
+            with (build or parts_for(options))(config, state_dir, events) as parts:
+                return serve(options, config, parts)
+
+
+def serve(options: Options, config: Config, parts: Parts) -> int:
+    """Run the loop on ``parts`` until a Stop; the caller closes them."""
+    store, clock = parts.store, parts.clock
+    setup = Reconfiguration.from_config(config)
+    behaviour = Behaviour(
+        setup.settings.showing(options.routine),
+        setup.thresholds,
+        now=clock.now(),
+        routine=options.routine,
+        wall=parts.wall.read,
+        reminder=setup.reminder,
+        done=completed_nights(store),
+        quiet=setup.quiet,
+        holds=growth_nights(store),
+    )
+    # Trace times count from here: said at -v, so a test can pin them to its own clock.
+    log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))
+    restore(store, parts.keeper, behaviour, config, parts.wall.known)
+
+    def reload() -> Reconfiguration | None:
+        try:
+            fresh = load_config(options.config)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("reload: %s", problem)
+            log.error("reload: keeping the configuration already running")
+            return None
+        parts.voice.prepare(cue_texts(fresh), volumes_of(fresh))
+        return Reconfiguration.from_config(fresh)
+
+    if parts.button.is_pressed:
+        behaviour.button_already_down()
+    parts.voice.prepare(cue_texts(config), volumes_of(config))
+    loop = Loop(
+        behaviour,
+        parts,
+        reload=reload,
+        trace=options.trace,
+        watchdog=watchdog_interval(),
+    )
+    loop.run()
+    return 0

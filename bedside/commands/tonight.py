@@ -1,0 +1,34 @@
+"""Tonight's length of the hold that grows, as the commands show it.
+
+The daemon folds the nights it has kept (``core.growth.tonight``); a command does the same
+from the history database, opened read-only, so what it shows is what the device will do
+tonight. No history yet is the first night.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bedside.app.clocks import MonotonicClock
+from bedside.app.wallclock import SystemWall
+from bedside.config.sections import Config
+from bedside.core.growth import tonight
+from bedside.core.nights import night_of
+from bedside.history.report import HistoryUnavailable, Report
+from bedside.history.rows import growth_nights
+
+
+def hold_tonight(config: Config, history: Path) -> float | None:
+    """Tonight's length, in seconds, of the hold that grows, from the history database at
+    ``history``; None when the hold does not grow (``[hold] grow = false``)."""
+    if not config.hold.grow:
+        return None
+    try:
+        with Report(history) as report:  # read-only: a command never changes the daemon's files
+            nights = growth_nights(report)
+    except HistoryUnavailable:
+        nights = []  # no history yet: the first night's length
+    clock = MonotonicClock()
+    now = SystemWall(clock).read(clock.now())  # None while the clock is not known
+    night = night_of(now) if now is not None else None
+    return tonight(config.hold, nights, night)

@@ -1,0 +1,74 @@
+"""``bedside voice render`` and ``bedside voice say``: the voice's cache, and trying a voice.
+
+``render`` makes every sound the daemon can play (every routine's cues and counts, the phrases,
+the reminder, the quieter night's volume, the chimes) in the cache the daemon reads
+(``$CACHE_DIRECTORY``, else ``~/.cache/bedside``), so the first night is ready; ``make install``
+runs it as the service's user. ``say`` speaks one line through the configured engine and device.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from bedside.app.paths import cache_directory, voice_cache
+from bedside.app.speech import cue_texts, volumes_of
+from bedside.config.sections import Config
+from bedside.voice import render_now, say_now
+from bedside.voice.cache import open_cache, prune, remove_leftovers
+from bedside.voice.engine_choice import engine_for, spec_of
+from bedside.voice.speaker import sounds_of
+
+__all__ = ["render", "say"]
+
+LOG = logging.getLogger("bedside.voice")
+
+
+def _logging() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="bedside: %(message)s")
+
+
+def render(config: Config) -> int:
+    """Render what the cache lacks; 0 when every sound is there, 1 when some could not be."""
+    _logging()
+    if not config.voice.enabled:
+        print("bedside: the voice is off ([voice] enabled = false): nothing to render")
+        return 0
+    folder = open_cache(voice_cache(cache_directory()), LOG)
+    if folder is None:
+        return 1
+    remove_leftovers(folder)  # what a killed render left
+    engine = engine_for(config.voice, LOG)
+    items = sounds_of(
+        config.voice, config.sounds, engine, folder, cue_texts(config), volumes_of(config)
+    )
+    start = time.monotonic()
+    done, problems = render_now(spec_of(engine), folder, items, LOG)
+    took = time.monotonic() - start
+    if problems:
+        print(f"bedside: {len(problems)} sound(s) could not be rendered:", file=sys.stderr)
+        for problem in problems[:10]:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    removed = prune(folder, [item.path for item in items])
+    print(
+        f"bedside: {len(items)} sounds ready in {folder} with {engine.name}: "
+        f"{done} rendered in {took:.1f} s, {len(items) - done} already there"
+        + (f", {removed} old ones removed" if removed else "")
+    )
+    return 0
+
+
+def say(config: Config, text: str) -> int:
+    """Say ``text`` once through the configured engine and sound device; 0 if it was heard."""
+    _logging()
+    if not config.voice.enabled:
+        print("bedside: the voice is off ([voice] enabled = false)", file=sys.stderr)
+        return 1
+    if not text.strip():
+        return 0
+    ok = say_now(config.voice, text, voice_cache(cache_directory()), log=LOG)
+    if not ok:
+        print("bedside: could not say it (see above)", file=sys.stderr)
+    return 0 if ok else 1

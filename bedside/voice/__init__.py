@@ -1,0 +1,43 @@
+"""Speech and sounds: every cue rendered ahead into a WAV cache by a child process, mastered to
+one calm level, and played by a player that can stop.
+
+    speaker.py        Speaker, the cue queue the daemon speaks through; say_now, one line now
+    engine.py         the base every speech engine stands on (SpeechEngine) and its errors
+    engine_choice.py  which engine a configuration gets, and its spec for the render child
+    espeak.py         espeak-ng through pyttsx3, the default engine
+    piper.py          Piper, run only through its command line (it is GPL, and large)
+    renderer.py       the daemon's handle on the render child (killable, never waited on)
+    render_child.py   the render child: the engine, mastering, atomic writes into the cache
+    mastering.py      trim, fade, one loudness, peaks under -1 dBFS (pure Python: no audioop)
+    chimes.py         the bell at each step and the closing tone, synthesised
+    wav.py            WAVs read, written and measured (Sound), once for every reader
+    cache.py          keys, atomic writes with the umask, leftovers, a bounded folder
+    player.py         aplay (or the null player), stopped at once
+    null_player.py    a sound card stand-in that takes as long as the sound lasts
+    processes.py      the children's lifetimes: dying with the parent, the group killed
+
+Where the cache folder is and which player plays are the caller's to say (``Speaker`` takes
+both, with a default player): ``bedside.app`` decides them (``paths.voice_cache``, for the
+daemon and the commands alike; ``assembly``, the player).
+"""
+
+from bedside.voice.cache import cache_key
+from bedside.voice.player import APLAY, NULL_PLAYER, Player, sound_cards
+from bedside.voice.renderer import Item, Renderer, RenderFailed, render_now
+from bedside.voice.speaker import Speaker, say_now
+from bedside.voice.wav import is_playable
+
+__all__ = [
+    "APLAY",
+    "NULL_PLAYER",
+    "Item",
+    "Player",
+    "RenderFailed",
+    "Renderer",
+    "Speaker",
+    "cache_key",
+    "is_playable",
+    "render_now",
+    "say_now",
+    "sound_cards",
+]

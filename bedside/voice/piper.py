@@ -1,0 +1,145 @@
+"""The Piper engine: a local neural voice, run only through its own command line.
+
+piper-tts is GPL-3.0-or-later and bedside is MIT, so Piper is never imported here: the render
+child runs ``python -m piper`` in batch mode (one model load, one WAV per input line) as a
+process of its own, which also keeps its 200-300 MB out of the daemon. With both noise scales
+at 0 Piper says a text the same way every time, which is what a cache wants.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import re
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+
+from bedside.voice.engine import EngineUnavailable, SynthesisFailed
+from bedside.voice.processes import die_with_parent
+
+__all__ = ["PiperEngine", "piper_missing"]
+
+_WROTE = re.compile(r"Wrote (.+\.wav)\s*$")
+_NO_WHEELS = ("armv6l", "armv7l", "armv8l")  # 32-bit ARM: onnxruntime publishes no wheels
+
+
+def piper_missing() -> str | None:
+    """Why Piper cannot run on this machine, or None when it can."""
+    if platform.machine() in _NO_WHEELS:
+        return (
+            "Piper needs onnxruntime, which has no wheels for 32-bit ARM "
+            "(use a 64-bit Raspberry Pi OS for Piper)"
+        )
+    if importlib.util.find_spec("piper") is None:
+        return "Piper is not installed (pip install 'bedside[piper]')"
+    return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class PiperEngine:
+    """Piper (a ``SpeechEngine``): the voice ``model`` (a ``.onnx`` file with its
+    ``.onnx.json`` beside it), ``length_scale`` (above 1 is slower) and ``sentence_silence``
+    (seconds between sentences). Run as a command, in the render child, never imported."""
+
+    name = "piper"
+
+    def __init__(
+        self, model: Path, length_scale: float = 1.0, sentence_silence: float = 0.3
+    ) -> None:
+        self.model = Path(model)
+        self.config = Path(str(self.model) + ".json")
+        self.length_scale = length_scale
+        self.sentence_silence = sentence_silence
+        self._identity: list[object] | None = None
+
+    def identity(self) -> list[object]:
+        """What, besides the text, decides how a cue sounds: part of its cache key."""
+        if self._identity is None:
+            try:
+                version = importlib.metadata.version("piper-tts")
+            except importlib.metadata.PackageNotFoundError:
+                version = ""
+            try:
+                voice = [_sha256(self.model), _sha256(self.config)]
+            except OSError:
+                voice = [str(self.model), ""]
+            self._identity = [self.name, version, *voice, self.length_scale, self.sentence_silence]
+        return self._identity
+
+    def argv(self, texts_file: Path, out: Path) -> list[str]:
+        """Piper's command line: every line of ``texts_file`` a WAV in the folder ``out``."""
+        return [
+            sys.executable,
+            "-m",
+            "piper",
+            "--model",
+            str(self.model),
+            "--config",
+            str(self.config),
+            "--input-file",
+            str(texts_file),
+            "--output-dir",
+            str(out),
+            "--length-scale",
+            str(self.length_scale),
+            "--sentence-silence",
+            str(self.sentence_silence),
+            "--noise-scale",
+            "0",
+            "--noise-w-scale",
+            "0",
+        ]
+
+    # -- in the render child -----------------------------------------------------------------
+    def render(self, texts: list[str], work: Path) -> Iterator[tuple[int, Path | Exception]]:
+        """Each text as a WAV in ``work``, in order, from one Piper process."""
+        problem = piper_missing()
+        if problem is not None:
+            raise EngineUnavailable(problem)
+        if not self.model.is_file() or not self.config.is_file():
+            raise EngineUnavailable(f"no Piper voice at {self.model} (with its .onnx.json)")
+        listing = work / "texts.txt"
+        # One text a line: Piper takes each non-empty line as one WAV, in order.
+        listing.write_text("".join(" ".join(t.split()) + "\n" for t in texts), encoding="utf-8")
+        out = work / "out"
+        process = subprocess.Popen(
+            self.argv(listing, out),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=work,
+            # the render child is single-threaded here; os.getpid() is read before the fork
+            preexec_fn=functools.partial(die_with_parent, os.getpid()),
+        )
+        said: deque[str] = deque(maxlen=5)
+        done = 0
+        assert process.stderr is not None
+        for line in process.stderr:
+            match = _WROTE.search(line)
+            if match is None:
+                said.append(line.strip())
+                continue
+            yield done, Path(match.group(1))
+            done += 1
+        process.wait()
+        if done < len(texts):
+            why = said[-1] if said else f"exit status {process.returncode}"
+            if done == 0:
+                raise EngineUnavailable(f"Piper failed: {why}")
+            for i in range(done, len(texts)):
+                yield i, SynthesisFailed(f"Piper failed on {texts[i]!r}: {why}")

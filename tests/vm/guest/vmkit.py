@@ -235,47 +235,59 @@ def clear_i2c_log() -> None:
     I2C_LOG.write_bytes(b"x")
 
 
-def panel_model_class() -> Any:
-    """The project's own controller RAM model (PanelModel), from the installed bedside: it
-    lives in bedside/devices/recorder.py today, bedside/display/recording_bus.py after the
-    package's refactor. Loaded by file from the installed venv, whatever its name."""
-    import importlib.util
-    import sys
-
-    site = next(Path("/opt/bedside/venv/lib").glob("python3*/site-packages"))
-    for rel in ("bedside/display/recording_bus.py", "bedside/devices/recorder.py"):
-        path = site / rel
-        if path.exists() and "class PanelModel" in path.read_text():
-            spec = importlib.util.spec_from_file_location("bedside_vm_panel_model", path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module  # dataclasses look their module up
-            spec.loader.exec_module(module)
-            return module.PanelModel
-    found = [
-        str(p.relative_to(site))
-        for p in (site / "bedside").rglob("*.py")
-        if "class PanelModel" in p.read_text()
-    ]
-    if found:
-        raise AssertionError(f"PanelModel moved to {found}: add it to panel_model_class()")
-    raise AssertionError("no PanelModel in the installed bedside")
+# The project's own controller RAM model (PanelModel), run in the installed bedside's venv: it
+# is bedside/display/recording_bus.py since the package's refactor, bedside/devices/recorder.py
+# before it. Messages go in as lines "c HEX" (commands) or "d HEX" (display data).
+REBUILD = r"""
+import json, sys
+try:
+    from bedside.display.recording_bus import PanelModel
+except ImportError:
+    from bedside.devices.recorder import PanelModel
+model = PanelModel(sys.argv[1], int(sys.argv[2]))
+for line in sys.stdin:
+    kind, data = line.split()
+    (model.command if kind == "c" else model.data)(bytes.fromhex(data))
+print(json.dumps({"visible": bytes(model.visible()).hex(), "on": model.on,
+                  "contrast": model.contrast}))
+"""
 
 
-def rebuild(messages: Iterable[Message], driver: str = "ssd1306", height: int = 64) -> Any:
-    """The controller's RAM rebuilt from what the bus carried to the panel, as luma's i2c sends
-    it: each message a control byte (0x00: commands follow; 0x40: display data), then bytes."""
-    model = panel_model_class()(driver, height)
+@dataclass(frozen=True)
+class Rebuilt:
+    """What the controller's RAM and registers hold after the messages."""
+
+    shown: bytes
+    on: bool
+    contrast: int
+
+    def visible(self) -> bytes:
+        return self.shown
+
+
+def rebuild(messages: Iterable[Message], driver: str = "ssd1306", height: int = 64) -> Rebuilt:
+    """The controller rebuilt from what the bus carried to the panel, as luma's i2c sends it:
+    each message a control byte (0x00: commands follow; 0x40: display data), then bytes."""
+    lines = []
     for m in messages:
         if m.addr != PANEL_ADDRESS or m.nacked or m.flags & I2C_M_RD or not m.data:
             continue
         control, body = m.data[0], m.data[1:]
-        if control == 0x00:
-            model.command(body)
-        elif control == 0x40:
-            model.data(body)
-        else:
+        if control not in (0x00, 0x40):
             raise AssertionError(f"unexpected control byte {control:#04x} in {m}")
-    return model
+        if body:
+            lines.append(("c " if control == 0x00 else "d ") + body.hex())
+    out = sh(
+        "/opt/bedside/venv/bin/python",
+        "-c",
+        REBUILD,
+        driver,
+        str(height),
+        input="\n".join(lines) + "\n",
+        timeout=300,
+    ).stdout
+    found = json.loads(out)
+    return Rebuilt(bytes.fromhex(found["visible"]), found["on"], found["contrast"])
 
 
 def bits_of_png(path: Path) -> bytes:

@@ -18,7 +18,7 @@ BIN    ?= /usr/local/bin
 SERVICE_GROUPS := gpio i2c audio
 
 .PHONY: test demo bench soak lint format system-deps clean install install-files uninstall
-.PHONY: install-packages test-systemd test-arm64
+.PHONY: install-packages test-systemd test-arm64 test-vm
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -130,22 +130,46 @@ test-systemd:
 	BEDSIDE_CI_CACHE=$(CI_CACHE) tests/systemd/run.sh
 
 # bedside and its [pi] extra into the virtual env of $(PI_PIP) (make install's, and test-arm64's
-# with EXTRAS=pi,test). lgpio has PyPI wheels up to Python 3.12; for 3.13 (Raspberry Pi OS
-# trixie) pip would build it against a system liblgpio that Debian does not package, so where
-# no wheel fits, lgpio is built from the C sources it bundles (PYPI=1, its setup.py's switch),
-# with a compiler, swig and the Python headers.
+# with EXTRAS=pi,test). Where PyPI has no wheel that fits, pip builds from source, and says so
+# here: lgpio (wheels for Python 3.11 and 3.12 only; for 3.13, Raspberry Pi OS trixie, it is
+# built from the C sources it bundles, PYPI=1, its setup.py's switch; never PyPI's lgpio
+# 0.0.0.2, an empty placeholder that pip would otherwise take where no real wheel fits), and
+# spidev (an sdist only on PyPI; piwheels has wheels on Raspberry Pi OS). Building needs a
+# compiler, swig and the Python headers, installed first when missing. The lgpio installed is
+# checked to be the real library.
 PI_PIP ?= $(VENV)/bin/pip
 EXTRAS ?= pi
 install-packages:
-	@if $(PI_PIP) install --quiet --dry-run --only-binary lgpio '.[$(EXTRAS)]' >/dev/null 2>&1; then \
-		$(PI_PIP) install --quiet --only-binary lgpio '.[$(EXTRAS)]'; \
-	else \
-		echo "lgpio has no wheel for this Python: building it from its own sources"; \
-		$(MAKE) --no-print-directory system-deps DEB="gcc:gcc swig:swig python3-config:python3-dev" && \
-		PYPI=1 $(PI_PIP) install --quiet --no-binary lgpio '.[$(EXTRAS)]'; \
-	fi
+	@build=""; \
+	$(PI_PIP) install --quiet --dry-run --only-binary lgpio,spidev '.[$(EXTRAS)]' >/dev/null 2>&1 || \
+	for pkg in lgpio spidev; do \
+		$(PI_PIP) install --quiet --dry-run --only-binary $$pkg '.[$(EXTRAS)]' >/dev/null 2>&1 || \
+			build="$$build $$pkg"; \
+	done; \
+	if [ -n "$$build" ]; then \
+		echo "no wheel for this machine:$$build; building from source"; \
+		$(MAKE) --no-print-directory system-deps DEB="gcc:gcc swig:swig python3-config:python3-dev" || exit 1; \
+	fi; \
+	case "$$build" in *lgpio*) nobinary="--no-binary lgpio" ;; *) nobinary="" ;; esac; \
+	PYPI=1 $(PI_PIP) install --quiet $$nobinary '.[$(EXTRAS)]'
+	@$(dir $(PI_PIP))python -c 'import importlib.util as u, sys; from importlib.metadata import version as v; \
+		found = u.find_spec("lgpio"); \
+		sys.exit(0 if found is None or hasattr(__import__("lgpio"), "gpiochip_open") else \
+			"lgpio " + v("lgpio") + " is installed but is not the real library")'
 
 # The suite on arm64 Debian under qemu-user, as Raspberry Pi OS 64-bit: bookworm (Python 3.11)
 # and trixie (Python 3.13). As root; the root filesystems are kept in /var/cache/bedside-arm64.
 test-arm64:
 	tests/arm64/run.sh
+
+# The installed device on a real Linux kernel's devices: Debian's kernel booted in QEMU (TCG)
+# with a simulated GPIO chip, I2C bus 1 and a loopback sound card, bedside installed there by
+# `make install`, and the tests of tests/vm/guest run inside, a boot per group. As root; the
+# image is cached in /var/cache/bedside-vm. docs/testing-vm.md says what runs and its figures.
+test-vm:
+	@[ "$$(id -u)" = 0 ] || { echo "make test-vm needs root: sudo make test-vm"; exit 1; }
+	@command -v qemu-system-x86_64 >/dev/null && command -v qemu-img >/dev/null && \
+		command -v mmdebstrap >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			qemu-system-x86 qemu-utils mmdebstrap >/dev/null; }
+	tests/vm/run.sh

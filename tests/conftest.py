@@ -67,6 +67,8 @@ NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
     " qemu's; make bench runs on the machine it measures",
     "the_daemon_keeps_the_hold": _FAST,
     "history_at_speed": _FAST,
+    "test_layers.py": "the layers and the types are the source's, not the platform's: make test"
+    " checks them (lint-imports and mypy, from the dev extra, which is not installed here)",
     "reload_during_a_session": _FAST,
 }
 

@@ -55,6 +55,11 @@ class ButtonState:
     # bounce time (a contact lifting for a millisecond mid-hold) is noise, as a closure that
     # short is, and the closure goes on as if it had not happened.
     up_at: float | None = None
+    # The closure's stretches of unbroken contact: when the one now closed began, and the
+    # longest that ended. Contact chatter (2 ms closures, 4 ms apart) is all noise, however
+    # long it goes on: a closure counts only if some stretch of it lasted the bounce time.
+    stretch_at: float | None = None
+    longest: float = 0.0
 
 
 class Recogniser:
@@ -71,26 +76,29 @@ class Recogniser:
         state, signals = self.tick(state, at)
         if pressed:
             if state.up_at is not None:  # open for less than the bounce time: noise
-                return replace(state, up_at=None), signals
+                return replace(state, up_at=None, stretch_at=at), signals
             if state.down_at is None:
-                state = ButtonState(down_at=at)
+                state = ButtonState(down_at=at, stretch_at=at)
             return state, signals
         if state.down_at is None or state.up_at is not None:
             return state, signals  # an up without a down: nothing to finish
-        return replace(state, up_at=at), signals
+        stretch = at - (state.stretch_at if state.stretch_at is not None else state.down_at)
+        return replace(state, up_at=at, longest=max(state.longest, stretch)), signals
 
     def _released(self, state: ButtonState, at: float) -> list[Signal]:
         """The gesture a closure from ``state.down_at`` to ``at`` makes, if any."""
         assert state.down_at is not None
         # Compared as `at < down_at + threshold`, the same sum `deadline` returns, so that a
         # time handed back from `deadline` always counts as reached despite float rounding.
-        if state.long_fired or at < state.down_at + self.thresholds.bounce:
-            return []
+        if state.long_fired or state.longest < self.thresholds.bounce:
+            return []  # a long hold acted already; or nothing but chatter
         return [Gesture.PRESS if at < state.down_at + self.thresholds.hold else Gesture.HOLD]
 
     def already_down(self, at: float) -> ButtonState:
         """The state for a button found down at start-up: stuck, ignored until released."""
-        return ButtonState(down_at=at, holding_said=True, long_fired=True, stuck=True)
+        return ButtonState(
+            down_at=at, holding_said=True, long_fired=True, stuck=True, stretch_at=at
+        )
 
     def tick(self, state: ButtonState, now: float) -> tuple[ButtonState, list[Signal]]:
         """What the passing of time alone produces: the holding notice, the long hold, and the

@@ -25,7 +25,9 @@ MIRROR=${BEDSIDE_ARM64_MIRROR:-http://deb.debian.org/debian}
 # its own sources, PyPI having no wheel for Python 3.13 (a compiler, swig, the Python headers).
 PACKAGES="python3 python3-venv make espeak-ng alsa-utils sox systemd fonts-dejavu-core"
 BUILD_PACKAGES="python3-dev gcc libc6-dev swig"
-packages() { if [ "$1" = bookworm ]; then echo $PACKAGES; else echo $PACKAGES $BUILD_PACKAGES; fi; }
+# Both releases build from source what has no wheel for arm64 (spidev everywhere, lgpio on
+# trixie's Python 3.13): the compiler and headers are in both root filesystems.
+packages() { echo $PACKAGES $BUILD_PACKAGES; }
 # Time limits (seconds): building one root filesystem, and one release's whole run inside it.
 BUILD_LIMIT=1200
 RUN_LIMIT=2100  # the two releases share two cores: about 15 min each here

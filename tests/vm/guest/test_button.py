@@ -6,7 +6,6 @@ import itertools
 import statistics
 import time
 
-import pytest
 from vmkit import (
     Button,
     clear_i2c_log,
@@ -68,18 +67,10 @@ def daemon_closures(mark: str) -> list[float]:
     return [round(b[1] - a[1], 4) for a, b in pairs if a[0] == "down" and b[0] == "up"]
 
 
-EDGES_TIMED_LATE = pytest.mark.xfail(
-    strict=False,
-    reason="bedside times each edge when gpiozero's callback runs (bedside/devices/button.py "
-    "reads the monotonic clock there), not with the kernel's edge time that lgpio hands "
-    "gpiozero (the pin's ticks): when the callback thread is late, as under TCG with a loaded "
-    "host or on a Pi Zero busy rendering Piper, 2 ms closures look 20-40 ms long and count as "
-    "presses. Found by this test; it passes when edges carry the kernel's time.",
-)
-
-
-@EDGES_TIMED_LATE
 def test_chatter_made_of_real_edges_gives_no_gesture(fresh_daemon):
+    """Found by this test: edges were timed when gpiozero's callback ran, and a late callback
+    made 2 ms closures look tens of ms long: presses. They carry the kernel's time now, and
+    chatter with no unbroken 20 ms of contact is noise."""
     button = Button()
     menu = status_text()
     # Chatter alone: closed for a few ms at a time, well under [button] bounce (0.02 s).
@@ -100,7 +91,6 @@ def test_chatter_made_of_real_edges_gives_no_gesture(fresh_daemon):
     assert status_text() == menu
 
 
-@EDGES_TIMED_LATE
 def test_a_bouncy_press_is_one_press(fresh_daemon):
     """Chatter as the contact closes and as it opens, held 0.3 s between: one press."""
     button = Button()

@@ -5,7 +5,6 @@ the host for the cut; the test_after_* in the next boot from the same disk."""
 import json
 import time
 
-import pytest
 from vmkit import RESULTS, Button, cursor, sh, status_text, trace_events, wait_for, wait_ready
 
 EXPECTED = RESULTS / "powercut-expected.json"
@@ -58,15 +57,10 @@ def test_after_the_cut_the_session_and_its_history_are_back():
     assert expected["step"]["routine"] in json.dumps(history)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="bedside's database is opened with PRAGMA synchronous=NORMAL (bedside/history.py): "
-    "in WAL mode a commit is not synced, so a power cut (unlike kill -9) loses the commits the "
-    "kernel had not yet written back, up to about 30 s of them; a step change made 15 s before "
-    "the cut is among them (as is a session ended 20 s before it: seen once). Found by this "
-    "test; synchronous=FULL (bedside/history/store.py today) makes it pass.",
-)
 def test_after_the_cut_it_is_paused_in_the_step_it_was_in():
+    """Found by this test: with PRAGMA synchronous=NORMAL a power cut (unlike kill -9) lost
+    the commits the kernel had not yet written back, up to 30 s of them; the history's commits
+    are synced now (synchronous=FULL)."""
     expected = json.loads(EXPECTED.read_text())
     wait_ready()
     assert status_text() == expected["status"] + " (paused)", expected

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 import sys
 import time
 from collections.abc import Iterable
@@ -24,6 +26,7 @@ from bedside.config.sections import Config
 from bedside.core.durations import session_minutes
 from bedside.core.errors import UsageError
 from bedside.core.nights import Done, mark_done, night_of, streak
+from bedside.folders import kind_of
 from bedside.history.report import HistoryUnavailable, Report
 from bedside.history.rows import Session, completed_nights
 
@@ -79,6 +82,7 @@ def main(
         writer.writerows({**row, "completed": "yes" if row["completed"] else "no"} for row in rows)
         return 0
     if chart is not None:
+        _writable_file(chart)
         title = f"bedside: minutes a night, the last {days} nights (filled: {night} done)"
         try:
             write_chart(shown, chart, title)
@@ -111,6 +115,17 @@ def _row(session: Session) -> Row:
         steps_done=session.steps_done,
         steps=session.steps,
     )
+
+
+def _writable_file(path: Path) -> None:
+    """Nothing, if ``path`` is free or a file; a UsageError if it is something else: a FIFO
+    (which would hold the command until something read it), a device, a folder."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # nothing there yet, or not ours to look at: writing will tell
+        return
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"cannot write the chart to {path}: it is {kind_of(mode)}, not a file")
 
 
 def _why(exc: OSError | ValueError) -> str:

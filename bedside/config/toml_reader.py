@@ -21,6 +21,7 @@ from typing import Any
 from bedside.config.key_lines import Path, key_lines, line_of
 from bedside.core.durations import DURATION_HELP, parse_duration
 from bedside.core.errors import UsageError
+from bedside.folders import NotAFile, TooLarge, read_file
 
 
 @dataclass(frozen=True)
@@ -107,23 +108,22 @@ class Source:
         found: str | None = None
         line: int | None = None
         expected = "a readable UTF-8 text file"
+        data = b""
         try:
-            with path.open("rb") as file:  # not read_bytes: a device or a pipe never ends
-                data = file.read(cls.LARGEST + 1)
-            if len(data) > cls.LARGEST:
-                expected = f"a file of at most {cls.LARGEST // 1024} kB"
-                found = "a larger one"
-            else:
-                return cls(name, data.decode("utf-8"), problems)
+            data = read_file(path, cls.LARGEST)
+            return cls(name, data.decode("utf-8"), problems)
         except FileNotFoundError:
             expected, found = "a file here", "none"
-        except IsADirectoryError:
-            expected, found = "a file", "a folder"
-        except OSError as exc:
-            found = (exc.strerror or "an unreadable file").lower()
+        except NotAFile as exc:  # a FIFO or a device would never end: told by stat, unopened
+            expected, found = "a file", exc.kind
+        except TooLarge:
+            expected = f"a file of at most {cls.LARGEST // 1024} kB"
+            found = "a larger one"
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             found = f"a byte that is not UTF-8 (0x{data[exc.start]:02x})"
+        except (OSError, ValueError) as exc:  # no permission, a name with a NUL in it
+            found = (getattr(exc, "strerror", None) or "an unreadable file").lower()
         source = cls(name, "", problems)
         source.add((), expected, found, line=line)
         source.ok = False

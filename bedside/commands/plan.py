@@ -7,9 +7,11 @@ The plan is tonight's: a hold that grows is shown at tonight's length, from the 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
+from bedside.app.paths import NoHome
 from bedside.commands.choices import history_file, routine_named
 from bedside.commands.tonight import hold_tonight
 from bedside.config.sections import Config
@@ -29,7 +31,12 @@ def main(
     """Print routine ``name`` as tonight's plan, its hold as the history in ``state_dir``
     (the demo's with ``demo``, else the daemon's default) makes it tonight."""
     routine = config.routines[routine_named(config, name)]
-    length = hold_tonight(config, history_file(state_dir, demo))
+    try:
+        history: Path | None = history_file(state_dir, demo)
+    except NoHome as exc:  # no history to read: the plan is a first night's, and says so
+        print(f"bedside: {exc}; the plan is a first night's", file=sys.stderr)
+        history = None
+    length = hold_tonight(config, history)
     if length is not None:
         routine = retimed(routine, length, config.cues)
     if as_json:

@@ -28,6 +28,7 @@ from bedside.config.sections import Config
 from bedside.core.durations import session_minutes
 from bedside.core.errors import UsageError
 from bedside.core.nights import Done, mark_done, night_of, streak
+from bedside.core.printable import printable
 from bedside.folders import kind_of
 from bedside.history.report import HistoryUnavailable, Report
 from bedside.history.rows import Session, completed_nights
@@ -83,7 +84,10 @@ def main(
     if as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(Row.__annotations__))
         writer.writeheader()
-        writer.writerows({**row, "completed": "yes" if row["completed"] else "no"} for row in rows)
+        writer.writerows(
+            {**row, "routine": printable(row["routine"]), "completed": _yes(row["completed"])}
+            for row in rows
+        )
         return 0
     shown = nights(sessions, days, datetime.now(), night)
     none = None if sessions else _nothing(ever, days)
@@ -125,7 +129,7 @@ def table(sessions: list[Session]) -> Iterator[str]:
     yield f"{'night':<11} {'start':>5}  {'routine':<{name}}  {'min':>{width}}  steps"
     for row in map(_row, sessions):
         mark = "done" if row["completed"] else f"{row['steps_done']}/{row['steps']}, ended early"
-        yield (
+        yield printable(  # a routine's name as the database has it: shown, never played
             f"{row['night']:<11} {row['started'][11:16]:>5}  {row['routine']:<{name}}"
             f"  {row['minutes']:>{width}}  {mark}"
         )
@@ -138,6 +142,10 @@ def json_array(rows: Iterable[Row]) -> Iterator[str]:
         yield ("[\n  " if first else ",\n  ") + json.dumps(row, indent=2).replace("\n", "\n  ")
         first = False
     yield "[]\n" if first else "\n]\n"
+
+
+def _yes(completed: bool) -> str:
+    return "yes" if completed else "no"
 
 
 def _last(days: int) -> str:

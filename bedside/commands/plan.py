@@ -16,6 +16,7 @@ from bedside.commands.choices import history_file, routine_named
 from bedside.commands.tonight import hold_tonight
 from bedside.config.sections import Config
 from bedside.core.growth import retimed
+from bedside.core.printable import printable
 from bedside.core.routines import Routine, StepKind
 from bedside.core.screens import clock
 from bedside.core.trace import json_number, step_fields
@@ -96,4 +97,4 @@ def plan_table(routine: Routine) -> str:
         waited = waited or step.kind is StepKind.WAIT
     if waited:
         lines += ["", "+ : after the presses that steps waiting for one take"]
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))  # a name or a title is shown, never played

@@ -7,6 +7,7 @@ length is ``bedside plan``'s), its summary and its profile.
 from __future__ import annotations
 
 from bedside.config.sections import Config
+from bedside.core.printable import printable
 from bedside.core.routines import menu_first
 from bedside.core.screens import minutes
 
@@ -17,5 +18,6 @@ def main(config: Config) -> int:
         routine = config.routines[name]
         about = routine.summary + (f" ({routine.profile_title})" if routine.profile_title else "")
         shown = "" if name in config.menu else "  [not in the menu]"
-        print(f"{name:<{width}}  {minutes(routine.total_seconds):>7}  {about}{shown}")
+        line = f"{name:<{width}}  {minutes(routine.total_seconds):>7}  {about}{shown}"
+        print(printable(line))  # a name or a summary is shown, never played
     return 0

@@ -16,6 +16,7 @@ from typing import Any
 
 from bedside.config.toml_reader import Problem, Source, Table
 from bedside.core.durations import parse_duration
+from bedside.core.printable import controls_in
 from bedside.core.routines import Cue, CueOptions, Routine, Step, StepKind, long_step_cues, words
 
 SIDES = ("left", "right")
@@ -46,7 +47,13 @@ def load_routines(
         problems.append(Problem(label, None, "", "a folder of routine files", "none"))
         return {}
     for path in paths:
-        sources[path.stem] = Source.read(path, problems, name=f"{label}/{path.name}")
+        name = f"{label}/{path.name}"
+        bad = controls_in(path.stem)
+        if bad:  # the name is shown in the menu and on a terminal: never a control character
+            expected = f"a file name without control characters ({', '.join(bad)})"
+            problems.append(Problem(name, None, "", expected, ""))
+            continue
+        sources[path.stem] = Source.read(path, problems, name=name)
     loader = _Loader(sources, options, problems)
     routines = {}
     for name, source in sources.items():
@@ -82,14 +89,14 @@ class _Loader:
     def header(self, name: str) -> tuple[Table, str, dict[str, int], str | None, str]:
         source = self.sources[name]
         top = source.table()
-        title = top.string("title", None)
+        title = top.text("title", None, blank=False)
         profile, variables, profile_title = self.profile(name, top)
         return top, title, variables, profile, profile_title
 
     def routine(self, name: str) -> Routine | None:
         top, title, variables, profile, profile_title = self.header(name)
-        summary = top.string("summary", "")
-        finish = top.string("finish", "")
+        summary = top.text("summary", "")
+        finish = top.text("finish", "")
         # Counted before anything is expanded: a file that would expand to millions of steps
         # (repeats inside repeats, includes of includes) is refused at once, in little memory.
         size = self.size(name)
@@ -133,7 +140,7 @@ class _Loader:
             table = profiles.child(profile_name)
             if table is None:
                 continue
-            profile_title = table.string("title", "")
+            profile_title = table.text("title", "")
             variables = {}
             for key in table.data:
                 if key != "title":
@@ -263,7 +270,7 @@ class _Loader:
         return steps
 
     def step(self, item: Table, context: _Context) -> Step | None:
-        title = item.string("title", None)
+        title = item.text("title", None, blank=False)
         kind_text = item.string("kind", None, choices=[k.value for k in StepKind])
         item.seen.add("sides")
         if not kind_text:
@@ -322,7 +329,7 @@ class _Loader:
     ) -> list[Cue]:
         out = []
         for cue in item.tables("cues"):
-            text = self.text(cue, "text", cue.string("text", None), context, reps)
+            text = self.text(cue, "text", cue.text("text", None), context, reps)
             if kind is not StepKind.WAIT and duration is None:
                 # the step's length is already reported: its cue times cannot be checked
                 cue.seen.add("at")

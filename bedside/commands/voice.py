@@ -88,11 +88,12 @@ def say(config: Config, text: str) -> int:
         return 1
     if not text.strip():
         return 0
+    cache = voice_cache(cache_directory())  # no home to find it in: the person's to fix, first
     missing = no_sound_card(config.voice.device)
     if missing:
         print(f"bedside: {missing}", file=sys.stderr)
         return 1
-    ok = say_now(config.voice, text, voice_cache(cache_directory()), log=LOG)
+    ok = say_now(config.voice, text, cache, log=LOG)
     if not ok:
         print("bedside: could not say it (see above)", file=sys.stderr)
     return 0 if ok else 1

@@ -125,6 +125,7 @@ LANES = [  # (a part of a test's node id, its lane; None: shared), the first tha
             ("test_demo.py", "daemon"),
             ("test_hold.py::test_the_daemon_keeps_the_hold", "daemon"),
             ("test_new_user.py::test_history_at_speed", "daemon"),
+            ("test_flaky_bus.py::test_the_daemon", "daemon"),
         )
     ),
 ]

@@ -64,3 +64,26 @@ print(json.dumps({{"path": str(c.default_config_path()), "routines": sorted(conf
     ).read_bytes()
     comparison = filecmp.dircmp(defaults / "routines", ROOT / "config" / "routines")
     assert comparison.left_list == comparison.right_list and not comparison.diff_files
+
+
+def test_building_bedside_warns_of_no_package_left_out(tmp_path):
+    """make demo's set-up (pip install -e .) printed forty lines of setuptools' warning for
+    each folder of data that was no package of its own (bedside.defaults.routines)."""
+    source = tmp_path / "source"
+    for name in ("bedside", "config"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "install", "--verbose", "--no-deps"]
+    done = subprocess.run(
+        [*pip, "--target", str(tmp_path / "site"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr
+    assert "setuptools" in said  # the build's own output is there to be read
+    assert "is absent from the `packages` configuration" not in said
+    assert "Package would be ignored" not in said
+    assert (tmp_path / "site" / "bedside" / "defaults" / "routines" / "bedtime.toml").is_file()

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from bedside.commands.check_config import when
-from bedside.commands.choices import history_file, routine_named
-from bedside.commands.tonight import hold_tonight
+from bedside.commands.choices import routine_named
+from bedside.commands.tonight import hold_for
 from bedside.config.sections import Config
 from bedside.core.growth import retimed
+from bedside.core.printable import printable
 from bedside.core.routines import Routine, StepKind
 from bedside.core.screens import clock
 from bedside.core.trace import json_number, step_fields
@@ -30,7 +31,7 @@ def main(
     """Print routine ``name`` as tonight's plan, its hold as the history in ``state_dir``
     (the demo's with ``demo``, else the daemon's default) makes it tonight."""
     written = config.routines[routine_named(config, name)]
-    length = hold_tonight(config, history_file(state_dir, demo))
+    length = hold_for(config, state_dir, demo)
     routine = retimed(written, length, config.cues) if length is not None else written
     if as_json:
         print(json.dumps(plan_json(routine), ensure_ascii=False, indent=2))
@@ -98,4 +99,4 @@ def plan_table(routine: Routine) -> str:
         waited = waited or step.kind is StepKind.WAIT
     if waited:
         lines += ["", "+ : after the presses that steps waiting for one take"]
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))  # a name or a title is shown, never played

@@ -25,6 +25,7 @@ from bedside.core.clock import SettableWall, VirtualClock
 from bedside.core.errors import UsageError
 from bedside.core.gestures import Thresholds
 from bedside.core.nights import Quiet, Reminder
+from bedside.core.printable import printable
 from bedside.core.screens import Screen
 from bedside.core.script import Command, timeline
 from bedside.core.settings import Settings
@@ -63,7 +64,7 @@ def main(
     )
     if kept is not None:
         for line in transcript(json.loads(line) for line in kept.getvalue().splitlines()):
-            print(line)
+            print(printable(line))
     return 0
 
 

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # panel's font is DejaVu Sans (bedside/display/fonts.py says why): Debian and Raspberry Pi OS
 # package it, and it is installed here like the rest, never fetched by bedside.
 FONT   := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-DEB    := espeak-ng:espeak-ng aplay:alsa-utils sox:sox systemd-analyze:systemd \
+DEB    := espeak-ng:espeak-ng aplay:alsa-utils sox:sox systemd-analyze:systemd faketime:faketime \
 	$(FONT):fonts-dejavu-core
 PREFIX ?= /opt/bedside
 ETC    ?= /etc/bedside

@@ -24,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 from bedside.core.nights import night_of
@@ -40,6 +41,12 @@ def session(
     """A session as the daemon keeps it with its wall clock known: placed in its night."""
     night = night_of(datetime.fromtimestamp(started))
     return Session(routine, started, ended, completed, done, steps, night)
+
+
+def tonight(hour: int = 22) -> datetime:
+    """``hour`` o'clock of the night bedside counts as tonight (noon to noon), so a test that
+    places sessions on the nights before it means the same nights at 02:00 as at 14:00."""
+    return datetime.combine(night_of(datetime.now()), clock_time(hour))
 
 
 def quiet_config(folder: Path, voice: bool = False, extra: str = "") -> Path:

@@ -205,7 +205,9 @@ def test_check_config_warns_of_a_letter_the_font_lacks_with_file_line_and_charac
     routine = config_copy.parent / "routines" / "legs-up-wall.toml"
     text = routine.read_text(encoding="utf-8")
     text = text.replace('title = "Legs up the wall"', 'title = "Beine hoch 床"', 1)
-    text += '\n[[steps]]\ntitle = """Zwei\nZeilen \U0001f6cf"""\nkind = "wait"\n'
+    # a title over two lines of the file (a line ending backslash joins them): the letter is
+    # found on the line it is written on
+    text += '\n[[steps]]\ntitle = """Zwei \\\nZeilen \U0001f6cf"""\nkind = "wait"\n'
     routine.write_text(text, encoding="utf-8")
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines, 1) if "床" in line)
@@ -244,3 +246,17 @@ def test_check_config_without_the_font_says_so_and_what_would_be_boxes(
     assert err == "" and out.count("warning:") == 3
     assert f"{DEJAVU_SANS} is missing" in out and f"apt-get install {PACKAGE}" in out
     assert '"ü" (U+00FC' in out and '"ß" (U+00DF' in out
+
+
+def test_a_letter_written_as_an_escape_is_said_at_its_key_not_at_a_later_line(
+    capsys: pytest.CaptureFixture[str], config_copy: Path
+) -> None:
+    routine = config_copy.parent / "routines" / "legs-up-wall.toml"
+    text = routine.read_text(encoding="utf-8")
+    text = text.replace('title = "Legs up the wall"', 'title = "Beine hoch \\u5E8A"', 1)
+    text += '\n[[steps]]\ntitle = "Ruhe"\nkind = "wait"\n# 床 in a comment, later\n'
+    routine.write_text(text, encoding="utf-8")
+    key = next(i for i, line in enumerate(text.splitlines(), 1) if "\\u5E8A" in line)
+    assert main(["check-config", "--config", str(config_copy)]) == 0
+    out = capsys.readouterr().out
+    assert f'  warning: {routine}:{key}: title: the panel\'s font has no "床"' in out

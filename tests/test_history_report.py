@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from faults import session
+from faults import session, tonight
 from PIL import Image
 
 from bedside.history.store import Store
@@ -34,7 +34,7 @@ def bedside(*args: str) -> subprocess.CompletedProcess:
 
 def history(folder: Path, minutes: list[float]) -> Path:
     """A state folder whose history has a bedtime session of each length, one a night."""
-    now = datetime.now().replace(hour=22, minute=0)
+    now = tonight()
     with Store(folder / "bedside.db") as store:
         for days, length in enumerate(reversed(minutes), start=1):
             start = (now - timedelta(days=days)).timestamp()

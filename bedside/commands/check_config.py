@@ -51,8 +51,7 @@ def font_warnings(texts: list[Written], face: Face) -> list[str]:
             if character in seen:
                 continue
             seen.add(character)
-            index = written.text.find(character)
-            line = written.line_at(index) if index >= 0 else written.line
+            line = written.line_of(character)
             where = f"{written.file}:{line}" if line else written.file
             said.append(
                 f"{where}: {written.key}: the panel's font has no {describe_character(character)}"

@@ -10,8 +10,9 @@ file, the line and the character, not a box first seen at bedtime. What is spoke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from bedside.config.key_lines import line_of
 from bedside.config.toml_reader import Problem, Source, key_name
 
 DRAWN_KEYS = frozenset({"title"})
+_NEXT_KEY = re.compile(r"\s*(\[|[A-Za-z0-9_\"'.-]+\s*=)")
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,21 @@ class Written:
     line: int | None  # the line its key is on
     key: str  # as messages name keys: steps[3].title
     text: str
+    source: tuple[str, ...] = ()  # the file's lines, shared by all its texts
 
-    def line_at(self, index: int) -> int | None:
-        """The line character ``index`` of the text is on (a multi-line string spans several)."""
-        return None if self.line is None else self.line + self.text.count("\n", 0, index)
+    def line_of(self, character: str) -> int | None:
+        """The line ``character`` is written on: a title may run over several lines of its
+        file (a line that ends in a backslash goes on). The key's line when the file spells
+        it as an escape (``\\u5E8A``) or its lines are not known."""
+        if self.line is None:
+            return None
+        for number in range(self.line, len(self.source) + 1):
+            written = self.source[number - 1]
+            if number > self.line and _NEXT_KEY.match(written):
+                break  # the value ended before this line: another key or table begins
+            if character in written:
+                return number
+        return self.line
 
 
 def panel_texts(routines_dir: Path) -> list[Written]:
@@ -48,7 +61,8 @@ def panel_texts(routines_dir: Path) -> list[Written]:
     for path in paths:
         source = Source.read(path, problems, name=str(path))
         if source.ok:
-            found += _drawn(source, (), source.data)
+            lines = tuple(source.text.splitlines())
+            found += (replace(w, source=lines) for w in _drawn(source, (), source.data))
     return found
 
 

@@ -82,6 +82,7 @@ class Source:
     def __init__(self, name: str, text: str, problems: list[Problem]) -> None:
         self.name = name
         self.problems = problems
+        self.text = text
         self.data: dict[str, Any] = {}
         self.lines: dict[Path, int] = {}
         try:

@@ -30,9 +30,11 @@ from bedside.commands.demo import (
     SUBTITLE_SECONDS,
     Keys,
     TerminalPanel,
+    waits_in_real_time,
 )
 from bedside.commands.terminal import Size, braille, cells, clip, fit, half_blocks
 from bedside.config.core_terms import defaults
+from bedside.config.load import load_config
 from bedside.config.sections import DisplayConfig
 from bedside.core.clock import VirtualClock
 from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
@@ -56,12 +58,14 @@ def test_braille_keeps_every_pixel_of_two_columns_by_four_rows():
 
 
 class Tty(pyte.Screen):
-    """A terminal of ``columns`` x ``rows`` that counts the lines scrolled off its top. It wraps
-    at the right edge, as a terminal that ignores the demo's asking it not to would: a line too
-    long for it shows as a wrapped one."""
+    """A terminal of ``columns`` x ``rows`` that counts the lines scrolled off its top. Unless
+    told ``as_asked``, it wraps at the right edge, as a terminal that ignores the demo's asking
+    it not to would: a line too long for it shows as a wrapped one. (The pty's, as asked: what
+    was drawn for the size before a resize may still be on its way.)"""
 
-    def __init__(self, columns: int, rows: int) -> None:
+    def __init__(self, columns: int, rows: int, as_asked: bool = False) -> None:
         super().__init__(columns, rows)
+        self.as_asked = as_asked
         self.scrolled = 0
         self.stream = pyte.Stream(self)
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -73,7 +77,7 @@ class Tty(pyte.Screen):
 
     def feed(self, data: str | bytes) -> None:
         text = self.decoder.decode(data) if isinstance(data, bytes) else data
-        self.stream.feed(text.replace("\x1b[?7l", ""))  # wrapping stays on: see above
+        self.stream.feed(text if self.as_asked else text.replace("\x1b[?7l", ""))
 
     @property
     def rows(self) -> list[str]:
@@ -145,7 +149,7 @@ class Terminal:
         )
         os.close(slave)
         self.screen = ""
-        self.tty = Tty(columns, rows)
+        self.tty = Tty(columns, rows, as_asked=True)
 
     def _set_size(self, columns: int, rows: int) -> None:
         fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
@@ -583,3 +587,32 @@ def test_a_terminal_that_goes_away_ends_the_demo():
     )
     keys.read(Gone())
     assert asked == ["quit"]
+
+
+# -- at speed, what waits for a person waits in real seconds (issue 20, item 7) ---------------
+def test_at_speed_the_display_waits_for_a_person_in_real_seconds():
+    config = load_config()
+    for speed in (1.0, 20.0):
+        settings = waits_in_real_time(speed)(config).settings
+        # The menu and "All done" stay lit off_after, a pause off_after_paused, in real time:
+        # at N times speed, N times as many seconds of the routine's time.
+        assert settings.off_after == config.display.off_after * speed
+        assert settings.off_after_paused == config.display.off_after_paused * speed
+
+
+def test_the_menu_at_speed_20_is_still_lit_when_a_person_reaches_for_a_key(tmp_path):
+    """At --speed 20 the menu went dark after 3 real seconds (60 s of the routine's time), so
+    the first key only woke it."""
+    terminal = Terminal(tmp_path, "--speed", "20", columns=80, rows=24)
+    try:
+        terminal.read_until("q: quit")
+        shown = terminal.shows(lambda rows: framed(rows) is not None)
+        time.sleep(4.5)
+        shown = terminal.settle()
+        assert not any("display off" in row for row in shown)
+        found = framed(shown)
+        assert found is not None and any(any(row) for row in pixels_of(*found))  # lit
+        terminal.press("q")
+        assert terminal.process.wait(timeout=10) == 0
+    finally:
+        terminal.close()

@@ -33,6 +33,7 @@ from gpiozero.pins.mock import MockPin
 from bedside.app.assembly import Observer, Parts, Voice, mock_parts
 from bedside.app.daemon import Options, run
 from bedside.app.events import Events, Stop
+from bedside.app.loop import Reconfiguration
 from bedside.app.paths import demo_state
 from bedside.commands.choices import routine_named
 from bedside.commands.terminal import (
@@ -352,6 +353,24 @@ class TerminalWatch(Observer):
         self.panel.show(screen)
 
 
+def waits_in_real_time(speed: float) -> Callable[[Config], Reconfiguration]:
+    """The configuration in the behaviour's terms, with what waits for a person counted in
+    real seconds at ``speed``: the routine runs N times fast, but the menu and the finished
+    screen stay lit ``off_after`` real seconds ("All done" shows that long), a pause
+    ``off_after_paused``, as a person reads and reaches for a key at their own pace."""
+
+    def terms(config: Config) -> Reconfiguration:
+        made = Reconfiguration.from_config(config)
+        settings = replace(
+            made.settings,
+            off_after=made.settings.off_after * speed,
+            off_after_paused=made.settings.off_after_paused * speed,
+        )
+        return replace(made, settings=settings)
+
+    return terms
+
+
 def main(config_path: Path | None, routine: str | None = None, speed: float = 1.0) -> int:
     """The demo of the configuration at ``config_path``, its menu showing ``routine``."""
     config = load_config(config_path)  # its errors are the person's, before the terminal's
@@ -364,7 +383,13 @@ def main(config_path: Path | None, routine: str | None = None, speed: float = 1.
     state.mkdir(parents=True, exist_ok=True)
     log_file = state / "demo.log"
     logging.basicConfig(filename=log_file, level=logging.INFO, format="%(asctime)s %(message)s")
-    options = Options(config=config_path, state_dir=state, routine=routine, speed=speed)
+    options = Options(
+        config=config_path,
+        state_dir=state,
+        routine=routine,
+        speed=speed,
+        terms=waits_in_real_time(speed),
+    )
     return demo(options, sys.stdout, sys.stdin)
 
 

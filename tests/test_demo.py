@@ -30,6 +30,8 @@ from bedside.commands.demo import (
     SUBTITLE_SECONDS,
     Keys,
     TerminalPanel,
+    TerminalWatch,
+    resumed_note,
     waits_in_real_time,
 )
 from bedside.commands.terminal import Size, braille, cells, clip, fit, half_blocks
@@ -37,8 +39,10 @@ from bedside.config.core_terms import defaults
 from bedside.config.load import load_config
 from bedside.config.sections import DisplayConfig
 from bedside.core.clock import VirtualClock
+from bedside.core.effects import StateChanged
 from bedside.core.gestures import ButtonState, Gesture, Notice, Recogniser, Thresholds
 from bedside.core.screens import Screen, View
+from bedside.core.state import Mode
 from bedside.display.panel import open_panel
 from bedside.display.picture import picture
 from bedside.display.recording_bus import RecordingSerial
@@ -616,3 +620,52 @@ def test_the_menu_at_speed_20_is_still_lit_when_a_person_reaches_for_a_key(tmp_p
         assert terminal.process.wait(timeout=10) == 0
     finally:
         terminal.close()
+
+
+# -- a session brought back comes first (issue 20, item 11) -----------------------------------
+def test_a_session_brought_back_is_said_to_come_first_and_how_to_end_it():
+    serial, _, _ = panel_showing(RUNNING)
+    out = io.StringIO()
+    panel = TerminalPanel(serial, out, size=lambda: (80, 24), timers=VirtualTimers())
+    keys, _, _ = button()
+    watch = TerminalWatch(panel, keys, io.StringIO(""), asked="leg-lifts")
+    watch.output(0.0, StateChanged(Mode.PAUSED, "bedtime"))  # the restart brought it back
+    note = "Your paused bedtime comes first: e (a long hold) ends it, then leg-lifts."
+    assert panel.note == note and note in on_a_tty(out, 80, 24).rows
+    watch.output(5.0, StateChanged(Mode.FINISHED, "bedtime"))  # ended
+    assert panel.note == "" and note not in on_a_tty(out, 80, 24).rows
+    watch.ready()  # from here, a pause is the person's own: nothing to explain
+    watch.output(9.0, StateChanged(Mode.PAUSED, "leg-lifts"))
+    assert panel.note == ""
+    assert resumed_note("bedtime", None) == resumed_note("bedtime", "bedtime")
+    assert "space carries on, e (a long hold) ends it" in resumed_note("bedtime", None)
+
+
+def test_demo_routine_after_a_session_left_paused_says_it_comes_first_then_shows_it(tmp_path):
+    """Left mid-session, the demo comes back paused there, and ``--routine leg-lifts`` waited
+    unseen behind it. The terminal says so and how to end it; ended, the menu shows leg lifts.
+    At 60x20 the panel's words are on the screen, to read."""
+    first = Terminal(tmp_path, columns=60, rows=20)
+    try:
+        first.read_until("q: quit")
+        first.press(" ")  # start the bedtime routine ...
+        first.read_until("Fill a tub with warm water")
+        first.press("q")  # ... and leave it
+        assert first.process.wait(timeout=10) == 0
+    finally:
+        first.close()
+    again = Terminal(tmp_path, "--routine", "leg-lifts", columns=60, rows=20)
+    try:
+        shown = again.shows(lambda rows: any("comes first" in row for row in rows))
+        assert "Your paused bedtime comes first: e (a long hold) ends it" in "".join(shown)
+        again.press("e")
+        again.shows(lambda rows: "Session ended" in rows)  # at 3 s of the 3.5 s e holds
+        time.sleep(1.0)  # a space while the button is still down would only hold it longer
+        again.press(" ")
+        shown = again.shows(lambda rows: "Leg lifts" in rows)
+        assert not any("comes first" in row for row in shown)
+        again.press("q")
+        assert again.process.wait(timeout=10) == 0
+    finally:
+        again.close()
+    assert "Traceback" not in first.screen + again.screen

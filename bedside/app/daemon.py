@@ -46,6 +46,9 @@ class Options:
     script: list[Command] | None = None
     trace: TextIO | None = None
     speed: float = 1.0
+    # The configuration in the behaviour's terms, read at start and again on a reload (the
+    # demo's makes the waits for a person real seconds at its speed).
+    terms: Callable[[Config], Reconfiguration] = Reconfiguration.from_config
 
 
 # Makes the daemon's parts from its configuration, its state folder and its events queue.
@@ -100,7 +103,7 @@ def run(options: Options, build: Build | None = None, events: Events | None = No
 def serve(options: Options, config: Config, parts: Parts) -> int:
     """Run the loop on ``parts`` until a Stop; the caller closes them."""
     store, clock = parts.store, parts.clock
-    setup = Reconfiguration.from_config(config)
+    setup = options.terms(config)
     behaviour = Behaviour(
         setup.settings.showing(options.routine),
         setup.thresholds,
@@ -125,7 +128,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
             log.error("reload: keeping the configuration already running")
             return None
         parts.voice.prepare(cue_texts(fresh), volumes_of(fresh))
-        return Reconfiguration.from_config(fresh)
+        return options.terms(fresh)
 
     if parts.button.is_pressed:
         behaviour.button_already_down()

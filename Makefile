@@ -27,16 +27,21 @@ SERVICE_GROUPS := gpio i2c audio
 .PHONY: test demo link bench soak lint format system-deps test-deps clean install install-files uninstall
 .PHONY: install-packages test-systemd test-arm64 test-vm
 
+# An editable install of this clone. setuptools reminds, in ten lines, that a folder named
+# bedside in the working folder would shadow the package: bedside's children run with -I/-P
+# for that, so the reminder is left out of what a newcomer reads first.
+EDITABLE = PYTHONWARNINGS=ignore $(PY) -m pip install --quiet
+
 $(RUNTIME): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "bedside needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(EDITABLE) -e .
 	@touch $(RUNTIME)
 
 $(STAMP): $(RUNTIME)
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(EDITABLE) -e '.[test,dev]'
 	@touch $(STAMP)
 
 # Debian packages, installed only when their command or file is missing (as root, or through sudo).

@@ -4,6 +4,7 @@ and ``bedside voice`` on the command line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -252,3 +253,71 @@ def test_an_odd_model_name_is_a_located_config_error(tmp_path, name):
     run = bedside("check-config", "--config", str(config))
     assert run.returncode == 2, run.stderr
     assert "voice.model" in run.stderr and "Traceback" not in run.stderr
+
+
+# -- a player's output -----------------------------------------------------------------------------
+def fake_aplay(folder: Path, script: str) -> dict[str, str]:
+    """An ``aplay`` first on the PATH, running ``script``: the environment that finds it."""
+    folder.mkdir()
+    aplay = folder / "aplay"
+    aplay.write_text(f"#!/bin/sh\n{script}\n")
+    aplay.chmod(0o755)
+    return {"PATH": f"{folder}:{os.environ['PATH']}"}
+
+
+def peak_memory_mb(process: subprocess.Popen, limit_mb: float) -> float:
+    """The most memory ``process`` held while it ran (its VmHWM), watched until it exits; it is
+    killed once it passes ``limit_mb`` (the machine running the suite must not run out)."""
+    peak = 0.0
+    while process.poll() is None:
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+        except OSError:
+            break
+        line = next((x for x in status.splitlines() if x.startswith("VmHWM:")), "VmHWM: 0 kB")
+        peak = max(peak, int(line.split()[1]) / 1024)
+        if peak > limit_mb:
+            process.kill()
+        time.sleep(0.02)
+    process.wait(60)
+    return peak
+
+
+def test_a_player_that_floods_its_stderr_costs_the_daemon_no_memory(tmp_path):
+    # 400 MB of one endless line on stderr, then a failure: read in pieces, the last bit kept.
+    flood = "head -c 400000000 /dev/zero | tr '\\0' x >&2; exit 3"
+    env = {**fake_aplay(tmp_path / "bin", flood), "CACHE_DIRECTORY": str(tmp_path / "cache")}
+    config = small_config(tmp_path)
+    say = subprocess.Popen(
+        [sys.executable, "-m", "bedside", "voice", "say", "--config", str(config), "Good night."],
+        env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    err = []
+    reader = threading.Thread(target=lambda: err.append(say.stderr.read()), daemon=True)
+    reader.start()
+    peak = peak_memory_mb(say, limit_mb=300)
+    reader.join(10)
+    assert peak < 120, f"{peak:.0f} MB"
+    assert say.returncode == 1, err
+    (failed,) = [line for line in err[0].splitlines() if "exit status 3" in line]
+    assert "xxxx" in failed and len(failed) < 500  # the last of it, cut short
+
+
+def test_a_player_whose_child_holds_its_output_open_is_not_waited_for(tmp_path):
+    # The player starts a process in a session of its own, holding the player's stderr open,
+    # and exits: the daemon goes on to the next cue at once, and says so once.
+    holder = tmp_path / "holder.pid"
+    script = f"setsid sleep 60 & echo $! > {holder}; exit 0"
+    env = {**fake_aplay(tmp_path / "bin", script), "CACHE_DIRECTORY": str(tmp_path / "cache")}
+    config = small_config(tmp_path)
+    try:
+        start = time.monotonic()
+        run = bedside("voice", "say", "--config", str(config), "Good night.", env=env, timeout=50)
+        took = time.monotonic() - start
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(holder.read_text()), signal.SIGKILL)
+    assert run.returncode == 0, run.stderr
+    assert took < 15, run.stderr  # a render and a play: not the minute the holder lives
+    assert run.stderr.count("holds its output open") == 1, run.stderr

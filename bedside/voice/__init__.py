@@ -13,6 +13,7 @@ one calm level, and played by a player that can stop.
     wav.py            WAVs read, written and measured (Sound), once for every reader
     cache.py          keys, atomic writes with the umask, leftovers, a bounded folder
     player.py         aplay (or the null player), stopped at once
+    output.py         a child's output read in bounded pieces: its lines, its last few
     null_player.py    a sound card stand-in that takes as long as the sound lasts
     processes.py      the children's lifetimes: dying with the parent, the group killed
 

@@ -17,16 +17,17 @@ import platform
 import re
 import subprocess
 import sys
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
 from bedside.voice.engine import EngineUnavailable, SynthesisFailed
+from bedside.voice.output import Lines, Tail
 from bedside.voice.processes import die_with_parent
 
 __all__ = ["PiperEngine", "piper_missing"]
 
 _WROTE = re.compile(r"Wrote (.+\.wav)\s*$")
+PATH_WIDTH = 8192  # bytes: a line of Piper's log naming a WAV it wrote
 _NO_WHEELS = ("armv6l", "armv7l", "armv8l")  # 32-bit ARM: onnxruntime publishes no wheels
 
 
@@ -121,24 +122,26 @@ class PiperEngine:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
             cwd=work,
             # the render child is single-threaded here; os.getpid() is read before the fork
             preexec_fn=functools.partial(die_with_parent, os.getpid()),
         )
-        said: deque[str] = deque(maxlen=5)
+        said = Tail()
         done = 0
         assert process.stderr is not None
-        for line in process.stderr:
-            match = _WROTE.search(line)
-            if match is None:
-                said.append(line.strip())
-                continue
-            yield done, Path(match.group(1))
-            done += 1
+        lines = Lines(PATH_WIDTH)  # its log, line by line, never more than a line held
+        for chunk in iter(functools.partial(os.read, process.stderr.fileno(), 65536), b""):
+            for line in lines.feed(chunk):
+                match = _WROTE.search(line.decode("utf-8", "replace"))
+                if match is None:
+                    said.feed(line + b"\n")
+                    continue
+                yield done, Path(match.group(1))
+                done += 1
+        said.feed(lines.rest())
         process.wait()
         if done < len(texts):
-            why = said[-1] if said else f"exit status {process.returncode}"
+            why = said.last() or f"exit status {process.returncode}"
             if done == 0:
                 raise EngineUnavailable(f"Piper failed: {why}")
             for i in range(done, len(texts)):

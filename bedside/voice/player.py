@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from bedside.voice.output import Tail, follow
 from bedside.voice.processes import signal_group
 from bedside.voice.wav import UNREADABLE, wav_seconds
 
@@ -115,31 +116,48 @@ class Player:
         return True
 
     def wait(self) -> bool:
-        """Wait until the playback started last ends; True if it played to the end."""
+        """Wait until the playback started last ends; True if it played to the end.
+
+        What the player says on stderr is read as it comes, a few lines kept (a player that
+        floods it costs nothing); once the player exits, a process it started that still holds
+        its stderr (having left its session) is not waited for, and is warned about once."""
         process = self.process
         if process is None:
             return False
-        try:
-            _, err = process.communicate(timeout=self._limit)
-        except subprocess.TimeoutExpired:
+        assert process.stderr is not None
+        said = Tail()
+        exited, held = follow(process, process.stderr, said, self._limit)
+        if not exited:
             # A player that hangs (a sound card gone away) is killed; the next cue tries again.
             signal_group(process, signal.SIGKILL)
-            process.communicate()
+            process.wait()
+            process.stderr.close()
             self._trouble.warn("player", "the player %r hung and was stopped", self.command[0])
             return False
+        if held:
+            self._trouble.warn(
+                "held",
+                "the player %r left a process running that holds its output open: "
+                "not waiting for it",
+                self.command[0],
+            )
+        else:
+            self._trouble.clear(
+                "held", "the player %r leaves nothing running again", self.command[0]
+            )
+        process.stderr.close()
         with self._lock:
             stopped = self._stopping
         if process.returncode == 0:
             self._trouble.clear("player", "the player %r works again", self.command[0])
             return True
         if not stopped:
-            said = err.decode("utf-8", "replace").strip().splitlines()
             self._trouble.warn(
                 "player",
                 "the player %r failed (exit status %s): %s",
                 self.command[0],
                 process.returncode,
-                said[-1] if said else "no message",
+                said.last() or "no message",
             )
         return False
 

@@ -29,12 +29,14 @@ from typing import Any
 from bedside.core.errors import TroubleError
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.engine import EngineSpec
+from bedside.voice.output import Lines, Tail, follow
 from bedside.voice.processes import kill_group
 from bedside.voice.wav import is_playable
 
 __all__ = ["Item", "RenderFailed", "Renderer", "render_now"]
 
 LOG = logging.getLogger("bedside.voice")
+ANSWER_WIDTH = 1 << 16  # bytes: an answer is a path and a message, well under this
 
 
 class RenderFailed(TroubleError):
@@ -210,23 +212,39 @@ class Renderer:
         with contextlib.suppress(OSError):
             process.stdin.write(json.dumps(request).encode("utf-8"))
             process.stdin.close()
-        buffered = b""
-        while True:
-            ready, _, _ = select.select([process.stdout], [], [], self.stall)
+        # Both of its outputs are read as they come, in bounded pieces: the answers line by
+        # line, the last few lines of stderr for a message (a child that floods either costs
+        # a few kilobytes, and never blocks on a full pipe).
+        answers, said = Lines(ANSWER_WIDTH), Tail()
+        out, err = process.stdout.fileno(), process.stderr.fileno()
+        watched = [out, err]
+        while out in watched:
+            ready, _, _ = select.select(watched, [], [], self.stall)
             if not ready:
                 self.log.warning("the render made no progress in %g s: stopped", self.stall)
                 return
-            chunk = os.read(process.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            buffered += chunk
-            *lines, buffered = buffered.split(b"\n")
-            for line in lines:
-                self._report(json.loads(line), job)
-        process.wait()
-        said = process.stderr.read().decode("utf-8", "replace").strip().splitlines()
-        if process.returncode not in (0, None) and said and not self._closed:
-            self.log.warning("the render child failed: %s", said[-1])
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    watched.remove(fd)
+                elif fd == err:
+                    said.feed(chunk)
+                else:
+                    for line in answers.feed(chunk):
+                        self._answer(line, job)
+        follow(process, process.stderr, said, self.stall)
+        if process.returncode not in (0, None) and said.last() and not self._closed:
+            self.log.warning("the render child failed: %s", said.last())
+
+    def _answer(self, line: bytes, job: _Job) -> None:
+        try:
+            report = json.loads(line)
+            if not isinstance(report, dict) or not isinstance(report.get("path"), str):
+                raise ValueError("not an answer")
+        except ValueError:  # cut at ANSWER_WIDTH, or not an answer: its item fails in the end
+            self.log.warning("the render child said something unexpected: %.80r", line)
+            return
+        self._report(report, job)
 
     def _report(self, report: dict[str, Any], job: _Job) -> None:
         future = job.futures.get(report["path"])

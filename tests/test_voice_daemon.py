@@ -15,7 +15,17 @@ import time
 from pathlib import Path
 
 import pytest
-from voicekit import ROOT, alive, bedside, mount_tmpfs, need_root, small_config, unmount
+from voicekit import (
+    ROOT,
+    alive,
+    bedside,
+    mount_tmpfs,
+    need_root,
+    small_config,
+    task_limit,
+    threads,
+    unmount,
+)
 
 
 class Daemon:
@@ -321,3 +331,32 @@ def test_a_player_whose_child_holds_its_output_open_is_not_waited_for(tmp_path):
     assert run.returncode == 0, run.stderr
     assert took < 15, run.stderr  # a render and a play: not the minute the holder lives
     assert run.stderr.count("holds its output open") == 1, run.stderr
+
+
+# -- reloads ---------------------------------------------------------------------------------------
+def test_a_storm_of_reloads_while_the_voice_renders_keeps_a_few_threads(tmp_path):
+    # 200 SIGHUPs while Piper renders, under the unit's TasksMax=64: once a thread each for
+    # what the voice should prepare, over 100 threads and "can't start new thread".
+    config = small_config(tmp_path, "piper")
+    cache = tmp_path / "cache"
+    daemon = Daemon(tmp_path, config, cache, "wait 120\n")
+    daemon.wait_for(lambda: daemon.events and list((cache / "voice").glob(".work-*")))
+    pid = daemon.process.pid
+    before = threads(pid)
+    with task_limit(pid, 64):
+        most = before
+        for _ in range(200):
+            daemon.process.send_signal(signal.SIGHUP)
+            time.sleep(0.005)
+            most = max(most, threads(pid))
+        end = time.monotonic() + 5
+        while time.monotonic() < end:  # the reloads read, the renders coalesced
+            most = max(most, threads(pid))
+            time.sleep(0.05)
+        assert daemon.process.poll() is None
+        daemon.terminate()
+    err = daemon.finish()
+    assert daemon.process.returncode == 0, err
+    assert most <= before + 3, (before, most)
+    assert "can't start new thread" not in err and "Traceback" not in err
+    assert "configuration reloaded" in err

@@ -20,9 +20,10 @@ from typing import TextIO
 
 from bedside.app.assembly import Driver, Parts, mock_parts, real_parts
 from bedside.app.events import Events, Stop, WallMoved
-from bedside.app.loop import Loop, Reconfiguration
+from bedside.app.loop import Loop
 from bedside.app.notify import watchdog_interval
 from bedside.app.paths import state_directory
+from bedside.app.reloads import Reconfiguration, Reloader
 from bedside.app.resume import restore
 from bedside.app.scripted import drive_script
 from bedside.app.signals import signals_to
@@ -115,7 +116,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
     log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))
     restore(store, parts.keeper, behaviour, config, parts.wall.known)
 
-    def reload() -> Reconfiguration | None:
+    def reload() -> Reconfiguration | None:  # on the reloader's thread
         try:
             fresh = load_config(options.config)
         except ConfigError as exc:
@@ -129,12 +130,13 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
     if parts.button.is_pressed:
         behaviour.button_already_down()
     parts.voice.prepare(cue_texts(config), volumes_of(config))
-    loop = Loop(
-        behaviour,
-        parts,
-        reload=reload,
-        trace=options.trace,
-        watchdog=watchdog_interval(),
-    )
-    loop.run()
+    with Reloader(reload, parts.events.put) as reloader:
+        loop = Loop(
+            behaviour,
+            parts,
+            reloader=reloader,
+            trace=options.trace,
+            watchdog=watchdog_interval(),
+        )
+        loop.run()
     return 0

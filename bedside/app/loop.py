@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TextIO
 
 from bedside.app.assembly import Parts
 from bedside.app.events import Arrival, Edge, Events, Reload, Stop, WallMoved
-from bedside.config import core_terms
-from bedside.config.sections import Config
+from bedside.app.reloads import Reconfiguration, Reloaded, Reloader
 from bedside.core.behaviour import Behaviour, ButtonStuck, GrowthRecorded, Output, ScreenChanged
 from bedside.core.effects import (
     Display,
@@ -30,10 +27,7 @@ from bedside.core.effects import (
     StateChanged,
     StepStarted,
 )
-from bedside.core.gestures import Thresholds
-from bedside.core.nights import Quiet, Reminder
 from bedside.core.screens import Screen, View
-from bedside.core.settings import Settings
 from bedside.core.state import Mode
 from bedside.core.trace import Trace
 from bedside.history.rows import completed_nights, growth_nights
@@ -41,31 +35,13 @@ from bedside.history.rows import completed_nights, growth_nights
 log = logging.getLogger("bedside")
 
 
-@dataclass(frozen=True)
-class Reconfiguration:
-    """A configuration read again, in the terms ``Behaviour.reconfigure`` takes it."""
-
-    settings: Settings
-    thresholds: Thresholds
-    reminder: Reminder | None
-    quiet: Quiet | None
-
-    @classmethod
-    def from_config(cls, config: Config) -> Reconfiguration:
-        return cls(
-            core_terms.settings(config),
-            core_terms.thresholds(config.button),
-            config.reminder,
-            config.quiet,
-        )
-
-
 class Loop:
     """The daemon running: ``behaviour`` worked by ``parts`` until a Stop arrives on their
-    events queue. ``reload`` reads the configuration again (None: what is running stays),
-    ``trace`` takes the JSON trace, ``watchdog`` is how often systemd wants a ping. The wall
-    clock, once known, is watched by the kernel's notice that it was set (a ``WallMoved``);
-    until it is known, the loop looks again every ``RECHECK`` seconds."""
+    events queue. ``reloader`` reads the configuration again when a SIGHUP asks, off this
+    thread, and hands it back as a ``Reloaded``; ``trace`` takes the JSON trace, ``watchdog``
+    is how often systemd wants a ping. The wall clock, once known, is watched by the kernel's
+    notice that it was set (a ``WallMoved``); until it is known, the loop looks again every
+    ``RECHECK`` seconds."""
 
     RECHECK = 60.0
 
@@ -74,7 +50,7 @@ class Loop:
         behaviour: Behaviour,
         parts: Parts,
         *,
-        reload: Callable[[], Reconfiguration | None] | None = None,
+        reloader: Reloader | None = None,
         trace: TextIO | None = None,
         watchdog: float | None = None,
     ) -> None:
@@ -86,7 +62,7 @@ class Loop:
         self.notifier = parts.notifier
         self.keeper = parts.keeper
         self.events: Events = parts.events
-        self.reload = reload
+        self.reloader = reloader
         self.trace = None if trace is None else Trace(trace, flush=True)
         self.watchdog = watchdog
         self.known = parts.wall.known()  # the wall clock, at the last look
@@ -123,10 +99,11 @@ class Loop:
                 log.info("the wall clock was set: %s", self._wall_said())
                 self.behaviour.wall_moved(now)
                 self.known = self.parts.wall.known()
-            elif isinstance(item, Reload) and self.reload is not None:
-                fresh = self.reload()  # None: it logged every problem; the old one stays
-                self.pending_reload = fresh or self.pending_reload
-                if fresh is not None and self.behaviour.state.mode is not Mode.MENU:
+            elif isinstance(item, Reload) and self.reloader is not None:
+                self.reloader.request()  # read on its own thread: back as a Reloaded
+            elif isinstance(item, Reloaded):
+                self.pending_reload = item.fresh
+                if self.behaviour.state.mode is not Mode.MENU:
                     log.info("reload: read; it takes over at the menu, when this session ends")
             if not self.known and self.parts.wall.known():  # set without a jump the kernel told
                 log.info("the wall clock is known now: %s", self._wall_said())

@@ -127,8 +127,11 @@ class Speaker(Closing):
         self._queue: deque[_Cue] = deque()
         self._generation = 0
         self._busy = False  # the worker holds a cue (rendering or playing it)
-        self._preparing = 0  # prepare() calls not finished yet
-        self._preparers: list[threading.Thread] = []
+        # What prepare() asked for last and is not begun yet: a newer request replaces it, so
+        # however many arrive (a storm of reloads), one render runs and at most one waits.
+        self._wanted: tuple[list[str], list[float | None]] | None = None
+        self._preparing = False  # the preparer is rendering a request
+        self._preparer: threading.Thread | None = None
         self._closed = False
         self._volume: float | None = None  # the last cue's: chimes follow a quieter night
         self._trouble = Trouble(self.log)
@@ -144,21 +147,23 @@ class Speaker(Closing):
         )
         self._worker = threading.Thread(target=self._run, name="bedside-voice", daemon=True)
         self._worker.start()
+        self._preparer = threading.Thread(
+            target=self._prepare_each, name="bedside-prepare", daemon=True
+        )
+        self._preparer.start()
 
     # -- what the daemon calls; none of these waits for rendering or playback -----------------
     def prepare(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> None:
         """Render every sound the cache lacks, in a child, in the background; returns at once.
-        Sounds of older texts or settings are removed from the cache once it is done."""
+        Sounds of older texts or settings are removed from the cache once it is done. A call
+        while an earlier one still renders waits for it; a later call replaces it."""
         if self._renderer is None:
             return
-        texts, volumes = list(texts), list(volumes)
-        thread = threading.Thread(
-            target=self._prepare, args=(texts, volumes), name="bedside-prepare", daemon=True
-        )
         with self._cond:
-            self._preparing += 1
-            self._preparers = [t for t in self._preparers if t.is_alive()] + [thread]
-        thread.start()
+            if self._wanted is not None:
+                self.log.debug("a newer set of sounds replaces one not begun yet")
+            self._wanted = (list(texts), list(volumes))
+            self._cond.notify_all()
 
     def say(self, text: str, volume: float | None = None) -> None:
         """Queue ``text`` to be said after what is already queued; returns at once."""
@@ -199,8 +204,8 @@ class Speaker(Closing):
         self.player.stop()
         self._renderer.close()  # outside the lock: it calls back into _notify
         self._worker.join(timeout=2)
-        for thread in self._preparers:  # each ends as its renders are cancelled
-            thread.join(timeout=1)
+        if self._preparer is not None:  # it ends as its render is cancelled
+            self._preparer.join(timeout=1)
 
     # -- for tests, the bench and ``bedside voice`` ---------------------------------------------
     def items(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> list[Item]:
@@ -228,7 +233,8 @@ class Speaker(Closing):
 
     def _idle(self) -> bool:
         rendering = self._renderer is not None and not self._renderer.idle
-        return not self._queue and not self._busy and not self._preparing and not rendering
+        waiting = self._wanted is not None or self._preparing
+        return not self._queue and not self._busy and not waiting and not rendering
 
     def _queue_cue(self, text: str, volume: float | None, chime: bool = False) -> None:
         with self._cond:  # the generation under the lock: silence() drops it, or it follows
@@ -237,27 +243,40 @@ class Speaker(Closing):
             self._queue.append(_Cue(text, self._clock(), self._generation, volume, chime))
             self._cond.notify_all()
 
-    def _prepare(self, texts: list[str], volumes: list[float | None]) -> None:
-        try:
-            # Off the loop's thread: a Piper voice's hash reads its whole model once.
-            items = self.items(texts, volumes)
-            assert self._renderer is not None
-            futures = self._renderer.submit(items)
-            failed = False
-            for future in futures:
-                try:
-                    future.result()
-                except CancelledError:
-                    return
-                except Exception as e:
-                    failed = True
-                    self._render_trouble(e)
-            if not failed:
-                prune(self.cache_dir, [Path(item.path) for item in items])
-        finally:
+    def _prepare_each(self) -> None:
+        """The preparer: the latest request, one at a time, until closed."""
+        while True:
             with self._cond:
-                self._preparing -= 1
-                self._cond.notify_all()
+                while self._wanted is None and not self._closed:
+                    self._cond.wait()
+                if self._closed or self._wanted is None:
+                    return
+                (texts, volumes), self._wanted = self._wanted, None
+                self._preparing = True
+            try:
+                self._prepare(texts, volumes)
+            except Exception:  # the preparer must outlive any surprise, or no render again
+                self.log.exception("unexpected trouble preparing the sounds")
+            finally:
+                with self._cond:
+                    self._preparing = False
+                    self._cond.notify_all()
+
+    def _prepare(self, texts: list[str], volumes: list[float | None]) -> None:
+        # Off the loop's thread: a Piper voice's hash reads its whole model once.
+        items = self.items(texts, volumes)
+        assert self._renderer is not None
+        failed = False
+        for future in self._renderer.submit(items):
+            try:
+                future.result()
+            except CancelledError:
+                return
+            except Exception as e:
+                failed = True
+                self._render_trouble(e)
+        if not failed:
+            prune(self.cache_dir, [Path(item.path) for item in items])
 
     def _run(self) -> None:
         while True:

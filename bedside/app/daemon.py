@@ -23,11 +23,10 @@ from bedside.app.events import Events, Stop, WallMoved
 from bedside.app.loop import Loop
 from bedside.app.notify import watchdog_interval
 from bedside.app.paths import state_directory
-from bedside.app.reloads import Reconfiguration, Reloader
+from bedside.app.reloads import Reconfiguration, Reloader, at_start
 from bedside.app.resume import restore
 from bedside.app.scripted import drive_script
 from bedside.app.signals import signals_to
-from bedside.app.speech import cue_texts, volumes_of
 from bedside.config.load import ConfigError, load_config
 from bedside.config.sections import Config
 from bedside.core.behaviour import Behaviour
@@ -116,7 +115,10 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
     log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))
     restore(store, parts.keeper, behaviour, config, parts.wall.known)
 
+    running = config
+
     def reload() -> Reconfiguration | None:  # on the reloader's thread
+        nonlocal running
         try:
             fresh = load_config(options.config)
         except ConfigError as exc:
@@ -124,12 +126,17 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
                 log.error("reload: %s", problem)
             log.error("reload: keeping the configuration already running")
             return None
-        parts.voice.prepare(cue_texts(fresh), volumes_of(fresh))
-        return Reconfiguration.from_config(fresh)
+        for name in at_start(running, fresh):
+            log.warning("reload: %s changed; it takes effect at the next start", name)
+        running = fresh
+        taken = Reconfiguration.from_config(fresh)
+        # The new sounds are rendered now, in the background, for when it takes over.
+        parts.voice.prepare(taken.texts, taken.volumes, taken.voice)
+        return taken
 
     if parts.button.is_pressed:
         behaviour.button_already_down()
-    parts.voice.prepare(cue_texts(config), volumes_of(config))
+    parts.voice.prepare(setup.texts, setup.volumes)
     with Reloader(reload, parts.events.put) as reloader:
         loop = Loop(
             behaviour,

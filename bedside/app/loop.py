@@ -233,6 +233,10 @@ class Loop:
         fresh, self.pending_reload = self.pending_reload, None
         assert fresh is not None  # called only when one is pending
         self.behaviour.reconfigure(fresh.settings, fresh.thresholds, fresh.reminder, fresh.quiet)
+        # The voice with it, at the menu as the rest: a session ends with the voice it began
+        # with, and the sounds of the new one, rendered since the reload was read, are ready.
+        self.voice.reconfigure(fresh.voice)
+        self.voice.prepare(fresh.texts, fresh.volumes)
         self._carry_out()  # the new contrast among what it carries out
         self.notifier.status(self._status())
         log.info("configuration reloaded")

@@ -14,26 +14,33 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bedside.app.speech import cue_texts, volumes_of
 from bedside.closing import Closing
 from bedside.config import core_terms
+from bedside.config.keys import AT_START, SETTINGS
 from bedside.config.sections import Config
 from bedside.core.gestures import Thresholds
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.settings import Settings
+from bedside.voice import VoiceSettings
 
-__all__ = ["Reconfiguration", "Reloaded", "Reloader"]
+__all__ = ["Reconfiguration", "Reloaded", "Reloader", "at_start"]
 
 log = logging.getLogger("bedside")
 
 
 @dataclass(frozen=True)
 class Reconfiguration:
-    """A configuration read again, in the terms ``Behaviour.reconfigure`` takes it."""
+    """A configuration read again, in the terms ``Behaviour.reconfigure`` takes it, with what
+    the voice speaks with (``Speaker.reconfigure``) and every text it may say, at each volume."""
 
     settings: Settings
     thresholds: Thresholds
     reminder: Reminder | None
     quiet: Quiet | None
+    voice: VoiceSettings
+    texts: list[str]
+    volumes: list[float | None]
 
     @classmethod
     def from_config(cls, config: Config) -> Reconfiguration:
@@ -42,7 +49,23 @@ class Reconfiguration:
             core_terms.thresholds(config.button),
             config.reminder,
             config.quiet,
+            VoiceSettings(config.voice, config.sounds, config.stale_cue),
+            cue_texts(config),
+            volumes_of(config),
         )
+
+
+def at_start(old: Config, new: Config) -> list[str]:
+    """The keys changed from ``old`` to ``new`` that only a restart applies (keys.AT_START)."""
+    return [name for name in AT_START if _value(old, name) != _value(new, name)]
+
+
+def _value(config: Config, name: str) -> object:
+    setting = SETTINGS[name]
+    section = getattr(config, setting.section, None)
+    if section is not None and hasattr(section, setting.key):
+        return getattr(section, setting.key)
+    return getattr(config, setting.key)  # a section of one key, kept in Config by its key
 
 
 @dataclass(frozen=True)

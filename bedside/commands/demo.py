@@ -37,7 +37,7 @@ from bedside.config.sections import Config
 from bedside.core.gestures import Thresholds
 from bedside.core.screens import Screen
 from bedside.display.recording_bus import RecordingSerial
-from bedside.voice import sound_cards
+from bedside.voice import VoiceSettings, sound_cards
 
 LIT, DIM = "\x1b[96m", "\x1b[0m"
 HELP = "space: press (keep holding: hold, long hold)   h: hold   e: long hold   q: quit"
@@ -144,8 +144,16 @@ class SubtitledVoice:
         self.voice = voice
         self.panel = panel
 
-    def prepare(self, texts: list[str], volumes: list[float | None]) -> None:
-        self.voice.prepare(texts, volumes)
+    def prepare(
+        self,
+        texts: list[str],
+        volumes: list[float | None],
+        settings: VoiceSettings | None = None,
+    ) -> None:
+        self.voice.prepare(texts, volumes, settings)
+
+    def reconfigure(self, settings: VoiceSettings) -> None:
+        self.voice.reconfigure(settings)
 
     def say(self, text: str, volume: float | None = None) -> None:
         self.voice.say(text, volume)

@@ -25,7 +25,7 @@ daemon and the commands alike; ``assembly``, the player).
 from bedside.voice.cache import cache_key
 from bedside.voice.player import APLAY, NULL_PLAYER, Player, sound_cards
 from bedside.voice.renderer import Item, Renderer, RenderFailed, render_now
-from bedside.voice.speaker import Speaker, say_now
+from bedside.voice.speaker import Speaker, VoiceSettings, say_now
 from bedside.voice.wav import is_playable
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "RenderFailed",
     "Renderer",
     "Speaker",
+    "VoiceSettings",
     "cache_key",
     "is_playable",
     "render_now",

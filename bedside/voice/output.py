@@ -119,6 +119,8 @@ def follow(
             ready, _, _ = select.select(watched, [], [], wait)
             if fd in ready and not _read_into(fd, tail):
                 watched.remove(fd)
+            if pidfd is not None and pidfd in ready:  # it exited: reaped here, or by stop()
+                process.wait()
         if fd not in watched:
             return True, False
         end = time.monotonic() + drain

@@ -35,7 +35,7 @@ from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
 from bedside.voice.wav import is_playable
 
-__all__ = ["Speaker", "say_now", "sound", "sounds_of"]
+__all__ = ["Speaker", "VoiceSettings", "say_now", "sound", "sounds_of"]
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,41 @@ def sound(
     return Item("chime" if chime else "text", text, rounded, str(folder / f"{key}.wav"))
 
 
+@dataclass(frozen=True)
+class VoiceSettings:
+    """What a Speaker speaks with, as a reload hands it over: ``[voice]``, ``[sounds]`` (None:
+    no chimes) and how long a cue may wait (``[cues] stale_after``)."""
+
+    voice: VoiceConfig
+    sounds: SoundsConfig | None = None
+    stale_after: float = 5.0
+
+
+@dataclass(frozen=True)
+class _Voicing:
+    """Settings and the engine they choose: what one set of sounds is rendered with."""
+
+    settings: VoiceSettings
+    engine: SpeechEngine
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What prepare() was asked for: texts at volumes, with a voicing (None: the running one)."""
+
+    texts: list[str]
+    volumes: list[float | None]
+    voicing: _Voicing | None
+
+
 class Speaker(Closing):
     """What the daemon speaks through.
 
     ``stale_after``: a queued cue that has waited longer than this is dropped when a newer cue
     is waiting. ``clock`` (monotonic seconds) is what "waited" is measured on. With
     ``config.enabled`` false, or a cache folder that cannot be used, the Speaker does nothing at
-    all and starts no threads. ``played`` (texts whose playback started), ``chimed`` and
-    ``synthesised`` are for tests and the bench.
+    all and starts no threads (until ``reconfigure`` turns it on). ``played`` (texts whose
+    playback started), ``chimed`` and ``synthesised`` are for tests and the bench.
     """
 
     def __init__(
@@ -114,14 +141,12 @@ class Speaker(Closing):
         sounds: SoundsConfig | None = None,
         stall: float = 120.0,
     ) -> None:
-        self.config = config
-        self.sounds = sounds
         self.cache_dir = Path(cache_dir)
-        self.stale_after = stale_after
         self.log = log or LOG
         self.player = Player(player_command, config.device, self.log)
         self.played: deque[str] = deque(maxlen=100)  # the latest only: it runs for months
         self.chimed: deque[str] = deque(maxlen=100)
+        self._stall = stall
         self._clock = clock
         self._cond = threading.Condition()
         self._queue: deque[_Cue] = deque()
@@ -129,21 +154,56 @@ class Speaker(Closing):
         self._busy = False  # the worker holds a cue (rendering or playing it)
         # What prepare() asked for last and is not begun yet: a newer request replaces it, so
         # however many arrive (a storm of reloads), one render runs and at most one waits.
-        self._wanted: tuple[list[str], list[float | None]] | None = None
+        self._wanted: _Request | None = None
         self._preparing = False  # the preparer is rendering a request
-        self._preparer: threading.Thread | None = None
+        # The texts the running voicing was last asked to prepare: a render for another one
+        # (ahead of a reload taking over) keeps their sounds in the cache, and they its.
+        self._spoken: _Request | None = None
         self._closed = False
         self._volume: float | None = None  # the last cue's: chimes follow a quieter night
         self._trouble = Trouble(self.log)
         self._renderer: Renderer | None = None
         self._worker: threading.Thread | None = None
-        self.engine = engine_for(config)  # (quietly: a silent voice needs no fallback message)
-        if not config.enabled or open_cache(self.cache_dir, self.log) is None:
+        self._preparer: threading.Thread | None = None
+        settings = VoiceSettings(config, sounds, stale_after)
+        self._voicing = self._voicing_for(settings)
+        self._start()
+
+    # -- the settings it speaks with ----------------------------------------------------------
+    @property
+    def config(self) -> VoiceConfig:
+        return self._voicing.settings.voice
+
+    @property
+    def sounds(self) -> SoundsConfig | None:
+        return self._voicing.settings.sounds
+
+    @property
+    def stale_after(self) -> float:
+        return self._voicing.settings.stale_after
+
+    @property
+    def engine(self) -> SpeechEngine:
+        return self._voicing.engine
+
+    def _voicing_for(self, settings: VoiceSettings) -> _Voicing:
+        # Quietly for a silent voice: it needs no message about the engine it would use.
+        log = self.log if settings.voice.enabled else None
+        return _Voicing(settings, engine_for(settings.voice, log))
+
+    def _start(self) -> None:
+        """The renderer and the threads, once the voice is on and its cache folder usable."""
+        if self._worker is not None or not self.config.enabled:
+            return
+        if open_cache(self.cache_dir, self.log) is None:
             return
         remove_leftovers(self.cache_dir)  # what a render killed with the daemon left
-        self.engine = engine_for(config, self.log)
         self._renderer = Renderer(
-            spec_of(self.engine), self.cache_dir, self.log, stall=stall, on_change=self._notify
+            spec_of(self.engine),
+            self.cache_dir,
+            self.log,
+            stall=self._stall,
+            on_change=self._notify,
         )
         self._worker = threading.Thread(target=self._run, name="bedside-voice", daemon=True)
         self._worker.start()
@@ -153,29 +213,62 @@ class Speaker(Closing):
         self._preparer.start()
 
     # -- what the daemon calls; none of these waits for rendering or playback -----------------
-    def prepare(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> None:
+    def prepare(
+        self,
+        texts: Iterable[str],
+        volumes: Iterable[float | None] = (None,),
+        settings: VoiceSettings | None = None,
+    ) -> None:
         """Render every sound the cache lacks, in a child, in the background; returns at once.
-        Sounds of older texts or settings are removed from the cache once it is done. A call
-        while an earlier one still renders waits for it; a later call replaces it."""
-        if self._renderer is None:
-            return
+        ``settings``: render them as these settings would (a reload read, not taken over yet),
+        else as the running ones do. Sounds of older texts or settings are removed from the
+        cache once it is done. A call while an earlier one still renders waits for it; a later
+        call replaces it."""
+        if settings == self._voicing.settings:
+            settings = None
+        voicing = None if settings is None else self._voicing_for(settings)
+        request = _Request(list(texts), list(volumes), voicing)
         with self._cond:
+            if voicing is None:
+                self._spoken = request
+            if self._renderer is None or not (voicing or self._voicing).settings.voice.enabled:
+                return
             if self._wanted is not None:
                 self.log.debug("a newer set of sounds replaces one not begun yet")
-            self._wanted = (list(texts), list(volumes))
+            self._wanted = request
             self._cond.notify_all()
+
+    def reconfigure(self, settings: VoiceSettings) -> None:
+        """Speak with ``settings`` from now on (a reload taking over): the next cue is said with
+        them, its sound rendered first if ``prepare`` has not made it yet. Turned off, the voice
+        falls silent at once and its render stops; turned on, it starts."""
+        if settings == self._voicing.settings:
+            return
+        voicing = self._voicing_for(settings)
+        with self._cond:
+            self._voicing = voicing
+            self._spoken = None  # until prepare() says what the new voicing says
+            self._trouble = Trouble(self.log)  # a new voice: its trouble is said anew
+        self.player.device = settings.voice.device
+        if not settings.voice.enabled:
+            self.silence()
+            if self._renderer is not None:
+                self._renderer.cancel()
+        self._start()
+        self.log.info("the voice: %s", _described(voicing))
 
     def say(self, text: str, volume: float | None = None) -> None:
         """Queue ``text`` to be said after what is already queued; returns at once."""
-        if self._worker is None or not text.strip():
+        if self._worker is None or not self.config.enabled or not text.strip():
             return
         self._queue_cue(text, volume)
 
     def chime(self, kind: str) -> None:
         """Queue the chime ``kind`` ("step" or "finish"), if ``[sounds]`` has it; at once."""
-        if self._worker is None or self.sounds is None or not self.sounds.enabled:
+        sounds = self.sounds
+        if self._worker is None or not self.config.enabled:
             return
-        if not getattr(self.sounds, kind, False):
+        if sounds is None or not sounds.enabled or not getattr(sounds, kind, False):
             return
         self._queue_cue(kind, None, chime=True)
 
@@ -210,11 +303,25 @@ class Speaker(Closing):
     # -- for tests, the bench and ``bedside voice`` ---------------------------------------------
     def items(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> list[Item]:
         """Every sound ``prepare(texts, volumes)`` renders, with its place in the cache."""
-        return sounds_of(self.config, self.sounds, self.engine, self.cache_dir, texts, volumes)
+        return self._items(self._voicing, texts, volumes)
 
     def sound(self, text: str, volume: float | None = None, chime: bool = False) -> Item:
         """The sound ``say(text, volume)`` (or a chime) plays, with its place in the cache."""
-        return sound(self.config, self.sounds, self.engine, self.cache_dir, text, volume, chime)
+        return self._sound(self._voicing, text, volume, chime)
+
+    def _items(
+        self, voicing: _Voicing, texts: Iterable[str], volumes: Iterable[float | None]
+    ) -> list[Item]:
+        settings = voicing.settings
+        return sounds_of(
+            settings.voice, settings.sounds, voicing.engine, self.cache_dir, texts, volumes
+        )
+
+    def _sound(self, voicing: _Voicing, text: str, volume: float | None, chime: bool) -> Item:
+        settings = voicing.settings
+        return sound(
+            settings.voice, settings.sounds, voicing.engine, self.cache_dir, text, volume, chime
+        )
 
     @property
     def synthesised(self) -> int:
@@ -251,10 +358,10 @@ class Speaker(Closing):
                     self._cond.wait()
                 if self._closed or self._wanted is None:
                     return
-                (texts, volumes), self._wanted = self._wanted, None
+                request, self._wanted = self._wanted, None
                 self._preparing = True
             try:
-                self._prepare(texts, volumes)
+                self._prepare(request)
             except Exception:  # the preparer must outlive any surprise, or no render again
                 self.log.exception("unexpected trouble preparing the sounds")
             finally:
@@ -262,12 +369,13 @@ class Speaker(Closing):
                     self._preparing = False
                     self._cond.notify_all()
 
-    def _prepare(self, texts: list[str], volumes: list[float | None]) -> None:
+    def _prepare(self, request: _Request) -> None:
         # Off the loop's thread: a Piper voice's hash reads its whole model once.
-        items = self.items(texts, volumes)
+        voicing = request.voicing or self._voicing
+        items = self._items(voicing, request.texts, request.volumes)
         assert self._renderer is not None
         failed = False
-        for future in self._renderer.submit(items):
+        for future in self._renderer.submit(items, engine=spec_of(voicing.engine)):
             try:
                 future.result()
             except CancelledError:
@@ -275,8 +383,14 @@ class Speaker(Closing):
             except Exception as e:
                 failed = True
                 self._render_trouble(e)
-        if not failed:
-            prune(self.cache_dir, [Path(item.path) for item in items])
+        if failed:
+            return
+        keep = [item.path for item in items]
+        with self._cond:
+            running, spoken = self._voicing, self._spoken
+        if spoken is not None and running is not voicing:  # the sounds in use stay too
+            keep += [item.path for item in self._items(running, spoken.texts, spoken.volumes)]
+        prune(self.cache_dir, keep)
 
     def _run(self) -> None:
         while True:
@@ -313,14 +427,15 @@ class Speaker(Closing):
             cue = replace(cue, volume=self._volume)
         else:
             self._volume = cue.volume
-        item = self.sound(cue.text, cue.volume, cue.chime)
+        voicing = self._voicing
+        item = self._sound(voicing, cue.text, cue.volume, cue.chime)
         path = Path(item.path)
         if not is_playable(path):
-            (future,) = self._renderer.submit([item], urgent=True)
+            (future,) = self._renderer.submit([item], urgent=True, engine=spec_of(voicing.engine))
             try:
                 future.result()
             except CancelledError:
-                return  # closing
+                return  # closing, or the voice turned off
             except Exception as e:
                 self._render_trouble(e)
                 return
@@ -335,6 +450,7 @@ class Speaker(Closing):
                 return
             if not self.player.start(path):
                 return
+            self.log.debug("playing %r: %s", cue.text, path.name)
             (self.chimed if cue.chime else self.played).append(cue.text)
         self.player.wait()
 
@@ -345,6 +461,16 @@ class Speaker(Closing):
             self._trouble.warn("engine", "no speech: %s", error)
         else:
             self._trouble.warn("render", "could not render a cue: %s", error)
+
+
+def _described(voicing: _Voicing) -> str:
+    """The voice in a few words, for the log: "off", or its engine and volume."""
+    voice = voicing.settings.voice
+    if not voice.enabled:
+        return "off"
+    chimes = voicing.settings.sounds
+    sounds = "chimes on" if chimes is not None and chimes.enabled else "no chimes"
+    return f"{voicing.engine.name}, volume {voice.volume:g}, {sounds}"
 
 
 def say_now(

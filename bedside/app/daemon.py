@@ -27,7 +27,7 @@ from bedside.app.reloads import Reconfiguration, Reloader, at_start
 from bedside.app.resume import restore
 from bedside.app.scripted import drive_script
 from bedside.app.signals import signals_to
-from bedside.config.load import ConfigError, load_config
+from bedside.config.load import ConfigError, load_config, log_warnings
 from bedside.config.sections import Config
 from bedside.core.behaviour import Behaviour
 from bedside.core.script import Command
@@ -92,6 +92,7 @@ def run(options: Options, build: Build | None = None, events: Events | None = No
         state_dir = check_folder(state_directory(options.state_dir), "the state folder")
         with StateLock(state_dir):
             config = load_config(options.config)
+            log_warnings(config, log)
             with (build or parts_for(options))(config, state_dir, events) as parts:
                 return serve(options, config, parts)
 
@@ -126,6 +127,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
                 log.error("reload: %s", problem)
             log.error("reload: keeping the configuration already running")
             return None
+        log_warnings(fresh, log, "reload: ")
         for name in at_start(running, fresh):
             log.warning("reload: %s changed; it takes effect at the next start", name)
         running = fresh

@@ -1,11 +1,13 @@
 """``bedside check-config``: bedside.toml and the routine files read as the daemon reads them.
 
 Every problem is reported at once, each with its file and line (``ConfigError``, exit 2);
+what the device lives with (a voice file it cannot use) is a warning, and the exit is 0;
 ``--defaults`` prints a bedside.toml with every key at its default, each said what it does.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from bedside.config.docs import commented_toml
@@ -17,5 +19,8 @@ def main(config_path: Path | None, defaults: bool = False) -> int:
         print(commented_toml(), end="")
         return 0
     config = load_config(config_path)
-    print(f"{config.path}: ok, {len(config.routines)} routines ({', '.join(config.menu)})")
+    for problem in config.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+    warned = f", {len(config.warnings)} warning(s)" if config.warnings else ""
+    print(f"{config.path}: ok{warned}, {len(config.routines)} routines ({', '.join(config.menu)})")
     return 0

@@ -14,7 +14,9 @@ import time
 
 from bedside.app.paths import cache_directory, voice_cache
 from bedside.app.speech import cue_texts, volumes_of
+from bedside.config.load import log_warnings
 from bedside.config.sections import Config
+from bedside.core.phrases import NOTHING_TO_SAY, speakable
 from bedside.voice import render_now, say_now
 from bedside.voice.cache import open_cache, prune, remove_leftovers
 from bedside.voice.engine_choice import engine_for, spec_of
@@ -25,13 +27,14 @@ __all__ = ["render", "say"]
 LOG = logging.getLogger("bedside.voice")
 
 
-def _logging() -> None:
+def _logging(config: Config) -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="bedside: %(message)s")
+    log_warnings(config, LOG)
 
 
 def render(config: Config) -> int:
     """Render what the cache lacks; 0 when every sound is there, 1 when some could not be."""
-    _logging()
+    _logging(config)
     if not config.voice.enabled:
         print("bedside: the voice is off ([voice] enabled = false): nothing to render")
         return 0
@@ -62,12 +65,13 @@ def render(config: Config) -> int:
 
 def say(config: Config, text: str) -> int:
     """Say ``text`` once through the configured engine and sound device; 0 if it was heard."""
-    _logging()
+    _logging(config)
     if not config.voice.enabled:
         print("bedside: the voice is off ([voice] enabled = false)", file=sys.stderr)
         return 1
-    if not text.strip():
-        return 0
+    if not speakable(text):
+        print(f"bedside: expected {NOTHING_TO_SAY}, found {text!r}", file=sys.stderr)
+        return 2
     ok = say_now(config.voice, text, voice_cache(cache_directory()), log=LOG)
     if not ok:
         print("bedside: could not say it (see above)", file=sys.stderr)

@@ -10,6 +10,17 @@ from bedside.core.durations import whole_minutes
 from bedside.core.growth import growing_length
 from bedside.core.routines import Routine, words
 
+# What a text to be said must have, in a message about one that has nothing to say.
+NOTHING_TO_SAY = (
+    "words to say (a letter or a digit): punctuation, dashes or brackets alone say nothing"
+)
+
+
+def speakable(text: str) -> bool:
+    """Whether ``text`` has anything to say: a letter or a digit. Dots, dashes, brackets and
+    invisible characters alone make no sound at all (Piper writes no audio for them)."""
+    return any(c.isalnum() for c in text)
+
 
 @dataclass(frozen=True)
 class Phrases:

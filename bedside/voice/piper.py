@@ -17,7 +17,7 @@ import platform
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from bedside.voice.engine import EngineUnavailable, SynthesisFailed
@@ -107,18 +107,50 @@ class PiperEngine:
 
     # -- in the render child -----------------------------------------------------------------
     def render(self, texts: list[str], work: Path) -> Iterator[tuple[int, Path | Exception]]:
-        """Each text as a WAV in ``work``, in order, from one Piper process."""
+        """Each text as a WAV in ``work``, in order, from as few Piper processes as it takes.
+
+        Piper dies on a text it makes no sound for (it cannot write a WAV of nothing), taking
+        every text after it along: it is started again on the texts after that one, so one
+        bad text costs only itself. A Piper that never writes anything, twice over, cannot
+        use its voice: that is ``EngineUnavailable``, and the caller speaks otherwise."""
         problem = piper_missing()
         if problem is not None:
             raise EngineUnavailable(problem)
         if not self.model.is_file() or not self.config.is_file():
             raise EngineUnavailable(f"no Piper voice at {self.model} (with its .onnx.json)")
+        start, made, runs = 0, 0, 0
+        failed: list[tuple[int, str]] = []  # said once Piper has shown it can speak at all
+        while start < len(texts):
+            runs += 1
+            wrote = 0
+            run = self._run(texts[start:], work / f"run-{runs}")
+            try:
+                while True:
+                    index, path = next(run)
+                    yield start + index, path
+                    wrote += 1
+            except StopIteration as end:
+                why: str | None = end.value
+            made += wrote
+            start += wrote
+            if why is None or start >= len(texts):
+                break
+            if made == 0 and (runs >= 2 or start + 1 >= len(texts)):
+                raise EngineUnavailable(f"Piper failed: {why}")
+            failed.append((start, why))
+            start += 1  # the text it died on; the others are tried again
+        for index, reason in failed:  # Piper spoke: these failed on their own
+            yield index, SynthesisFailed(f"Piper failed on {texts[index]!r}: {reason}")
+
+    def _run(self, texts: list[str], work: Path) -> Generator[tuple[int, Path], None, str | None]:
+        """One Piper process on ``texts``: (index, WAV) for each it wrote; returns why it
+        stopped short (None: it said them all)."""
+        work.mkdir()
         listing = work / "texts.txt"
         # One text a line: Piper takes each non-empty line as one WAV, in order.
         listing.write_text("".join(" ".join(t.split()) + "\n" for t in texts), encoding="utf-8")
-        out = work / "out"
         process = subprocess.Popen(
-            self.argv(listing, out),
+            self.argv(listing, work / "out"),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -140,9 +172,7 @@ class PiperEngine:
                 done += 1
         said.feed(lines.rest())
         process.wait()
+        process.stderr.close()
         if done < len(texts):
-            why = said.last() or f"exit status {process.returncode}"
-            if done == 0:
-                raise EngineUnavailable(f"Piper failed: {why}")
-            for i in range(done, len(texts)):
-                yield i, SynthesisFailed(f"Piper failed on {texts[i]!r}: {why}")
+            return said.last() or f"exit status {process.returncode}"
+        return None

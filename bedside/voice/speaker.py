@@ -26,11 +26,13 @@ from pathlib import Path
 
 from bedside.closing import Closing
 from bedside.config.sections import SoundsConfig, VoiceConfig
+from bedside.core.phrases import speakable
 from bedside.voice.cache import cache_key, open_cache, prune, remove_leftovers
 from bedside.voice.chimes import CHIMES
 from bedside.voice.engine import SpeechEngine
-from bedside.voice.engine_choice import engine_for, spec_of
+from bedside.voice.engine_choice import engine_for, fallback_for, spec_of
 from bedside.voice.mastering import target
+from bedside.voice.piper import PiperEngine
 from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
 from bedside.voice.wav import is_playable
@@ -59,7 +61,7 @@ def sounds_of(
     volumes = list(volumes)
     items = [
         sound(config, sounds, engine, folder, text, volume)
-        for text in dict.fromkeys(t for t in texts if t.strip())
+        for text in dict.fromkeys(t for t in texts if speakable(t))  # the rest say nothing
         for volume in volumes
     ]
     if sounds is not None and sounds.enabled:
@@ -165,6 +167,8 @@ class Speaker(Closing):
         self._renderer: Renderer | None = None
         self._worker: threading.Thread | None = None
         self._preparer: threading.Thread | None = None
+        # Piper voices found unusable (file, size, time written): espeak-ng speaks instead.
+        self._unusable: set[tuple[str, int, int]] = set()
         settings = VoiceSettings(config, sounds, stale_after)
         self._voicing = self._voicing_for(settings)
         self._start()
@@ -189,7 +193,35 @@ class Speaker(Closing):
     def _voicing_for(self, settings: VoiceSettings) -> _Voicing:
         # Quietly for a silent voice: it needs no message about the engine it would use.
         log = self.log if settings.voice.enabled else None
-        return _Voicing(settings, engine_for(settings.voice, log))
+        engine = engine_for(settings.voice, log)
+        if _voice_file(engine) in self._unusable:  # already found out: not tried again
+            engine = fallback_for(settings.voice)
+        return _Voicing(settings, engine)
+
+    def _fall_back(self, voicing: _Voicing, error: RenderFailed) -> bool:
+        """A Piper voice that cannot say anything (its model will not load): espeak-ng speaks
+        instead, said once, and everything is prepared again with it. True if it fell back."""
+        voice_file = _voice_file(voicing.engine)
+        if voice_file is None:  # espeak-ng itself: there is nothing to fall back to
+            return False
+        with self._cond:
+            first = voice_file not in self._unusable
+            self._unusable.add(voice_file)
+        if first:
+            self.log.warning(
+                "the Piper voice %s cannot be used (%s): speaking with espeak-ng instead",
+                voice_file[0],
+                error,
+            )
+        fallen = replace(voicing, engine=fallback_for(voicing.settings.voice))
+        with self._cond:
+            running = self._voicing is voicing
+            if running:
+                self._voicing = fallen
+            spoken = self._spoken
+        if running and spoken is not None:
+            self.prepare(spoken.texts, spoken.volumes)
+        return True
 
     def _start(self) -> None:
         """The renderer and the threads, once the voice is on and its cache folder usable."""
@@ -259,7 +291,7 @@ class Speaker(Closing):
 
     def say(self, text: str, volume: float | None = None) -> None:
         """Queue ``text`` to be said after what is already queued; returns at once."""
-        if self._worker is None or not self.config.enabled or not text.strip():
+        if self._worker is None or not self.config.enabled or not speakable(text):
             return
         self._queue_cue(text, volume)
 
@@ -380,6 +412,11 @@ class Speaker(Closing):
                 future.result()
             except CancelledError:
                 return
+            except RenderFailed as e:
+                if e.unavailable and self._fall_back(voicing, e):
+                    return
+                failed = True
+                self._render_trouble(e)
             except Exception as e:
                 failed = True
                 self._render_trouble(e)
@@ -427,19 +464,9 @@ class Speaker(Closing):
             cue = replace(cue, volume=self._volume)
         else:
             self._volume = cue.volume
-        voicing = self._voicing
-        item = self._sound(voicing, cue.text, cue.volume, cue.chime)
-        path = Path(item.path)
-        if not is_playable(path):
-            (future,) = self._renderer.submit([item], urgent=True, engine=spec_of(voicing.engine))
-            try:
-                future.result()
-            except CancelledError:
-                return  # closing, or the voice turned off
-            except Exception as e:
-                self._render_trouble(e)
-                return
-            self._trouble.clear("render", "rendering works again")
+        path = self._rendered(cue)
+        if path is None:
+            return
         with self._cond:
             # Starting under the lock: silence() either comes first (and this cue is of an old
             # generation) or after (and stops this very process).
@@ -454,6 +481,33 @@ class Speaker(Closing):
             (self.chimed if cue.chime else self.played).append(cue.text)
         self.player.wait()
 
+    def _rendered(self, cue: _Cue) -> Path | None:
+        """The sound of ``cue`` in the cache, rendered first (urgently) if it is not there; with
+        espeak-ng if its Piper voice turns out unusable. None if there is none."""
+        assert self._renderer is not None
+        for _ in range(2):  # the voice as it is, then the one it fell back to
+            voicing = self._voicing
+            item = self._sound(voicing, cue.text, cue.volume, cue.chime)
+            path = Path(item.path)
+            if is_playable(path):
+                return path
+            (future,) = self._renderer.submit([item], urgent=True, engine=spec_of(voicing.engine))
+            try:
+                future.result()
+            except CancelledError:
+                return None  # closing, or the voice turned off
+            except RenderFailed as e:
+                if e.unavailable and self._fall_back(voicing, e):
+                    continue
+                self._render_trouble(e)
+                return None
+            except Exception as e:
+                self._render_trouble(e)
+                return None
+            self._trouble.clear("render", "rendering works again")
+            return path
+        return None
+
     def _render_trouble(self, error: BaseException) -> None:
         if self._closed:  # a render cut short by close() is no trouble
             return
@@ -461,6 +515,17 @@ class Speaker(Closing):
             self._trouble.warn("engine", "no speech: %s", error)
         else:
             self._trouble.warn("render", "could not render a cue: %s", error)
+
+
+def _voice_file(engine: SpeechEngine) -> tuple[str, int, int] | None:
+    """A Piper engine's voice file as it is now (name, size, time written); None for others."""
+    if not isinstance(engine, PiperEngine):
+        return None
+    try:
+        found = engine.model.stat()
+    except OSError:
+        return (str(engine.model), -1, -1)
+    return (str(engine.model), found.st_size, found.st_mtime_ns)
 
 
 def _described(voicing: _Voicing) -> str:

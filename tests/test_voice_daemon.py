@@ -5,8 +5,10 @@ and ``bedside voice`` on the command line."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -551,3 +553,65 @@ def test_a_reload_applies_every_voice_and_sounds_setting(tmp_path):
     assert len(chimes) == 3  # at each step's start, until [sounds] enabled = false
     assert len([e for e in daemon.of("say") if e["text"] == CUE]) == 5  # shown, if not said
     assert "Traceback" not in daemon.stderr
+
+
+# -- long steps and many cues ----------------------------------------------------------------------
+def test_an_eight_hour_step_asks_for_a_few_dozen_sounds_of_time_left(tmp_path):
+    config = small_config(tmp_path)
+    routine = tmp_path / "routines" / "nap.toml"
+    routine.write_text(routine.read_text().replace('duration = "20s"', 'duration = "8h"'))
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    count = int(run.stdout.splitlines()[-1].split()[0])
+    assert count < 120, run.stdout  # 1,057 when every minute was a sound of its own
+    assert run.stdout.splitlines()[-1] == f"{count} sounds to render, of at most 500"
+
+
+def many_cues(routines: Path, count: int) -> Path:
+    """A routine of one hour-long step with ``count`` cues, each its own text."""
+    cues = ",\n".join(f'  {{ at = {n % 3600}, text = "Cue number {n}." }}' for n in range(count))
+    path = routines / "many.toml"
+    path.write_text(
+        f'title = "Many"\n\n[[steps]]\ntitle = "Long"\nkind = "timed"\nduration = "1h"\n'
+        f"cues = [\n{cues}\n]\n"
+    )
+    return path
+
+
+def test_more_sounds_than_the_limit_is_a_located_problem(tmp_path):
+    config = small_config(tmp_path)
+    path = many_cues(tmp_path / "routines", 520)
+    run = bedside("check-config", "--config", str(config))
+    assert run.returncode == 2
+    assert f"{path}: expected at most 500 sounds to render" in run.stderr
+    found = re.search(r"found (\d+), of which this routine asks for (\d+)$", run.stderr, re.M)
+    assert found, run.stderr
+    total, share = map(int, found.groups())
+    assert 520 < share < total  # its 520 cues and its phrases, of the rest's too
+    assert "Traceback" not in run.stderr
+
+
+def test_a_reload_of_twenty_thousand_cues_never_stops_the_countdown(tmp_path):
+    # Reading them takes seconds; the loop, counting down a step, goes on meanwhile (the
+    # reading is on a thread of its own), and the configuration is refused: too many sounds.
+    from faults import Daemon
+
+    config = small_config(tmp_path)
+    routine = tmp_path / "routines" / "nap.toml"
+    routine.write_text(routine.read_text().replace('duration = "20s"', 'duration = "2m"'))
+    daemon = Daemon(tmp_path / "state", config, "wait 1\npress\nwait 1\npress\nwait 60\n")
+    daemon.wait_for(lambda e: e["type"] == "step" and e["index"] == 1)
+    many_cues(tmp_path / "routines", 20_000)
+    sent = time.monotonic()
+    daemon.process.send_signal(signal.SIGHUP)
+    daemon.wait_for_log("reload: ", timeout=60)  # read, whatever came of it
+    done = time.monotonic()
+    daemon.stop(signal.SIGTERM)
+    assert daemon.finish() == 0, daemon.stderr
+    shown = [at for at, event in daemon.events if event["type"] == "screen" and at >= sent]
+    times = [sent, *(at for at in shown if at <= done), done]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert done - sent > 0.5  # the reading took a while...
+    assert max(gaps) < 1.5, (done - sent, gaps)  # ...and the countdown ticked on, each second
+    assert "expected at most 500 sounds" in daemon.stderr
+    assert "reload: keeping the configuration already running" in daemon.stderr

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from voicekit import ROOT, bedside, edges, small_config, sox_stats, voiced_rms
 
-from bedside.app.speech import cue_texts
 from bedside.config.load import load_config
 from bedside.config.sections import SoundsConfig, VoiceConfig
+from bedside.config.spoken import cue_texts
 from bedside.voice import NULL_PLAYER, Speaker, render_now
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.chimes import CHIMES

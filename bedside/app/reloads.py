@@ -14,11 +14,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bedside.app.speech import cue_texts, volumes_of
 from bedside.closing import Closing
 from bedside.config import core_terms
 from bedside.config.keys import AT_START, SETTINGS
 from bedside.config.sections import Config
+from bedside.config.spoken import cue_texts, volumes_of
 from bedside.core.gestures import Thresholds
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.settings import Settings

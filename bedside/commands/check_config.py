@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bedside.config.docs import commented_toml
 from bedside.config.load import load_config
+from bedside.config.spoken import MAX_SOUNDS, sound_count
 
 
 def main(config_path: Path | None, defaults: bool = False) -> int:
@@ -23,4 +24,5 @@ def main(config_path: Path | None, defaults: bool = False) -> int:
         print(f"warning: {problem}", file=sys.stderr)
     warned = f", {len(config.warnings)} warning(s)" if config.warnings else ""
     print(f"{config.path}: ok{warned}, {len(config.routines)} routines ({', '.join(config.menu)})")
+    print(f"{sound_count(config)} sounds to render, of at most {MAX_SOUNDS}")
     return 0

@@ -13,9 +13,9 @@ import sys
 import time
 
 from bedside.app.paths import cache_directory, voice_cache
-from bedside.app.speech import cue_texts, volumes_of
 from bedside.config.load import log_warnings
 from bedside.config.sections import Config
+from bedside.config.spoken import cue_texts, volumes_of
 from bedside.core.phrases import NOTHING_TO_SAY, speakable
 from bedside.voice import render_now, say_now
 from bedside.voice.cache import open_cache, prune, remove_leftovers

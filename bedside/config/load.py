@@ -29,6 +29,7 @@ from bedside.config.sections import (
     VoiceConfig,
     from_section,
 )
+from bedside.config.spoken import too_many_sounds
 from bedside.config.toml_reader import ConfigError, Problem, Source, Table, show
 from bedside.config.voices import voice_problem
 from bedside.core.growth import GrowthPlan
@@ -156,7 +157,7 @@ def _load(path: Path) -> Config:
     top.done()
     if problems:
         raise ConfigError(in_line_order(problems))
-    return Config(
+    config = Config(
         path=path,
         routines=routines,
         menu=tuple(menu),
@@ -176,6 +177,10 @@ def _load(path: Path) -> Config:
         night_routine=night_routine,
         warnings=tuple(warnings),
     )
+    too_many = too_many_sounds(config)
+    if too_many is not None:
+        raise ConfigError([too_many])
+    return config
 
 
 def in_line_order(problems: list[Problem]) -> list[Problem]:

@@ -1,7 +1,10 @@
 """The push button: gpiozero's ``DigitalInputDevice``, reduced to timestamped edges on a queue.
 
-gpiozero calls back on its own threads. The callbacks here do the least they can: read the
-monotonic clock and hand ``Edge(pressed, at)`` to the event loop's queue. Everything else (what
+gpiozero calls back on its own threads. The callbacks here do the least they can: hand
+``Edge(pressed, at)`` to the event loop's queue, ``at`` when the edge happened. That is the
+kernel's time of the edge where the pin library has it (lgpio hands gpiozero each line event's
+timestamp), not when the callback ran: a callback thread kept waiting on a busy Pi would make
+2 ms of contact chatter look tens of ms long, long enough to count as presses. Everything else (what
 counts as a press, a hold, contact bounce) is the pure recogniser's job, where it is tested.
 gpiozero's own ``bounce_time`` is left off on purpose: it drops edges, and a dropped release
 leaves a button that looks held forever; a closure shorter than ``[button] bounce`` is ignored
@@ -46,11 +49,13 @@ class ButtonEdges(Closing):
         put: Callable[[Edge], None],
         clock: Callable[[], float] = time.monotonic,
         pin_factory: Factory | None = None,
+        speed: float = 1.0,
     ) -> None:
         from gpiozero import DigitalInputDevice  # here: finding a pin factory takes a moment
 
         self._put = put
         self._clock = clock
+        self._speed = speed  # the loop's clock may run fast (the demo): its seconds a real one
         self.button = DigitalInputDevice(
             config.pin, pull_up=config.pull_up, bounce_time=None, pin_factory=pin_factory
         )
@@ -58,10 +63,21 @@ class ButtonEdges(Closing):
         self.button.when_deactivated = self._released
 
     def _pressed(self) -> None:
-        self._put(Edge(True, self._clock()))
+        self._put(Edge(True, self._when(self.button.active_time)))
 
     def _released(self) -> None:
-        self._put(Edge(False, self._clock()))
+        self._put(Edge(False, self._when(self.button.inactive_time)))
+
+    def _when(self, age: float | None) -> float:
+        """When the edge happened on the loop's clock: now, less how long ago the pin library
+        says it was (the time since gpiozero's record of the change, by its own ticks). An
+        age that makes no sense (none, negative, seconds old) is taken as now."""
+        now = self._clock()
+        if age is None or not 0.0 <= age <= self.LATEST:
+            return now
+        return now - age * self._speed
+
+    LATEST = 2.0  # seconds: a callback later than this is not a late callback but a broken clock
 
     @property
     def is_pressed(self) -> bool:

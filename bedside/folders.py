@@ -1,8 +1,12 @@
-"""The daemon's own files: its folders checked, one daemon per state folder, damage set aside.
+"""The daemon's own files: its folders checked, one daemon per state folder, damage set aside,
+and the files a person names read safely.
 
 bedside never moves or changes a file it did not make. A folder named for its state that is
 really a file is refused with a plain message; a database SQLite calls damaged (one bedside
 made) is kept under a timestamped name beside the original, so a person can still look at it.
+A file a person names (the settings, a routine, a script) is read only if it is a regular file,
+told by ``stat`` before it is opened, and only up to a limit: a FIFO, a device or a socket
+never ends or never answers, and would hang whoever opened it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import errno
 import fcntl
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +32,71 @@ class NotAFolder(UsageError):
 
 class AlreadyRunning(TroubleError):
     """Another bedside holds the state folder's lock; the message names it."""
+
+
+class NotAFile(OSError):
+    """A path named as a file is something else; ``kind`` says what, in words."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(errno.EINVAL, f"{kind}, not a file", str(path))
+        self.kind = kind
+
+    def __str__(self) -> str:  # said after the path by whoever names it
+        return f"{self.kind}, not a file"
+
+
+class TooLarge(OSError):
+    """A file longer than its reader's limit; ``limit`` is that limit, in bytes."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        super().__init__(errno.EFBIG, f"larger than {limit // 1024} kB", str(path))
+        self.limit = limit
+
+    def __str__(self) -> str:
+        return f"larger than {self.limit // 1024} kB"
+
+
+def kind_of(mode: int) -> str:
+    """What a file of ``mode`` (``st_mode``) is, in words: "a file", "a folder", "a FIFO"..."""
+    kinds = (
+        (stat.S_ISREG, "a file"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((words for test, words in kinds if test(mode)), "not a file")
+
+
+def is_regular(path: Path) -> bool:
+    """``path`` (its link followed) is a regular file; told by ``stat``, never by opening it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):  # gone, not ours to look at, a NUL in the name
+        return False
+
+
+def read_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    Raises FileNotFoundError, NotAFile (a folder, a FIFO, a device: told by ``stat``, so a
+    FIFO is never opened), TooLarge, or the OSError that opening or reading gave.
+    """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotAFile(path, kind_of(mode))
+    # O_NONBLOCK: should a FIFO take the file's place after the stat, opening it still returns
+    # at once, and fstat tells it before a byte is read.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as file:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotAFile(path, kind_of(mode))
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(path, limit)
+    return data
 
 
 def set_aside(

@@ -49,11 +49,16 @@ def press_through(
     until: float | None = None,
     thresholds: Thresholds | None = None,
 ) -> tuple[ButtonState, list[tuple[Signal, float]]]:
-    """``edges`` (pressed, at) told to a fresh ``Behaviour`` in order, then the time ``until``:
-    the button's state at the end and every signal with its time, as the device has them."""
+    """``edges`` (pressed, at) told to a fresh ``Behaviour`` in order, then the time ``until``
+    (by default, the bounce time after the last edge: a release is taken once it has lasted
+    that long): the button's state at the end and every signal with its time, as the device
+    has them."""
     edges = list(edges)
     start = edges[0][1] if edges else (until or 0.0)
-    behaviour = Behaviour(SETTINGS, thresholds or defaults(Thresholds), now=start)
+    thresholds = thresholds or defaults(Thresholds)
+    if until is None and edges:
+        until = edges[-1][1] + thresholds.bounce
+    behaviour = Behaviour(SETTINGS, thresholds, now=start)
     recorded = Recorded(behaviour.recogniser)
     behaviour.recogniser = recorded  # type: ignore[assignment]  # the same calls, recorded
     for pressed, at in edges:

@@ -31,8 +31,11 @@ SAMPLES = {
 
 LONG = "Slowly roll your left foot over a tennis ball, heel to toes."  # 60 characters
 
-# Whitespace of every kind too: a newline in a title must not become a second drawn line.
-printable = st.text(alphabet=string.printable + "\u2013\u2026\u00e9\u00df", max_size=80)
+# Whitespace of every kind too: a newline in a title must not become a second drawn line. And
+# letters beyond ASCII: marks over capitals reach above the tall letters (É, Ü, Й, Ά), an
+# ogonek or a cedilla below the baseline (ą, ç), and a letter of no font draws a box (床).
+BEYOND_ASCII = "\u2013\u2026\u00e9\u00dfÉÜÅŁŚЙЁΆΏąçţßñДщλ床"
+printable = st.text(alphabet=string.printable + BEYOND_ASCII, max_size=80)
 
 # Any screen at all, odd texts and out-of-range numbers included: for what must hold of every one.
 any_screen = st.builds(

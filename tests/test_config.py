@@ -466,6 +466,56 @@ def test_unknown_key_in_a_routine_step(config_copy: Path) -> None:
     assert missing.found == "nothing"
 
 
+def check_config(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bedside", "check-config", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "kind, key, value, owner",
+    [
+        ("timed", "reps", "5", "reps"),
+        ("timed", "count_every", "5", "reps"),
+        ("reps", "duration", '"1m"', "timed"),
+        ("wait", "pacer", "true", "timed"),
+    ],
+)
+def test_a_key_of_another_kind_of_step_says_which_kind_it_belongs_to(
+    config_copy: Path, kind: str, key: str, value: str, owner: str
+) -> None:
+    length = {"timed": 'duration = "1m"\n', "reps": "reps = 5\n", "wait": ""}[kind]
+    path = write_routine(
+        config_copy,
+        "extra",
+        f'title = "Extra"\n\n[[steps]]\ntitle = "Stretch"\nkind = "{kind}"\n{length}'
+        f"{key} = {value}\n",
+    )
+    done = check_config(config_copy)
+    assert done.returncode == 2
+    line = line_no(path, f"{key} = ")
+    said = f"{path}:{line}: steps[1].{key}: expected a key of a {kind} step: title, kind, cues"
+    assert said in done.stderr, done.stderr
+    assert f'found "{key}", which belongs to a {owner} step (kind = "{owner}")' in done.stderr
+    assert "check the spelling" not in done.stderr and "did you mean" not in done.stderr
+
+
+def test_a_stray_steps_line_at_the_end_is_said_once(config_copy: Path) -> None:
+    routine = config_copy.parent / "routines" / "foot-massage.toml"
+    routine.write_text(routine.read_text(encoding="utf-8") + "\nsteps = 3\n", encoding="utf-8")
+    done = check_config(config_copy)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("  ")]
+    assert len(lines) == 1, done.stderr  # the cause once, not four knock-on errors
+    assert f"{routine}:{line_no(routine, 'steps = 3')}:" in lines[0]
+    assert "steps: expected a list of steps ([[steps]] tables), in a group" in lines[0]
+    assert lines[0].endswith("found 3")
+
+
 # -- wrong types and ranges ------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("old", "new", "key", "expected", "shown"),

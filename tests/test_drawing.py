@@ -1,7 +1,7 @@
 """The pictures ``bedside.display.picture`` makes at 128x64: size, margins, legibility, the
 gallery; and the text engine under every layout.
 
-Everything here renders with the real Pillow and its built-in font, and looks at pixels.
+Everything here renders with the real Pillow and the panel's font, and looks at pixels.
 """
 
 from __future__ import annotations
@@ -230,8 +230,11 @@ def test_fit_prefers_the_first_candidate_that_holds_the_whole_text() -> None:
 
 
 def test_a_number_stays_with_its_unit_when_wrapping() -> None:
-    lines = wrap("Legs up the wall, 11 min", 12, 100)
-    assert len(lines) == 2 and lines[-1] == "11 min"
+    # Room for "Legs up the wall, 11" but not for the unit after it: the number goes too.
+    width = text_width("Legs up the wall, 11", 12)
+    assert text_width("Legs up the wall, 11 min", 12) > width
+    lines = wrap("Legs up the wall, 11 min", 12, width)
+    assert lines == ["Legs up the wall,", "11 min"]
 
 
 def test_words_are_spaced_apart() -> None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,18 +32,72 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
 
 
-def bedside(*args: str, env: dict[str, str] | None = None, user: int | None = None):
-    command = [sys.executable, "-m", "bedside", *args]
-    if user is not None:  # as another user: what a person without the service's rights sees
-        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
+def bedside(*args: str, env: dict[str, str] | None = None):
     return subprocess.run(
-        command,
+        [sys.executable, "-m", "bedside", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         timeout=120,
     )
+
+
+ANOTHER_USER = 65534  # nobody: a person without the service's rights
+
+
+def as_user(user: int, *command: str) -> list[str]:
+    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
+
+
+AsAnotherUser = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def bedside_as_another_user(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsAnotherUser]:
+    """``bedside ARGS`` run as another user, from a bedside installed (by pip, as ``make
+    install`` does) into a folder anyone can read, under an interpreter anyone can run. Not the
+    checkout's: a clone in a home only its owner can read (a Debian home is 0700) leaves
+    another user neither its files nor its virtual env."""
+    needs_root()
+    source = tmp_path_factory.mktemp("source")
+    for name in ("bedside", "config"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    place = Path(tempfile.mkdtemp(prefix="bedside-for-anyone-"))  # /tmp: pytest's are 0700
+    try:
+        place.chmod(0o755)
+        site = place / "site"
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
+        subprocess.run([*pip, str(site), str(source)], check=True, timeout=300)
+        python = _python_for(ANOTHER_USER)
+
+        def bedside_as_another_user(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                as_user(ANOTHER_USER, python, "-s", "-m", "bedside", *args),
+                capture_output=True,
+                text=True,
+                cwd=site,
+                env={**os.environ, "PYTHONPATH": str(site)},
+                timeout=120,
+            )
+
+        yield bedside_as_another_user
+    finally:
+        shutil.rmtree(place, ignore_errors=True)
+
+
+def _python_for(user: int) -> str:
+    """The first interpreter, 3.11 or newer, that ``user`` can run: the one this virtual env
+    was made from, else the system's."""
+    candidates = (getattr(sys, "_base_executable", sys.executable), "/usr/bin/python3")
+    check = "import sys; sys.exit(sys.version_info < (3, 11))"
+    for python in candidates:
+        tried = subprocess.run(as_user(user, python, "-c", check), cwd="/", capture_output=True)
+        if tried.returncode == 0:
+            return python
+    pytest.fail(f"none of {candidates} is a Python 3.11 or newer that user {user} can run")
 
 
 def needs_root() -> None:
@@ -440,7 +497,7 @@ def test_history_of_a_damaged_database_says_so_and_changes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("folder_mode", [0o755, 0o777], ids=["folder-read-only", "writable"])
-def test_history_as_a_user_who_cannot_read_the_database(tmp_path, folder_mode):
+def test_history_as_a_user_who_cannot_read_the_database(folder_mode, bedside_as_another_user):
     needs_root()
     base = Path("/tmp") / f"bedside-history-{os.getpid()}-{folder_mode:o}"
     state = base / "state"
@@ -451,7 +508,7 @@ def test_history_as_a_user_who_cannot_read_the_database(tmp_path, folder_mode):
         (state / "bedside.db").chmod(0o600)
         state.chmod(folder_mode)
         before = files_in(state)
-        shown = bedside("history", "--state-dir", str(state), user=65534)
+        shown = bedside_as_another_user("history", "--state-dir", str(state))
         assert shown.returncode == 1, shown.stderr
         assert "cannot read" in shown.stderr and "sudo" in shown.stderr
         assert "Traceback" not in shown.stderr

@@ -10,7 +10,7 @@ import queue
 from dataclasses import replace
 
 from bedside.app.assembly import mock_parts
-from bedside.app.events import Stop
+from bedside.app.events import Stop, Wake
 from bedside.app.loop import Loop
 from bedside.button import Edge
 from bedside.config import core_terms
@@ -37,11 +37,12 @@ def test_edges_queued_while_the_loop_was_late_are_taken_at_their_own_times(tmp_p
     parts, _ = mock_parts(config, tmp_path, events, clock=clock, cache=tmp_path)
     with parts:  # the real parts, on a virtual clock
         loop = Loop(behaviour, parts, trace=trace)
-        for item in (Edge(True, 10.5), Edge(False, 10.6), Stop("test")):
+        # ... and, woken, the loop takes the release once it has lasted the bounce time
+        for item in (Edge(True, 10.5), Edge(False, 10.6), Wake(), Stop("test")):
             events.put(item)
         clock.advance_to(12.5)  # the loop comes to them two seconds late
         assert loop.run() == "test"
     taken = [json.loads(line) for line in trace.getvalue().splitlines()]
     gestures = [(e["gesture"], e["t"]) for e in taken if e["type"] == "gesture"]
-    assert gestures == [("press", 0.6)]  # trace time counts from the start, 10.0
+    assert gestures == [("press", 0.62)]  # trace time counts from the start, 10.0
     assert behaviour.state.mode.value == "awaiting"  # the press started the routine

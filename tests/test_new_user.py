@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from faults import Daemon, quiet_config, session
+from faults import Daemon, quiet_config, session, tonight
 from PIL import Image
 
 from bedside.commands.history import BLOCKS, NONE, nights, sparkline
@@ -161,7 +161,7 @@ def test_history_ends_with_a_sparkline_of_the_nights(tmp_path):
 
 
 def test_the_chart_draws_completed_nights_filled_and_others_outlined(tmp_path):
-    now = datetime.now().replace(hour=22)
+    now = tonight()
     sessions = [
         session("bedtime", (now - timedelta(days=2)).timestamp(), 0, True, 1, 1),
         session("bedtime", (now - timedelta(days=1)).timestamp(), 0, False, 1, 1),
@@ -195,7 +195,7 @@ def test_history_and_the_chart_follow_the_configured_night_routine(tmp_path, con
         config_copy.read_text().replace('routine = "bedtime"', 'routine = "legs-up-wall"')
     )
     state = tmp_path / "state"
-    night = datetime.now().replace(hour=22)
+    night = tonight()
     with Store(state / "bedside.db") as store:
         for days, routine in [(3, "bedtime"), (2, "bedtime"), (1, "legs-up-wall")]:
             start = (night - timedelta(days=days)).timestamp()
@@ -263,7 +263,7 @@ def test_simulate_tells_a_person_what_happened_with_transcript(tmp_path):
     done = bedside("simulate", "--transcript", "--routine", "legs-up-wall", "--script", str(script))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert "0:00:02.20  step 2/3: Legs up the wall, 300 s" in lines
-    assert "0:05:02.20  the hold: held to the end, 300 of 300 s" in lines
+    assert "0:00:02.22  step 2/3: Legs up the wall, 300 s" in lines  # let go 2.2, taken 2.22
+    assert "0:05:02.22  the hold: held to the end, 300 of 300 s" in lines
     assert any(line.endswith("\U0001f50a Time to come down, slowly.") for line in lines)
     assert not any(line.startswith("{") for line in lines)  # no JSON left in it

@@ -34,6 +34,7 @@ REMINDER = defaults(
     Reminder, at=time(22, 0), days=("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 )
 TEXT = REMINDER.text
+BOUNCE = defaults(Thresholds).bounce  # a release is taken once it has lasted this long
 
 
 def core_at(start: datetime | None, reminder: Reminder = REMINDER, done=()) -> Behaviour:
@@ -45,8 +46,10 @@ def core_at(start: datetime | None, reminder: Reminder = REMINDER, done=()) -> B
 
 
 def press(behaviour: Behaviour, at: float, seconds: float = 0.1) -> None:
+    """A press from ``at``, taken once let go for the bounce time."""
     behaviour.edge(True, at)
     behaviour.edge(False, at + seconds)
+    behaviour.advance(at + seconds + BOUNCE)
 
 
 def run_through(behaviour: Behaviour, t: float) -> float:
@@ -91,6 +94,7 @@ def test_the_reminder_wakes_the_dark_display_gently_once_and_a_press_starts_bedt
     assert lit[-1] == Display(True, 8)  # low contrast
     behaviour.edge(True, 601.0)
     behaviour.edge(False, 601.1)
+    behaviour.advance(601.1 + BOUNCE)
     assert behaviour.state.mode is Mode.AWAITING and behaviour.state.routine.name == "bedtime"
 
 
@@ -116,6 +120,7 @@ def test_no_reminder_during_a_session_or_when_tonight_is_done():
     behaviour = core_at(datetime(2026, 11, 20, 21, 58))
     behaviour.edge(True, 0.0)
     behaviour.edge(False, 0.1)  # a session runs through 22:00
+    behaviour.advance(0.1 + BOUNCE)
     behaviour.advance(1800.0)
     assert TEXT not in [text for _, text in said(behaviour)]
     done_tonight = core_at(datetime(2026, 11, 20, 21, 58), done={date(2026, 11, 20)})
@@ -194,8 +199,10 @@ def test_a_quieter_night_softens_cues_and_dims_a_lit_display_at_its_hours():
     )
     behaviour.edge(True, 0.0)
     behaviour.edge(False, 0.1)
+    behaviour.advance(0.1 + BOUNCE)
     behaviour.edge(True, 1.0)
     behaviour.edge(False, 1.1)  # ten minutes of legs up the wall from 22:58
+    behaviour.advance(1.1 + BOUNCE)
     before = [o for _, o in behaviour.take() if isinstance(o, Say)]
     assert before and all(o.volume is None for o in before)
     behaviour.advance(300.0)
@@ -204,7 +211,7 @@ def test_a_quieter_night_softens_cues_and_dims_a_lit_display_at_its_hours():
     assert [o for _, o in dimmed] == [Display(True, 10)]  # at 23:00, the lit display dims
     assert dimmed[0][0] == pytest.approx(120.0, abs=1e-3)
     said = [(t, o.volume) for t, o in outputs if isinstance(o, Say)]
-    assert said == [(21.1, None), (181.1, 0.3)]  # before 23:00, and after
+    assert said == [(21.12, None), (181.12, 0.3)]  # before 23:00, and after (from 1.12 s)
     assert quiet.applies(datetime(2026, 11, 21, 5, 59)) and not quiet.applies(
         datetime(2026, 11, 21, 6, 0)
     )
@@ -218,6 +225,7 @@ def test_a_quieter_night_leaves_a_clock_not_yet_synced_alone():
     )
     behaviour.edge(True, 0.0)
     behaviour.edge(False, 0.1)
+    behaviour.advance(0.1 + BOUNCE)
     assert all(o.volume is None for _, o in behaviour.take() if isinstance(o, Say))
 
 

@@ -22,9 +22,13 @@ from faults import LOST_AT_MOST, quiet_config, saved
 from bedside.app.assembly import mock_parts
 from bedside.app.daemon import Options, serve
 from bedside.app.events import Arrival, Edge, Stop
+from bedside.config import core_terms
 from bedside.config.load import load_config
+from bedside.core.behaviour import Behaviour
 from bedside.core.clock import VirtualClock
+from bedside.core.screens import View
 from bedside.core.script import parse_script, timeline
+from bedside.core.state import Mode
 
 LEGS = "press\nwait 0.3\npress\n"  # start legs up the wall; settled by the wall: the hold runs
 GRID = {
@@ -130,3 +134,20 @@ def test_a_cut_in_any_step_and_state_comes_back_there(tmp_path, cell, how):
             shown = next(e for e in again if e["type"] == "screen")["lines"]
             assert shown[0] == "Paused"
         assert saved(state)[0][:2] == (routine, index)
+
+
+def test_a_routine_asked_for_at_the_start_waits_in_the_menu_behind_a_resumed_session():
+    """``--routine leg-lifts`` with a bedtime session brought back: the session comes first;
+    ended (a long hold, then a press), the menu shows leg lifts, as asked. Asked for nothing,
+    the menu shows the routine that was resumed, as before."""
+    config = load_config()
+    settings = core_terms.settings(config)
+    thresholds = core_terms.thresholds(config.button)
+    for asked, shown in (("leg-lifts", "Leg lifts"), (None, "Bedtime")):
+        behaviour = Behaviour(settings.showing(asked), thresholds, now=0.0, routine=asked)
+        behaviour.resume("bedtime", 1, 10.0, 100.0)
+        assert behaviour.state.mode is Mode.PAUSED and behaviour.screen.kind is View.PAUSED
+        for pressed, at in ((True, 1.0), (False, 5.0), (True, 6.0), (False, 6.1)):
+            behaviour.edge(pressed, at)  # a long hold ends it; a press: the menu
+        behaviour.advance(7.0)  # a let-go is sure once the bounce time has passed
+        assert behaviour.screen.kind is View.MENU and behaviour.screen.title == shown, asked

@@ -46,9 +46,11 @@ def run_script(text: str, routine: str | None = None, settings: Settings = SETTI
 
 
 def press(behaviour: Behaviour, at: float) -> float:
+    """A press from ``at``; the time it is taken (let go for the bounce time)."""
     behaviour.edge(True, at)
     behaviour.edge(False, at + 0.1)
-    return at + 0.1
+    behaviour.advance(at + 0.1 + THRESHOLDS.bounce)
+    return at + 0.1 + THRESHOLDS.bounce
 
 
 @pytest.mark.parametrize("name", sorted(CONFIG.routines))
@@ -61,7 +63,7 @@ def test_every_routine_runs_end_to_end_on_the_virtual_clock(name):
         if behaviour.state.mode is Mode.AWAITING:
             behaviour.advance(t + 30.0)  # let its cues be said, then carry on
             t = press(behaviour, t + 30.0)
-            waits += 30.1
+            waits += 30.1 + THRESHOLDS.bounce  # each press taken once let go 20 ms
         else:
             t = behaviour.deadline()
             behaviour.advance(t)
@@ -88,7 +90,7 @@ def test_simulate_events_follow_the_contract():
     assert times == sorted(times)
     step = next(e for e in events if e["type"] == "step")
     assert step == {
-        "t": 0.1,
+        "t": 0.12,  # let go at 0.1, taken once let go for the bounce time (20 ms)
         "type": "step",
         "routine": "bedtime",
         "index": 0,
@@ -101,18 +103,19 @@ def test_simulate_events_follow_the_contract():
     gestures = [e["gesture"] for e in events if e["type"] == "gesture"]
     assert gestures == ["press", "press", "press", "hold", "long-hold"]
     # press ends 0.1; wait to 12.1; press to 12.2; wait to 42.2; press (pause) to 42.3;
-    # wait to 44.3; hold (skip) to 45.8; the long hold fires 3 s after 45.8.
+    # wait to 44.3; hold (skip) to 45.8; the finger lifts for 0.1 s; the long hold fires 3 s
+    # after 45.9.
     finished = [e for e in events if e["type"] == "finished"]
-    # it began at the first press's release (0.1): 48.7 s, as the history keeps it
+    # it began when the first press was taken (0.12): 48.78 s, as the history keeps it
     assert finished == [
-        {"t": 48.8, "type": "finished", "routine": "bedtime", "completed": False, "minutes": 0.8}
+        {"t": 48.9, "type": "finished", "routine": "bedtime", "completed": False, "minutes": 0.8}
     ]
 
 
 def test_an_hour_of_waiting_goes_dark_once_and_a_press_only_wakes():
     events = run_script("wait 3600\npress\n")
     display = [(e["t"], e["on"]) for e in events if e["type"] == "display"]
-    assert display == [(0, True), (60, False), (3600.1, True)]
+    assert display == [(0, True), (60, False), (3600.12, True)]  # taken 20 ms after let go
     assert [e["gesture"] for e in events if e["type"] == "gesture"] == ["wake"]
     assert {"t": 60, "type": "screen", "lines": []} in events
 
@@ -125,8 +128,9 @@ def test_routine_option_chooses_the_menu_entry_shown_first():
 
 def test_the_countdown_screen_changes_once_a_second():
     no_pacer = replace(SETTINGS, pacer=False)
-    events = run_script("press\nwait 1\npress\nwait 5\n", "legs-up-wall", no_pacer)
-    clocks = [e["lines"][1] for e in events if e["type"] == "screen" and e["t"] > 1.2]
+    events = run_script("press\nwait 1\npress\nwait 5.1\n", "legs-up-wall", no_pacer)
+    begun = next(e["t"] for e in events if e["type"] == "step" and e["index"] == 1)
+    clocks = [e["lines"][1] for e in events if e["type"] == "screen" and e["t"] > begun]
     assert clocks == ["09:59", "09:58", "09:57", "09:56", "09:55"]
 
 
@@ -136,11 +140,13 @@ def test_the_breathing_guide_grows_over_four_seconds_and_shrinks_over_six():
     behaviour = Behaviour(SETTINGS, THRESHOLDS, now=0.0, routine="legs-up-wall")
     for t, pressed in ((0.0, True), (0.1, False), (1.0, True), (1.1, False)):
         behaviour.edge(pressed, t)
+    began = 1.1 + THRESHOLDS.bounce  # the press taken once let go for the bounce time
+    behaviour.advance(began)
     sizes = []
-    while behaviour.now < 1.1 + 20:
+    while behaviour.now < began + 20:
         behaviour.advance(behaviour.deadline())
         sizes.append(
-            (round(behaviour.now - 1.1, 3), behaviour.screen.breath, behaviour.screen.breathing)
+            (round(behaviour.now - began, 3), behaviour.screen.breath, behaviour.screen.breathing)
         )
     peaks = [t for t, size, _ in sizes if size == BREATH_LEVELS]
     assert peaks and 3.5 < peaks[0] < 4.0 and any(13.5 < t < 14.0 for t in peaks)

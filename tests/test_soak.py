@@ -54,6 +54,8 @@ def test_twelve_simulated_hours_of_random_gestures():
             behaviour.edge(True, t)
             t += held
             behaviour.edge(False, t)
+            t += 0.1  # the finger lifts: a press taken once let go for the bounce time
+            behaviour.advance(t)
         for _, output in behaviour.take():
             if isinstance(output, ScreenChanged):
                 image = picture(output.screen)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -214,19 +215,26 @@ def assemble(
     pin_factory: Factory,
     panel: PanelOpener,
     database: Path,
-    cache: Path,
+    cache: Path | None,
     player: list[str],
 ) -> Parts:
     """The parts, every one made from what it is given: the composition root. ``cache`` is the
-    cache folder (the voice keeps its sounds in a folder of its own in it), ``database`` the
-    history's file, ``panel`` opens the panel (again, after it was lost), ``player`` plays a
-    sound file."""
+    cache folder (the voice keeps its sounds in a folder of its own in it; None: there is none,
+    and the voice is silent), ``database`` the history's file, ``panel`` opens the panel
+    (again, after it was lost), ``player`` plays a sound file."""
     stack = contextlib.ExitStack()
     with stack:  # closes what opened if a later part fails; then Parts owns them all
         store = _owned(stack, Store(database, wall=wall.timestamp, clock=clock.now))
         stack.callback(_flush, store)  # runs before the store closes, after the rest
         button = _owned(
-            stack, ButtonEdges(config.button, events.put, clock=clock.now, pin_factory=pin_factory)
+            stack,
+            ButtonEdges(
+                config.button,
+                events.put,
+                clock=clock.now,
+                pin_factory=pin_factory,
+                speed=clock.speed,
+            ),
         )
         oled = _owned(stack, Oled(panel, config.display.contrast, now=clock.now()))
         # A cache folder that cannot be made is the voice's to live without (it makes its
@@ -234,8 +242,8 @@ def assemble(
         voice = _owned(
             stack,
             Speaker(
-                config.voice,
-                paths.voice_cache(cache),
+                config.voice if cache is not None else replace(config.voice, enabled=False),
+                paths.voice_cache(cache if cache is not None else Path(os.devnull)),
                 player_command=player,
                 stale_after=config.stale_cue,
                 sounds=config.sounds,
@@ -258,9 +266,14 @@ def assemble(
     return parts
 
 
-def _cache_folder() -> Path:
-    """The cache folder systemd or the XDG places give; one that is a file is refused."""
-    return check_folder(paths.cache_directory(), "the cache folder")
+def _cache_folder() -> Path | None:
+    """The cache folder systemd or the XDG places give; one that is a file is refused. None,
+    with one warning, when there is no home to find it in: the device runs, silent."""
+    try:
+        return check_folder(paths.cache_directory(), "the cache folder")
+    except paths.NoHome as exc:
+        log.warning("no voice: %s", exc)
+        return None
 
 
 class _Closable(Protocol):

@@ -46,6 +46,9 @@ class Options:
     script: list[Command] | None = None
     trace: TextIO | None = None
     speed: float = 1.0
+    # The configuration in the behaviour's terms, read at start and again on a reload (the
+    # demo's makes the waits for a person real seconds at its speed).
+    terms: Callable[[Config], Reconfiguration] = Reconfiguration.from_config
 
 
 # Makes the daemon's parts from its configuration, its state folder and its events queue.
@@ -74,6 +77,7 @@ def parts_for(options: Options) -> Build:
             options.speed,
             done,
             clock_set,
+            2 * config.button.bounce / options.speed,  # the last press taken before the end
             name="bedside-script",
         )
         return parts.watched_by(script)
@@ -100,7 +104,7 @@ def run(options: Options, build: Build | None = None, events: Events | None = No
 def serve(options: Options, config: Config, parts: Parts) -> int:
     """Run the loop on ``parts`` until a Stop; the caller closes them."""
     store, clock = parts.store, parts.clock
-    setup = Reconfiguration.from_config(config)
+    setup = options.terms(config)
     behaviour = Behaviour(
         setup.settings.showing(options.routine),
         setup.thresholds,
@@ -131,7 +135,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
         for name in at_start(running, fresh):
             log.warning("reload: %s changed; it takes effect at the next start", name)
         running = fresh
-        taken = Reconfiguration.from_config(fresh)
+        taken = options.terms(fresh)
         # The new sounds are rendered now, in the background, for when it takes over.
         parts.voice.prepare(taken.texts, taken.volumes, taken.voice)
         return taken

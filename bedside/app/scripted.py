@@ -21,11 +21,13 @@ def drive_script(
     speed: float,
     done: Callable[[], None],
     set_wall: Callable[[datetime], None] = lambda when: None,
+    settle: float = 0.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Play ``commands`` on ``pin`` (down is low: the button pulls it to ground), then ``done``;
-    a ``clock`` command calls ``set_wall``."""
+    a ``clock`` command calls ``set_wall``. ``settle``: real seconds to let the last release
+    be taken (the button's bounce time) before the script is done."""
     start = clock()
     for moment in timeline(commands):
         wait = start + moment.at / speed - clock()
@@ -39,4 +41,5 @@ def drive_script(
             pin.drive_low()
         elif moment.pressed is False:
             pin.drive_high()
+    sleep(settle)
     done()

@@ -16,6 +16,7 @@ from bedside.config.sections import Config
 from bedside.core.errors import UsageError
 from bedside.core.routines import menu_first
 from bedside.core.script import Command, parse_script
+from bedside.folders import NotAFile, TooLarge, read_file
 
 
 def routine_named(config: Config, name: str) -> str:
@@ -27,15 +28,40 @@ def routine_named(config: Config, name: str) -> str:
     return name
 
 
+SCRIPT_LIMIT = 1 << 20  # bytes (on standard input, characters): a night of presses is a few kB
+
+
 def read_script(path: str) -> list[Command]:
-    """The button script in the file ``path`` (``-``: standard input), every line checked."""
-    if path == "-":
-        text, name = sys.stdin.read(), "<stdin>"
-    else:
-        try:
-            text, name = Path(path).read_text(encoding="utf-8"), path
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read the script {path}: {exc}") from None
+    """The button script in the file ``path`` (``-``: standard input), every line checked.
+
+    A script is a regular file or standard input, of at most SCRIPT_LIMIT bytes: a device
+    (/dev/zero) or a FIFO named as a script is refused before it is opened, and standard input
+    is read only to the limit, so no script can hang the command or fill its memory.
+    """
+    limit = f"at most {SCRIPT_LIMIT // 1024} kB"
+    shown = "on standard input" if path == "-" else path
+    try:
+        if path == "-":
+            name = "<stdin>"
+            text = sys.stdin.read(SCRIPT_LIMIT + 1)  # characters: at most 4 bytes each
+            if len(text) > SCRIPT_LIMIT:
+                raise TooLarge(Path(name), SCRIPT_LIMIT)
+        else:
+            name = path
+            text = read_file(Path(path), SCRIPT_LIMIT).decode("utf-8")
+    except NotAFile as exc:
+        raise UsageError(
+            f"the script {path} is {exc.kind}: give a script file, or - for standard input"
+        ) from None
+    except TooLarge:
+        raise UsageError(f"the script {shown} is too long: a script is {limit}") from None
+    except FileNotFoundError:
+        raise UsageError(f"no script {path}: there is no such file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the script {shown} is not UTF-8 text (byte {exc.start + 1})") from None
+    except (OSError, ValueError) as exc:
+        why = (getattr(exc, "strerror", None) or "unreadable").lower()
+        raise UsageError(f"cannot read the script {path}: {why}") from None
     return parse_script(text, name)
 
 

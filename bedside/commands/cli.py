@@ -11,6 +11,8 @@ daemon.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -25,6 +27,8 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        _forgiving(stream)
     parser = _parser()
     args = parser.parse_args(argv)
     run: Handler = args.run
@@ -39,6 +43,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+
+
+def _forgiving(stream: object) -> None:
+    """What the terminal's encoding cannot show (a title's "ü" under PYTHONIOENCODING=ascii or
+    a Latin-1 locale) is written as "?", never an error; the JSON trace escapes it instead."""
+    if isinstance(stream, io.TextIOWrapper):
+        with contextlib.suppress(ValueError, OSError):  # a closed stream: nothing to say
+            stream.reconfigure(errors="replace")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,18 +95,29 @@ def _parser() -> argparse.ArgumentParser:
         "--speed", type=_speed, default=1.0, metavar="N", help="run time N times fast (1 to 100)"
     )
 
-    command("routines", "list the routines, in menu order", _routines)
+    sub = command("routines", "list the routines, in menu order, at tonight's lengths", _routines)
+    where = sub.add_mutually_exclusive_group()
+    where.add_argument(
+        "--state-dir", type=Path, metavar="DIR", help="the history tonight's hold follows"
+    )
+    where.add_argument("--demo", action="store_true", help="the demo's history (bedside demo)")
 
     sub = command("history", "the sessions done, night by night", _history)
     where = sub.add_mutually_exclusive_group()
     where.add_argument("--state-dir", type=Path, metavar="DIR", help="where the daemon keeps them")
     where.add_argument("--demo", action="store_true", help="the demo's history (bedside demo)")
-    sub.add_argument("--days", type=_days, default=30, metavar="N", help="the last N nights")
+    sub.add_argument(
+        "--days", type=_days, default=30, metavar="N", help="the last N nights (at most 3660)"
+    )
     form = sub.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="JSON, a session an element")
     form.add_argument("--csv", action="store_true", help="CSV with a header row")
     form.add_argument(
-        "--chart", type=Path, metavar="FILE.png", help="draw the last N nights as a bar chart"
+        "--chart",
+        type=Path,
+        metavar="FILE.png",
+        help="draw the last N nights (at most 366) as a bar chart, in the format the name's"
+        " ending asks for (.png, .jpg, ...)",
     )
 
     sub = command("plan", "show a routine step by step", _plan)
@@ -164,19 +187,24 @@ def _config(args: argparse.Namespace) -> Config:
 
 # -- the argument types ----------------------------------------------------------------------
 def _days(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 36500:
-        raise argparse.ArgumentTypeError(f"expected a number of days from 1, found {text!r}")
+    from bedside.commands.history import LONGEST_REPORT  # the most a report reads
+
+    if not text.isdigit() or not 1 <= int(text) <= LONGEST_REPORT:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of days from 1 to {LONGEST_REPORT} (ten years), found {text[:20]!r}"
+        )
     return int(text)
 
 
 def _datetime(text: str) -> datetime:
-    expected = "expected a date and time from the year 1970 to 9000, like 2026-11-20T21:55"
+    from bedside.core.script import WHEN, YEARS  # the years a script's clock may be set to
+
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{expected}, found {text[:40]!r}") from None
-    if not 1970 <= value.year <= 9000:  # room for nights and weeks of script on either side
-        raise argparse.ArgumentTypeError(f"{expected}, found {text[:40]!r}")
+        raise argparse.ArgumentTypeError(f"expected {WHEN}, found {text[:40]!r}") from None
+    if not YEARS[0] <= value.year <= YEARS[1]:  # a year of script on either side must fit
+        raise argparse.ArgumentTypeError(f"expected {WHEN}, found {text[:40]!r}")
     return value
 
 
@@ -215,7 +243,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _routines(args: argparse.Namespace) -> int:
     from bedside.commands import routines
 
-    return routines.main(_config(args))
+    return routines.main(_config(args), state_dir=args.state_dir, demo=args.demo)
 
 
 def _history(args: argparse.Namespace) -> int:

@@ -12,10 +12,14 @@ q quits. ``--speed N`` runs time N times fast.
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import shutil
+import signal
 import sys
 import termios
+import textwrap
 import threading
 import time
 import tty
@@ -30,20 +34,41 @@ from bedside.app.assembly import Observer, Parts, Voice, mock_parts
 from bedside.app.daemon import Options, run
 from bedside.app.events import Events, Stop
 from bedside.app.paths import demo_state
+from bedside.app.reloads import Reconfiguration
 from bedside.commands.choices import routine_named
+from bedside.commands.terminal import (
+    ENTER,
+    LEAVE,
+    Size,
+    braille,
+    cells,
+    clip,
+    fit,
+    half_blocks,
+    page,
+    room,
+)
 from bedside.config import core_terms
 from bedside.config.load import load_config
 from bedside.config.sections import Config
+from bedside.core.behaviour import Output
+from bedside.core.effects import StateChanged
 from bedside.core.gestures import Thresholds
 from bedside.core.screens import Screen
+from bedside.core.state import Mode
 from bedside.display.recording_bus import RecordingSerial
 from bedside.voice import VoiceSettings, sound_cards
 
 LIT, DIM = "\x1b[96m", "\x1b[0m"
 HELP = "space: press (keep holding: hold, long hold)   h: hold   e: long hold   q: quit"
 HELP_FAST = "space: press   h: hold   e: long hold   q: quit"  # at --speed, keys only tap
+HELP_SHORT = "space: press  h: hold  e: long hold  q: quit"  # for a narrow terminal
+HELP_TINY = "space/h/e: button  q: quit"
+SPEAKER = "  \U0001f50a "  # before each cue shown
 SUBTITLE_SECONDS = 12.0  # a cue stays on the terminal this long (real time), then goes
 SUBTITLES = 2  # cues said together (a step's last, the next one's first) both stay
+
+log = logging.getLogger("bedside")
 
 
 class Pending(Protocol):
@@ -74,23 +99,29 @@ class RealTimers:
         return timer
 
 
-def half_blocks(pixels: list[list[bool]], step: int = 1) -> list[str]:
-    """Rows of pixels as text, two rows a line; ``step`` 2 halves the width for a narrow
-    terminal (a column is lit if either of its pair is)."""
-    lines = []
-    for y in range(0, len(pixels), 2):
-        top, bottom = pixels[y], pixels[y + 1]
-        chars = []
-        for x in range(0, len(top), step):
-            t = any(top[x : x + step])
-            b = any(bottom[x : x + step])
-            chars.append("\u2588" if t and b else "\u2580" if t else "\u2584" if b else " ")
-        lines.append("".join(chars))
-    return lines
+TerminalSize = Callable[[], tuple[int, int]]  # (columns, rows)
+
+
+def size_of(out: TextIO) -> TerminalSize:
+    """The size of the terminal ``out`` writes to, read afresh each time (it may be resized)."""
+
+    def size() -> tuple[int, int]:
+        try:
+            columns, rows = os.get_terminal_size(out.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            columns = rows = 0
+        if columns > 0 and rows > 0:
+            return columns, rows
+        fallback = shutil.get_terminal_size((80, 24))  # $COLUMNS and $LINES, else 80x24
+        return fallback.columns, fallback.lines
+
+    return size
 
 
 class TerminalPanel:
-    """Draws the recorded panel RAM, the last cue and the keys, in place."""
+    """Draws the recorded panel RAM, the last cues, a note and the keys, in place, at the
+    largest size the terminal holds (``bedside.commands.terminal``), again when it is
+    resized."""
 
     def __init__(
         self,
@@ -98,12 +129,19 @@ class TerminalPanel:
         out: TextIO,
         speed: float = 1.0,
         timers: Timers | None = None,
+        size: TerminalSize | None = None,
     ) -> None:
         self.serial = serial
         self.out = out
         self.timers = timers or RealTimers()
-        self.help = HELP if speed == 1.0 else HELP_FAST
+        self.size = size or size_of(out)
+        helps = (HELP, HELP_FAST) if speed == 1.0 else (HELP_FAST,)
+        self.helps = (*helps, HELP_SHORT, HELP_TINY)
         self.subtitles: list[tuple[float, str]] = []  # (when it was said, what)
+        self.screen: Screen | None = None  # what the panel shows, for the text-only page
+        self.note = ""
+        self.drawn_at: tuple[int, int] | None = None  # the terminal's size at the last draw
+        self.closed = False
         self.lock = threading.Lock()
 
     def said(self, text: str) -> None:
@@ -115,26 +153,78 @@ class TerminalPanel:
         self.timers.after(SUBTITLE_SECONDS + 0.1, self.draw)  # then it goes
         self.draw()
 
+    def show(self, screen: Screen) -> None:
+        """The screen the loop just drew (its words are the page when the terminal is small)."""
+        with self.lock:
+            self.screen = screen
+        self.draw()
+
+    def tell(self, note: str) -> None:
+        """A line under the cues, for what the panel cannot say ("" takes it away)."""
+        with self.lock:
+            self.note = note
+        self.draw()
+
+    def resized(self) -> None:
+        """The terminal's size changed (SIGWINCH): drawn again, on another thread, since the
+        signal may come while this one holds the lock."""
+        self.timers.after(0.0, self.draw)
+
+    def close(self) -> None:
+        """Drawn no more: the terminal is the shell's again (a subtitle's timer may still fire)."""
+        with self.lock:
+            self.closed = True
+
     def draw(self) -> None:
         with self.lock:
-            panel = self.serial.panel
-            width = shutil.get_terminal_size((132, 40)).columns
-            step = 1 if width >= 132 else 2
-            pixels = panel.pixels() if panel.on else [[False] * panel.width] * panel.height
-            rows = half_blocks(pixels, step)
-            edge = "\u2500" * len(rows[0])
-            body = [f"\u250c{edge}\u2510"]
-            body += [f"\u2502{LIT}{row}{DIM}\u2502" for row in rows]
-            body += [f"\u2514{edge}\u2518"]
-            state = "" if panel.on else "  (display off: space wakes it)"
-            now = self.timers.now()
-            shown = [text for at, text in self.subtitles if now - at < SUBTITLE_SECONDS]
-            lines = [f"  \U0001f50a {text}" for text in shown]
-            lines += [""] * (SUBTITLES - len(lines))  # the keys stay on the same row
-            body += [f"contrast {panel.contrast}{state}", "", *lines, ""]
-            body.append(self.help)
-            self.out.write("\x1b[H" + "\n".join(line + "\x1b[K" for line in body) + "\x1b[J")
+            if self.closed:
+                return
+            columns, rows = self.size()
+            fresh = (columns, rows) != self.drawn_at
+            self.drawn_at = (columns, rows)
+            self.out.write(page(self._lines(columns, rows), rows, fresh))
             self.out.flush()
+
+    def _lines(self, columns: int, rows: int) -> list[str]:
+        panel = self.serial.panel
+        size = fit(panel.width, panel.height, columns, rows)
+        status = f"contrast {panel.contrast}"
+        if not panel.on:
+            status += "  (display off: space wakes it)"
+        if size is Size.TEXT:
+            words = self.screen.lines if panel.on and self.screen is not None else []
+            top = [clip(line, columns) for line in words]
+            columns_needed, rows_needed = room(Size.HALF, panel.width, panel.height)
+            status += f"  ({columns_needed}x{rows_needed} shows the panel)"
+        else:
+            pixels = panel.pixels() if panel.on else [[False] * panel.width] * panel.height
+            drawn = half_blocks(pixels) if size is Size.FULL else braille(pixels)
+            edge = "\u2500" * len(drawn[0])
+            top = [f"\u250c{edge}\u2510"]
+            top += [f"\u2502{LIT}{row}{DIM}\u2502" for row in drawn]
+            top += [f"\u2514{edge}\u2518"]
+        keys = next((h for h in self.helps if cells(h) <= columns), self.helps[-1])
+        below = [clip(status, columns), *self._subtitles(columns), clip(self.note, columns)]
+        below.append(clip(keys, columns))
+        if len(top) + len(below) > rows:  # a tiny terminal: the panel's words give way first
+            top = top[: max(0, rows - len(below))]
+        lines = top + below
+        return lines if len(lines) <= rows else [*lines[: rows - 1], lines[-1]]  # keys stay
+
+    def _subtitles(self, columns: int) -> list[str]:
+        """The cues still shown, in ``SUBTITLES`` lines: one alone may take both."""
+        now = self.timers.now()
+        shown = [text for at, text in self.subtitles if now - at < SUBTITLE_SECONDS]
+        width = columns - cells(SPEAKER)
+        wrapped = [textwrap.wrap(text, width) or [""] for text in shown] if width > 8 else []
+        lines: list[str] = []
+        if wrapped and sum(len(text_lines) for text_lines in wrapped) <= SUBTITLES:
+            indent = " " * cells(SPEAKER)
+            for first, *more in wrapped:
+                lines += [SPEAKER + first, *(indent + line for line in more)]
+        else:
+            lines = [clip(SPEAKER + text, columns) for text in shown]
+        return lines + [""] * (SUBTITLES - len(lines))  # the keys stay on the same row
 
 
 class SubtitledVoice:
@@ -174,6 +264,7 @@ class Keys:
     At ``--speed N`` every key is a tap of its length in the device's time, N times shorter.
     """
 
+    LIFT = 0.1  # up between a hold and a space kept for after it, as a finger lifts
     REPEATING = 0.7  # a space this soon after the last is the terminal repeating a held key
     FIRST_RELEASE = 0.6  # up this long after a lone space, unless its repeats come first
     REPEAT_RELEASE = 0.15  # up this long after a repeat: the repeats come every 30 ms or so
@@ -192,6 +283,8 @@ class Keys:
         self.hold = _past(thresholds.hold, thresholds.long_hold)
         self.long_hold = _past(thresholds.long_hold, thresholds.stuck)
         self.down = False
+        self.tapped = False  # down by h, e or a tap at speed, not by a space bar held down
+        self.kept = False  # a space came during that: pressed once the button is up again
         self.last_space: float | None = None
         self.release: Pending | None = None
         self.lock = threading.Lock()
@@ -201,22 +294,28 @@ class Keys:
         with self.lock:
             if self.down:
                 return
-            self.down = True
+            self.down = self.tapped = True
             self.pin.drive_low()
         self._release_after(seconds / self.speed)
 
     def space(self) -> None:
         # A held key repeats: the first repeat comes after the terminal's delay (about half a
         # second), then quickly. The button stays down while the repeats keep coming.
+        # A space while h or e holds the button is a press meant for after it (the person
+        # sees the hold's screen and goes on), not more of the hold: it is kept until then.
         now = self.timers.now()
         repeat = self.last_space is not None and now - self.last_space < self.REPEATING
         self.last_space = now
+        with self.lock:
+            if self.down and self.tapped:
+                self.kept = True
+                return
         if self.speed != 1.0:
             self.tap(self.FAST_PRESS)
             return
         with self.lock:
             if not self.down:
-                self.down = True
+                self.down, self.tapped = True, False
                 self.pin.drive_low()
         self._release_after(self.REPEAT_RELEASE if repeat else self.FIRST_RELEASE)
 
@@ -230,6 +329,13 @@ class Keys:
             if self.down:
                 self.down = False
                 self.pin.drive_high()
+            kept, self.kept = self.kept, False
+        if kept:
+            self.timers.after(self.LIFT, self._kept_press)
+
+    def _kept_press(self) -> None:
+        self.last_space = None  # a press of its own, never taken for a repeat
+        self.space()
 
     def key(self, key: str) -> bool:
         """One key from the keyboard; False when it asks to quit (q, or the end of input)."""
@@ -246,9 +352,15 @@ class Keys:
         return True
 
     def read(self, keyboard: TextIO) -> None:
-        """Every key from ``keyboard``, until one asks to quit."""
-        while self.key(keyboard.read(1)):
-            pass
+        """Every key from ``keyboard``, until one asks to quit or the terminal goes (its window
+        closed: the read fails, and the demo ends rather than hold its state folder on)."""
+        while True:
+            try:
+                key = keyboard.read(1)
+            except OSError:
+                key = ""
+            if not self.key(key):
+                return
 
 
 def _past(threshold: float, next_one: float) -> float:
@@ -258,16 +370,60 @@ def _past(threshold: float, next_one: float) -> float:
 
 
 class TerminalWatch(Observer):
-    """The terminal redrawn with each frame the loop draws; the keyboard read once it is ready."""
+    """The terminal redrawn with each frame the loop draws; the keyboard read once it is
+    ready. A session the daemon brings back paused at start (the demo was left mid-session)
+    comes before the menu, and before the routine ``asked`` for: a note says so, and how to
+    end it, until it ends."""
 
-    def __init__(self, panel: TerminalPanel, keys: Keys, keyboard: TextIO) -> None:
-        self.panel, self.keys, self.keyboard = panel, keys, keyboard
+    def __init__(
+        self, panel: TerminalPanel, keys: Keys, keyboard: TextIO, asked: str | None = None
+    ) -> None:
+        self.panel, self.keys, self.keyboard, self.asked = panel, keys, keyboard, asked
+        self.started = False
 
     def ready(self) -> None:
+        self.started = True
         threading.Thread(target=self.keys.read, args=(self.keyboard,), daemon=True).start()
 
+    def output(self, t: float, output: Output) -> None:
+        if not isinstance(output, StateChanged):
+            return
+        if output.mode in (Mode.MENU, Mode.FINISHED):
+            if self.panel.note:
+                self.panel.tell("")
+        elif not self.started:  # brought back by the restart, before any key
+            note = resumed_note(output.routine, self.asked)
+            log.info("%s", note)
+            self.panel.tell(note)
+
     def frame(self, screen: Screen) -> None:
-        self.panel.draw()
+        self.panel.show(screen)
+
+
+def resumed_note(resumed: str, asked: str | None) -> str:
+    """What the terminal says of a session brought back paused: it comes first, and how to end
+    it (the routine asked for with ``--routine`` waits in the menu after it)."""
+    if asked is not None and asked != resumed:
+        return f"Your paused {resumed} comes first: e (a long hold) ends it, then {asked}."
+    return f"Your {resumed}, paused where you left it: space carries on, e (a long hold) ends it."
+
+
+def waits_in_real_time(speed: float) -> Callable[[Config], Reconfiguration]:
+    """The configuration in the behaviour's terms, with what waits for a person counted in
+    real seconds at ``speed``: the routine runs N times fast, but the menu and the finished
+    screen stay lit ``off_after`` real seconds ("All done" shows that long), a pause
+    ``off_after_paused``, as a person reads and reaches for a key at their own pace."""
+
+    def terms(config: Config) -> Reconfiguration:
+        made = Reconfiguration.from_config(config)
+        settings = replace(
+            made.settings,
+            off_after=made.settings.off_after * speed,
+            off_after_paused=made.settings.off_after_paused * speed,
+        )
+        return replace(made, settings=settings)
+
+    return terms
 
 
 def main(config_path: Path | None, routine: str | None = None, speed: float = 1.0) -> int:
@@ -282,7 +438,13 @@ def main(config_path: Path | None, routine: str | None = None, speed: float = 1.
     state.mkdir(parents=True, exist_ok=True)
     log_file = state / "demo.log"
     logging.basicConfig(filename=log_file, level=logging.INFO, format="%(asctime)s %(message)s")
-    options = Options(config=config_path, state_dir=state, routine=routine, speed=speed)
+    options = Options(
+        config=config_path,
+        state_dir=state,
+        routine=routine,
+        speed=speed,
+        terms=waits_in_real_time(speed),
+    )
     return demo(options, sys.stdout, sys.stdin)
 
 
@@ -297,21 +459,33 @@ def demo(options: Options, out: TextIO, keyboard: TextIO) -> int:
     player = ["aplay", "-q", "{file}"] if sound_cards() else None
     fd = keyboard.fileno()
     saved = termios.tcgetattr(fd)
+    panels: list[TerminalPanel] = []  # the one build makes, followed when the terminal resizes
 
     def build(config: Config, state_dir: Path, events: Events) -> Parts:
         parts, controls = mock_parts(config, state_dir, events, speed=options.speed, player=player)
         panel = TerminalPanel(controls.serial, out, options.speed)
+        panels.append(panel)
         thresholds = core_terms.thresholds(config.button)
         keys = Keys(controls.pin, thresholds, options.speed, quit=lambda: events.put(Stop("quit")))
-        out.write("\x1b[?25l\x1b[2J")
+        out.write(ENTER)
         panel.draw()
         shown = replace(parts, voice=SubtitledVoice(parts.voice, panel))
-        return shown.watched_by(TerminalWatch(panel, keys, keyboard))
+        watch = TerminalWatch(panel, keys, keyboard, asked=options.routine)
+        return shown.watched_by(watch)
+
+    def resized(signum: int, frame: object) -> None:
+        for panel in panels:
+            panel.resized()
 
     tty.setcbreak(fd)
+    following = signal.signal(signal.SIGWINCH, resized)
     try:
         return run(options, build)
     finally:
+        signal.signal(signal.SIGWINCH, following)
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-        out.write("\x1b[?25h\n")
+        for panel in panels:
+            panel.close()
+        if panels:
+            out.write(LEAVE)
         out.flush()

@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bedside.commands.choices import history_file, routine_named
-from bedside.commands.tonight import hold_tonight
+from bedside.commands.check_config import when
+from bedside.commands.choices import routine_named
+from bedside.commands.tonight import hold_for
 from bedside.config.sections import Config
 from bedside.core.growth import retimed
+from bedside.core.printable import printable
 from bedside.core.routines import Routine, StepKind
 from bedside.core.screens import clock
 from bedside.core.trace import json_number, step_fields
@@ -28,10 +30,9 @@ def main(
 ) -> int:
     """Print routine ``name`` as tonight's plan, its hold as the history in ``state_dir``
     (the demo's with ``demo``, else the daemon's default) makes it tonight."""
-    routine = config.routines[routine_named(config, name)]
-    length = hold_tonight(config, history_file(state_dir, demo))
-    if length is not None:
-        routine = retimed(routine, length, config.cues)
+    written = config.routines[routine_named(config, name)]
+    length = hold_for(config, state_dir, demo)
+    routine = retimed(written, length, config.cues) if length is not None else written
     if as_json:
         print(json.dumps(plan_json(routine), ensure_ascii=False, indent=2))
         return 0
@@ -43,6 +44,15 @@ def main(
             f" {plan.step / 60:g} more after each night it is held, at most"
             f" {plan.longest / 60:g})."
         )
+        left = [
+            f"  {cue.text!r} ({when(cue)})"
+            for step in written.steps
+            if step.grows
+            for cue in step.cues
+            if cue.anchor != "added" and cue.placed(length) is None
+        ]
+        if left:
+            print("Tonight's hold is too short for these cues, left out tonight:", *left, sep="\n")
     return 0
 
 
@@ -89,4 +99,4 @@ def plan_table(routine: Routine) -> str:
         waited = waited or step.kind is StepKind.WAIT
     if waited:
         lines += ["", "+ : after the presses that steps waiting for one take"]
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))  # a name or a title is shown, never played

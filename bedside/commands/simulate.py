@@ -25,6 +25,7 @@ from bedside.core.clock import SettableWall, VirtualClock
 from bedside.core.errors import UsageError
 from bedside.core.gestures import Thresholds
 from bedside.core.nights import Quiet, Reminder
+from bedside.core.printable import printable
 from bedside.core.screens import Screen
 from bedside.core.script import Command, timeline
 from bedside.core.settings import Settings
@@ -63,7 +64,7 @@ def main(
     )
     if kept is not None:
         for line in transcript(json.loads(line) for line in kept.getvalue().splitlines()):
-            print(line)
+            print(printable(line))
     return 0
 
 
@@ -146,6 +147,8 @@ def simulate(
         else:
             behaviour.edge(moment.pressed, clock.now())
         flush()
+    behaviour.settle()  # the script's last press, taken once let go for the bounce time
+    flush()
     return behaviour
 
 

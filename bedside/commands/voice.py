@@ -3,12 +3,14 @@
 ``render`` makes every sound the daemon can play (every routine's cues and counts, the phrases,
 the reminder, the quieter night's volume, the chimes) in the cache the daemon reads
 (``$CACHE_DIRECTORY``, else ``~/.cache/bedside``), so the first night is ready; ``make install``
-runs it as the service's user. ``say`` speaks one line through the configured engine and device.
+runs it as the service's user. ``say`` speaks one line through the configured engine and device,
+and says plainly when there is no sound card to play it on.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import time
 
@@ -17,7 +19,7 @@ from bedside.config.load import log_warnings
 from bedside.config.sections import Config
 from bedside.config.spoken import cue_texts, volumes_of
 from bedside.core.phrases import NOTHING_TO_SAY, speakable
-from bedside.voice import render_now, say_now
+from bedside.voice import render_now, say_now, sound_cards
 from bedside.voice.cache import open_cache, prune, remove_leftovers
 from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.speaker import sounds_of
@@ -63,6 +65,24 @@ def render(config: Config) -> int:
     return 0
 
 
+# ALSA names that play on a sound card of this machine; any other (null, a plug of the
+# person's own, a sound server) is tried as it is.
+_ON_A_CARD = ("default", "sysdefault", "hw:", "plughw:")
+
+
+def no_sound_card(device: str) -> str | None:
+    """Why ``device`` cannot play, in plain words, when it would play on a sound card and
+    ``aplay -l`` lists none; None when there is a card (or the device needs none)."""
+    if not device.startswith(_ON_A_CARD) or shutil.which("aplay") is None or sound_cards():
+        return None  # no aplay at all is the player's to say
+    return (
+        f'no sound card: `aplay -l` lists none, so [voice] device = "{device}" has nothing to'
+        " play on. Plug in a USB speaker or a sound HAT (on a Pi, the headphone jack needs"
+        " dtparam=audio=on in /boot/firmware/config.txt), check that `aplay -l` lists it,"
+        ' and name it in [voice] device if it is not the first (like "plughw:1,0")'
+    )
+
+
 def say(config: Config, text: str) -> int:
     """Say ``text`` once through the configured engine and sound device; 0 if it was heard."""
     _logging(config)
@@ -72,7 +92,12 @@ def say(config: Config, text: str) -> int:
     if not speakable(text):
         print(f"bedside: expected {NOTHING_TO_SAY}, found {text!r}", file=sys.stderr)
         return 2
-    ok = say_now(config.voice, text, voice_cache(cache_directory()), log=LOG)
+    cache = voice_cache(cache_directory())  # no home to find it in: the person's to fix, first
+    missing = no_sound_card(config.voice.device)
+    if missing:
+        print(f"bedside: {missing}", file=sys.stderr)
+        return 1
+    ok = say_now(config.voice, text, cache, log=LOG)
     if not ok:
         print("bedside: could not say it (see above)", file=sys.stderr)
     return 0 if ok else 1

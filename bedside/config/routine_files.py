@@ -17,9 +17,16 @@ from typing import Any
 from bedside.config.toml_reader import Problem, Source, Table
 from bedside.core.durations import parse_duration
 from bedside.core.phrases import NOTHING_TO_SAY, speakable
+from bedside.core.printable import controls_in
 from bedside.core.routines import Cue, CueOptions, Routine, Step, StepKind, long_step_cues, words
 
 SIDES = ("left", "right")
+STEP_KEYS = ("title", "kind", "cues", "sides")  # what every kind of step takes
+KIND_KEYS = {  # what each kind of step takes besides
+    StepKind.TIMED: ("duration", "pacer", "grows"),
+    StepKind.REPS: ("reps", "seconds_per_rep", "count_every"),
+    StepKind.WAIT: (),
+}
 PLACEHOLDERS = {"side", "set", "sets", "reps"}
 MAX_STEPS = 1000  # steps in one routine, once groups, sides and includes are expanded
 MAX_DEPTH = 8  # groups and includes nested inside one another
@@ -47,7 +54,13 @@ def load_routines(
         problems.append(Problem(label, None, "", "a folder of routine files", "none"))
         return {}
     for path in paths:
-        sources[path.stem] = Source.read(path, problems, name=f"{label}/{path.name}")
+        name = f"{label}/{path.name}"
+        bad = controls_in(path.stem)
+        if bad:  # the name is shown in the menu and on a terminal: never a control character
+            expected = f"a file name without control characters ({', '.join(bad)})"
+            problems.append(Problem(name, None, "", expected, ""))
+            continue
+        sources[path.stem] = Source.read(path, problems, name=name)
     loader = _Loader(sources, options, problems)
     routines = {}
     for name, source in sources.items():
@@ -83,14 +96,14 @@ class _Loader:
     def header(self, name: str) -> tuple[Table, str, dict[str, int], str | None, str]:
         source = self.sources[name]
         top = source.table()
-        title = top.string("title", None)
+        title = top.text("title", None, blank=False)
         profile, variables, profile_title = self.profile(name, top)
         return top, title, variables, profile, profile_title
 
     def routine(self, name: str) -> Routine | None:
         top, title, variables, profile, profile_title = self.header(name)
-        summary = top.string("summary", "")
-        finish = top.string("finish", "")
+        summary = top.text("summary", "")
+        finish = top.text("finish", "")
         self.sayable(top, "finish", finish)
         # Counted before anything is expanded: a file that would expand to millions of steps
         # (repeats inside repeats, includes of includes) is refused at once, in little memory.
@@ -135,7 +148,7 @@ class _Loader:
             table = profiles.child(profile_name)
             if table is None:
                 continue
-            profile_title = table.string("title", "")
+            profile_title = table.text("title", "")
             variables = {}
             for key in table.data:
                 if key != "title":
@@ -199,15 +212,17 @@ class _Loader:
     # -- steps -------------------------------------------------------------------------------
     def items(self, table: Table, key: str, context: _Context) -> list[Step]:
         tables = table.tables(key, required=True)
-        if table.has(key) and not tables:
-            table.problem(key, "at least one step", table.raw(key))
+        if table.data.get(key) == []:  # (what is not a list at all is said once, by tables())
+            table.problem(key, "at least one step", [])
         steps: list[Step] = []
         for item in tables:
             if item.has("include"):
                 steps += self.include(item, context)
-            elif item.has("steps"):
+            elif item.has("steps") and (
+                isinstance(item.data["steps"], list) or not item.has("kind")
+            ):
                 steps += self.group(item, context)
-            else:
+            else:  # a step; a stray "steps = 3" under it is said once, by step()
                 steps += self.sided(item, context, self.step)
         return steps
 
@@ -265,13 +280,13 @@ class _Loader:
         return steps
 
     def step(self, item: Table, context: _Context) -> Step | None:
-        title = item.string("title", None)
+        title = item.text("title", None, blank=False)
         kind_text = item.string("kind", None, choices=[k.value for k in StepKind])
         item.seen.add("sides")
         if not kind_text:
             # the kind is reported; the keys that depend on it are not unknown
             item.seen.update(
-                {"duration", "cues", "reps", "seconds_per_rep", "count_every", "pacer", "grows"}
+                {"cues", "steps", *(key for keys in KIND_KEYS.values() for key in keys)}
             )
             item.done()
             return None
@@ -290,6 +305,7 @@ class _Loader:
             seconds_per_rep = item.number("seconds_per_rep", 6.0, 1.0, 60.0)
             count_every = item.integer("count_every", 5, 0, 1000)
             duration = None if reps is None else reps * seconds_per_rep
+        self.misplaced(item, kind)
         cues = self.cues(item, kind, duration, context, reps)
         if kind is StepKind.REPS and count_every and reps and seconds_per_rep:
             cues += [
@@ -314,6 +330,27 @@ class _Loader:
             grows=grows,
         )
 
+    def misplaced(self, item: Table, kind: StepKind) -> None:
+        """Keys spelled right in the wrong place, said as that (not as a misspelling): a key
+        of another kind of step (``reps`` in a timed step), or ``steps = 3`` left under a
+        step, which makes no group of it."""
+        takes = ", ".join([*STEP_KEYS, *KIND_KEYS[kind]])
+        for key in list(item.data):
+            owner = next(
+                (k for k, keys in KIND_KEYS.items() if key in keys and k is not kind), None
+            )
+            if key in item.seen or (owner is None and key != "steps"):
+                continue
+            item.seen.add(key)
+            if key == "steps":
+                expected = "a list of steps ([[steps]] tables), in a group: a table with no kind"
+                item.problem(key, expected, item.raw(key))
+            else:
+                assert owner is not None
+                found = f'"{key}", which belongs to a {owner.value} step'
+                found += f' (kind = "{owner.value}")'
+                item.source.add((*item.path, key), f"a key of a {kind.value} step: {takes}", found)
+
     def cues(
         self,
         item: Table,
@@ -324,7 +361,7 @@ class _Loader:
     ) -> list[Cue]:
         out = []
         for cue in item.tables("cues"):
-            text = self.text(cue, "text", cue.string("text", None), context, reps)
+            text = self.text(cue, "text", cue.text("text", None), context, reps)
             if kind is not StepKind.WAIT and duration is None:
                 # the step's length is already reported: its cue times cannot be checked
                 cue.seen.add("at")
@@ -346,7 +383,7 @@ class _Loader:
                 continue
             if text:
                 self.sayable(cue, "text", text)
-                out.append(Cue(at, text, *_anchor(raw, at, duration)))
+                out.append(Cue(at, text, *_anchor(raw, at, duration), where=cue.where("at")))
         return out
 
     def sayable(self, table: Table, key: str, text: str) -> None:

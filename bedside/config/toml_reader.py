@@ -21,6 +21,8 @@ from typing import Any
 from bedside.config.key_lines import Path, key_lines, line_of
 from bedside.core.durations import DURATION_HELP, parse_duration
 from bedside.core.errors import UsageError
+from bedside.core.printable import controls_in, printable
+from bedside.folders import NotAFile, TooLarge, read_file
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line else self.file
         key = f" {self.key}:" if self.key else ""
         found = f", found {self.found}" if self.found else ""
-        return f"{where}:{key} expected {self.expected}{found}"
+        # what the file holds is quoted, never played: an ESC in a key or a name is shown
+        return printable(f"{where}:{key} expected {self.expected}{found}")
 
 
 class ConfigError(UsageError):
@@ -79,6 +82,7 @@ class Source:
     def __init__(self, name: str, text: str, problems: list[Problem]) -> None:
         self.name = name
         self.problems = problems
+        self.text = text
         self.data: dict[str, Any] = {}
         self.lines: dict[Path, int] = {}
         try:
@@ -107,23 +111,22 @@ class Source:
         found: str | None = None
         line: int | None = None
         expected = "a readable UTF-8 text file"
+        data = b""
         try:
-            with path.open("rb") as file:  # not read_bytes: a device or a pipe never ends
-                data = file.read(cls.LARGEST + 1)
-            if len(data) > cls.LARGEST:
-                expected = f"a file of at most {cls.LARGEST // 1024} kB"
-                found = "a larger one"
-            else:
-                return cls(name, data.decode("utf-8"), problems)
+            data = read_file(path, cls.LARGEST)
+            return cls(name, data.decode("utf-8"), problems)
         except FileNotFoundError:
             expected, found = "a file here", "none"
-        except IsADirectoryError:
-            expected, found = "a file", "a folder"
-        except OSError as exc:
-            found = (exc.strerror or "an unreadable file").lower()
+        except NotAFile as exc:  # a FIFO or a device would never end: told by stat, unopened
+            expected, found = "a file", exc.kind
+        except TooLarge:
+            expected = f"a file of at most {cls.LARGEST // 1024} kB"
+            found = "a larger one"
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             found = f"a byte that is not UTF-8 (0x{data[exc.start]:02x})"
+        except (OSError, ValueError) as exc:  # no permission, a name with a NUL in it
+            found = (getattr(exc, "strerror", None) or "an unreadable file").lower()
         source = cls(name, "", problems)
         source.add((), expected, found, line=line)
         source.ok = False
@@ -162,6 +165,11 @@ class Table:
 
     def has(self, key: str) -> bool:
         return key in self.data
+
+    def where(self, key: str) -> str:
+        """``file:line`` of ``key`` in this table, for a message about what it says."""
+        line = line_of(self.source.lines, (*self.path, key))
+        return f"{self.source.name}:{line}" if line is not None else self.source.name
 
     def raw(self, key: str, default: Any = None) -> Any:
         self.seen.add(key)
@@ -244,6 +252,21 @@ class Table:
         if not isinstance(value, str) or (options is not None and value not in options):
             self.problem(key, expected, value)
             return default or ""
+        return value
+
+    def text(self, key: str, default: str | None, blank: bool = True) -> str:
+        """``string``, for a text shown on the panel or a terminal, or said: without control
+        characters (a newline, a tab, ESC, BEL), which would act on a terminal; unless
+        ``blank``, with something in it besides spaces."""
+        before = len(self.source.problems)
+        value = self.string(key, default)
+        if len(self.source.problems) > before or key not in self.data:
+            return value  # missing or not a text: already said
+        bad = controls_in(value)
+        if bad:
+            self.problem(key, f"a text without control characters ({', '.join(bad)})", value)
+        elif not blank and not value.strip():
+            self.problem(key, "a text with something in it besides spaces", value)
         return value
 
     def strings(self, key: str, default: list[str]) -> list[str]:

@@ -79,6 +79,7 @@ class Behaviour:
         self.night = self._night_at(now)  # the night as last seen; None: not known
         self._configure(settings, thresholds, reminder, quiet)
         self.button = ButtonState()
+        self.asked = routine  # the routine the menu was to show, asked for at the start
         self.state, effects = self.engine.start(now, routine)
         self.screen = Screen(View.NONE)
         self.pending: list[tuple[float, Output]] = []
@@ -159,16 +160,28 @@ class Behaviour:
         self._signals(signals, at)
         self._look(at)
 
+    def settle(self) -> None:
+        """Let a release under way be taken (the bounce time passed after it): what ends a
+        button script, whose last press would else wait for a moment that never comes."""
+        due = self.recogniser.deadline(self.button)
+        if self.button.up_at is not None and due is not None:
+            self.advance(due)
+
     def button_already_down(self) -> None:
         """The button was down when we started: a stuck button, not a gesture."""
         self.button = self.recogniser.already_down(self.now)
         self.pending.append((self.now, ButtonStuck()))
 
     def resume(self, routine: str, step_index: int, elapsed: float, session_elapsed: float) -> None:
-        """Start from a session a restart interrupted (see ``Engine.resume``)."""
+        """Start from a session a restart interrupted (see ``Engine.resume``). A routine asked
+        for at the start (``--routine``) waits in the menu behind it, not the resumed one."""
+        asked = self.asked is not None and self.asked != routine
+        menu = self.state.menu_index
         self.state, effects = self.engine.resume(
             self.now, routine, step_index, elapsed, session_elapsed
         )
+        if asked:
+            self.state = replace(self.state, menu_index=menu)
         self.pending = []
         self._effects(effects, self.now)
         self._look(self.now)

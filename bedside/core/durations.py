@@ -35,8 +35,9 @@ def parse_duration(value: Any) -> float | None:
 
 
 def whole_minutes(seconds: float) -> int:
-    """A length in whole minutes, as it is said and shown: the one rounding of minutes."""
-    return round(seconds / 60)
+    """A length in whole minutes, as it is said and shown: the one rounding of minutes, half
+    up as people round (41.5 minutes is 42, 46.5 is 47), not Python's half to even."""
+    return math.floor(seconds / 60 + 0.5)
 
 
 def session_minutes(seconds: float) -> float:

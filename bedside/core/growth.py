@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bedside.core.routines import CueOptions, Routine, Step, long_step_cues
+from bedside.core.routines import Cue, CueOptions, Routine, Step, long_step_cues
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,16 @@ def every_length(plan: GrowthPlan) -> list[float]:
         length = _longer(plan, length)
         lengths.append(length)
     return lengths
+
+
+def cues_left_out(step: Step, plan: GrowthPlan) -> list[tuple[Cue, list[float]]]:
+    """Each cue written for a growing ``step`` that some night's length leaves out (a cue at
+    "8m" on a night the hold is 5 minutes), with those lengths: what check-config warns of."""
+    if not step.grows or not plan.grow:
+        return []
+    lengths = every_length(plan)
+    own = [cue for cue in step.cues if cue.anchor != "added"]
+    return [(cue, out) for cue in own if (out := [n for n in lengths if cue.placed(n) is None])]
 
 
 def _longer(plan: GrowthPlan, length: float) -> float:

@@ -9,7 +9,7 @@ makes them from the TOML files.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -28,6 +28,7 @@ class Cue:
     # it), "share" (``offset`` of the length); "added" for the halfway and minute-left cues.
     anchor: str = "start"
     offset: float = 0.0
+    where: str = field(default="", compare=False)  # "file:line" it was written at, if any
 
     def placed(self, duration: float) -> Cue | None:
         """This cue in a step ``duration`` long; None where it no longer fits."""

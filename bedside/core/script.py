@@ -3,13 +3,16 @@
 One command a line, ``#`` starts a comment:
 
     press           down for 0.1 s, then up
-    hold SECONDS    down that long, then up
+    hold SECONDS    down that long, then up (a press or hold straight after another
+                    begins 0.1 s after it: the finger lifts between them)
     wait SECONDS    let time pass
     clock WHEN      the wall clock jumps to WHEN (``2027-01-01T22:30``) and counts as
                     known from then on, as when the network sets a Pi's clock
 
 SECONDS is a number (``90``, ``2.5``) or a duration like ``"5m"``/``1m30s``. Parsing reads the
-whole script first and reports every bad line, so nothing runs from a half-valid script.
+whole script first and reports every bad line, so nothing runs from a half-valid script. A
+script spans at most a year, and its wall clock stays within the years 1970 to 9000, so that
+every night it passes through is a date the calendar can hold.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from bedside.core.durations import parse_duration
 from bedside.core.errors import UsageError
 
 PRESS_SECONDS = 0.1
+LIFT = 0.1  # seconds the button is up between two presses written one after the other
 LONGEST = 7 * 24 * 3600  # a week: the longest hold or wait a script may ask for
+LONGEST_SCRIPT = 366 * 24 * 3600  # a year: all of a script's holds and waits together
+# The wall clock a script (or simulate's --at) may start from or set: datetime ends at the
+# year 9999, and nights, weeks and a year of script on either side must fit.
+YEARS = (1970, 9000)
+WHEN = f"a date and time from the year {YEARS[0]} to {YEARS[1]}, like 2027-01-01T22:30"
 USAGE = "expected 'press', 'hold SECONDS', 'wait SECONDS' or 'clock YYYY-MM-DDTHH:MM'"
 SHOWN = 40  # characters of a bad line quoted back: enough to find it, never a flood
 MESSAGES = 20  # bad lines reported one by one; the rest are counted
@@ -48,17 +57,23 @@ class Moment:
 
 
 def timeline(commands: Iterable[Command]) -> Iterator[Moment]:
-    """The one reading of a script's commands as moments in time."""
-    at = 0.0
+    """The one reading of a script's commands as moments in time. A press or hold straight
+    after another (no wait between) begins ``LIFT`` seconds after it: a finger lifts between
+    two presses, and a button open for less than its bounce time has not been let go."""
+    at, up = 0.0, None  # up: when the button was last let go, if nothing came since
     for command in commands:
         if command.action == "wait":
             at += command.seconds
+            up = None
             yield Moment(at, None)
         elif command.action == "clock":
             yield Moment(at, None, command.wall)
         else:
+            if up is not None:
+                at = up + LIFT
             yield Moment(at, True)
             at += command.seconds
+            up = at
             yield Moment(at, False)
 
 
@@ -90,10 +105,7 @@ def parse_script(text: str, name: str = "script") -> list[Command]:
             if wall is not None:
                 commands.append(Command(number, "clock", 0.0, wall))
                 continue
-            errors.append(
-                f"{name}:{number}: clock: expected a date and time like 2027-01-01T22:30,"
-                f" found {_quote(args[0])}"
-            )
+            errors.append(f"{name}:{number}: clock: expected {WHEN}, found {_quote(args[0])}")
             continue
         if action in ("hold", "wait") and len(args) == 1:
             seconds = parse_duration(_number(args[0]))
@@ -106,6 +118,12 @@ def parse_script(text: str, name: str = "script") -> list[Command]:
             )
             continue
         errors.append(f"{name}:{number}: {USAGE}, found {found}")
+    total = sum(command.seconds for command in commands)
+    if total > LONGEST_SCRIPT:
+        errors.append(
+            f"{name}: expected holds and waits of at most {LONGEST_SCRIPT // 86400} days in all,"
+            f" found {total / 86400:,.1f} days"
+        )
     if len(errors) > MESSAGES:
         errors[MESSAGES:] = [f"{name}: and {len(errors) - MESSAGES} more bad line(s)"]
     if errors:
@@ -118,12 +136,14 @@ def _quote(text: str) -> str:
 
 
 def _datetime(text: str) -> datetime | None:
-    """A wall-clock time as the scripts write it, local and without a zone; None if not one."""
+    """A wall-clock time as the scripts write it, local and without a zone, within YEARS; None
+    if not one."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment if moment.tzinfo is None else None
+    within = YEARS[0] <= moment.year <= YEARS[1]
+    return moment if moment.tzinfo is None and within else None
 
 
 def _number(text: str) -> float | str:

@@ -6,6 +6,7 @@ them: ``simulate`` (JSON Lines on a virtual clock), the daemon's ``--trace`` and
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Any, TextIO
 
@@ -81,6 +82,9 @@ class Trace:
         self.out = out
         self.flush = flush  # a live trace (the daemon's) is read as it is written
         self.lines: list[str] | None = None
+        # "Füße hoch" as it is, where ``out`` can say it; else as JSON's escapes, which lose
+        # nothing, where it cannot (an ASCII or Latin-1 stdout): never an error mid-routine.
+        self.ascii = not _says_everything(getattr(out, "encoding", None) or "utf-8")
 
     def write(self, t: float, output: Output) -> None:
         body = event(t, output)
@@ -90,6 +94,15 @@ class Trace:
             if body["lines"] == self.lines:
                 return
             self.lines = body["lines"]
-        self.out.write(json.dumps(body, ensure_ascii=False) + "\n")
+        self.out.write(json.dumps(body, ensure_ascii=self.ascii) + "\n")
         if self.flush:
             self.out.flush()
+
+
+def _says_everything(encoding: str) -> bool:
+    """``encoding`` can write any character: one of Unicode's own."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    return name.startswith(("utf-8", "utf-16", "utf-32"))

@@ -15,7 +15,15 @@ from PIL import ImageDraw
 from bedside.core.screens import BREATH_LEVELS, Screen
 from bedside.display.geometry import INNER, LEFT, MARGIN, RIGHT, TOP
 from bedside.display.layout import layout_table
-from bedside.display.primitives import bar, stack, stack_depth
+from bedside.display.primitives import (
+    Piece,
+    bar,
+    draw_pieces,
+    pieces_above,
+    pieces_below,
+    stack,
+    stack_depth,
+)
 from bedside.display.text import (
     Block,
     draw_text,
@@ -24,6 +32,7 @@ from bedside.display.text import (
     font,
     ink_box,
     metrics,
+    shrunk,
     text_width,
 )
 
@@ -32,54 +41,49 @@ BOTTOM = HEIGHT - MARGIN  # the first row below the layout
 SMALL = 11  # the small lines: 9 rows above the baseline, 2 below, as at 64 rows
 SMALLER = (11, 10, 9)  # a small line too long for its room tries these before it is cut
 HEADLINE = ((14, 1), (13, 1), (12, 1), (11, 1), (10, 1), (9, 1))
-CLOCK_SIZES = (24, 22, 20)  # 24 gives digits 16 px tall, half the panel's height
+CLOCK_SIZES = (22, 20, 18)  # 22 gives digits 16 px tall, half the panel's height
 GUTTER = 7  # between the clock and the column to its right
 COLUMN = 54  # the least the column needs: the pause sign and "paused" (53 px)
 
 
 # -- the two lines -------------------------------------------------------------------------------
-def _shrunk(text: str, width: int) -> tuple[int, str]:
-    """The largest small size ``text`` fits ``width`` in; else cut, at the usual size (a cut
-    line in the smallest size is the hardest of all to read)."""
-    size = next((s for s in SMALLER if text_width(text, s) <= width), SMALL)
-    return size, ellipsize(text, size, width)
-
-
-def _small_line(
-    draw: ImageDraw.ImageDraw, baseline: int, left: str, right: str, align: str = "center"
-) -> None:
+def _small_line(left: str, right: str, align: str = "center") -> list[Piece]:
     """Small text on the left (centred when alone, unless ``align``), and on the right."""
+    pieces: list[Piece] = []
     room = INNER
     if right:
         right = ellipsize(right, SMALL, INNER // 3)
-        draw_text(draw, baseline, right, SMALL, "right")
+        pieces.append((right, SMALL, "right"))
         room -= text_width(right, SMALL) + 6
         align = "left"
     if left:
-        size, left = _shrunk(left, room)
-        draw_text(draw, baseline, left, size, align)
-
-
-def _footer_baseline() -> int:
-    return BOTTOM - metrics(SMALL).descent
+        size, left = shrunk(left, SMALLER, room)
+        pieces.append((left, size, align))
+    return pieces
 
 
 def _headlined(draw: ImageDraw.ImageDraw, title: str, left: str, right: str) -> None:
     """A headline as large as fits on one line, centred above the small line."""
-    small_top = _footer_baseline() - metrics(SMALL).ascent
-    bottom = small_top - 3 if (left or right) else BOTTOM
+    small = _small_line(left, right)
+    m = metrics(SMALL)
+    # On the bottom margin: an underscore reaching below the descenders lifts the line, and
+    # marks over its capitals take rows from the headline, not from the line.
+    baseline = BOTTOM - max(m.descent, pieces_below(small))
+    bottom = baseline - max(m.ascent, pieces_above(small)) - 3 if small else BOTTOM
     headline = fit(title, HEADLINE, INNER, bottom - TOP)
     stack(draw, [headline], TOP, bottom)
-    if left or right:
-        _small_line(draw, _footer_baseline(), left, right)
+    draw_pieces(draw, baseline, small)
 
 
 # -- a step running ------------------------------------------------------------------------------
 def _top_line(draw: ImageDraw.ImageDraw, left: str, right: str) -> int:
-    """The small line at the top; returns the first row below its descenders."""
-    baseline = TOP + metrics(SMALL).ascent
-    _small_line(draw, baseline, left, right, "left")
-    return baseline + metrics(SMALL).descent
+    """The small line at the top; returns the first row below its descenders. Marks over its
+    capitals set it lower (they are not cut at the margin), and the clock under it smaller."""
+    small = _small_line(left, right, "left")
+    m = metrics(SMALL)
+    baseline = TOP + max(m.ascent, pieces_above(small))
+    draw_pieces(draw, baseline, small)
+    return baseline + max(m.descent, pieces_below(small))
 
 
 def _clock(draw: ImageDraw.ImageDraw, text: str, left: int, top: int) -> tuple[int, int, int]:
@@ -87,12 +91,15 @@ def _clock(draw: ImageDraw.ImageDraw, text: str, left: int, top: int) -> tuple[i
     the rows allow and leaving a column beside it; returns the first column to its right
     (RIGHT when none is left), and its digits' top and baseline."""
     rows, room = BOTTOM - top, RIGHT - left - GUTTER - COLUMN
+    # Sized and placed as "00:00" would be, so that neither the size nor the place changes as
+    # the digits do (a "1" has wider side bearings than an "8").
+    zeros = "".join("0" if c.isdigit() else c for c in text)
     size = next(
-        (s for s in CLOCK_SIZES if metrics(s).digits <= rows and text_width(text, s) <= room),
+        (s for s in CLOCK_SIZES if metrics(s).digits <= rows and text_width(zeros, s) <= room),
         CLOCK_SIZES[-1],
     )
     baseline = top + metrics(size).digits
-    x0, _, _, _ = ink_box(text, size)
+    x0, _, _, _ = ink_box(zeros, size)
     x = left - x0
     draw.text((x, baseline), text, font=font(size), fill=1, anchor="ls")
     # The column beside it starts after the widest the clock gets ("00:00": fixed-width digits),
@@ -116,7 +123,7 @@ def _running(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
 
 def _beside(draw: ImageDraw.ImageDraw, text: str, left: int, top: int) -> None:
     """A line in the column beside the clock, level with the top of its digits."""
-    size, text = _shrunk(text, RIGHT - left)
+    size, text = shrunk(text, SMALLER, RIGHT - left)
     draw_text(draw, top + metrics(size).ascent, text, size, "left", left=left)
 
 

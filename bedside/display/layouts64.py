@@ -15,9 +15,18 @@ from PIL import ImageDraw
 from bedside.core.screens import Screen
 from bedside.display.geometry import INNER, LEFT, MARGIN, RIGHT, TOP
 from bedside.display.layout import layout_table
-from bedside.display.primitives import bar, lead, stack, stack_depth
+from bedside.display.primitives import (
+    Piece,
+    bar,
+    draw_pieces,
+    lead,
+    pieces_below,
+    stack,
+    stack_depth,
+)
 from bedside.display.text import (
     Block,
+    below,
     draw_block,
     draw_text,
     ellipsize,
@@ -25,6 +34,7 @@ from bedside.display.text import (
     font,
     ink_box,
     metrics,
+    shrunk,
     text_width,
     wrap,
 )
@@ -33,7 +43,9 @@ HEIGHT = 64
 BOTTOM = HEIGHT - MARGIN  # the first row below the layout
 
 CLOCK_SIZES = (36, 34, 32, 28, 24)  # 36 gives digits 26 px tall; smaller only if it won't fit
+PAUSED_CLOCK = (22, 20, 18)  # the frozen clock, smaller: as large as the rows above the bar allow
 SMALL = 11  # the size of the bottom line: hints, positions, which foot
+FOOTER_SIZES = (SMALL, 10)  # a hint too long beside the position tries these before it is cut
 WEEK_SIZE = 9  # the streak's words; its seven marks are smaller still
 
 # Candidate (font size, most lines) pairs, best first: a title is as large as fits, and
@@ -62,14 +74,16 @@ def _clock(
 
 def _footer(draw: ImageDraw.ImageDraw, left_text: str, right_text: str) -> None:
     """The bottom line: small text on the left (or centred when alone), position on the right."""
-    baseline = BOTTOM - metrics(SMALL).descent
-    if not right_text:
-        draw_text(draw, baseline, ellipsize(left_text, SMALL, INNER), SMALL)
-        return
-    right_text = ellipsize(right_text, SMALL, INNER // 2)
-    draw_text(draw, baseline, right_text, SMALL, "right")
-    room = INNER - text_width(right_text, SMALL) - 6
-    draw_text(draw, baseline, ellipsize(left_text, SMALL, room), SMALL, "left")
+    pieces: list[Piece] = []
+    room = INNER
+    if right_text:
+        right_text = ellipsize(right_text, SMALL, INNER // 2)
+        pieces.append((right_text, SMALL, "right"))
+        room -= text_width(right_text, SMALL) + 6
+    size, left_text = shrunk(left_text, FOOTER_SIZES, room)
+    pieces.append((left_text, size, "left" if right_text else "center"))
+    # On the bottom margin: an underscore reaching below the descenders lifts the line.
+    draw_pieces(draw, BOTTOM - pieces_below(pieces), pieces)
 
 
 def _footer_top() -> int:
@@ -109,10 +123,12 @@ def _running(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     title = fit(screen.title, RUNNING_TITLE, INNER)
     # A title that had to shrink sits in the middle of the band the full size would take.
     band = metrics(RUNNING_TITLE[0][0]).ascent
-    draw_block(draw, title, TOP + (band - metrics(title.size).ascent) // 2)
+    baseline = draw_block(draw, title, TOP + (band - metrics(title.size).ascent) // 2)
     # The clock goes between the title and the bar, a little nearer the title so the bar and
-    # the footer read as one group under it.
-    _clock(draw, TOP + 14, screen.clock)
+    # the footer read as one group under it; a title set lower for the marks over its
+    # capitals takes it down with it, a dark row under the title's descenders.
+    under_title = baseline + below(title.lines[-1], title.size) + 1 if title.lines else TOP
+    _clock(draw, max(TOP + 14, under_title), screen.clock)
     bar(draw, _footer_top() - 6, screen.progress)
     _footer(draw, screen.detail, screen.position)
     if screen.breath >= 0:
@@ -137,10 +153,11 @@ def _paused(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     # Then what was paused and where it stands, smaller than when running: the frozen clock
     # is for reference, the banner and the hint are what matter now.
     step = fit(screen.detail, ((11, 1), (10, 1), (9, 1)), INNER)
-    draw_block(draw, step, banner_bottom + 3)
     # Bottom up: the footer, the bar two rows above it, the clock three rows above that.
     bar_top = _footer_top() - 5
-    clock_size = 22
+    below = draw_block(draw, step, banner_bottom + 3) + metrics(step.size).descent + 1
+    rows = bar_top - 3 - below  # a dark row under the step's descenders, three over the bar
+    clock_size = next((s for s in PAUSED_CLOCK if metrics(s).digits <= rows), PAUSED_CLOCK[-1])
     _clock(draw, bar_top - 3 - metrics(clock_size).digits, screen.clock, (clock_size, 18))
     bar(draw, bar_top, screen.progress)
     _footer(draw, screen.hint, screen.position)
@@ -209,9 +226,13 @@ def _finished(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
 def _fallback(draw: ImageDraw.ImageDraw, screen: Screen) -> None:
     # A kind this module does not know yet still shows its text rather than nothing: as many
     # lines as fit, each cut to the width.
-    m = metrics(10)
-    for i, line in enumerate(screen.lines[: (BOTTOM - TOP - m.descent - m.ascent) // m.pitch + 1]):
-        draw_text(draw, TOP + m.ascent + i * m.pitch, ellipsize(line, 10, INNER), 10)
+    lines: tuple[str, ...] = ()
+    for line in screen.lines:
+        more = Block(10, (*lines, ellipsize(line, 10, INNER)))
+        if more.depth > BOTTOM - TOP:
+            break
+        lines = more.lines
+    draw_block(draw, Block(10, lines), TOP)
 
 
 LAYOUTS = layout_table(_running, _paused, _awaiting, _menu, _finished, _holding, _fallback)

@@ -80,10 +80,14 @@ class Oled(Closing):
 
     A panel that stops answering (OSError 121 or 5 from the I2C bus, a ribbon knocked loose)
     does not stop the routine: frames are kept, the panel is opened again after 1, 2, 4 ...
-    up to 60 seconds, and redrawn in full when it answers. One log line an outage.
+    up to 60 seconds, and redrawn in full when it answers. An outage is logged when it starts
+    and when it ends; on a flaky bus (a write in forty failing, all night) the outages that
+    follow a logged one within ``QUIET`` seconds are counted instead, and said as one line
+    when that time is up: a few lines an hour, however often the bus fails.
     """
 
     RETRY_FIRST, RETRY_MAX = 1.0, 60.0
+    QUIET = 600.0  # seconds after an outage is logged in which the next ones are only counted
 
     def __init__(
         self,
@@ -101,6 +105,9 @@ class Oled(Closing):
         self.retry_at: float | None = None
         self.backoff = self.RETRY_FIRST
         self.outages = 0
+        self.said_at: float | None = None  # when an outage was last logged
+        self.unsaid = 0  # outages since then, counted, not logged one by one
+        self.saying = False  # the outage going on was logged: its end is logged too
         self.closed = False
         self._reopen(now)
 
@@ -154,10 +161,19 @@ class Oled(Closing):
             self._lost(exc, now)
 
     def _lost(self, exc: Exception, now: float) -> None:
-        if self.device is not None or self.outages == 0:
+        if self.device is not None or self.outages == 0:  # a new outage, not a failed retry
             self.outages += 1
-            # The text alone: a record holding the error holds its traceback, and the panel in it.
-            log.warning("display not answering (%s): carrying on without it", str(exc))
+            if self.said_at is None or now - self.said_at >= self.QUIET:
+                # The text alone: a record holding the error holds its traceback, and the
+                # panel in it.
+                log.warning(
+                    "display not answering (%s): carrying on without it%s",
+                    str(exc),
+                    self._since(now),
+                )
+                self.said_at, self.unsaid, self.saying = now, 0, True
+            else:
+                self.unsaid += 1
         if self.device is not None:
             _let_go(self.device)
         self.device = None
@@ -182,11 +198,25 @@ class Oled(Closing):
             _let_go(device)
             self._lost(exc, now)
             return
-        if self.outages:
+        if self.saying:
             log.warning("display answering again: redrawn")
+            self.saying = False
+        elif self.unsaid and self.said_at is not None and now - self.said_at >= self.QUIET:
+            log.warning("display answering again, redrawn after each%s", self._since(now))
+            self.said_at, self.unsaid = now, 0
         self.device = device
         self.retry_at = None
         self.backoff = self.RETRY_FIRST
+
+    def _since(self, now: float) -> str:
+        """The outages counted since the last one logged, in words; "" when there are none."""
+        if not self.unsaid or self.said_at is None:
+            return ""
+        minutes = (now - self.said_at) / 60
+        return (
+            f" ({self.unsaid} more short outage(s) in the last {minutes:.0f} min, not logged"
+            " one by one: a loose wire or a flaky bus?)"
+        )
 
 
 def _let_go(device: PartialUpdates) -> None:

@@ -42,8 +42,8 @@ def picture(
     table.get(screen.kind, table[None])(draw, screen)
     if not clip:
         return image
-    # The layouts keep inside the margins for every letter they measure; a glyph beyond
-    # those (a character the built-in font lacks) is clipped here, not lit under the bezel.
+    # The layouts keep inside the margins for every letter they draw, marks and all; should
+    # one ever reach beyond, it is clipped here, not lit under the bezel.
     bottom = height - MARGIN
     draw.rectangle((0, 0, width - 1, TOP - 1), fill=0)
     draw.rectangle((0, bottom, width - 1, height - 1), fill=0)

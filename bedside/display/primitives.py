@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from PIL import ImageDraw
 
 from bedside.display.geometry import LEFT, RIGHT
-from bedside.display.text import Block, draw_block, metrics
+from bedside.display.text import Block, above, below, draw_block, draw_text, metrics
+
+Piece = tuple[str, int, str]  # a text on a line of several: the text, its size, its alignment
 
 
 def lead(lower: Block) -> int:
@@ -46,6 +48,24 @@ def stack(draw: ImageDraw.ImageDraw, blocks: Sequence[Block], top: int, bottom: 
         y += upper.height + _gap(upper, lower)
     if blocks:
         draw_block(draw, blocks[-1], y)
+
+
+def pieces_above(pieces: Sequence[Piece]) -> int:
+    """Rows above their shared baseline that ``pieces`` may light."""
+    return max((above(text, size) for text, size, _ in pieces if text), default=0)
+
+
+def pieces_below(pieces: Sequence[Piece]) -> int:
+    """Rows below their shared baseline that ``pieces`` may light."""
+    return max((below(text, size) for text, size, _ in pieces if text), default=0)
+
+
+def draw_pieces(
+    draw: ImageDraw.ImageDraw, baseline: int, pieces: Sequence[Piece], left: int = LEFT
+) -> None:
+    """Texts sharing one baseline, each aligned as it says between ``left`` and the margin."""
+    for text, size, align in pieces:
+        draw_text(draw, baseline, text, size, align, left=left)
 
 
 def bar(

@@ -1,33 +1,47 @@
 """Text on the panel: the font, measuring as drawn, fitting a text to a space, drawing it.
 
-Everything is drawn with Pillow's built-in scalable font, so a Pi needs no font files and a
-test sees exactly what the panel will. Text is measured the way it is drawn (one bit, hinted
-for monochrome, words a gap apart), so what is measured to fit does fit. ``fit`` finds the
-largest size a text fits in whole, wrapping it; what fits nowhere is cut with an ellipsis.
+Everything is drawn in the panel's font (``bedside.display.fonts``: DejaVu Sans), in one bit
+as the panel shows it, so a test sees exactly what the panel will. Text is measured by its lit
+pixels, rendered the way it is drawn, so what is measured to fit does fit, and words are placed
+by their lit pixels too: the same gap between any two words, whatever their letters' side
+bearings (a "1" has wide ones). ``fit`` finds the largest size a text fits in whole, wrapping
+it; what fits nowhere is cut after its last whole word that fits, with an ellipsis.
 """
 
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PIL import ImageDraw, ImageFont
 
+from bedside.display.fonts import panel_face
 from bedside.display.geometry import LEFT, RIGHT
 
 ELLIPSIS = "\u2026"
+Box = tuple[int, int, int, int]
 
 
 # -- fonts and measuring -------------------------------------------------------------------------
 @functools.lru_cache(maxsize=64)  # a handful of sizes are used; bounded all the same
 def font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's built-in scalable font at ``size`` px; loaded once, then shared."""
-    loaded = ImageFont.load_default(size=size)
-    if not isinstance(loaded, ImageFont.FreeTypeFont):
-        # Without FreeType Pillow falls back to a fixed 6x11 bitmap font and ignores the size.
-        raise RuntimeError("bedside needs Pillow built with FreeType to draw the display")
-    return loaded
+    """The panel's font at ``size`` px; loaded once, then shared."""
+    return panel_face().at(size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ink(word: str, size: int) -> Box | None:
+    """The lit pixels of ``word`` drawn from (0, baseline 0): left, top, right, bottom, right
+    and bottom exclusive; None when it lights nothing.
+
+    Rendered, not asked of the font: FreeType's boxes are its glyphs' outlines, which are
+    wider than the ink by the side bearings and, hinted for one bit, a row off at times.
+    """
+    mask, (dx, dy) = font(size).getmask2(word, mode="1", anchor="ls")
+    box = mask.getbbox()
+    return None if box is None else (dx + box[0], dy + box[1], dx + box[2], dy + box[3])
 
 
 @dataclass(frozen=True)
@@ -44,51 +58,69 @@ class Metrics:
         return self.ascent + self.descent + max(1, self.ascent // 5)
 
 
+def _reach(characters: str, size: int) -> tuple[int, int]:
+    """The highest top and the lowest bottom the ink of ``characters`` reaches."""
+    boxes = [box for c in characters if (box := _ink(c, size))]
+    return min(b[1] for b in boxes), max(b[3] for b in boxes)
+
+
 @functools.lru_cache(maxsize=64)
 def metrics(size: int) -> Metrics:
     """The font's ``Metrics`` at ``size`` px."""
     # Every printable ASCII character stays within these; i, j, $ and | reach highest at some
-    # sizes, so they are in the set although capitals would do for most text.
-    top = min(ink_box(c, size)[1] for c in "Hbdfhklt(/0ij$|")
-    bottom = max(ink_box(c, size)[3] for c in "gjpqy,(/")
-    digits = -min(ink_box(c, size)[1] for c in "0123456789")
-    return Metrics(-top, bottom, digits)
+    # sizes, so they are in the set although capitals would do for most text. Letters with
+    # marks above (É, Ü, Й) reach higher still: a line holding one rises (``rise``).
+    top, _ = _reach("Hbdfhklt(/0ij$|", size)
+    _, bottom = _reach("gjpqy,(/", size)
+    digits, _ = _reach("0123456789", size)
+    return Metrics(-top, bottom, -digits)
 
 
-def _space(size: int) -> int:
-    """The gap between words. The font's own space is 2 px at the small sizes once hinted
-    for monochrome, which runs "left foot" together into "leftfoot"."""
-    return max(3, round(size * 0.28))
+def gap(size: int) -> int:
+    """The dark columns between two words. The font's own space, once hinted for one bit,
+    leaves as little as 2 px at small sizes between the letters, which runs "left foot"
+    together into "leftfoot"; and it leaves more after a digit than after a letter."""
+    return max(4, round(size * 0.45))
+
+
+def _composed(text: str) -> str:
+    """``text`` with each letter and its marks as one character where Unicode has one (NFC):
+    the font's own "é" is drawn, not an "e" with an accent placed over it by guesswork."""
+    return unicodedata.normalize("NFC", text)
 
 
 @functools.lru_cache(maxsize=4096)
 def _words(text: str, size: int) -> tuple[tuple[int, str], ...]:
-    """Each word of ``text`` with its x from the start of the line, ``_space`` apart.
+    """Each word of ``text`` with its x from the start of the line, placed so that the lit
+    pixels of one word end ``gap`` columns before those of the next begin.
 
     Any run of whitespace is one space: a newline or tab from a routine file must not make
     Pillow draw several lines where the layout planned one.
     """
     placed: list[tuple[int, str]] = []
     x = 0
-    for word in text.split():
+    end: int | None = None  # where the last word's ink ends
+    for word in _composed(text).split():
+        left, _, right, _ = _ink(word, size) or (0, 0, 0, 0)
+        if end is not None:
+            x = end + gap(size) - left
         placed.append((x, word))
-        x += round(font(size).getlength(word, mode="1")) + _space(size)
+        end = x + right
     return tuple(placed)
 
 
 @functools.lru_cache(maxsize=4096)
-def ink_box(text: str, size: int) -> tuple[int, int, int, int]:
+def ink_box(text: str, size: int) -> Box:
     """The lit pixels of ``text`` as ``draw_text`` draws it, from its baseline start: left,
     top, right and bottom, right and bottom exclusive.
 
     Cached: the same few strings (titles, hints, positions) are measured on every frame.
-    Measured as drawn: in mode "1" FreeType hints for monochrome, which spaces letters
-    wider than the anti-aliased default, so measuring the default way lets text overflow.
     """
     boxes = [
-        (x + int(x0), int(y0), x + int(x1), int(y1))  # whole pixels already, in mode "1"
+        (x + x0, y0, x + x1, y1)
         for x, word in _words(text, size)
-        for x0, y0, x1, y1 in [font(size).getbbox(word, mode="1", anchor="ls")]
+        if (box := _ink(word, size))
+        for x0, y0, x1, y1 in [box]
     ]
     if not boxes:
         return (0, 0, 0, 0)
@@ -103,7 +135,30 @@ def ink_box(text: str, size: int) -> tuple[int, int, int, int]:
 def text_width(text: str, size: int) -> int:
     """The width of the lit pixels of ``text``, which is what must fit between the margins."""
     left, _, right, _ = ink_box(text, size)
-    return right - left if text else 0
+    return right - left
+
+
+def rise(text: str, size: int) -> int:
+    """Rows ``text`` reaches above the font's ascent: the marks over É, Ü or Й (and, at large
+    sizes, over é or a backquote). A line with a rise is set that much lower, so that nothing
+    of it is cut at the top or touches what is above it."""
+    return max(0, -ink_box(text, size)[1] - metrics(size).ascent)
+
+
+def sink(text: str, size: int) -> int:
+    """Rows ``text`` reaches below the font's descent (an underscore or a bar does, at some
+    sizes): a line with a sink is set that much higher where something is under it."""
+    return max(0, ink_box(text, size)[3] - metrics(size).descent)
+
+
+def above(text: str, size: int) -> int:
+    """Rows above the baseline ``text`` may light: the ascent, or its marks' top."""
+    return metrics(size).ascent + rise(text, size)
+
+
+def below(text: str, size: int) -> int:
+    """Rows below the baseline ``text`` may light: the descent, or its ink's bottom."""
+    return metrics(size).descent + sink(text, size)
 
 
 # -- fitting text --------------------------------------------------------------------------------
@@ -114,32 +169,60 @@ class Block:
     size: int
     lines: tuple[str, ...]
 
+    def baselines(self, top: int) -> list[int]:
+        """Each line's baseline, the block's letters starting at row ``top``. A line that
+        rises (marks over its capitals) is set lower by its rise, and the line under one that
+        sinks lower by its sink, so nothing is cut and no two lines touch."""
+        m = metrics(self.size)
+        placed: list[int] = []
+        for i, line in enumerate(self.lines):
+            if placed:
+                above = placed[-1] + m.pitch + sink(self.lines[i - 1], self.size)
+            else:
+                above = top + m.ascent
+            placed.append(above + rise(line, self.size))
+        return placed
+
     @property
     def height(self) -> int:
-        """From the top of the first line's tall letters to the last line's baseline."""
-        if not self.lines:
-            return 0
-        m = metrics(self.size)
-        return m.ascent + (len(self.lines) - 1) * m.pitch
+        """From the top of the first line's tall letters (or its marks) to the last line's
+        baseline."""
+        return self.baselines(0)[-1] if self.lines else 0
 
     @property
     def depth(self) -> int:
         """The height plus the last line's descenders: the rows the block may light."""
-        return self.height + metrics(self.size).descent if self.lines else 0
+        if not self.lines:
+            return 0
+        return self.height + metrics(self.size).descent + sink(self.lines[-1], self.size)
 
 
 def ellipsize(text: str, size: int, width: int) -> str:
-    """``text`` if it fits in ``width``, else as much of it as fits followed by an ellipsis."""
+    """``text`` if it fits in ``width``; else its words up to the last whole one that fits,
+    then an ellipsis: "Below the ball…", never "Below the ball o…" (and "hold 10…" never
+    parts a number from its unit: "hold…"). Only a first word too wide on its own is cut
+    inside, at the last letter that fits."""
     if text_width(text, size) <= width:
         return text
-    cut = len(text)
-    while cut > 0:
-        cut -= 1
-        # Cut at a word end where there is one nearby, so "Below the ball…" not "Below the b…".
-        shorter = text[:cut].rstrip(" ,;:-")
-        if shorter and text_width(shorter + ELLIPSIS, size) <= width:
-            return shorter + ELLIPSIS
+    text = _composed(text)
+    for words in (_unbreakable(text), text.split()):  # "42 min" whole if it can be, else "42"
+        for count in range(len(words) - 1, 0, -1):
+            # The punctuation the cut leaves at the end goes: "Legs up the wall…", not "wall,…".
+            shorter = " ".join(words[:count]).rstrip(" ,;:-\u2013")
+            if shorter and text_width(shorter + ELLIPSIS, size) <= width:
+                return shorter + ELLIPSIS
+    first = text.split()[0] if text.split() else ""
+    for cut in range(len(first) - 1, 0, -1):
+        if text_width(first[:cut] + ELLIPSIS, size) <= width:
+            return first[:cut] + ELLIPSIS
     return ELLIPSIS
+
+
+def shrunk(text: str, sizes: Sequence[int], width: int) -> tuple[int, str]:
+    """The first of ``sizes`` (largest first) ``text`` fits ``width`` in; else ``text`` cut to
+    the first size (a cut line in the smallest size is the hardest of all to read)."""
+    size = next((s for s in sizes if text_width(text, s) <= width), sizes[0])
+    return size, ellipsize(text, size, width)
 
 
 def _unbreakable(text: str) -> list[str]:
@@ -231,9 +314,7 @@ def draw_text(
 def draw_block(draw: ImageDraw.ImageDraw, block: Block, top: int) -> int:
     """Draws ``block``, each line centred, with its tall letters starting at row ``top``;
     returns the last baseline."""
-    m = metrics(block.size)
-    baseline = top + m.ascent
-    for i, line in enumerate(block.lines):
-        baseline = top + m.ascent + i * m.pitch
+    baselines = block.baselines(top)
+    for baseline, line in zip(baselines, block.lines, strict=True):
         draw_text(draw, baseline, line, block.size)
-    return baseline
+    return baselines[-1] if baselines else top + metrics(block.size).ascent

@@ -69,6 +69,13 @@ class Report(Closing):
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot read {self.path}: {in_plain_words(exc)}") from None
 
+    def any_sessions(self) -> bool:
+        """Whether the history holds any session at all, of any night."""
+        try:
+            return self.db.execute("SELECT 1 FROM sessions LIMIT 1").fetchone() is not None
+        except sqlite3.Error:
+            return False
+
     def growth_rows(self) -> list[GrowthRow]:
         try:
             return self.rows.growth_rows(self.db)

@@ -35,6 +35,15 @@ def means_damage(exc: BaseException | None) -> bool:
     return _sqlite_name(exc) in _DAMAGED
 
 
+def passes(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is trouble that passes (a full disk, a failing write, a read-only file,
+    a lock): never taken for damage, whatever a file it left half-made looks like."""
+    name = _sqlite_name(exc)
+    return name in ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_PERM") or name.startswith(
+        ("SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")
+    )
+
+
 def damaged(path: Path) -> bool:
     """Whether SQLite itself calls the file at ``path`` damaged.
 

@@ -5,7 +5,8 @@ file's hash, the engine's settings, the mastering, the volume and the text. Writ
 (a temporary name in the same folder, fsync, rename), so a power cut leaves a whole WAV or
 nothing; temporary names carry the writer's pid, so what a killed render left is recognised
 and removed. Files are created with the process's umask (``UMask=0077`` under systemd makes
-them private to the service), never chmod-ed.
+them private to the service), never chmod-ed. What bedside never makes (a FIFO, a device,
+a socket) is never opened, replaced or removed: it is skipped, with one warning.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import logging
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from bedside.folders import NotAFile, kind_of
 from bedside.voice.wav import Sound, write_wav
 
 __all__ = [
@@ -96,9 +99,12 @@ def _started(ticks: int) -> float | None:
     return boot + ticks / os.sysconf("SC_CLK_TCK")
 
 
-def remove_leftovers(folder: Path, pid: int | None = None) -> int:
-    """Remove what an interrupted render left: of ``pid``, or of every process gone."""
+def remove_leftovers(folder: Path, pid: int | None = None, log: logging.Logger = LOG) -> int:
+    """Remove what an interrupted render left: of ``pid``, or of every process gone. Only
+    files and folders a render makes are removed: anything else under such a name (a FIFO, a
+    device) bedside did not make, and is skipped with one warning."""
     removed = 0
+    strangers: list[str] = []
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             match = _LEFTOVER.match(entry.name)
@@ -113,9 +119,13 @@ def remove_leftovers(folder: Path, pid: int | None = None) -> int:
             with contextlib.suppress(OSError):
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path)
-                else:
+                elif _made_here(entry):
                     os.unlink(entry.path)
+                else:
+                    strangers.append(entry.name)
+                    continue
                 removed += 1
+    _skipped(folder, strangers, log)
     return removed
 
 
@@ -135,6 +145,7 @@ def write_atomically(sound: Sound, path: Path) -> None:
             write_wav(sound, out)
             out.flush()
             os.fsync(out.fileno())
+        _in_the_way(path)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -142,13 +153,52 @@ def write_atomically(sound: Sound, path: Path) -> None:
         raise
 
 
-def prune(folder: Path, keep: Iterable[Path | str]) -> int:
-    """Remove the cached WAVs not in ``keep`` (a changed cue, an old voice): a bounded cache."""
+def _in_the_way(path: Path) -> None:
+    """Nothing, unless something bedside never makes (a FIFO, a device) holds ``path``: then
+    NotAFile, and it is left where it is."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise NotAFile(path, kind_of(mode))
+
+
+def prune(folder: Path, keep: Iterable[Path | str], log: logging.Logger = LOG) -> int:
+    """Remove the cached WAVs not in ``keep`` (a changed cue, an old voice): a bounded cache.
+    What is not a file or a link (a FIFO, a device) bedside did not make: it is skipped, with
+    one warning."""
     wanted = {Path(p).name for p in keep}
     removed = 0
-    for path in folder.glob("*.wav"):
-        if path.name not in wanted:
+    strangers: list[str] = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.name.endswith(".wav"):
+                continue
+            if entry.name in wanted:
+                continue
             with contextlib.suppress(OSError):
-                path.unlink()
+                if not _made_here(entry):
+                    strangers.append(entry.name)
+                    continue
+                os.unlink(entry.path)
                 removed += 1
+    _skipped(folder, strangers, log)
     return removed
+
+
+def _made_here(entry: os.DirEntry[str]) -> bool:
+    """A file or a symbolic link (itself, not what it points to): the kinds of thing a cache
+    holds. A FIFO, a device or a socket is someone else's, and never opened or removed."""
+    return entry.is_symlink() or entry.is_file(follow_symlinks=False)
+
+
+def _skipped(folder: Path, names: list[str], log: logging.Logger) -> None:
+    if names:
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        log.warning(
+            "the voice cache %s holds %s%s that bedside did not make (not files): skipped",
+            folder,
+            names[0],
+            more,
+        )

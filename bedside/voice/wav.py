@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from bedside.folders import NotAFile, is_regular, kind_of
+
 __all__ = [
     "FULL_SCALE",
     "UNREADABLE",
@@ -80,6 +82,7 @@ def write_wav(sound: Sound, out: BinaryIO) -> None:
 def wav_seconds(path: Path | str) -> float:
     """Seconds of sound in the WAV at ``path``, from its header; one of ``UNREADABLE`` for a
     file that is not a WAV (a sample rate of 0 included)."""
+    _regular(Path(path))
     with wave.open(str(path), "rb") as wav:
         rate = wav.getframerate()
         if rate <= 0:
@@ -88,10 +91,20 @@ def wav_seconds(path: Path | str) -> float:
 
 
 def is_playable(path: Path) -> bool:
-    """A WAV whose header reads, with some frames, and every byte its header promises."""
+    """A WAV whose header reads, with some frames, and every byte its header promises; never
+    a FIFO or a device in the cache, told by ``stat`` (opening one would wait for a writer)."""
+    if not is_regular(path):
+        return False
     try:
         with wave.open(str(path), "rb") as wav:
             size = wav.getnframes() * wav.getsampwidth() * wav.getnchannels()
         return size > 0 and path.stat().st_size >= size
     except UNREADABLE:
         return False
+
+
+def _regular(path: Path) -> None:
+    """Nothing, unless ``path`` is there and is not a regular file: then NotAFile (an OSError,
+    one of UNREADABLE), before anything waits on opening a FIFO."""
+    if path.exists() and not is_regular(path):
+        raise NotAFile(path, kind_of(path.stat().st_mode))

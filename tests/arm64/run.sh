@@ -20,12 +20,14 @@ CACHE=${BEDSIDE_ARM64_CACHE:-/var/cache/bedside-arm64}
 CPU=${BEDSIDE_ARM64_CPU:-cortex-a53}
 MIRROR=${BEDSIDE_ARM64_MIRROR:-http://deb.debian.org/debian}
 # What a root filesystem holds besides Debian's minimal base: Python, make, and what `make test`
-# would install with apt-get (speech, sound, systemd-analyze). No ca-certificates: pip is
+# would install with apt-get (speech, sound, systemd-analyze, the font). No ca-certificates: pip is
 # given the host's bundle. On trixie also what `make install` needs there to build lgpio from
 # its own sources, PyPI having no wheel for Python 3.13 (a compiler, swig, the Python headers).
-PACKAGES="python3 python3-venv make espeak-ng alsa-utils sox systemd"
+PACKAGES="python3 python3-venv make espeak-ng alsa-utils sox systemd fonts-dejavu-core"
 BUILD_PACKAGES="python3-dev gcc libc6-dev swig"
-packages() { if [ "$1" = bookworm ]; then echo $PACKAGES; else echo $PACKAGES $BUILD_PACKAGES; fi; }
+# Both releases build from source what has no wheel for arm64 (spidev everywhere, lgpio on
+# trixie's Python 3.13): the compiler and headers are in both root filesystems.
+packages() { echo $PACKAGES $BUILD_PACKAGES; }
 # Time limits (seconds): building one root filesystem, and one release's whole run inside it.
 BUILD_LIMIT=1200
 RUN_LIMIT=2100  # the two releases share two cores: about 15 min each here

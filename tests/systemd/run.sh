@@ -15,7 +15,7 @@ SUITE=bookworm
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # What `make install` needs (it must not reach for apt-get: there is no network inside), and
 # what the checks use.
-PACKAGES=systemd,systemd-sysv,dbus,python3,python3-venv,make,espeak-ng,alsa-utils,sox,ca-certificates,procps,iproute2
+PACKAGES=systemd,systemd-sysv,dbus,python3,python3-venv,make,espeak-ng,alsa-utils,sox,fonts-dejavu-core,ca-certificates,procps,iproute2
 # Bumped when the preparation below changes, so an old cached root filesystem is not reused.
 ROOTFS_RECIPE=1
 

@@ -7,13 +7,27 @@ again (the README's docs/screens and docs/screens-32 are made this way).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bedside.commands.screens.gallery import drawn_size, write_gallery
 from bedside.config import core_terms
 from bedside.config.sections import Config
 from bedside.core.errors import UsageError
+from bedside.core.growth import retimed
+from bedside.core.settings import Settings
 from bedside.display.geometry import WIDTH
+
+
+def first_night(config: Config) -> Settings:
+    """The settings as a first night shows them: the hold that grows at its first length, so
+    the gallery's menu says what a new device says ("37 min, hold 5 min")."""
+    settings = core_terms.settings(config)
+    if not config.hold.grow:
+        return settings
+    start = config.hold.start
+    routines = {name: retimed(r, start, config.cues) for name, r in settings.routines.items()}
+    return replace(settings, routines=routines)
 
 
 def main(config: Config, directory: Path, height: int | None = None) -> int:
@@ -27,6 +41,6 @@ def main(config: Config, directory: Path, height: int | None = None) -> int:
             f"is configured as {size[0]}x{size[1]}: give --height {drawn[1]} to redraw them, "
             f"or --height {size[1]} to replace them"
         )
-    paths = write_gallery(core_terms.settings(config), directory, size)  # or a GalleryError
+    paths = write_gallery(first_night(config), directory, size)  # or a GalleryError
     print(f"wrote {len(paths)} images ({size[0]}x{size[1]}) to {directory}")
     return 0

@@ -25,6 +25,7 @@ from bedside.core.errors import UsageError
 from bedside.core.settings import Settings
 from bedside.display.enlarge import enlarge
 from bedside.display.picture import picture
+from bedside.folders import is_regular, read_file
 
 MANIFEST = ".bedside-gallery"
 
@@ -52,6 +53,9 @@ def write_gallery(settings: Settings, directory: Path, size: tuple[int, int]) ->
         raise GalleryError(f"{directory} is a file; give a folder for the pictures")
     files = pictures(settings, size)
     ours = _ours(directory)
+    manifest = directory / MANIFEST
+    if (manifest.exists() or manifest.is_symlink()) and not is_regular(manifest):
+        raise GalleryError(f"{manifest} is not a file bedside wrote; move it away")
     for name, _ in files:
         path = directory / name
         if (path.exists() or path.is_symlink()) and name not in ours:
@@ -85,9 +89,9 @@ def drawn_size(directory: Path) -> tuple[int, int] | None:
 
 def _ours(directory: Path) -> set[str]:
     """The files in ``directory`` that bedside wrote and nobody has changed since."""
-    try:
-        listing = (directory / MANIFEST).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    try:  # a FIFO in its place is never opened; a listing of 64 kB is thousands of pictures
+        listing = read_file(directory / MANIFEST, 1 << 16).decode("utf-8")
+    except (OSError, ValueError):  # missing, not a file, too long, not UTF-8
         return set()
     ours = set()
     for line in listing.splitlines():

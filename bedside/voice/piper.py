@@ -15,6 +15,7 @@ import importlib.util
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Generator, Iterator
@@ -24,7 +25,7 @@ from bedside.voice.engine import EngineUnavailable, SynthesisFailed
 from bedside.voice.output import Lines, Tail
 from bedside.voice.processes import die_with_parent
 
-__all__ = ["PiperEngine", "piper_missing"]
+__all__ = ["PiperEngine", "piper_install", "piper_missing", "piper_requirement"]
 
 _WROTE = re.compile(r"Wrote (.+\.wav)\s*$")
 PATH_WIDTH = 8192  # bytes: a line of Piper's log naming a WAV it wrote
@@ -39,8 +40,30 @@ def piper_missing() -> str | None:
             "(use a 64-bit Raspberry Pi OS for Piper)"
         )
     if importlib.util.find_spec("piper") is None:
-        return "Piper is not installed (pip install 'bedside[piper]')"
+        return f"Piper is not installed (install it with: {piper_install()})"
     return None
+
+
+def piper_install() -> str:
+    """The command that installs Piper into the Python bedside runs on: the clone's ``.venv``
+    or the installed ``/opt/bedside/venv`` (bedside is not on PyPI, so ``pip install
+    'bedside[piper]'`` finds nothing), with ``sudo`` when this user cannot write there."""
+    command = f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(piper_requirement())}"
+    return command if os.access(sys.prefix, os.W_OK) else f"sudo {command}"
+
+
+def piper_requirement() -> str:
+    """Piper as bedside's ``piper`` extra asks for it (pyproject.toml, the one place that
+    says which versions), without its markers: ``piper-tts<2,>=1.3``."""
+    try:
+        requires = importlib.metadata.requires("bedside") or []
+    except importlib.metadata.PackageNotFoundError:  # run from a folder, never installed
+        requires = []
+    for requirement in requires:
+        name, _, markers = requirement.partition(";")
+        if 'extra == "piper"' in markers and name.strip().startswith("piper-tts"):
+            return name.strip()
+    return "piper-tts"
 
 
 def _sha256(path: Path) -> str:

@@ -4,6 +4,9 @@ configuration asks for."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from bedside.config.spoken import CHIMES
@@ -76,3 +79,18 @@ def test_a_text_with_a_letter_or_a_digit_has_something_to_say(text):
 
 def test_the_chimes_counted_are_the_chimes_rendered():
     assert CHIMES == chimes.CHIMES  # config counts them, voice renders them
+
+
+def test_a_hold_growing_by_a_millisecond_a_night_asks_for_its_phrases_at_once(tmp_path):
+    # Millions of nights a millisecond apart were enumerated one by one (and now every reading
+    # of the configuration counts the sounds it asks for): gigabytes, and no end.
+    from bedside.config.load import load_config
+    from bedside.config.spoken import cue_texts
+    from bedside.core.growth import GrowthPlan, every_length
+
+    assert len(every_length(GrowthPlan(True, 60.0, 0.001, 3 * 3600.0))) == 3 * 3600 - 60 + 1
+    shutil.copytree(Path(__file__).parent.parent / "config" / "routines", tmp_path / "routines")
+    config = tmp_path / "bedside.toml"
+    config.write_text('[hold]\nstart = "1m"\nstep = 0.001\nlongest = "3h"\n')
+    texts = cue_texts(load_config(config))
+    assert "Legs up the wall. Tonight, the hold is one hundred and eighty minutes." in texts

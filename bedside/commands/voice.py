@@ -3,8 +3,9 @@
 ``render`` makes every sound the daemon can play (every routine's cues and counts, the phrases,
 the reminder, the quieter night's volume, the chimes) in the cache the daemon reads
 (``$CACHE_DIRECTORY``, else ``~/.cache/bedside``), so the first night is ready; ``make install``
-runs it as the service's user. ``say`` speaks one line through the configured engine and device,
-and says plainly when there is no sound card to play it on.
+runs it as the service's user, and shows how far it has got (``progress.py``). ``say`` speaks
+one line through the configured engine and device, and says plainly when there is no sound card
+to play it on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import time
 
 from bedside.app.paths import cache_directory, voice_cache
+from bedside.commands.progress import Progress
 from bedside.config.load import log_warnings
 from bedside.config.sections import Config
 from bedside.config.spoken import cue_texts, volumes_of
@@ -49,7 +51,9 @@ def render(config: Config) -> int:
         config.voice, config.sounds, engine, folder, cue_texts(config), volumes_of(config)
     )
     start = time.monotonic()
-    done, problems = render_now(spec_of(engine), folder, items, LOG)
+    # Piper takes minutes for them all: a bar on a terminal, a line a minute in the journal.
+    with Progress(len(items), "sounds", sys.stderr, terminal=sys.stderr.isatty()) as progress:
+        done, problems = render_now(spec_of(engine), folder, items, LOG, progress.update)
     took = time.monotonic() - start
     if problems:
         print(f"bedside: {len(problems)} sound(s) could not be rendered:", file=sys.stderr)

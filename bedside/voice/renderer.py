@@ -21,7 +21,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future, InvalidStateError, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -291,17 +291,28 @@ def _settle(future: Future[bool], outcome: bool | Exception) -> None:
 
 
 def render_now(
-    engine: EngineSpec, folder: Path, items: list[Item], log: logging.Logger | None = None
+    engine: EngineSpec,
+    folder: Path,
+    items: list[Item],
+    log: logging.Logger | None = None,
+    progress: Callable[[int], None] | None = None,
+    every: float = 1.0,
 ) -> tuple[int, list[str]]:
-    """Render ``items`` and wait: (sounds written, every problem). For ``bedside voice``."""
+    """Render ``items`` and wait: (sounds written, every problem). For ``bedside voice``, which
+    is told ``progress`` (how many are settled) as each one is, and every ``every`` seconds
+    while one takes long (Piper's first loads its model)."""
     renderer = Renderer(engine, folder, log)
     problems: list[str] = []
     try:
-        for item, future in zip(items, renderer.submit(items), strict=True):
+        for settled, (item, future) in enumerate(zip(items, renderer.submit(items), strict=True)):
+            while progress is not None and not wait([future], every).done:
+                progress(settled)
             try:
                 future.result()
             except Exception as e:
                 problems.append(f"{item.text!r}: {e}")
+            if progress is not None:
+                progress(settled + 1)
     finally:
         renderer.close()
     return renderer.rendered, problems

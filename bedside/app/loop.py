@@ -44,6 +44,7 @@ class Loop:
     ``RECHECK`` seconds."""
 
     RECHECK = 60.0
+    RELOAD_BEFORE_STOP = 1.0  # seconds a stop waits for a reload under way: SIGTERM ends in 2 s
 
     def __init__(
         self,
@@ -71,6 +72,7 @@ class Loop:
         self.next_shift: float | None = None
         # A reloaded configuration waits for the menu: a session runs to its end as it began.
         self.pending_reload: Reconfiguration | None = None
+        self.reload_asked = False  # a SIGHUP taken, and nothing read for it yet
 
     # -- running -----------------------------------------------------------------------------
     def run(self) -> str:
@@ -86,6 +88,7 @@ class Loop:
             item = self._wait()
             now = self.clock.now()
             if isinstance(item, Stop):
+                self._reload_before_stop()
                 self._shutdown(item.reason)
                 return item.reason
             if isinstance(item, Edge):
@@ -101,8 +104,9 @@ class Loop:
                 self.known = self.parts.wall.known()
             elif isinstance(item, Reload) and self.reloader is not None:
                 self.reloader.request()  # read on its own thread: back as a Reloaded
+                self.reload_asked = True
             elif isinstance(item, Reloaded):
-                self.pending_reload = item.fresh
+                self.pending_reload, self.reload_asked = item.fresh, False
                 if self.behaviour.state.mode is not Mode.MENU:
                     log.info("reload: read; it takes over at the menu, when this session ends")
             if not self.known and self.parts.wall.known():  # set without a jump the kernel told
@@ -228,6 +232,23 @@ class Loop:
         assert state.routine is not None and step is not None  # a session is on
         where = f"step {state.step_index + 1}/{len(state.routine.steps)} {step.title}"
         return f"{routine}: {where}" + (" (paused)" if state.mode is Mode.PAUSED else "")
+
+    def _reload_before_stop(self) -> None:
+        """A reload asked for before the stop is still read (for a moment at most) and taken,
+        at the menu: signals are answered in the order they came (a SIGHUP, then a SIGTERM)."""
+        if not self.reload_asked or self.reloader is None:
+            return
+        if not self.reloader.settle(self.RELOAD_BEFORE_STOP):
+            return
+        while True:  # what came after the stop is moot, but for what the reload read
+            try:
+                arrival = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(arrival, Reloaded):
+                self.pending_reload = arrival.fresh
+        if self.pending_reload is not None and self.behaviour.state.mode is Mode.MENU:
+            self._apply_reload()
 
     def _apply_reload(self) -> None:
         fresh, self.pending_reload = self.pending_reload, None

@@ -86,6 +86,7 @@ class Reloader(Closing):
         self._put = put
         self._cond = threading.Condition()
         self._wanted = False  # a reading asked for and not begun: later asks are the same one
+        self._reading = False  # a reading under way, until what it read is put
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="bedside-reload", daemon=True)
         self._thread.start()
@@ -95,6 +96,12 @@ class Reloader(Closing):
         with self._cond:
             self._wanted = True
             self._cond.notify_all()
+
+    def settle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for every reading asked for to be read and put;
+        whether they were (a stop answers a SIGHUP that came before it)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._wanted and not self._reading, timeout)
 
     def close(self) -> None:
         with self._cond:
@@ -109,11 +116,14 @@ class Reloader(Closing):
                     self._cond.wait()
                 if self._closed:
                     return
-                self._wanted = False
+                self._wanted, self._reading = False, True
             try:
                 fresh = self._read()
+                if fresh is not None:
+                    self._put(Reloaded(fresh))
             except Exception:  # the reloader must outlive any surprise, or no reload again
                 log.exception("reload: unexpected trouble; keeping the configuration running")
-                continue
-            if fresh is not None:
-                self._put(Reloaded(fresh))
+            finally:
+                with self._cond:
+                    self._reading = False
+                    self._cond.notify_all()

@@ -396,7 +396,7 @@ def piper_voice() -> Path:
 def voice_render(work: Path, engine: str) -> dict[str, float]:
     """The daemon on a cold cache with ``engine``: how long its render child takes for every
     sound, the daemon's own peak memory meanwhile, and what came out, measured with sox."""
-    from bedside.app.speech import cue_texts, volumes_of
+    from bedside.config.spoken import cue_texts, volumes_of
     from bedside.voice.engine_choice import engine_for
     from bedside.voice.mastering import target
     from bedside.voice.speaker import sounds_of

@@ -112,6 +112,7 @@ LANES = [  # (a part of a test's node id, its lane; None: shared), the first tha
     ),
     ("test_voice_render.py::test_a_render_that_makes_no_progress", "real time: voice"),
     ("test_voice_render.py::test_close_kills_a_render_at_once", "real time: voice"),
+    ("test_voice_render.py::test_a_render_child_that_floods", "real time: voice"),
     ("test_voice_render.py", "voices"),
     *(
         (part, f"real time: {lane}")

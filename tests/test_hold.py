@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from faults import Daemon, quiet_config, saved
 
-from bedside.app.speech import cue_texts
 from bedside.commands.simulate import simulate
 from bedside.config import core_terms
 from bedside.config.core_terms import defaults
 from bedside.config.load import load_config
+from bedside.config.spoken import cue_texts
 from bedside.core.gestures import Thresholds
 from bedside.core.growth import GrowthNight, GrowthPlan, nightly, retimed, tonight
 from bedside.core.phrases import Phrases

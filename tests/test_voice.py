@@ -22,6 +22,7 @@ from voicekit import alive
 from bedside.config.sections import VoiceConfig
 from bedside.voice import NULL_PLAYER, Player, Speaker, is_playable, render_now
 from bedside.voice.engine_choice import engine_for, spec_of
+from bedside.voice.output import Lines, Tail
 from bedside.voice.speaker import sounds_of
 
 CONFIG = VoiceConfig()
@@ -477,3 +478,16 @@ def test_an_utterance_espeak_finishes_without_sound_is_said_again(tmp_path):
     [(index, path)] = list(engine.render([SENTENCE], tmp_path))
     assert index == 0 and engine.calls == 2
     assert seconds(path) > 1.0
+
+
+def test_a_stream_is_split_into_lines_never_held_past_their_width():
+    lines = Lines(width=8)
+    pieces = [b"short\nand a ", b"very long line" * 1000, b" indeed\nlast"]
+    found = [line for piece in pieces for line in lines.feed(piece)]
+    assert found == [b"short", b"and a ve"]
+    assert len(lines._partial) <= 8  # held: at most one line's width
+    assert lines.rest() == b"last"
+    tail = Tail(count=2, width=5)
+    for piece in [b"one\ntwo\n", b"\n   \nthree and more\nfo", b"ur"]:
+        tail.feed(piece)
+    assert tail.lines() == ["three", "four"]

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from voicekit import ROOT, bedside, edges, small_config, sox_stats, voiced_rms
 
-from bedside.app.speech import cue_texts
 from bedside.config.load import load_config
 from bedside.config.sections import SoundsConfig, VoiceConfig
+from bedside.config.spoken import cue_texts
 from bedside.voice import NULL_PLAYER, Speaker, render_now
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.chimes import CHIMES
@@ -424,6 +424,39 @@ def test_a_render_that_makes_no_progress_is_killed_with_one_warning(tmp_path, ca
         ]
     finally:
         renderer.close()
+
+
+FLOODS = """
+import json, sys
+request = json.load(sys.stdin)
+for _ in range(64):  # 4 MB of one line, far past what a pipe holds
+    sys.stderr.write("x" * 65536)
+sys.stderr.write("\\nthe last word\\n")
+for item in request["items"]:
+    print(json.dumps({"path": item["path"], "error": "nope"}), flush=True)
+sys.exit(1)
+"""
+
+
+def test_a_render_child_that_floods_its_stderr_is_read_as_it_goes(tmp_path, caplog):
+    # Read only at the end, the child would block on its full stderr pipe and be stopped as
+    # making no progress; read as it comes, it answers, and the last line of it is said.
+    from bedside.voice import Renderer
+
+    floods = [sys.executable, "-c", FLOODS]
+    renderer = Renderer({"name": "pyttsx3"}, tmp_path, stall=5, command=floods)
+    try:
+        start = time.monotonic()
+        (future,) = renderer.submit([Item("text", "Halfway.", -20.0, str(tmp_path / "a.wav"))])
+        with pytest.raises(Exception, match="nope"):
+            future.result(timeout=30)
+        while not renderer.idle:  # until the child's end is read too
+            time.sleep(0.01)
+        assert time.monotonic() - start < 4
+    finally:
+        renderer.close()
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert said == ["the render child failed: the last word"]
 
 
 def test_close_kills_a_render_at_once(tmp_path):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,50 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def threads(pid: int) -> int:
+    """How many threads process ``pid`` runs now (0 once it is gone)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+def pids_cgroup() -> Path | None:
+    """Where a group with a task limit can be made (cgroup v2's root with the pids controller,
+    or v1's pids hierarchy), as root; None where there is none."""
+    root = Path("/sys/fs/cgroup")
+    controllers = root / "cgroup.controllers"
+    if controllers.exists() and "pids" in controllers.read_text().split():
+        where = root
+    elif (root / "pids" / "cgroup.procs").exists():
+        where = root / "pids"
+    else:
+        return None
+    return where if os.access(where, os.W_OK) else None
+
+
+@contextlib.contextmanager
+def task_limit(pid: int, most: int) -> Iterator[bool]:
+    """Process ``pid`` (its threads and the processes it starts) in a cgroup of its own with
+    pids.max = ``most``, as systemd's TasksMax sets it; yields False where that cannot be made
+    (not root, no pids controller): CI runs as root and must never lack it."""
+    where = pids_cgroup()
+    if where is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no cgroup with a pids controller to set a task limit in (as root)")
+        yield False
+        return
+    group = where / f"bedside-test-{os.getpid()}-{pid}"
+    group.mkdir()
+    try:
+        (group / "pids.max").write_text(f"{most}\n")
+        (group / "cgroup.procs").write_text(f"{pid}\n")
+        yield True
+    finally:
+        with contextlib.suppress(OSError):  # whatever is left back where it came from
+            for task in (group / "cgroup.procs").read_text().split():
+                (where / "cgroup.procs").write_text(f"{task}\n")
+        with contextlib.suppress(OSError):
+            group.rmdir()

@@ -46,7 +46,7 @@ from bedside.display.recording_bus import RecordingSerial
 from bedside.folders import check_folder
 from bedside.history.keeper import Keeper
 from bedside.history.store import Store
-from bedside.voice import APLAY, NULL_PLAYER, Speaker
+from bedside.voice import APLAY, NULL_PLAYER, Speaker, VoiceSettings
 
 # Opens the panel: at start-up, and again after it was lost (unplugged, a bus error).
 PanelOpener = Callable[[], PartialUpdates]
@@ -57,7 +57,13 @@ log = logging.getLogger("bedside")
 class Voice(Protocol):
     """What the daemon speaks through (``bedside.voice.Speaker``, or the demo's)."""
 
-    def prepare(self, texts: list[str], volumes: list[float | None]) -> None: ...
+    def prepare(
+        self,
+        texts: list[str],
+        volumes: list[float | None],
+        settings: VoiceSettings | None = None,
+    ) -> None: ...
+    def reconfigure(self, settings: VoiceSettings) -> None: ...
     def say(self, text: str, volume: float | None = None) -> None: ...
     def silence(self) -> None: ...
     def chime(self, kind: str) -> None: ...

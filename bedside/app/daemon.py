@@ -20,14 +20,14 @@ from typing import TextIO
 
 from bedside.app.assembly import Driver, Parts, mock_parts, real_parts
 from bedside.app.events import Events, Stop, WallMoved
-from bedside.app.loop import Loop, Reconfiguration
+from bedside.app.loop import Loop
 from bedside.app.notify import watchdog_interval
 from bedside.app.paths import state_directory
+from bedside.app.reloads import Reconfiguration, Reloader, at_start
 from bedside.app.resume import restore
 from bedside.app.scripted import drive_script
 from bedside.app.signals import signals_to
-from bedside.app.speech import cue_texts, volumes_of
-from bedside.config.load import ConfigError, load_config
+from bedside.config.load import ConfigError, load_config, log_warnings
 from bedside.config.sections import Config
 from bedside.core.behaviour import Behaviour
 from bedside.core.script import Command
@@ -96,6 +96,7 @@ def run(options: Options, build: Build | None = None, events: Events | None = No
         state_dir = check_folder(state_directory(options.state_dir), "the state folder")
         with StateLock(state_dir):
             config = load_config(options.config)
+            log_warnings(config, log)
             with (build or parts_for(options))(config, state_dir, events) as parts:
                 return serve(options, config, parts)
 
@@ -119,7 +120,10 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
     log.debug("trace time 0 is monotonic %.6f", clock.real(behaviour.now))
     restore(store, parts.keeper, behaviour, config, parts.wall.known)
 
-    def reload() -> Reconfiguration | None:
+    running = config
+
+    def reload() -> Reconfiguration | None:  # on the reloader's thread
+        nonlocal running
         try:
             fresh = load_config(options.config)
         except ConfigError as exc:
@@ -127,18 +131,25 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
                 log.error("reload: %s", problem)
             log.error("reload: keeping the configuration already running")
             return None
-        parts.voice.prepare(cue_texts(fresh), volumes_of(fresh))
-        return options.terms(fresh)
+        log_warnings(fresh, log, "reload: ")
+        for name in at_start(running, fresh):
+            log.warning("reload: %s changed; it takes effect at the next start", name)
+        running = fresh
+        taken = options.terms(fresh)
+        # The new sounds are rendered now, in the background, for when it takes over.
+        parts.voice.prepare(taken.texts, taken.volumes, taken.voice)
+        return taken
 
     if parts.button.is_pressed:
         behaviour.button_already_down()
-    parts.voice.prepare(cue_texts(config), volumes_of(config))
-    loop = Loop(
-        behaviour,
-        parts,
-        reload=reload,
-        trace=options.trace,
-        watchdog=watchdog_interval(),
-    )
-    loop.run()
+    parts.voice.prepare(setup.texts, setup.volumes)
+    with Reloader(reload, parts.events.put) as reloader:
+        loop = Loop(
+            behaviour,
+            parts,
+            reloader=reloader,
+            trace=options.trace,
+            watchdog=watchdog_interval(),
+        )
+        loop.run()
     return 0

@@ -6,9 +6,10 @@ from __future__ import annotations
 import queue
 from dataclasses import dataclass
 
+from bedside.app.reloads import Reloaded
 from bedside.button import Edge
 
-__all__ = ["Arrival", "Edge", "Events", "Reload", "Stop", "Wake", "WallMoved"]
+__all__ = ["Arrival", "Edge", "Events", "Reload", "Reloaded", "Stop", "Wake", "WallMoved"]
 
 
 @dataclass(frozen=True)
@@ -31,5 +32,5 @@ class WallMoved:
     """The wall clock was set (the network, a person, a script): the nights follow it now."""
 
 
-Arrival = Edge | Stop | Reload | Wake | WallMoved  # anything the loop is woken by
+Arrival = Edge | Stop | Reload | Reloaded | Wake | WallMoved  # anything the loop is woken by
 Events = queue.SimpleQueue[Arrival]

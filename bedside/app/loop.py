@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TextIO
 
 from bedside.app.assembly import Parts
 from bedside.app.events import Arrival, Edge, Events, Reload, Stop, WallMoved
-from bedside.config import core_terms
-from bedside.config.sections import Config
+from bedside.app.reloads import Reconfiguration, Reloaded, Reloader
 from bedside.core.behaviour import Behaviour, ButtonStuck, GrowthRecorded, Output, ScreenChanged
 from bedside.core.effects import (
     Display,
@@ -30,10 +27,7 @@ from bedside.core.effects import (
     StateChanged,
     StepStarted,
 )
-from bedside.core.gestures import Thresholds
-from bedside.core.nights import Quiet, Reminder
 from bedside.core.screens import Screen, View
-from bedside.core.settings import Settings
 from bedside.core.state import Mode
 from bedside.core.trace import Trace
 from bedside.history.rows import completed_nights, growth_nights
@@ -41,40 +35,23 @@ from bedside.history.rows import completed_nights, growth_nights
 log = logging.getLogger("bedside")
 
 
-@dataclass(frozen=True)
-class Reconfiguration:
-    """A configuration read again, in the terms ``Behaviour.reconfigure`` takes it."""
-
-    settings: Settings
-    thresholds: Thresholds
-    reminder: Reminder | None
-    quiet: Quiet | None
-
-    @classmethod
-    def from_config(cls, config: Config) -> Reconfiguration:
-        return cls(
-            core_terms.settings(config),
-            core_terms.thresholds(config.button),
-            config.reminder,
-            config.quiet,
-        )
-
-
 class Loop:
     """The daemon running: ``behaviour`` worked by ``parts`` until a Stop arrives on their
-    events queue. ``reload`` reads the configuration again (None: what is running stays),
-    ``trace`` takes the JSON trace, ``watchdog`` is how often systemd wants a ping. The wall
-    clock, once known, is watched by the kernel's notice that it was set (a ``WallMoved``);
-    until it is known, the loop looks again every ``RECHECK`` seconds."""
+    events queue. ``reloader`` reads the configuration again when a SIGHUP asks, off this
+    thread, and hands it back as a ``Reloaded``; ``trace`` takes the JSON trace, ``watchdog``
+    is how often systemd wants a ping. The wall clock, once known, is watched by the kernel's
+    notice that it was set (a ``WallMoved``); until it is known, the loop looks again every
+    ``RECHECK`` seconds."""
 
     RECHECK = 60.0
+    RELOAD_BEFORE_STOP = 1.0  # seconds a stop waits for a reload under way: SIGTERM ends in 2 s
 
     def __init__(
         self,
         behaviour: Behaviour,
         parts: Parts,
         *,
-        reload: Callable[[], Reconfiguration | None] | None = None,
+        reloader: Reloader | None = None,
         trace: TextIO | None = None,
         watchdog: float | None = None,
     ) -> None:
@@ -86,7 +63,7 @@ class Loop:
         self.notifier = parts.notifier
         self.keeper = parts.keeper
         self.events: Events = parts.events
-        self.reload = reload
+        self.reloader = reloader
         self.trace = None if trace is None else Trace(trace, flush=True)
         self.watchdog = watchdog
         self.known = parts.wall.known()  # the wall clock, at the last look
@@ -95,6 +72,7 @@ class Loop:
         self.next_shift: float | None = None
         # A reloaded configuration waits for the menu: a session runs to its end as it began.
         self.pending_reload: Reconfiguration | None = None
+        self.reload_asked = False  # a SIGHUP taken, and nothing read for it yet
 
     # -- running -----------------------------------------------------------------------------
     def run(self) -> str:
@@ -110,6 +88,7 @@ class Loop:
             item = self._wait()
             now = self.clock.now()
             if isinstance(item, Stop):
+                self._reload_before_stop()
                 self._shutdown(item.reason)
                 return item.reason
             if isinstance(item, Edge):
@@ -123,10 +102,12 @@ class Loop:
                 log.info("the wall clock was set: %s", self._wall_said())
                 self.behaviour.wall_moved(now)
                 self.known = self.parts.wall.known()
-            elif isinstance(item, Reload) and self.reload is not None:
-                fresh = self.reload()  # None: it logged every problem; the old one stays
-                self.pending_reload = fresh or self.pending_reload
-                if fresh is not None and self.behaviour.state.mode is not Mode.MENU:
+            elif isinstance(item, Reload) and self.reloader is not None:
+                self.reloader.request()  # read on its own thread: back as a Reloaded
+                self.reload_asked = True
+            elif isinstance(item, Reloaded):
+                self.pending_reload, self.reload_asked = item.fresh, False
+                if self.behaviour.state.mode is not Mode.MENU:
                     log.info("reload: read; it takes over at the menu, when this session ends")
             if not self.known and self.parts.wall.known():  # set without a jump the kernel told
                 log.info("the wall clock is known now: %s", self._wall_said())
@@ -252,10 +233,31 @@ class Loop:
         where = f"step {state.step_index + 1}/{len(state.routine.steps)} {step.title}"
         return f"{routine}: {where}" + (" (paused)" if state.mode is Mode.PAUSED else "")
 
+    def _reload_before_stop(self) -> None:
+        """A reload asked for before the stop is still read (for a moment at most) and taken,
+        at the menu: signals are answered in the order they came (a SIGHUP, then a SIGTERM)."""
+        if not self.reload_asked or self.reloader is None:
+            return
+        if not self.reloader.settle(self.RELOAD_BEFORE_STOP):
+            return
+        while True:  # what came after the stop is moot, but for what the reload read
+            try:
+                arrival = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(arrival, Reloaded):
+                self.pending_reload = arrival.fresh
+        if self.pending_reload is not None and self.behaviour.state.mode is Mode.MENU:
+            self._apply_reload()
+
     def _apply_reload(self) -> None:
         fresh, self.pending_reload = self.pending_reload, None
         assert fresh is not None  # called only when one is pending
         self.behaviour.reconfigure(fresh.settings, fresh.thresholds, fresh.reminder, fresh.quiet)
+        # The voice with it, at the menu as the rest: a session ends with the voice it began
+        # with, and the sounds of the new one, rendered since the reload was read, are ready.
+        self.voice.reconfigure(fresh.voice)
+        self.voice.prepare(fresh.texts, fresh.volumes)
         self._carry_out()  # the new contrast among what it carries out
         self.notifier.status(self._status())
         log.info("configuration reloaded")

@@ -2,9 +2,11 @@
 
 Every problem is reported at once, each with its file and line (``ConfigError``, exit 2);
 ``--defaults`` prints a bedside.toml with every key at its default, each said what it does.
-What is not a mistake but not what the files seem to say is a warning (exit 0): a cue the
-shorter nights leave out, and a letter of a title the panel's font has no glyph for (it would
-show as a box), each with its file and line; and a missing font.
+What is not a mistake but not what the files seem to say is a warning (exit 0): a voice file
+the device cannot use (it speaks with espeak-ng instead), a cue the shorter nights leave out,
+and a letter of a title the panel's font has no glyph for (it would show as a box), each with
+its file and line; and a missing font. Last, how many sounds the configuration has rendered,
+and the most it may.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from bedside.config.docs import commented_toml
 from bedside.config.load import load_config
 from bedside.config.panel_texts import Written, panel_texts
 from bedside.config.sections import Config
+from bedside.config.spoken import MAX_SOUNDS, sound_count
 from bedside.core.growth import cues_left_out
 from bedside.core.routines import Cue
 from bedside.display.fonts import DEJAVU_SANS, PACKAGE, Face, describe_character, panel_face
@@ -26,8 +29,9 @@ def main(config_path: Path | None, defaults: bool = False, face: Face | None = N
         return 0
     config = load_config(config_path)
     print(f"{config.path}: ok, {len(config.routines)} routines ({', '.join(config.menu)})")
-    for line in warnings(config, face or panel_face()):
+    for line in [*map(str, config.warnings), *warnings(config, face or panel_face())]:
         print(f"  warning: {line}")
+    print(f"{sound_count(config)} sounds to render, of at most {MAX_SOUNDS}")
     return 0
 
 

@@ -33,8 +33,8 @@ from gpiozero.pins.mock import MockPin
 from bedside.app.assembly import Observer, Parts, Voice, mock_parts
 from bedside.app.daemon import Options, run
 from bedside.app.events import Events, Stop
-from bedside.app.loop import Reconfiguration
 from bedside.app.paths import demo_state
+from bedside.app.reloads import Reconfiguration
 from bedside.commands.choices import routine_named
 from bedside.commands.terminal import (
     ENTER,
@@ -57,7 +57,7 @@ from bedside.core.gestures import Thresholds
 from bedside.core.screens import Screen
 from bedside.core.state import Mode
 from bedside.display.recording_bus import RecordingSerial
-from bedside.voice import sound_cards
+from bedside.voice import VoiceSettings, sound_cards
 
 LIT, DIM = "\x1b[96m", "\x1b[0m"
 HELP = "space: press (keep holding: hold, long hold)   h: hold   e: long hold   q: quit"
@@ -234,8 +234,16 @@ class SubtitledVoice:
         self.voice = voice
         self.panel = panel
 
-    def prepare(self, texts: list[str], volumes: list[float | None]) -> None:
-        self.voice.prepare(texts, volumes)
+    def prepare(
+        self,
+        texts: list[str],
+        volumes: list[float | None],
+        settings: VoiceSettings | None = None,
+    ) -> None:
+        self.voice.prepare(texts, volumes, settings)
+
+    def reconfigure(self, settings: VoiceSettings) -> None:
+        self.voice.reconfigure(settings)
 
     def say(self, text: str, volume: float | None = None) -> None:
         self.voice.say(text, volume)

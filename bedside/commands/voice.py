@@ -3,8 +3,9 @@
 ``render`` makes every sound the daemon can play (every routine's cues and counts, the phrases,
 the reminder, the quieter night's volume, the chimes) in the cache the daemon reads
 (``$CACHE_DIRECTORY``, else ``~/.cache/bedside``), so the first night is ready; ``make install``
-runs it as the service's user. ``say`` speaks one line through the configured engine and device,
-and says plainly when there is no sound card to play it on.
+runs it as the service's user, and shows how far it has got (``progress.py``). ``say`` speaks
+one line through the configured engine and device, and says plainly when there is no sound card
+to play it on.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import sys
 import time
 
 from bedside.app.paths import cache_directory, voice_cache
-from bedside.app.speech import cue_texts, volumes_of
+from bedside.commands.progress import Progress
+from bedside.config.load import log_warnings
 from bedside.config.sections import Config
+from bedside.config.spoken import cue_texts, volumes_of
+from bedside.core.phrases import NOTHING_TO_SAY, speakable
 from bedside.voice import render_now, say_now, sound_cards
 from bedside.voice.cache import open_cache, prune, remove_leftovers
 from bedside.voice.engine_choice import engine_for, spec_of
@@ -27,13 +31,14 @@ __all__ = ["render", "say"]
 LOG = logging.getLogger("bedside.voice")
 
 
-def _logging() -> None:
+def _logging(config: Config) -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="bedside: %(message)s")
+    log_warnings(config, LOG)
 
 
 def render(config: Config) -> int:
     """Render what the cache lacks; 0 when every sound is there, 1 when some could not be."""
-    _logging()
+    _logging(config)
     if not config.voice.enabled:
         print("bedside: the voice is off ([voice] enabled = false): nothing to render")
         return 0
@@ -46,7 +51,9 @@ def render(config: Config) -> int:
         config.voice, config.sounds, engine, folder, cue_texts(config), volumes_of(config)
     )
     start = time.monotonic()
-    done, problems = render_now(spec_of(engine), folder, items, LOG)
+    # Piper takes minutes for them all: a bar on a terminal, a line a minute in the journal.
+    with Progress(len(items), "sounds", sys.stderr, terminal=sys.stderr.isatty()) as progress:
+        done, problems = render_now(spec_of(engine), folder, items, LOG, progress.update)
     took = time.monotonic() - start
     if problems:
         print(f"bedside: {len(problems)} sound(s) could not be rendered:", file=sys.stderr)
@@ -82,12 +89,13 @@ def no_sound_card(device: str) -> str | None:
 
 def say(config: Config, text: str) -> int:
     """Say ``text`` once through the configured engine and sound device; 0 if it was heard."""
-    _logging()
+    _logging(config)
     if not config.voice.enabled:
         print("bedside: the voice is off ([voice] enabled = false)", file=sys.stderr)
         return 1
-    if not text.strip():
-        return 0
+    if not speakable(text):
+        print(f"bedside: expected {NOTHING_TO_SAY}, found {text!r}", file=sys.stderr)
+        return 2
     cache = voice_cache(cache_directory())  # no home to find it in: the person's to fix, first
     missing = no_sound_card(config.voice.device)
     if missing:

@@ -22,6 +22,7 @@ from bedside.config.toml_reader import Table
 from bedside.core.nights import DAYS
 
 __all__ = [
+    "AT_START",
     "DECLARED",
     "DEFAULT_MENU",
     "SECTIONS",
@@ -110,6 +111,25 @@ def pin_factory_names() -> list[str]:
 DEFAULT_MENU = ("bedtime", "legs-up-wall", "foot-massage", "leg-lifts")
 
 _GPIO = 27  # the highest BCM pin of the 40-pin header
+
+# The keys a reload (SIGHUP) cannot apply, which take effect at the next start: the button's
+# pin and the panel are opened once, at start, and a session interrupted is looked for then.
+AT_START = (
+    "button.pin",
+    "button.pull_up",
+    "button.pin_factory",
+    "display.driver",
+    "display.height",
+    "display.interface",
+    "display.i2c_bus",
+    "display.i2c_address",
+    "display.spi_port",
+    "display.spi_device",
+    "display.spi_dc",
+    "display.spi_reset",
+    "display.rotate",
+    "sessions.resume_within",
+)
 
 SETTINGS: dict[str, Setting] = {
     s.name: s

@@ -10,6 +10,7 @@ relates keys (long_hold > hold, a menu naming routines, the Piper voice file tha
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -28,12 +29,15 @@ from bedside.config.sections import (
     VoiceConfig,
     from_section,
 )
-from bedside.config.toml_reader import ConfigError, Problem, Source, Table
+from bedside.config.spoken import too_many_sounds
+from bedside.config.toml_reader import ConfigError, Problem, Source, Table, show
+from bedside.config.voices import voice_problem
 from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
+from bedside.core.phrases import NOTHING_TO_SAY, speakable
 from bedside.core.routines import CueOptions, Routine
 
-__all__ = ["DEFAULT_MENU", "ConfigError", "default_config_path", "load_config"]
+__all__ = ["DEFAULT_MENU", "ConfigError", "default_config_path", "load_config", "log_warnings"]
 
 log = logging.getLogger("bedside.config")
 SYSTEM_CONFIG = Path("/etc/bedside/bedside.toml")
@@ -73,6 +77,12 @@ def load_config(path: Path | None = None) -> Config:
         ) from None
 
 
+def log_warnings(config: Config, logger: logging.Logger, before: str = "") -> None:
+    """Each of ``config``'s warnings as a WARNING on ``logger`` (``before`` each: "reload: ")."""
+    for problem in config.warnings:
+        logger.warning("%swarning: %s", before, problem)
+
+
 def _kind(exc: Exception) -> str:
     return "memory" if isinstance(exc, MemoryError | RecursionError) else "file or value"
 
@@ -86,7 +96,8 @@ def _load(path: Path) -> Config:
 
     button = _button(top)
     display = _read_into(top, "display", DisplayConfig)
-    voice = _voice(top, path.parent)
+    warnings: list[Problem] = []
+    voice = _voice(top, path.parent, warnings)
     sounds = _read_into(top, "sounds", SoundsConfig)
     cues, stale = _cues(top)
 
@@ -146,7 +157,7 @@ def _load(path: Path) -> Config:
     top.done()
     if problems:
         raise ConfigError(in_line_order(problems))
-    return Config(
+    config = Config(
         path=path,
         routines=routines,
         menu=tuple(menu),
@@ -164,7 +175,12 @@ def _load(path: Path) -> Config:
         routines_dir=routines_dir,
         sounds=sounds,
         night_routine=night_routine,
+        warnings=tuple(warnings),
     )
+    too_many = too_many_sounds(config)
+    if too_many is not None:
+        raise ConfigError([too_many])
+    return config
 
 
 def in_line_order(problems: list[Problem]) -> list[Problem]:
@@ -234,7 +250,9 @@ def _read_into(top: Table, name: str, kind: type[Section]) -> Section:
     return value
 
 
-def _voice(top: Table, folder: Path) -> VoiceConfig:
+def _voice(top: Table, folder: Path, warnings: list[Problem]) -> VoiceConfig:
+    """``[voice]``; a Piper voice that cannot be used is a warning, never a refusal: the device
+    speaks with espeak-ng instead (a device left mute or dark by a voice file helps no one)."""
     t = top.child("voice")
     if t is None:
         return VoiceConfig()
@@ -242,25 +260,35 @@ def _voice(top: Table, folder: Path) -> VoiceConfig:
     name = values.pop("model") or ""  # the file's name, as written
     model = None
     if t.has("model") or values["engine"] == "piper":
-        model = _voice_file(folder, name) if name else None
-        expected = "a Piper voice file (.onnx) that exists, with its .onnx.json beside it"
-        if model is None:
-            if name:
-                t.problem("model", expected, name)
-            else:
-                t.problem("model", f'{expected}, for engine = "piper"')
+        model, why = _voice_file(folder, name)
+        if why is not None:
+            expected = "a Piper voice file (.onnx) that can be used, with its .onnx.json beside it"
+            written = json.dumps(name, ensure_ascii=False) if len(name) < 300 else show(name)
+            found = f"{written}: {why}" if name else 'nothing, for engine = "piper"'
+            if values["engine"] == "piper":
+                found += "; speaking with espeak-ng instead"
+            warnings.append(_problem_at(t, "model", expected, found))
     t.done()
     return VoiceConfig(**values, model=model)
 
 
-def _voice_file(folder: Path, name: str) -> Path | None:
-    """``name`` (relative to ``folder``) if it is a file with its ``.json`` beside it."""
+def _problem_at(t: Table, key: str, expected: str, found: str) -> Problem:
+    """A Problem where ``key`` of ``t`` is written (or its table, when it is left out)."""
+    before = len(t.source.problems)
+    t.source.add((*t.path, key), expected, found)
+    return t.source.problems.pop(before)
+
+
+def _voice_file(folder: Path, name: str) -> tuple[Path | None, str | None]:
+    """The voice ``name`` (relative to ``folder``), or why it cannot be used."""
+    if not name:
+        return None, "no voice named"
     try:
         model = folder / Path(name).expanduser()
-        found = model.is_file() and Path(f"{model}.json").is_file()
-    except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, "~nobody"
-        return None
-    return model if found else None
+    except (OSError, ValueError, RuntimeError) as e:  # a NUL, "~nobody"
+        return None, f"no such file ({e})"
+    why = voice_problem(model)
+    return (model, None) if why is None else (None, why)
 
 
 def _cues(top: Table) -> tuple[CueOptions, float]:
@@ -268,8 +296,15 @@ def _cues(top: Table) -> tuple[CueOptions, float]:
     if t is None:
         return from_section(CueOptions), SETTINGS["cues.stale_after"].default
     values = read_section(t, "cues")
+    for key in ("halfway", "minute_left"):
+        _sayable(t, key, values[key])
     t.done()
     return from_section(CueOptions, values), values["stale_after"]
+
+
+def _sayable(t: Table, key: str, text: str) -> None:
+    if text and not speakable(text):
+        t.problem(key, NOTHING_TO_SAY, text)
 
 
 def _reminder(top: Table) -> Reminder | None:
@@ -277,6 +312,7 @@ def _reminder(top: Table) -> Reminder | None:
     if t is None:
         return None
     values = read_section(t, "reminder")
+    _sayable(t, "text", values["text"])
     t.done()
     return from_section(Reminder, values) if values["enabled"] else None
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from bedside.config.toml_reader import Problem, Source, Table
 from bedside.core.durations import parse_duration
+from bedside.core.phrases import NOTHING_TO_SAY, speakable
 from bedside.core.printable import controls_in
 from bedside.core.routines import Cue, CueOptions, Routine, Step, StepKind, long_step_cues, words
 
@@ -103,6 +104,7 @@ class _Loader:
         top, title, variables, profile, profile_title = self.header(name)
         summary = top.text("summary", "")
         finish = top.text("finish", "")
+        self.sayable(top, "finish", finish)
         # Counted before anything is expanded: a file that would expand to millions of steps
         # (repeats inside repeats, includes of includes) is refused at once, in little memory.
         size = self.size(name)
@@ -380,8 +382,16 @@ class _Loader:
                 cue.problem("at", expected, cue.raw("at"))
                 continue
             if text:
+                self.sayable(cue, "text", text)
                 out.append(Cue(at, text, *_anchor(raw, at, duration), where=cue.where("at")))
         return out
+
+    def sayable(self, table: Table, key: str, text: str) -> None:
+        """A problem, once, for a text to be said that has nothing to say."""
+        if text and not speakable(text):
+            table.problem(key, NOTHING_TO_SAY, text)
+            if self.problems.count(self.problems[-1]) > 1:  # a repeated step: said once
+                self.problems.pop()
 
     def count(self, item: Table, key: str, context: _Context, default: int) -> int | None:
         """A whole number, written out or taken from the profile as ``"$name"``.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bedside.config.keys import DECLARED, SETTINGS, defaults_of, section_defaults
+from bedside.config.toml_reader import Problem
 from bedside.core.gestures import Thresholds
 from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
@@ -167,3 +168,5 @@ class Config:
     routines_dir: Path = Path(SETTINGS["routines.folder"].default)
     sounds: SoundsConfig = field(default_factory=SoundsConfig)
     night_routine: str = SETTINGS["nights.routine"].default
+    # What is read but not right, which the device lives with (check-config and the log say it).
+    warnings: tuple[Problem, ...] = ()

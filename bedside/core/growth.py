@@ -63,10 +63,19 @@ def tonight(plan: GrowthPlan, outcomes: Iterable[GrowthNight], night: date | Non
     return length
 
 
+# Seconds: lengths nearer than this are said and placed alike (whole minutes, cues to the
+# second), so a hold growing by less a night is enumerated one length a second.
+FINEST_STEP = 1.0
+
+
 def every_length(plan: GrowthPlan) -> list[float]:
-    """Every length tonight's hold can have, shortest first; none when it does not grow."""
+    """Every length tonight's hold can have, shortest first; none when it does not grow. A
+    step of a fraction of a second (a millisecond: millions of nights) is taken a second at a
+    time: the same phrases, the same cues, a few thousand lengths at most."""
     if not plan.grow:
         return []
+    if 0 < plan.step < FINEST_STEP:
+        plan = replace(plan, step=FINEST_STEP)
     lengths, length = [plan.start], plan.start
     while plan.step > 0 and length < plan.longest:
         length = _longer(plan, length)

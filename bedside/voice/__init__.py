@@ -13,6 +13,7 @@ one calm level, and played by a player that can stop.
     wav.py            WAVs read, written and measured (Sound), once for every reader
     cache.py          keys, atomic writes with the umask, leftovers, a bounded folder
     player.py         aplay (or the null player), stopped at once
+    output.py         a child's output read in bounded pieces: its lines, its last few
     null_player.py    a sound card stand-in that takes as long as the sound lasts
     processes.py      the children's lifetimes: dying with the parent, the group killed
 
@@ -24,7 +25,7 @@ daemon and the commands alike; ``assembly``, the player).
 from bedside.voice.cache import cache_key
 from bedside.voice.player import APLAY, NULL_PLAYER, Player, sound_cards
 from bedside.voice.renderer import Item, Renderer, RenderFailed, render_now
-from bedside.voice.speaker import Speaker, say_now
+from bedside.voice.speaker import Speaker, VoiceSettings, say_now
 from bedside.voice.wav import is_playable
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "RenderFailed",
     "Renderer",
     "Speaker",
+    "VoiceSettings",
     "cache_key",
     "is_playable",
     "render_now",

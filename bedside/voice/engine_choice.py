@@ -16,7 +16,7 @@ from bedside.voice.engine import EngineSpec, SpeechEngine
 from bedside.voice.espeak import EspeakEngine
 from bedside.voice.piper import PiperEngine, piper_missing
 
-__all__ = ["engine_for", "engine_from_spec", "spec_of"]
+__all__ = ["engine_for", "engine_from_spec", "fallback_for", "spec_of"]
 
 
 def engine_for(config: VoiceConfig, log: logging.Logger | None = None) -> SpeechEngine:
@@ -27,6 +27,11 @@ def engine_for(config: VoiceConfig, log: logging.Logger | None = None) -> Speech
             return PiperEngine(config.model, config.length_scale, config.sentence_silence)
         if log is not None:
             log.warning('engine = "piper": %s; speaking with espeak-ng instead', problem)
+    return fallback_for(config)
+
+
+def fallback_for(config: VoiceConfig) -> SpeechEngine:
+    """espeak-ng, as ``config`` sets it: the voice whenever Piper cannot speak."""
     return EspeakEngine(config.voice, config.rate)
 
 

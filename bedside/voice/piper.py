@@ -15,18 +15,20 @@ import importlib.util
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from bedside.voice.engine import EngineUnavailable, SynthesisFailed
+from bedside.voice.output import Lines, Tail
 from bedside.voice.processes import die_with_parent
 
-__all__ = ["PiperEngine", "piper_missing"]
+__all__ = ["PiperEngine", "piper_install", "piper_missing", "piper_requirement"]
 
 _WROTE = re.compile(r"Wrote (.+\.wav)\s*$")
+PATH_WIDTH = 8192  # bytes: a line of Piper's log naming a WAV it wrote
 _NO_WHEELS = ("armv6l", "armv7l", "armv8l")  # 32-bit ARM: onnxruntime publishes no wheels
 
 
@@ -38,8 +40,30 @@ def piper_missing() -> str | None:
             "(use a 64-bit Raspberry Pi OS for Piper)"
         )
     if importlib.util.find_spec("piper") is None:
-        return "Piper is not installed (pip install 'bedside[piper]')"
+        return f"Piper is not installed (install it with: {piper_install()})"
     return None
+
+
+def piper_install() -> str:
+    """The command that installs Piper into the Python bedside runs on: the clone's ``.venv``
+    or the installed ``/opt/bedside/venv`` (bedside is not on PyPI, so ``pip install
+    'bedside[piper]'`` finds nothing), with ``sudo`` when this user cannot write there."""
+    command = f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(piper_requirement())}"
+    return command if os.access(sys.prefix, os.W_OK) else f"sudo {command}"
+
+
+def piper_requirement() -> str:
+    """Piper as bedside's ``piper`` extra asks for it (pyproject.toml, the one place that
+    says which versions), without its markers: ``piper-tts<2,>=1.3``."""
+    try:
+        requires = importlib.metadata.requires("bedside") or []
+    except importlib.metadata.PackageNotFoundError:  # run from a folder, never installed
+        requires = []
+    for requirement in requires:
+        name, _, markers = requirement.partition(";")
+        if 'extra == "piper"' in markers and name.strip().startswith("piper-tts"):
+            return name.strip()
+    return "piper-tts"
 
 
 def _sha256(path: Path) -> str:
@@ -106,40 +130,72 @@ class PiperEngine:
 
     # -- in the render child -----------------------------------------------------------------
     def render(self, texts: list[str], work: Path) -> Iterator[tuple[int, Path | Exception]]:
-        """Each text as a WAV in ``work``, in order, from one Piper process."""
+        """Each text as a WAV in ``work``, in order, from as few Piper processes as it takes.
+
+        Piper dies on a text it makes no sound for (it cannot write a WAV of nothing), taking
+        every text after it along: it is started again on the texts after that one, so one
+        bad text costs only itself. A Piper that never writes anything, twice over, cannot
+        use its voice: that is ``EngineUnavailable``, and the caller speaks otherwise."""
         problem = piper_missing()
         if problem is not None:
             raise EngineUnavailable(problem)
         if not self.model.is_file() or not self.config.is_file():
             raise EngineUnavailable(f"no Piper voice at {self.model} (with its .onnx.json)")
+        start, made, runs = 0, 0, 0
+        failed: list[tuple[int, str]] = []  # said once Piper has shown it can speak at all
+        while start < len(texts):
+            runs += 1
+            wrote = 0
+            run = self._run(texts[start:], work / f"run-{runs}")
+            try:
+                while True:
+                    index, path = next(run)
+                    yield start + index, path
+                    wrote += 1
+            except StopIteration as end:
+                why: str | None = end.value
+            made += wrote
+            start += wrote
+            if why is None or start >= len(texts):
+                break
+            if made == 0 and (runs >= 2 or start + 1 >= len(texts)):
+                raise EngineUnavailable(f"Piper failed: {why}")
+            failed.append((start, why))
+            start += 1  # the text it died on; the others are tried again
+        for index, reason in failed:  # Piper spoke: these failed on their own
+            yield index, SynthesisFailed(f"Piper failed on {texts[index]!r}: {reason}")
+
+    def _run(self, texts: list[str], work: Path) -> Generator[tuple[int, Path], None, str | None]:
+        """One Piper process on ``texts``: (index, WAV) for each it wrote; returns why it
+        stopped short (None: it said them all)."""
+        work.mkdir()
         listing = work / "texts.txt"
         # One text a line: Piper takes each non-empty line as one WAV, in order.
         listing.write_text("".join(" ".join(t.split()) + "\n" for t in texts), encoding="utf-8")
-        out = work / "out"
         process = subprocess.Popen(
-            self.argv(listing, out),
+            self.argv(listing, work / "out"),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
             cwd=work,
             # the render child is single-threaded here; os.getpid() is read before the fork
             preexec_fn=functools.partial(die_with_parent, os.getpid()),
         )
-        said: deque[str] = deque(maxlen=5)
+        said = Tail()
         done = 0
         assert process.stderr is not None
-        for line in process.stderr:
-            match = _WROTE.search(line)
-            if match is None:
-                said.append(line.strip())
-                continue
-            yield done, Path(match.group(1))
-            done += 1
+        lines = Lines(PATH_WIDTH)  # its log, line by line, never more than a line held
+        for chunk in iter(functools.partial(os.read, process.stderr.fileno(), 65536), b""):
+            for line in lines.feed(chunk):
+                match = _WROTE.search(line.decode("utf-8", "replace"))
+                if match is None:
+                    said.feed(line + b"\n")
+                    continue
+                yield done, Path(match.group(1))
+                done += 1
+        said.feed(lines.rest())
         process.wait()
+        process.stderr.close()
         if done < len(texts):
-            why = said[-1] if said else f"exit status {process.returncode}"
-            if done == 0:
-                raise EngineUnavailable(f"Piper failed: {why}")
-            for i in range(done, len(texts)):
-                yield i, SynthesisFailed(f"Piper failed on {texts[i]!r}: {why}")
+            return said.last() or f"exit status {process.returncode}"
+        return None

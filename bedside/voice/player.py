@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
-from bedside.voice.processes import signal_group
+from bedside.voice.output import CHUNK, Lines, Tail, follow
+from bedside.voice.processes import kill_group, signal_group
 from bedside.voice.wav import UNREADABLE, wav_seconds
 
 __all__ = ["APLAY", "NULL_PLAYER", "Player", "Trouble", "sound_cards"]
@@ -26,15 +30,47 @@ APLAY = ["aplay", "-q", "-D", "{device}", "{file}"]
 NULL_PLAYER = [sys.executable, "-P", "-m", "bedside.voice.null_player", "{file}"]
 
 
+LISTING_MOST = 1 << 20  # bytes of ``aplay -l`` read at most: a machine's cards make a few kB
+LISTING_WAIT = 5.0  # seconds
+
+
 def sound_cards() -> list[str]:
-    """The ALSA cards ``aplay -l`` lists (none without aplay, or without a card)."""
+    """The ALSA cards ``aplay -l`` lists (none without aplay, or without a card). Its output is
+    read in bounded pieces, for at most ``LISTING_WAIT`` seconds and ``LISTING_MOST`` bytes: an
+    ``aplay`` that floods or never ends costs a few kB and a few seconds, then it is killed."""
     try:
-        listing = subprocess.run(
-            ["aplay", "-l"], capture_output=True, text=True, timeout=5, check=False
+        child = subprocess.Popen(
+            ["aplay", "-l"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:
         return []
-    return [line for line in listing.stdout.splitlines() if line.startswith("card ")]
+    assert child.stdout is not None
+    lines, cards, read = Lines(200), list[str](), 0
+    deadline = time.monotonic() + LISTING_WAIT
+    with child.stdout:
+        fd = child.stdout.fileno()
+        while read < LISTING_MOST:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                break
+            chunk = os.read(fd, CHUNK)
+            if not chunk:
+                break
+            read += len(chunk)
+            cards += [
+                line.decode("utf-8", "replace")
+                for line in lines.feed(chunk)
+                if line.startswith(b"card ")
+            ]
+    # Its output closed: a flooding aplay ends at its next write; one that hangs is killed.
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(timeout=max(0.0, deadline - time.monotonic()))
+    kill_group(child)
+    return cards
 
 
 class Trouble:
@@ -115,31 +151,48 @@ class Player:
         return True
 
     def wait(self) -> bool:
-        """Wait until the playback started last ends; True if it played to the end."""
+        """Wait until the playback started last ends; True if it played to the end.
+
+        What the player says on stderr is read as it comes, a few lines kept (a player that
+        floods it costs nothing); once the player exits, a process it started that still holds
+        its stderr (having left its session) is not waited for, and is warned about once."""
         process = self.process
         if process is None:
             return False
-        try:
-            _, err = process.communicate(timeout=self._limit)
-        except subprocess.TimeoutExpired:
+        assert process.stderr is not None
+        said = Tail()
+        exited, held = follow(process, process.stderr, said, self._limit)
+        if not exited:
             # A player that hangs (a sound card gone away) is killed; the next cue tries again.
             signal_group(process, signal.SIGKILL)
-            process.communicate()
+            process.wait()
+            process.stderr.close()
             self._trouble.warn("player", "the player %r hung and was stopped", self.command[0])
             return False
+        if held:
+            self._trouble.warn(
+                "held",
+                "the player %r left a process running that holds its output open: "
+                "not waiting for it",
+                self.command[0],
+            )
+        else:
+            self._trouble.clear(
+                "held", "the player %r leaves nothing running again", self.command[0]
+            )
+        process.stderr.close()
         with self._lock:
             stopped = self._stopping
         if process.returncode == 0:
             self._trouble.clear("player", "the player %r works again", self.command[0])
             return True
         if not stopped:
-            said = err.decode("utf-8", "replace").strip().splitlines()
             self._trouble.warn(
                 "player",
                 "the player %r failed (exit status %s): %s",
                 self.command[0],
                 process.returncode,
-                said[-1] if said else "no message",
+                said.last() or "no message",
             )
         return False
 

@@ -21,7 +21,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,14 @@ from typing import Any
 from bedside.core.errors import TroubleError
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.engine import EngineSpec
+from bedside.voice.output import Lines, Tail, follow
 from bedside.voice.processes import kill_group
 from bedside.voice.wav import is_playable
 
 __all__ = ["Item", "RenderFailed", "Renderer", "render_now"]
 
 LOG = logging.getLogger("bedside.voice")
+ANSWER_WIDTH = 1 << 16  # bytes: an answer is a path and a message, well under this
 
 
 class RenderFailed(TroubleError):
@@ -60,13 +62,17 @@ class Item:
 class _Job:
     items: list[Item]
     futures: dict[str, Future[bool]]
+    engine: EngineSpec
+    cancelled: bool = False  # cancel() ended it: its items are cancelled, not failed
 
 
 class Renderer:
     """Renders items in a child process, one child at a time, urgent jobs first.
 
     ``submit`` returns a Future per item (True once its WAV is in the cache); an item already
-    pending shares its Future. ``on_change`` is called whenever a job starts or ends.
+    pending shares its Future. Each job is rendered with the engine it names (by default
+    ``engine``): an item's cache name covers its engine, so a sound is one sound whichever
+    job asks for it. ``on_change`` is called whenever a job starts or ends.
     """
 
     def __init__(
@@ -93,14 +99,18 @@ class Renderer:
         self._jobs: deque[_Job] = deque()
         self._pending: dict[str, Future[bool]] = {}
         self._running = False
+        self._current: _Job | None = None  # the job a child renders now
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="bedside-render", daemon=True)
         self._thread.start()
 
-    def submit(self, items: list[Item], urgent: bool = False) -> list[Future[bool]]:
-        """Queue ``items`` (``urgent``: ahead of what waits); a Future for each, in order."""
+    def submit(
+        self, items: list[Item], urgent: bool = False, engine: EngineSpec | None = None
+    ) -> list[Future[bool]]:
+        """Queue ``items`` (``urgent``: ahead of what waits) to be rendered with ``engine``
+        (None: the Renderer's); a Future for each, in order."""
         futures: list[Future[bool]] = []
-        job = _Job([], {})
+        job = _Job([], {}, engine if engine is not None else self.engine)
         with self._cond:
             for item in items:
                 future = self._pending.get(item.path)
@@ -125,6 +135,20 @@ class Renderer:
     def idle(self) -> bool:
         with self._cond:
             return not self._jobs and not self._running
+
+    def cancel(self) -> None:
+        """Kill the child now and cancel everything pending; the Renderer takes new jobs."""
+        with self._cond:
+            jobs = [*self._jobs, *([self._current] if self._current is not None else [])]
+            self._jobs.clear()
+            for job in jobs:
+                job.cancelled = True
+                for path, future in job.futures.items():
+                    future.cancel()
+                    self._pending.pop(path, None)
+            process = self.process
+        if process is not None:
+            kill_group(process)
 
     def close(self) -> None:
         """Kill the child now, cancel everything pending, end the thread."""
@@ -152,6 +176,7 @@ class Renderer:
                     return
                 job = self._jobs.popleft()
                 self._running = True
+                self._current = job
             self._on_change()
             try:
                 self._render(job)
@@ -160,23 +185,24 @@ class Renderer:
             finally:
                 with self._cond:
                     for path, future in job.futures.items():
-                        if not future.done():
-                            future.set_exception(RenderFailed("the render ended early"))
-                        self._pending.pop(path, None)
+                        _settle(future, RenderFailed("the render ended early"))
+                        if self._pending.get(path) is future:
+                            del self._pending[path]
                     self._running = False
+                    self._current = None
                 self._on_change()
 
     def _render(self, job: _Job) -> None:
         todo = []
         for item in job.items:
             if is_playable(Path(item.path)):
-                job.futures[item.path].set_result(False)
+                _settle(job.futures[item.path], False)
             else:
                 todo.append(item)
         if not todo:
             return
         request = {
-            "engine": self.engine,
+            "engine": job.engine,
             "folder": str(self.folder),
             "items": [asdict(item) for item in todo],
             "parent": os.getpid(),  # the child, its parent gone before it could ask, exits
@@ -191,11 +217,11 @@ class Renderer:
             )
         except OSError as e:
             for item in todo:
-                job.futures[item.path].set_exception(RenderFailed(f"cannot start: {e}"))
+                _settle(job.futures[item.path], RenderFailed(f"cannot start: {e}"))
             return
         with self._cond:
             self.process = process
-            if self._closed:
+            if self._closed or job.cancelled:
                 kill_group(process)
         try:
             self._talk(process, request, job)
@@ -210,47 +236,83 @@ class Renderer:
         with contextlib.suppress(OSError):
             process.stdin.write(json.dumps(request).encode("utf-8"))
             process.stdin.close()
-        buffered = b""
-        while True:
-            ready, _, _ = select.select([process.stdout], [], [], self.stall)
+        # Both of its outputs are read as they come, in bounded pieces: the answers line by
+        # line, the last few lines of stderr for a message (a child that floods either costs
+        # a few kilobytes, and never blocks on a full pipe).
+        answers, said = Lines(ANSWER_WIDTH), Tail()
+        out, err = process.stdout.fileno(), process.stderr.fileno()
+        watched = [out, err]
+        while out in watched:
+            ready, _, _ = select.select(watched, [], [], self.stall)
             if not ready:
                 self.log.warning("the render made no progress in %g s: stopped", self.stall)
                 return
-            chunk = os.read(process.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            buffered += chunk
-            *lines, buffered = buffered.split(b"\n")
-            for line in lines:
-                self._report(json.loads(line), job)
-        process.wait()
-        said = process.stderr.read().decode("utf-8", "replace").strip().splitlines()
-        if process.returncode not in (0, None) and said and not self._closed:
-            self.log.warning("the render child failed: %s", said[-1])
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    watched.remove(fd)
+                elif fd == err:
+                    said.feed(chunk)
+                else:
+                    for line in answers.feed(chunk):
+                        self._answer(line, job)
+        follow(process, process.stderr, said, self.stall)
+        if process.returncode not in (0, None) and said.last() and not self._closed:
+            self.log.warning("the render child failed: %s", said.last())
+
+    def _answer(self, line: bytes, job: _Job) -> None:
+        try:
+            report = json.loads(line)
+            if not isinstance(report, dict) or not isinstance(report.get("path"), str):
+                raise ValueError("not an answer")
+        except ValueError:  # cut at ANSWER_WIDTH, or not an answer: its item fails in the end
+            self.log.warning("the render child said something unexpected: %.80r", line)
+            return
+        self._report(report, job)
 
     def _report(self, report: dict[str, Any], job: _Job) -> None:
         future = job.futures.get(report["path"])
         if future is None or future.done():
             return
         if "error" in report:
-            future.set_exception(RenderFailed(report["error"], report.get("unavailable", False)))
+            _settle(future, RenderFailed(report["error"], report.get("unavailable", False)))
         else:
             self.rendered += 1
-            future.set_result(True)
+            _settle(future, True)
+
+
+def _settle(future: Future[bool], outcome: bool | Exception) -> None:
+    """``future``'s outcome, unless it has one (cancel() may come first, from another thread)."""
+    with contextlib.suppress(InvalidStateError):
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 def render_now(
-    engine: EngineSpec, folder: Path, items: list[Item], log: logging.Logger | None = None
+    engine: EngineSpec,
+    folder: Path,
+    items: list[Item],
+    log: logging.Logger | None = None,
+    progress: Callable[[int], None] | None = None,
+    every: float = 1.0,
 ) -> tuple[int, list[str]]:
-    """Render ``items`` and wait: (sounds written, every problem). For ``bedside voice``."""
+    """Render ``items`` and wait: (sounds written, every problem). For ``bedside voice``, which
+    is told ``progress`` (how many are settled) as each one is, and every ``every`` seconds
+    while one takes long (Piper's first loads its model)."""
     renderer = Renderer(engine, folder, log)
     problems: list[str] = []
     try:
-        for item, future in zip(items, renderer.submit(items), strict=True):
+        for settled, (item, future) in enumerate(zip(items, renderer.submit(items), strict=True)):
+            while progress is not None and not wait([future], every).done:
+                progress(settled)
             try:
                 future.result()
             except Exception as e:
                 problems.append(f"{item.text!r}: {e}")
+            if progress is not None:
+                progress(settled + 1)
     finally:
         renderer.close()
     return renderer.rendered, problems

@@ -199,16 +199,23 @@ def test_the_finished_screen_names_a_greek_routine_in_greek_at_both_heights() ->
 
 
 # -- check-config --------------------------------------------------------------------------------
+def retitled(config_copy: Path, title: str, more: str = "") -> tuple[Path, str]:
+    """The copy's legs-up-wall.toml with ``title`` (as TOML writes it) and ``more`` after its
+    steps; (the file, its text)."""
+    routine = config_copy.parent / "routines" / "legs-up-wall.toml"
+    text = routine.read_text(encoding="utf-8")
+    text = text.replace('title = "Legs up the wall"', f"title = {title}", 1) + more
+    routine.write_text(text, encoding="utf-8")
+    return routine, text
+
+
 def test_check_config_warns_of_a_letter_the_font_lacks_with_file_line_and_character(
     capsys: pytest.CaptureFixture[str], config_copy: Path
 ) -> None:
-    routine = config_copy.parent / "routines" / "legs-up-wall.toml"
-    text = routine.read_text(encoding="utf-8")
-    text = text.replace('title = "Legs up the wall"', 'title = "Beine hoch 床"', 1)
     # a title over two lines of the file (a line ending backslash joins them): the letter is
     # found on the line it is written on
-    text += '\n[[steps]]\ntitle = """Zwei \\\nZeilen \U0001f6cf"""\nkind = "wait"\n'
-    routine.write_text(text, encoding="utf-8")
+    more = '\n[[steps]]\ntitle = """Zwei \\\nZeilen \U0001f6cf"""\nkind = "wait"\n'
+    routine, text = retitled(config_copy, '"Beine hoch 床"', more)
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines, 1) if "床" in line)
     second = next(i for i, line in enumerate(lines, 1) if "\U0001f6cf" in line)
@@ -251,11 +258,8 @@ def test_check_config_without_the_font_says_so_and_what_would_be_boxes(
 def test_a_letter_written_as_an_escape_is_said_at_its_key_not_at_a_later_line(
     capsys: pytest.CaptureFixture[str], config_copy: Path
 ) -> None:
-    routine = config_copy.parent / "routines" / "legs-up-wall.toml"
-    text = routine.read_text(encoding="utf-8")
-    text = text.replace('title = "Legs up the wall"', 'title = "Beine hoch \\u5E8A"', 1)
-    text += '\n[[steps]]\ntitle = "Ruhe"\nkind = "wait"\n# 床 in a comment, later\n'
-    routine.write_text(text, encoding="utf-8")
+    more = '\n[[steps]]\ntitle = "Ruhe"\nkind = "wait"\n# 床 in a comment, later\n'
+    routine, text = retitled(config_copy, '"Beine hoch \\u5E8A"', more)
     key = next(i for i, line in enumerate(text.splitlines(), 1) if "\\u5E8A" in line)
     assert main(["check-config", "--config", str(config_copy)]) == 0
     out = capsys.readouterr().out

@@ -428,21 +428,28 @@ def peak_memory_mb(process: subprocess.Popen, limit_mb: float) -> float:
     return peak
 
 
-def test_a_player_that_floods_its_stderr_costs_the_daemon_no_memory(tmp_path):
-    # 400 MB of one endless line on stderr, then a failure: read in pieces, the last bit kept.
-    flood = "head -c 400000000 /dev/zero | tr '\\0' x >&2; exit 3"
-    env = {**fake_aplay(tmp_path / "bin", flood), "CACHE_DIRECTORY": str(tmp_path / "cache")}
-    config = small_config(tmp_path)
+def say_watched(config: Path, env: dict[str, str]) -> tuple[subprocess.Popen, float, list[str]]:
+    """``bedside voice say`` run with ``env``, its peak memory watched (killed past 300 MB);
+    (the process, that peak in MB, its stderr as one string in a list)."""
     say = subprocess.Popen(
         [sys.executable, "-m", "bedside", "voice", "say", "--config", str(config), "Good night."],
         env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    err = []
+    err: list[str] = []
     reader = threading.Thread(target=lambda: err.append(say.stderr.read()), daemon=True)
     reader.start()
     peak = peak_memory_mb(say, limit_mb=300)
     reader.join(10)
+    return say, peak, err
+
+
+def test_a_player_that_floods_its_stderr_costs_the_daemon_no_memory(tmp_path):
+    # 400 MB of one endless line on stderr, then a failure: read in pieces, the last bit kept.
+    flood = "head -c 400000000 /dev/zero | tr '\\0' x >&2; exit 3"
+    env = {**fake_aplay(tmp_path / "bin", flood), "CACHE_DIRECTORY": str(tmp_path / "cache")}
+    config = small_config(tmp_path)
+    say, peak, err = say_watched(config, env)
     assert peak < 120, f"{peak:.0f} MB"
     assert say.returncode == 1, err
     (failed,) = [line for line in err[0].splitlines() if "exit status 3" in line]
@@ -463,16 +470,7 @@ def test_a_list_of_sound_cards_that_floods_or_hangs_costs_little(tmp_path, listi
     env = {**fake_aplay(tmp_path / "bin", "exit 0", listing), "CACHE_DIRECTORY": str(tmp_path)}
     config = small_config(tmp_path)
     start = time.monotonic()
-    say = subprocess.Popen(
-        [sys.executable, "-m", "bedside", "voice", "say", "--config", str(config), "Good night."],
-        env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    err = []
-    reader = threading.Thread(target=lambda: err.append(say.stderr.read()), daemon=True)
-    reader.start()
-    peak = peak_memory_mb(say, limit_mb=300)
-    reader.join(10)
+    _, peak, err = say_watched(config, env)
     assert peak < 120, f"{peak:.0f} MB"
     assert time.monotonic() - start < 30, err
     assert "Traceback" not in err[0]

@@ -46,7 +46,9 @@ SPAN_FRAME = 0.005  # s: the frames a cue's sounding span is found in
 SPAN_RANGE_DB = 45.0  # frames this far under the loudest still sound
 
 
-def k_coefficients(rate: float) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def k_coefficients(
+    rate: float,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """((b, a) of the pre-filter, (b, a) of the RLB high-pass) at ``rate`` Hz."""
     # Stage 1: the high shelf (libebur128's analog prototype of the standard's filter).
     f0, gain, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
@@ -54,8 +56,9 @@ def k_coefficients(rate: float) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np
     vh = 10.0 ** (gain / 20.0)
     vb = vh**0.4996667741545416
     a0 = 1.0 + k / q + k * k
-    shelf_b = np.array([(vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0,
-                        (vh - vb * k / q + k * k) / a0])
+    shelf_b = np.array(
+        [(vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0]
+    )
     shelf_a = np.array([1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0])
     # Stage 2: the RLB high-pass.
     f0, q = 38.13547087602444, 0.5003270373238773
@@ -83,7 +86,7 @@ def _impulse_response(rate: int) -> np.ndarray:
     the slowest pole, the high-pass's, decays by e^-24 in 0.1 s at any rate)."""
     ir = _IR_CACHE.get(rate)
     if ir is None:
-        n = 1 << int(math.ceil(math.log2(4 * rate)))  # frequency sampling on a 4 s grid
+        n = 1 << math.ceil(math.log2(4 * rate))  # frequency sampling on a 4 s grid
         full = np.fft.irfft(_response(rate, n), n)
         ir = full[: rate // 10].copy()
         _IR_CACHE[rate] = ir
@@ -101,7 +104,7 @@ def k_weight(x: np.ndarray, rate: int, chunk: int = 1 << 18) -> np.ndarray:
     frames = x.reshape(len(x), -1)
     ir = _impulse_response(rate)
     m = len(ir)
-    n = 1 << int(math.ceil(math.log2(chunk + m - 1)))
+    n = 1 << math.ceil(math.log2(chunk + m - 1))
     spectrum = np.fft.rfft(ir, n)[:, None]
     out = np.zeros((len(frames) + m - 1, frames.shape[1]))
     for start in range(0, len(frames), chunk):

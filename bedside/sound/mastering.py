@@ -185,11 +185,11 @@ def master_cue(x: np.ndarray, rate: int, target: float) -> Mastered:
     x = np.asarray(x, dtype=np.float64)
     first, end = trim_points(x, rate)
     if end <= first:
-        return Mastered(np.zeros((0,) + x.shape[1:]), rate, -math.inf, -math.inf, len(x), 0)
+        return Mastered(np.zeros((0, *x.shape[1:])), rate, -math.inf, -math.inf, len(x), 0)
     lead, tail = round(LEAD * rate), round(TAIL * rate)
     start, stop = first - lead, end + tail
     # Zeros where the render gave less room than the lead-in or tail.
-    body = np.zeros((stop - start,) + x.shape[1:])
+    body = np.zeros((stop - start, *x.shape[1:]))
     lo, hi = max(0, start), min(len(x), stop)
     body[lo - start : hi - start] = x[lo:hi]
     body = fade_ends(body, lead, tail)

@@ -56,7 +56,7 @@ def _convert(x: np.ndarray, n_out: int, taper_bins: int) -> np.ndarray:
     spectrum = np.fft.rfft(x, axis=0)
     out_bins = n_out // 2 + 1
     keep = min(len(spectrum), out_bins, taper_bins)
-    result = np.zeros((out_bins,) + spectrum.shape[1:], dtype=complex)
+    result = np.zeros((out_bins, *spectrum.shape[1:]), dtype=complex)
     gains = _taper(keep, keep).reshape((-1,) + (1,) * (x.ndim - 1))
     result[:keep] = spectrum[:keep] * gains
     return np.fft.irfft(result, n_out, axis=0) * (n_out / n_in)
@@ -73,7 +73,7 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     pad = int(PAD * rate_in)
     # A padded length that is a multiple of `down`, so the output length is exact.
     n_in = _smooth_length(len(x) + 2 * pad, down)
-    padded = np.zeros((n_in,) + x.shape[1:])
+    padded = np.zeros((n_in, *x.shape[1:]))
     padded[pad : pad + len(x)] = x
     n_out = n_in // down * up
     narrower = min(n_in, n_out) // 2 + 1

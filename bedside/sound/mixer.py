@@ -158,11 +158,12 @@ class Mixer:
 
     # -- what is asked -------------------------------------------------------------------------
     def _frames(self, samples: np.ndarray) -> np.ndarray:
+        """float32, frames x channels, or frames x 1 (mono: added to every channel)."""
         x = np.asarray(samples, dtype=np.float32)
         if x.ndim == 1:
             x = x[:, None]
-        if x.shape[1] != self.channels:
-            x = np.repeat(x.mean(axis=1, keepdims=True), self.channels, axis=1)
+        if x.shape[1] not in (1, self.channels):
+            x = x.mean(axis=1, keepdims=True)
         return np.ascontiguousarray(x)
 
     def pending(self) -> int:
@@ -171,15 +172,17 @@ class Mixer:
     def cue(self, samples: np.ndarray, due: int, text: str = "", id: str | None = None) -> None:
         """Speak ``samples`` at frame ``due``, or after the cue before it has finished."""
         self._check_room()
-        sound = _Sound("cue", self._frames(samples), max(due, self.position), next(self._seq),
-                       text, id)  # fmt: skip
+        sound = _Sound(
+            "cue", self._frames(samples), max(due, self.position), next(self._seq), text, id
+        )
         bisect.insort(self._cues, sound, key=lambda s: (s.due, s.seq))
 
     def chime(self, samples: np.ndarray, due: int, text: str = "", id: str | None = None) -> None:
         """Play ``samples`` at frame ``due`` over whatever else plays."""
         self._check_room()
-        sound = _Sound("chime", self._frames(samples), max(due, self.position), next(self._seq),
-                       text, id)  # fmt: skip
+        sound = _Sound(
+            "chime", self._frames(samples), max(due, self.position), next(self._seq), text, id
+        )
         sound.start = sound.due
         self._playing.append(sound)
 
@@ -188,8 +191,9 @@ class Mixer:
         "soundscape_off" (fade), "level" (db, ramp), "duck" (db, ramp), "volume" (db, ramp),
         "stop" (fade), "cancel" (id or all cues not yet begun)."""
         self._check_room()
-        bisect.insort(self._commands, _Command(max(frame, self.position), next(self._seq),
-                                               action, dict(args)))  # fmt: skip
+        bisect.insort(
+            self._commands, _Command(max(frame, self.position), next(self._seq), action, dict(args))
+        )
 
     def _check_room(self) -> None:
         if self.pending() >= self.max_pending:
@@ -228,7 +232,9 @@ class Mixer:
             if samples.shape[1] != self.channels:
                 samples = np.repeat(
                     (samples.astype(np.float32) * scale).mean(axis=1, keepdims=True),
-                    self.channels, axis=1)  # fmt: skip
+                    self.channels,
+                    axis=1,
+                )
                 scale = 1.0
             fade = round(float(a.get("fade", 3.0)) * self.rate)
             self.fade = Ramp(SILENT_DB)
@@ -252,8 +258,9 @@ class Mixer:
         elif c.action == "cancel":
             wanted = a.get("id")
             self._cues = [s for s in self._cues if wanted is not None and s.id != wanted]
-            self._playing = [s for s in self._playing
-                             if s.start < f or (wanted is not None and s.id != wanted)]  # fmt: skip
+            self._playing = [
+                s for s in self._playing if s.start < f or (wanted is not None and s.id != wanted)
+            ]
             self._recompute_speech_free()
         else:
             raise ValueError(f"unknown mixer command {c.action!r}")
@@ -295,8 +302,11 @@ class Mixer:
             self._speech_free = sound.end
             self._playing.append(sound)
             down = max(sound.start - self.duck_ramp, self.position)
-            if self._dips and down - self._dips[-1][1] < self.duck_hold + self.duck_ramp \
-                    and self._dips[-1][1] >= self.position:  # fmt: skip
+            if (
+                self._dips
+                and down - self._dips[-1][1] < self.duck_hold + self.duck_ramp
+                and self._dips[-1][1] >= self.position
+            ):
                 self._dips[-1][1] = sound.end  # one dip for both
             else:
                 self._dips.append([down, sound.end])
@@ -375,8 +385,9 @@ class Mixer:
         gain = _db_gain(db) * loop.scale
         out += bed * np.reshape(gain, (-1, 1)).astype(np.float32)
         if self.loop_ends is not None and first + n >= self.loop_ends:
-            self.events.append(Event("cut", "soundscape", self.loop_ends, self.loop_ends,
-                                     loop.name))  # fmt: skip
+            self.events.append(
+                Event("cut", "soundscape", self.loop_ends, self.loop_ends, loop.name)
+            )
             self.loop = None
             self.loop_ends = None
 

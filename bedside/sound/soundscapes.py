@@ -142,10 +142,27 @@ def decode(path: Path, channels: int) -> tuple[np.ndarray, int]:
         raise ValueError(f"{path}: not a sound file sox can read: {probe.stderr.strip()}")
     rate = int(float(probe.stdout.strip()))
     raw = subprocess.run(
-        [sox, "-V1", str(path), "-t", "raw", "-e", "floating-point", "-b", "32",
-         "-c", str(channels), "-", "trim", "0", str(MAX_FILE_SECONDS)],
-        capture_output=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sox,
+            "-V1",
+            str(path),
+            "-t",
+            "raw",
+            "-e",
+            "floating-point",
+            "-b",
+            "32",
+            "-c",
+            str(channels),
+            "-",
+            "trim",
+            "0",
+            str(MAX_FILE_SECONDS),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     if raw.returncode != 0:
         raise ValueError(f"{path}: sox could not decode it: {raw.stderr.decode().strip()}")
     samples = np.frombuffer(raw.stdout, dtype="<f4").reshape(-1, channels)

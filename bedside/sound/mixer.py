@@ -155,6 +155,7 @@ class Mixer:
         self._speech_free = 0  # the first frame after the last placed cue
         self._dips: list[list[int]] = []  # [down_start, up_start] of each dip, in order
         self._commands: list[_Command] = []
+        self._last_end = 0  # the frame the last sound to finish finished at
 
     # -- what is asked -------------------------------------------------------------------------
     def _frames(self, samples: np.ndarray) -> np.ndarray:
@@ -213,7 +214,7 @@ class Mixer:
         ends += [self._dips[-1][1] + self.duck_ramp] if self._dips else []
         if self._cues or self._commands:
             return None
-        return max(ends, default=self.position)
+        return max(ends, default=self._last_end)
 
     def next_due(self) -> int | None:
         """The first frame something is waiting to start at (None: nothing waits)."""
@@ -359,6 +360,9 @@ class Mixer:
             if not sound.announced:
                 sound.announced = True
                 self.events.append(Event("sound", sound.what, start, end, sound.text, sound.id))
+        for s in self._playing:
+            if s.end <= first + n:
+                self._last_end = max(self._last_end, s.end)
         self._playing = [s for s in self._playing if s.end > first + n]
         if self.loop is not None:
             self._mix_loop(out, first, n)
@@ -370,6 +374,9 @@ class Mixer:
             if len(d) == 2 and d[1] < end:
                 self.events.append(Event("duck", "up", d[1], d[1] + self.duck_ramp))
                 d.append(1)
+        for d in self._dips:
+            if d[1] + self.duck_ramp <= end:
+                self._last_end = max(self._last_end, d[1] + self.duck_ramp)
         self._dips = [d for d in self._dips if d[1] + self.duck_ramp > end]
 
     def _mix_loop(self, out: np.ndarray, first: int, n: int) -> None:
@@ -388,6 +395,7 @@ class Mixer:
             self.events.append(
                 Event("cut", "soundscape", self.loop_ends, self.loop_ends, loop.name)
             )
+            self._last_end = max(self._last_end, self.loop_ends)
             self.loop = None
             self.loop_ends = None
 

@@ -66,6 +66,7 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,11 +78,55 @@ from bedside.sound.outputs import Output, open_output, output_format
 from bedside.sound.resample import resample, resample_loop
 from bedside.sound.wavfile import read_wav, read_wav_int16, wav_info
 
-__all__ = ["Stage", "main"]
+__all__ = ["Stage", "apply_line", "main"]
 
 MAX_PENDING = 1000
 SOUND_TYPES = ("cue", "chime")
 CONTROL_TYPES = ("soundscape", "level", "duck", "volume", "stop", "cancel")
+
+
+def apply_line(
+    mixer: Mixer, line: dict, frame: int, load: Callable[[str, bool], np.ndarray]
+) -> None:
+    """One line of the schedule, given to the mixer at stream frame ``frame``; ``load(path,
+    loop)`` reads a sound. The stage and the offline render share it."""
+    kind = line["type"]
+    if kind == "cue":
+        mixer.cue(load(line["file"], False), frame, str(line.get("text", "")), line.get("id"))
+    elif kind == "chime":
+        mixer.chime(load(line["file"], False), frame, str(line.get("text", "")), line.get("id"))
+    elif kind == "soundscape" and line.get("off"):
+        mixer.command(frame, "soundscape_off", fade=line.get("fade", 3.0))
+    elif kind == "soundscape":
+        loop = load(line["file"], True)
+        mixer.command(frame, "soundscape", loop=loop, name=line.get("name", ""),
+                      fade=line.get("fade", 3.0))  # fmt: skip
+        if "level" in line:
+            mixer.command(frame, "level", db=line["level"], ramp=0)
+    elif kind in ("level", "duck", "volume"):
+        mixer.command(frame, kind, db=line["db"], ramp=line.get("ramp", 0.5))
+    elif kind == "stop":
+        mixer.command(frame, "stop", fade=line.get("fade", 0.3))
+    elif kind == "cancel":
+        mixer.command(frame, "cancel", id=line.get("id"))
+    else:
+        raise ValueError(f"unknown type {kind!r}")
+
+
+def load_sound(path: str, rate: int, loop: bool = False) -> np.ndarray:
+    """A cached sound at ``rate``: float32 for a cue or chime, int16 for a soundscape's loop
+    (half the memory). One at another rate is resampled here (band-limited), but the cache
+    should hold sounds at the card's rate: resampling is render-time work."""
+    if loop:
+        samples, file_rate = read_wav_int16(path)
+        if file_rate != rate:
+            resampled = resample_loop(samples / 32768.0, file_rate, rate)
+            samples = np.rint(np.clip(resampled * 32767, -32768, 32767)).astype(np.int16)
+        return samples
+    sound, file_rate = read_wav(path)
+    if file_rate != rate:
+        sound = resample(sound, file_rate, rate).astype(np.float32)
+    return sound
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
@@ -217,55 +262,20 @@ class Stage:
 
     # -- handing sounds to the mixer -------------------------------------------------------------
     def _load(self, path: str, loop: bool = False) -> np.ndarray:
-        if loop:
-            samples, rate = read_wav_int16(path)
-            if rate != self.format.rate:
-                samples = resample_loop(samples / 32768.0, rate, self.format.rate)
-                samples = np.rint(np.clip(samples * 32767, -32768, 32767)).astype(np.int16)
-            return samples
-        samples, rate = read_wav(path)
-        if rate != self.format.rate:
-            samples = resample(samples, rate, self.format.rate).astype(np.float32)
-        return samples
+        return load_sound(path, self.format.rate, loop)
 
     def _hand_over(self, now: float) -> None:
         """Give the mixer every line due within the horizon, placed on the stream's frames."""
         while self.pending and self.pending[0].at <= now + self.horizon:
             item = heapq.heappop(self.pending)
             line = item.line
-            kind = line["type"]
             frame = max(self.frame_of(item.at), self.guard)
             try:
-                if kind == "cue":
-                    self.mixer.cue(
-                        self._load(line["file"]), frame, str(line.get("text", "")), line.get("id")
-                    )
-                elif kind == "chime":
-                    self.mixer.chime(
-                        self._load(line["file"]), frame, str(line.get("text", "")), line.get("id")
-                    )
-                elif kind == "soundscape" and line.get("off"):
-                    self.mixer.command(frame, "soundscape_off", fade=line.get("fade", 3.0))
-                elif kind == "soundscape":
-                    self.mixer.command(
-                        frame,
-                        "soundscape",
-                        loop=self._load(line["file"], True),
-                        name=line.get("name", ""),
-                        fade=line.get("fade", 3.0),
-                    )
-                    if "level" in line:
-                        self.mixer.command(frame, "level", db=line["level"], ramp=0)
-                elif kind in ("level", "duck", "volume"):
-                    self.mixer.command(frame, kind, db=line["db"], ramp=line.get("ramp", 0.5))
-                    if kind == "duck":
-                        self.duck_db = float(line["db"])
-                elif kind == "stop":
-                    self.mixer.command(frame, "stop", fade=line.get("fade", 0.3))
-                elif kind == "cancel":
-                    self.mixer.command(frame, "cancel", id=line.get("id"))
+                apply_line(self.mixer, line, frame, self._load)
+                if line["type"] == "duck":
+                    self.duck_db = float(line["db"])
             except (OSError, ValueError, KeyError, EOFError, OverflowError) as e:
-                self.tell("error", message=f"{kind}: {e}", line=json.dumps(line)[:500])
+                self.tell("error", message=f"{line['type']}: {e}", line=json.dumps(line)[:500])
 
     # -- reporting ---------------------------------------------------------------------------
     def _report(self, events: list[Event]) -> None:

@@ -70,7 +70,7 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
         return x.copy()
     g = math.gcd(rate_in, rate_out)
     up, down = rate_out // g, rate_in // g
-    pad = int(PAD * rate_in)
+    pad = math.ceil(PAD * rate_in / down) * down  # maps to a whole output frame
     # A padded length that is a multiple of `down`, so the output length is exact.
     n_in = _smooth_length(len(x) + 2 * pad, down)
     padded = np.zeros((n_in, *x.shape[1:]))
@@ -78,7 +78,7 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     n_out = n_in // down * up
     narrower = min(n_in, n_out) // 2 + 1
     y = _convert(padded, n_out, narrower)
-    first = round(pad * rate_out / rate_in)
+    first = pad // down * up
     return y[first : first + round(len(x) * rate_out / rate_in)]
 
 

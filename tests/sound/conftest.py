@@ -51,8 +51,9 @@ def _espeak(texts: list[str], folder: Path) -> list[Path]:
     paths = []
     for i, text in enumerate(texts):
         path = folder / f"{i}.wav"
-        subprocess.run(["espeak-ng", "-v", "en", "-s", "140", "-w", str(path), text],
-                       check=True, timeout=60)  # fmt: skip
+        subprocess.run(
+            ["espeak-ng", "-v", "en", "-s", "140", "-w", str(path), text], check=True, timeout=60
+        )
         paths.append(path)
     return paths
 
@@ -65,13 +66,31 @@ def _piper(texts: list[str], folder: Path) -> list[Path]:
     listing.write_text("".join(t + "\n" for t in texts))
     out = folder / "out"
     run = subprocess.run(
-        [sys.executable, "-m", "piper", "--model", str(model), "--input-file", str(listing),
-         "--output-dir", str(out), "--noise-scale", "0", "--noise-w-scale", "0",
-         "--sentence-silence", "0.3"],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    wrote = [line.rsplit("Wrote ", 1)[1].strip() for line in run.stderr.splitlines()
-             if "Wrote " in line]  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "piper",
+            "--model",
+            str(model),
+            "--input-file",
+            str(listing),
+            "--output-dir",
+            str(out),
+            "--noise-scale",
+            "0",
+            "--noise-w-scale",
+            "0",
+            "--sentence-silence",
+            "0.3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    wrote = [
+        line.rsplit("Wrote ", 1)[1].strip() for line in run.stderr.splitlines() if "Wrote " in line
+    ]
     assert len(wrote) == len(texts), run.stderr[-2000:]
     return [Path(p) if Path(p).is_absolute() else Path.cwd() / p for p in wrote]
 

@@ -167,10 +167,23 @@ def test_ffmpeg_ebur128_agrees(tmp_path: Path) -> None:
             w.setframerate(rate)
             w.writeframes(pcm.tobytes())
         run = subprocess.run(
-            ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128",
-             "-f", "null", "-"],
-            capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
+            [
+                "ffmpeg",
+                "-hide_banner",
+                "-nostats",
+                "-i",
+                str(path),
+                "-af",
+                "ebur128",
+                "-f",
+                "null",
+                "-",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         summary = run.stderr[run.stderr.rindex("Integrated loudness:") :]
         theirs = float(re.search(r"I:\s+(-?[0-9.]+) LUFS", summary).group(1))
         ours = integrated_loudness(pcm.astype(np.float64) / 32767, rate)

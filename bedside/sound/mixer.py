@@ -262,9 +262,21 @@ class Mixer:
             self._playing = [
                 s for s in self._playing if s.start < f or (wanted is not None and s.id != wanted)
             ]
+            self._unplace(f)
             self._recompute_speech_free()
         else:
             raise ValueError(f"unknown mixer command {c.action!r}")
+
+    def _unplace(self, frame: int) -> None:
+        """Cues placed but not begun by ``frame`` wait again, to be placed anew (after a stop
+        or a cancel the queue before them has changed)."""
+        later = [s for s in self._playing if s.what == "cue" and s.start >= frame]
+        if not later:
+            return
+        self._playing = [s for s in self._playing if not (s.what == "cue" and s.start >= frame)]
+        for sound in later:
+            sound.start = None
+            bisect.insort(self._cues, sound, key=lambda s: (s.due, s.seq))
 
     def _recompute_speech_free(self) -> None:
         ends = [s.end for s in self._playing if s.what == "cue"]
@@ -289,6 +301,7 @@ class Mixer:
                 self.events.append(Event("cut", s.what, frame, s.end, s.text, s.id))
                 kept.append(s)
         self._playing = kept
+        self._unplace(frame)
         if self.loop is not None and (self.loop_ends is None or self.loop_ends > frame + fade):
             self.fade.set(frame, SILENT_DB, fade)
             self.loop_ends = frame + fade

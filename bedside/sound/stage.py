@@ -20,6 +20,8 @@ Asked (stdin); ``at`` is optional everywhere (now), ``id`` optional on sounds:
     {"type": "cancel", "id": "c7"}                drop a sound not yet begun (no id: all)
     {"type": "ping", "id": 1}                     answered with a pong (tests sync on it)
     {"type": "quit"}                              fade out, close the output, exit 0
+    {"type": "quit", "drain": true}               play what is asked, then close and exit
+    (the end of stdin is a quit: a parent that goes away takes the sound with it)
 
 Told (stdout):
 
@@ -163,6 +165,9 @@ class Stage:
         self.latency = latency
         self.block = block
         self.answer = out or sys.stdout
+        self.deaf = False
+        self.quitting = False
+        self.draining = False
         try:
             self.format = fmt or output_format(output)
         except AlsaError as e:
@@ -176,7 +181,7 @@ class Stage:
         self.pending: list[_Item] = []
         self.seq = itertools.count()
         self.guard = 0  # no sound starts before this frame (the pre-roll)
-        self.quitting = False
+        self.started = 0  # sounds are placed once the stream runs past this frame
         # The stream's clock: frame `anchor_frame` is heard at monotonic `anchor_time`.
         self.anchor_frame = 0
         self.anchor_time = 0.0
@@ -185,8 +190,15 @@ class Stage:
 
     # -- talking -------------------------------------------------------------------------------
     def tell(self, kind: str, **fields: Any) -> None:
-        self.answer.write(json.dumps({"type": kind, **fields}) + "\n")
-        self.answer.flush()
+        if self.deaf:
+            return
+        try:
+            self.answer.write(json.dumps({"type": kind, **fields}) + "\n")
+            self.answer.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            # Nobody listens any more (the parent is gone): finish quietly, output closed.
+            self.deaf = True
+            self.quitting = True
 
     # -- the clock -----------------------------------------------------------------------------
     def heard(self, frame: int) -> float:
@@ -213,7 +225,10 @@ class Stage:
                 self.tell("pong", id=asked.get("id"), t=time.monotonic())
                 return
             if kind == "quit":
-                self.quitting = True
+                if asked.get("drain"):
+                    self.draining = True  # play what is asked, then exit
+                else:
+                    self.quitting = True
                 return
             if kind not in SOUND_TYPES + CONTROL_TYPES:
                 raise ValueError(f"unknown type {kind!r}")
@@ -299,7 +314,7 @@ class Stage:
                     end=round(self.heard(e.end or e.frame), 4),
                     cut=True,
                 )
-            elif e.kind == "duck":
+            elif e.kind == "duck" and self.mixer.soundscape_playing:
                 self.tell(
                     "duck",
                     state=e.what,
@@ -319,6 +334,8 @@ class Stage:
         now = time.monotonic()
         self.anchor_frame, self.anchor_time = self.mixer.position, now + self.latency
         self.guard = self.mixer.position + round(self.preroll * self.format.rate)
+        # Until the output has taken a buffer's worth, its delay says nothing yet.
+        self.started = self.mixer.position + round(self.latency * self.format.rate) + self.block
         self.tell("output", open=True, t=round(now, 4))
         return True
 
@@ -329,14 +346,15 @@ class Stage:
         self.output = None
         self.tell("output", open=False, t=round(time.monotonic(), 4))
 
-    def _idle(self, now: float) -> bool:
+    def _idle(self, now: float, hold: bool = True) -> bool:
         """True when the output may close: nothing sounds, the linger is over, nothing soon."""
         idle_from = self.mixer.idle_from()
         if idle_from is None:
             return False
         if self.mixer.position < idle_from + round(self.linger * self.format.rate):
             return False
-        return not (self.pending and self.pending[0].at - self.preroll < now + self.hold)
+        soon = self.hold if hold else 0.0
+        return not (self.pending and self.pending[0].at - self.preroll < now + soon)
 
     def _write_block(self) -> None:
         assert self.output is not None
@@ -368,7 +386,8 @@ class Stage:
         open_input = True
         while True:
             if self.output is None:
-                if self.quitting or not open_input:
+                gone = not open_input and not self.draining
+                if self.quitting or gone or (self.draining and not self.pending):
                     return 0
                 # Closed: sleep until a line comes or the next sound's opening time.
                 timeout = None
@@ -376,7 +395,7 @@ class Stage:
                     timeout = max(
                         0.0, self.pending[0].at - self.preroll - self.latency - time.monotonic()
                     )
-                ready, _, _ = select.select(watch, [], [], timeout)
+                ready, _, _ = select.select(watch if open_input else watch[1:], [], [], timeout)
                 if wake_fd is not None and wake_fd in ready:
                     with contextlib.suppress(OSError):
                         os.read(wake_fd, 512)
@@ -391,16 +410,18 @@ class Stage:
                         heapq.heappop(self.pending)
                 continue
             # Open: mix and write one block (the write waits for the card), then read.
-            ready, _, _ = select.select(watch, [], [], 0)
+            ready, _, _ = select.select(watch if open_input else watch[1:], [], [], 0)
             if fd in ready and open_input:
                 open_input = self._read_lines(fd)
-            if self.quitting or not open_input:
+            if self.quitting or (not open_input and not self.draining):
                 self._finish()
                 return 0
             now = time.monotonic()
-            self._hand_over(now)
+            if self.mixer.position >= self.started:
+                self._hand_over(now)
             self._write_block()
-            if self.output is not None and self._idle(now):
+            drained = self.draining and not self.pending
+            if self.output is not None and self._idle(now, hold=not drained):
                 self._close()
 
     def _finish(self) -> None:

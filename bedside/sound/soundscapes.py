@@ -15,7 +15,10 @@ has no seam to hide (tests measure the level and spectral flux across the loop p
   end finishes at the start).
 
 Two independent channels for a stereo output. Every loop is levelled by BS.1770 to the loudness
-it is asked for; the stage sets its level under the voice at play time.
+it is asked for *per channel* (``_level``): a cue is mono, played alike on both speakers, and
+is mastered as one channel; the bed is measured the same way, so ``level`` dB under the voice is
+what comes out of each speaker (measured as stereo, BS.1770 adds the channels: both read 3 LU
+higher, and the difference stays). The stage sets its level under the voice at play time.
 
 A person's own loop (``[soundscape] sound = "/path/to/loop.flac"``) is decoded by the ``sox``
 command (which bedside already installs for its tests and which reads WAV, FLAC and Ogg at any
@@ -109,9 +112,7 @@ def synthesise(
             drops = _droplets(n, rate, rng, per_second=12.0)
             x = x * swell + 2.5 * drops
         columns.append(x)
-    loop = np.stack(columns, axis=1)
-    levelled, _, _ = master_sound(loop, rate, target)
-    return levelled
+    return _level(np.stack(columns, axis=1), rate, target)
 
 
 def crossfade_loop(x: np.ndarray, rate: int, seconds: float = CROSSFADE) -> np.ndarray:
@@ -176,7 +177,16 @@ def load_loop(path: Path, rate: int, channels: int = 2, target: float = -20.0) -
         raise ValueError(f"{path}: {len(samples) / file_rate:.2f} s, too short for a loop")
     loop = crossfade_loop(samples, file_rate)
     loop = resample_loop(loop, file_rate, rate)
-    levelled, loudness, _ = master_sound(loop, rate, target)
-    if loudness == -math.inf:
+    if not np.any(loop):
         raise ValueError(f"{path}: silent")
+    return _level(loop, rate, target)
+
+
+def _level(loop: np.ndarray, rate: int, target: float) -> np.ndarray:
+    """``loop`` levelled so that each channel is, on average, ``target`` LUFS as a mono cue is
+    measured (BS.1770 over all channels less 10 log10 of their number), peaks under -1 dBFS."""
+    channels = loop.shape[1] if loop.ndim == 2 else 1
+    levelled, loudness, _ = master_sound(loop, rate, target + 10 * math.log10(channels))
+    if loudness == -math.inf:
+        raise ValueError("a silent loop")
     return levelled

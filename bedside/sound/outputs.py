@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bedside.sound.alsa import AlsaOutput, OutputFormat, native_format
+from bedside.sound.alsa import LATENCY, AlsaOutput, OutputFormat, native_format
 
 __all__ = ["AplayOutput", "FakeCard", "Output", "open_output", "output_format"]
 
@@ -63,7 +63,7 @@ def output_format(spec: str, channels: int = 2) -> OutputFormat:
     raise ValueError(f"unknown output {spec!r}: alsa:NAME, aplay:NAME or fake:...")
 
 
-def open_output(spec: str, fmt: OutputFormat, latency: float = 0.085) -> Output:
+def open_output(spec: str, fmt: OutputFormat, latency: float = LATENCY) -> Output:
     kind, options = _options(spec)
     if kind == "alsa":
         return AlsaOutput(options.get("name", "default"), fmt, latency)
@@ -83,7 +83,7 @@ def open_output(spec: str, fmt: OutputFormat, latency: float = 0.085) -> Output:
 class AplayOutput:
     """``aplay -t raw`` at the native format, fed through a pipe of one page."""
 
-    def __init__(self, name: str, fmt: OutputFormat, latency: float = 0.085) -> None:
+    def __init__(self, name: str, fmt: OutputFormat, latency: float = LATENCY) -> None:
         self.format = fmt
         self.latency = latency
         self.process = subprocess.Popen(
@@ -139,7 +139,7 @@ class FakeCard:
     def __init__(
         self,
         fmt: OutputFormat,
-        buffer: float = 0.085,
+        buffer: float = LATENCY,
         drop: float = 0.0,
         ppm: float = 0.0,
         capture: Path | None = None,
@@ -150,6 +150,7 @@ class FakeCard:
         self.drop = int(drop * fmt.rate)
         self.written = 0
         self.started: float | None = None  # monotonic time its first frame was heard
+        self.xruns = 0
         self.capture = capture
         self._file = None
         if capture is not None:
@@ -163,6 +164,15 @@ class FakeCard:
 
     def write(self, block: np.ndarray) -> None:
         n = len(block)
+        if self.started is not None:
+            # An underrun: the card ran dry and played silence meanwhile (a real card's xrun);
+            # the capture gets that silence, so its frames stay on the card's clock.
+            behind = int((time.monotonic() - self.started) * self.rate) - self.written
+            if behind > 0:
+                self.xruns += 1
+                if self._file is not None:
+                    self._file.write(bytes(4 * behind * self.format.channels))
+                self.written += behind
         if self.started is None and self.written + n >= self.buffer:
             # Like ALSA's start threshold: playing begins once the buffer is full.
             self.started = time.monotonic()
@@ -201,6 +211,7 @@ class FakeCard:
                     "rate": self.format.rate,
                     "channels": self.format.channels,
                     "drop": self.drop,
+                    "xruns": self.xruns,
                 }
             )
             temporary = index.with_name(index.name + ".tmp")

@@ -49,6 +49,8 @@ How it behaves:
   before the speaker, ``snd_pcm_delay``, are counted), so a cue asked ahead starts on its frame.
 - **Bounded.** At most ``MAX_PENDING`` lines wait; sounds are read from disk only when handed to
   the mixer; a soundscape is one loop in memory.
+- **Ahead of the rest.** It asks for nice -10 (granted to root or with CAP_SYS_NICE), so a
+  Piper render beside it does not starve the output; without it, the 200 ms buffer copes.
 - **Never orphaned.** It dies with its parent (``PR_SET_PDEATHSIG``: SIGTERM, on which it fades
   out and closes the output), and an end of its stdin is a quit. The kernel closes the device
   of a process that is killed outright.
@@ -74,7 +76,7 @@ from typing import Any
 
 import numpy as np
 
-from bedside.sound.alsa import AlsaError, OutputFormat
+from bedside.sound.alsa import LATENCY, AlsaError, OutputFormat
 from bedside.sound.mixer import Event, Mixer
 from bedside.sound.outputs import Output, open_output, output_format
 from bedside.sound.resample import resample, resample_loop
@@ -83,6 +85,8 @@ from bedside.sound.wavfile import read_wav, read_wav_int16, wav_info
 __all__ = ["Stage", "apply_line", "main"]
 
 MAX_PENDING = 1000
+BLOCK = 2048  # frames mixed and written at a time: 43 ms at 48 kHz
+PRIORITY = -10  # the nice value the stage asks for (a plain user may not: then it stays at 0)
 SOUND_TYPES = ("cue", "chime")
 CONTROL_TYPES = ("soundscape", "level", "duck", "volume", "stop", "cancel")
 
@@ -152,8 +156,8 @@ class Stage:
         linger: float = 0.3,
         hold: float = 3.0,
         horizon: float = 1.5,
-        latency: float = 0.085,
-        block: int = 1024,
+        latency: float = LATENCY,
+        block: int = BLOCK,
         duck_db: float = 12.0,
         level_db: float = -18.0,
         out: Any = None,
@@ -448,8 +452,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--preroll", type=float, default=0.5)
     parser.add_argument("--linger", type=float, default=0.3)
     parser.add_argument("--hold", type=float, default=3.0)
-    parser.add_argument("--latency", type=float, default=0.085)
-    parser.add_argument("--block", type=int, default=1024)
+    parser.add_argument("--latency", type=float, default=LATENCY)
+    parser.add_argument("--block", type=int, default=BLOCK)
     parser.add_argument("--duck", type=float, default=12.0)
     parser.add_argument("--level", type=float, default=-18.0)
     parser.add_argument(
@@ -469,6 +473,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"rate": fmt.rate, "channels": fmt.channels, "format": fmt.format}))
         return 0
     die_with_parent(signal.SIGTERM)
+    # Ahead of the render child and whatever else runs, where it may (root, or CAP_SYS_NICE):
+    # an output that underruns clicks. Without the right, the 200 ms buffer has to do.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, PRIORITY)
     # stdout is the answer; anything else writing to fd 1 (a library) goes to stderr.
     answer = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)

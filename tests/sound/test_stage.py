@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from bedside.sound import chimes, soundscapes
+from bedside.sound.alsa import LATENCY
 from bedside.sound.wavfile import read_wav, write_wav
 
 from .stagekit import R, StageProcess, burst, detector_delay, onsets
@@ -91,7 +92,7 @@ def test_the_stream_starts_and_ends_in_silence_and_closes(tmp_path: Path, sounds
     # No step anywhere beyond the 3 kHz cue's own (0.3 * 2 pi * 3000 / 48000 = 0.118).
     assert np.max(np.abs(np.diff(x[:, 0]))) < 0.12
     # Opened about a pre-roll before the first sound, closed soon after the last.
-    assert now + 0.6 - opened["t"] == pytest.approx(0.5 + 0.085, abs=0.1)
+    assert now + 0.6 - opened["t"] == pytest.approx(0.5 + LATENCY, abs=0.1)
     assert closed["t"] - (now + 3.0) < 1.0
 
 
@@ -141,7 +142,7 @@ def test_a_far_sound_wakes_it_once_not_before(tmp_path: Path, sounds: dict) -> N
     time.sleep(1.5)
     assert stage.switches() - switches <= 3  # the line read, and nothing else
     opened = stage.wait_for(lambda m: m["type"] == "output" and m["open"], 5)
-    assert due - opened["t"] == pytest.approx(0.5 + 0.085, abs=0.05)
+    assert due - opened["t"] == pytest.approx(0.5 + LATENCY, abs=0.05)
     stage.quit()
 
 

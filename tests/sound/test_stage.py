@@ -65,8 +65,9 @@ def test_preroll_saves_the_first_syllable_from_a_card_that_drops_300ms(
 
 
 def test_without_preroll_the_same_card_eats_the_start(tmp_path: Path, sounds: dict) -> None:
-    """The control: pre-roll 0 on that card, and the cue's first 300 ms are gone."""
-    stage = StageProcess(tmp_path, "--preroll", "0", drop=0.3)
+    """The control: pre-roll 0 on a card that drops 500 ms (more than the 200 ms the output
+    buffers before anything is placed), and the cue's start is gone."""
+    stage = StageProcess(tmp_path, "--preroll", "0", drop=0.5)
     stage.send(type="cue", file=str(sounds["cue"]), text="one")
     stage.wait_for(lambda m: m["type"] == "output" and not m["open"], 10)
     stage.quit()
@@ -79,9 +80,9 @@ def test_without_preroll_the_same_card_eats_the_start(tmp_path: Path, sounds: di
 def test_the_stream_starts_and_ends_in_silence_and_closes(tmp_path: Path, sounds: dict) -> None:
     stage = StageProcess(tmp_path, "--linger", "0.3")
     now = time.monotonic()
-    stage.send(type="soundscape", file=str(sounds["brown"]), at=now + 0.6, fade=0.5, name="brown")
-    stage.send(type="cue", file=str(sounds["cue"]), at=now + 1.5, text="one")
-    stage.send(type="soundscape", off=True, at=now + 2.5, fade=0.5)
+    stage.send(type="soundscape", file=str(sounds["brown"]), at=now + 1.0, fade=0.5, name="brown")
+    stage.send(type="cue", file=str(sounds["cue"]), at=now + 1.9, text="one")
+    stage.send(type="soundscape", off=True, at=now + 2.9, fade=0.5)
     closed = stage.wait_for(lambda m: m["type"] == "output" and not m["open"], 10)
     opened = next(m for m in stage.lines if m["type"] == "output" and m["open"])
     assert stage.quit() == 0
@@ -92,8 +93,8 @@ def test_the_stream_starts_and_ends_in_silence_and_closes(tmp_path: Path, sounds
     # No step anywhere beyond the 3 kHz cue's own (0.3 * 2 pi * 3000 / 48000 = 0.118).
     assert np.max(np.abs(np.diff(x[:, 0]))) < 0.12
     # Opened about a pre-roll before the first sound, closed soon after the last.
-    assert now + 0.6 - opened["t"] == pytest.approx(0.5 + LATENCY, abs=0.1)
-    assert closed["t"] - (now + 3.0) < 1.0
+    assert now + 1.0 - opened["t"] == pytest.approx(0.5 + LATENCY, abs=0.1)
+    assert closed["t"] - (now + 3.4) < 1.0
 
 
 def test_cues_start_on_time_over_a_chime_and_a_soundscape(tmp_path: Path, sounds: dict) -> None:

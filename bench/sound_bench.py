@@ -338,7 +338,7 @@ def children_cpu() -> float:
 def bench_output_paths(folder: Path) -> None:
     """The stage into ALSA's null device, through libasound and through aplay: CPU of the
     stage and its aplay, per second of audio (null takes frames as fast as they come)."""
-    print("output path: the stage into ALSA null, 60 s with a soundscape (CPU s per s of audio)")
+    print("output path: the stage into ALSA null, 120 s of a ducked soundscape (CPU s per s)")
     conf = folder / "asound.conf"
     conf.write_text(
         'pcm.card48 { type plug; slave { pcm "null"; rate 48000; format S16_LE; channels 2 } }\n'
@@ -348,7 +348,8 @@ def bench_output_paths(folder: Path) -> None:
     for name, spec in (("alsa_ctypes", "alsa:card48"), ("aplay_pipe", "aplay:card48")):
         if spec.startswith("aplay") and not shutil.which("aplay"):
             continue
-        figure(f"output_{name}_cpu_s_per_s", _fixed_run(spec, env, folder), "stage (+ aplay)")
+        note = "the stage and its aplay" if name == "aplay_pipe" else "the stage alone"
+        figure(f"output_{name}_cpu_s_per_s", _fixed_run(spec, env, folder), note)
 
 
 def _fixed_run(spec: str, env: dict, folder: Path) -> float:
@@ -449,7 +450,7 @@ def onsets(x: np.ndarray, freq: float = 3000.0) -> np.ndarray:
 
 
 def bench_stage(folder: Path, quick: bool) -> None:
-    print("the stage in real time, at a clock-made card (48 kHz, 85 ms buffer)")
+    print("the stage in real time, at a clock-made card (48 kHz, 200 ms buffer)")
     t = np.arange(int(0.6 * R)) / R
     burst = 0.3 * np.sin(2 * np.pi * 3000 * t)
     ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(240) + 0.5) / 240)

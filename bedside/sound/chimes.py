@@ -49,7 +49,8 @@ def synthesise(kind: str, rate: int) -> np.ndarray:
     tail = int(0.02 * rate)
     out[-tail:] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(tail) + 0.5) / tail)
     out[-1] = 0.0
-    return out * (0.5 / np.abs(out).max())
+    levelled: np.ndarray = out * (0.5 / np.abs(out).max())
+    return levelled
 
 
 def chime(kind: str, rate: int, target: float) -> np.ndarray:

@@ -136,7 +136,8 @@ def _block_powers(weighted: np.ndarray, rate: int) -> np.ndarray:
     squares = np.concatenate([np.zeros((1, frames.shape[1])), np.cumsum(frames**2, axis=0)])
     starts = np.arange(0, len(frames) - size + 1, step)
     per_channel = (squares[starts + size] - squares[starts]) / size
-    return per_channel @ _weights(frames.shape[1])
+    power: np.ndarray = per_channel @ _weights(frames.shape[1])
+    return power
 
 
 def integrated_loudness(x: np.ndarray, rate: int) -> float:

@@ -72,7 +72,8 @@ def _frame_powers(x: np.ndarray, size: int) -> np.ndarray:
     count = -(-len(frames) // size)
     padded = np.zeros((count * size, frames.shape[1]))
     padded[: len(frames)] = frames
-    return (padded**2).reshape(count, size, -1).mean(axis=(1, 2))
+    power: np.ndarray = (padded**2).reshape(count, size, -1).mean(axis=(1, 2))
+    return power
 
 
 def voiced_level_db(x: np.ndarray, rate: int) -> float:
@@ -125,7 +126,8 @@ def _moving_average(g: np.ndarray, n: int) -> np.ndarray:
     half = n // 2
     padded = np.concatenate([np.full(half, g[0]), g, np.full(half, g[-1])])
     sums = np.concatenate([[0.0], np.cumsum(padded)])
-    return (sums[n:] - sums[:-n]) / n
+    average: np.ndarray = (sums[n:] - sums[:-n]) / n
+    return average
 
 
 def _running_min(g: np.ndarray, radius: int) -> np.ndarray:
@@ -158,7 +160,8 @@ def limit(x: np.ndarray, rate: int, ceiling_db: float = CEILING_DB) -> np.ndarra
     radius = max(round(LOOKAHEAD * rate), smooth)
     gain = _moving_average(_moving_average(_running_min(need, radius), smooth), smooth)
     gain = np.minimum(gain, need)  # rounding only
-    return x * gain.reshape((-1,) + (1,) * (x.ndim - 1))
+    limited: np.ndarray = x * gain.reshape((-1,) + (1,) * (x.ndim - 1))
+    return limited
 
 
 def master_sound(x: np.ndarray, rate: int, target: float) -> tuple[np.ndarray, float, float]:

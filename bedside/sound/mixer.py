@@ -34,6 +34,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,8 @@ __all__ = ["Event", "Mixer", "Ramp"]
 
 def _rc(u: np.ndarray) -> np.ndarray:
     """The raised cosine from 0 (u <= 0) to 1 (u >= 1)."""
-    return 0.5 - 0.5 * np.cos(np.pi * np.clip(u, 0.0, 1.0))
+    curve: np.ndarray = 0.5 - 0.5 * np.cos(np.pi * np.clip(u, 0.0, 1.0))
+    return curve
 
 
 class Ramp:
@@ -103,9 +105,14 @@ class _Sound:
     cut_length: int = 0
 
     @property
-    def end(self) -> int:
+    def begins(self) -> int:
+        """Where a placed sound starts (only placed sounds are playing)."""
         assert self.start is not None
-        natural = self.start + len(self.samples)
+        return self.start
+
+    @property
+    def end(self) -> int:
+        natural = self.begins + len(self.samples)
         return natural if self.cut is None else min(natural, self.cut + self.cut_length)
 
 
@@ -122,7 +129,7 @@ class _Command:
     frame: int
     seq: int
     action: str = field(compare=False)
-    args: dict = field(compare=False, default_factory=dict)
+    args: dict[str, Any] = field(compare=False, default_factory=dict)
 
 
 class Mixer:
@@ -260,7 +267,7 @@ class Mixer:
             wanted = a.get("id")
             self._cues = [s for s in self._cues if wanted is not None and s.id != wanted]
             self._playing = [
-                s for s in self._playing if s.start < f or (wanted is not None and s.id != wanted)
+                s for s in self._playing if s.begins < f or (wanted is not None and s.id != wanted)
             ]
             self._unplace(f)
             self._recompute_speech_free()
@@ -270,10 +277,10 @@ class Mixer:
     def _unplace(self, frame: int) -> None:
         """Cues placed but not begun by ``frame`` wait again, to be placed anew (after a stop
         or a cancel the queue before them has changed)."""
-        later = [s for s in self._playing if s.what == "cue" and s.start >= frame]
+        later = [s for s in self._playing if s.what == "cue" and s.begins >= frame]
         if not later:
             return
-        self._playing = [s for s in self._playing if not (s.what == "cue" and s.start >= frame)]
+        self._playing = [s for s in self._playing if not (s.what == "cue" and s.begins >= frame)]
         for sound in later:
             sound.start = None
             bisect.insort(self._cues, sound, key=lambda s: (s.due, s.seq))
@@ -361,7 +368,7 @@ class Mixer:
         # first one speaks and can hold over the gap to the next.
         self._place(first + n + self.duck_ramp + self.duck_hold)
         for sound in self._playing:
-            start, end = sound.start, sound.end
+            start, end = sound.begins, sound.end
             if end <= first or start >= first + n:
                 continue
             a, b = max(start, first), min(end, first + n)
@@ -418,7 +425,7 @@ SILENT_DB = -60.0  # a fade's floor: at -60 dB the bed is a thousandth of itself
 
 
 def _db_gain(db: np.ndarray | float) -> np.ndarray | float:
-    if np.isscalar(db):
+    if isinstance(db, (int, float)):
         return 10.0 ** (float(db) / 20.0) if db > SILENT_DB else 0.0
     g = np.power(10.0, np.asarray(db) / 20.0)
     return np.where(np.asarray(db) > SILENT_DB, g, 0.0)

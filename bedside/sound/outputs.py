@@ -22,7 +22,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -219,10 +219,10 @@ class FakeCard:
             os.replace(temporary, index)
 
 
-def read_capture(capture: Path) -> list[dict]:
+def read_capture(capture: Path) -> list[dict[str, Any]]:
     """The stretches a FakeCard recorded: each its index entry with ``samples`` (float32
     frames x channels) added."""
-    stretches = json.loads(Path(str(capture) + ".json").read_text())
+    stretches: list[dict[str, Any]] = json.loads(Path(str(capture) + ".json").read_text())
     raw = np.fromfile(capture, dtype=np.float32)
     for s in stretches:
         count = s["frames"] * s["channels"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ __all__ = ["render_session"]
 
 
 def render_session(
-    lines: list[dict],
+    lines: list[dict[str, Any]],
     path: str | os.PathLike[str],
     *,
     rate: int = 48000,
@@ -35,14 +36,14 @@ def render_session(
     level_db: float = -18.0,
     horizon: float = 1.5,
     block: int = 4800,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Write the session's sound to ``path``; its length is ``seconds`` or until the last sound
     (and the soundscape's fade) has ended, plus half a second."""
     mixer = Mixer(rate, channels, duck_db=duck_db)
     mixer.level.set(0, level_db, 0)
     order = sorted(enumerate(lines), key=lambda p: (float(p[1].get("at", 0.0)), p[0]))
     queue = [line for _, line in order]
-    reports: list[dict] = []
+    reports: list[dict[str, Any]] = []
     limit = None if seconds is None else round(seconds * rate)
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -67,9 +68,10 @@ def render_session(
                         break
                     n = block
                 out = mixer.mix(n)
-                w.writeframes(np.rint(np.clip(out * 32767.0, -32768, 32767)).astype("<i2"))
+                pcm = np.rint(np.clip(out * 32767.0, -32768, 32767)).astype("<i2")
+                w.writeframes(pcm.tobytes())
                 for e in mixer.events:
-                    report = {"type": "duck" if e.kind == "duck" else "sound", "what": e.what}
+                    report: dict[str, Any] = {"type": "sound", "what": e.what}
                     if e.kind == "duck":
                         report = {"type": "duck", "state": e.what}
                     report["start"] = round(e.frame / rate, 4)

@@ -62,12 +62,15 @@ def _colour(kind: str, freqs: np.ndarray) -> np.ndarray:
     f = np.maximum(freqs, 1.0)
     high_pass = 1.0 / np.sqrt(1.0 + (HIGH_PASS / f) ** 8)  # 4th-order Butterworth-like
     if kind == "brown":
-        return high_pass / f * (1.0 / np.sqrt(1.0 + (f / 4000.0) ** 4))
+        brown: np.ndarray = high_pass / f * (1.0 / np.sqrt(1.0 + (f / 4000.0) ** 4))
+        return brown
     if kind == "pink":
-        return high_pass / np.sqrt(f) * (1.0 / np.sqrt(1.0 + (f / 8000.0) ** 2))
+        pink: np.ndarray = high_pass / np.sqrt(f) * (1.0 / np.sqrt(1.0 + (f / 8000.0) ** 2))
+        return pink
     if kind == "rain":
         band = 1.0 / np.sqrt(1.0 + (400.0 / f) ** 4) / np.sqrt(1.0 + (f / 8000.0) ** 4)
-        return band / np.sqrt(f)
+        rain: np.ndarray = band / np.sqrt(f)
+        return rain
     raise ValueError(f"unknown soundscape {kind!r}: one of {', '.join(KINDS)}")
 
 

@@ -92,7 +92,7 @@ CONTROL_TYPES = ("soundscape", "level", "duck", "volume", "stop", "cancel")
 
 
 def apply_line(
-    mixer: Mixer, line: dict, frame: int, load: Callable[[str, bool], np.ndarray]
+    mixer: Mixer, line: dict[str, Any], frame: int, load: Callable[[str, bool], np.ndarray]
 ) -> None:
     """One line of the schedule, given to the mixer at stream frame ``frame``; ``load(path,
     loop)`` reads a sound. The stage and the offline render share it."""
@@ -144,7 +144,7 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
 class _Item:
     at: float
     seq: int
-    line: dict = field(compare=False)
+    line: dict[str, Any] = field(compare=False)
 
 
 class Stage:
@@ -252,7 +252,7 @@ class Stage:
         except (ValueError, TypeError, KeyError, OSError, OverflowError) as e:
             self.tell("error", message=str(e), line=line.strip()[:500])
 
-    def _check_file(self, asked: dict) -> None:
+    def _check_file(self, asked: dict[str, Any]) -> None:
         rate, _, _ = wav_info(asked["file"])  # the header now; the samples when due
         if rate != self.format.rate:
             self.tell(

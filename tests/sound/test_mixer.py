@@ -11,6 +11,8 @@ import pytest
 from bedside.sound import soundscapes
 from bedside.sound.mixer import Mixer
 
+from .needs import missing
+
 R = 48000
 BLOCK = 1024
 
@@ -134,7 +136,7 @@ def test_a_users_file_is_made_seamless(tmp_path) -> None:
     import shutil
 
     if shutil.which("sox") is None:
-        pytest.skip("sox is not installed (make test installs it)")
+        missing("sox is not installed (make test installs it)")
     from bedside.sound.wavfile import write_wav
 
     t = np.arange(44100 * 5) / 44100

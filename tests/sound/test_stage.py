@@ -21,6 +21,7 @@ from bedside.sound import chimes, soundscapes
 from bedside.sound.alsa import LATENCY
 from bedside.sound.wavfile import read_wav, write_wav
 
+from .needs import missing
 from .stagekit import R, StageProcess, burst, detector_delay, onsets
 
 
@@ -255,7 +256,11 @@ def libasound_missing() -> bool:
     return ctypes.util.find_library("asound") is None
 
 
-@pytest.mark.skipif(libasound_missing(), reason="libasound is not installed")
+def need_libasound() -> None:
+    if libasound_missing():
+        missing("libasound is not installed (alsa-utils brings it)")
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
@@ -266,6 +271,7 @@ def libasound_missing() -> bool:
 )
 def test_the_native_format_of_any_alsa_name(tmp_path: Path, name: str, expected: dict) -> None:
     """Through plug (as ``default`` is), the rate, channels and format of the device under it."""
+    need_libasound()
     run = subprocess.run(
         [sys.executable, "-I", "-m", "bedside.sound.stage", "--format", "--output", f"alsa:{name}"],
         capture_output=True,
@@ -277,8 +283,8 @@ def test_the_native_format_of_any_alsa_name(tmp_path: Path, name: str, expected:
     assert json.loads(run.stdout) == expected, run.stderr
 
 
-@pytest.mark.skipif(libasound_missing(), reason="libasound is not installed")
 def test_an_unknown_alsa_name_is_a_plain_error(tmp_path: Path) -> None:
+    need_libasound()
     run = subprocess.run(
         [sys.executable, "-I", "-m", "bedside.sound.stage", "--format", "--output", "alsa:nope"],
         capture_output=True,
@@ -289,10 +295,10 @@ def test_an_unknown_alsa_name_is_a_plain_error(tmp_path: Path) -> None:
     assert run.returncode == 1 and "nope" in json.loads(run.stdout)["error"]
 
 
-@pytest.mark.skipif(libasound_missing(), reason="libasound is not installed")
 def test_playing_through_libasound(tmp_path: Path, sounds: dict) -> None:
     """The real write path (ctypes, snd_pcm_writei) into ALSA's null device (which takes frames
     as fast as they come: no timing here, only that the stream goes through and closes)."""
+    need_libasound()
     env = alsa_env(tmp_path)
     process = subprocess.run(
         [sys.executable, "-I", "-m", "bedside.sound.stage", "--output", "alsa:card48"],

@@ -36,12 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bedside.sound.kinds import KINDS
 from bedside.sound.mastering import master_sound
 from bedside.sound.resample import resample_loop
 
 __all__ = ["KINDS", "crossfade_loop", "decode", "load_loop", "synthesise"]
 
-KINDS = ("brown", "pink", "rain")
 CROSSFADE = 2.0  # s
 HIGH_PASS = 40.0  # Hz
 MAX_FILE_SECONDS = 300.0  # a longer file is cut: a loop is held whole in the stage's memory

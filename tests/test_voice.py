@@ -77,10 +77,12 @@ def make_voice(tmp_path: Path) -> Iterator[Callable[..., Speaker]]:
         voice.close()
 
 
-def render(folder: Path, text: str, config: VoiceConfig = CONFIG, volume=None) -> Path:
-    """``text`` rendered into ``folder`` by a real render child, and its WAV."""
+def render(
+    folder: Path, text: str, config: VoiceConfig = CONFIG, volume=None, rate: int = 48000
+) -> Path:
+    """``text`` rendered into ``folder`` by a real render child at ``rate``, and its WAV."""
     engine = engine_for(config)
-    items = sounds_of(config, None, engine, folder, [text], [volume])
+    items = sounds_of(config, None, engine, folder, [text], [volume], rate)
     _, problems = render_now(spec_of(engine), folder, items)
     assert problems == []
     return Path(items[0].path)
@@ -104,12 +106,15 @@ def sox_rms(path: Path) -> float:
 
 
 # -- rendering ---------------------------------------------------------------------------------
-def test_rendering_makes_a_mono_16_bit_wav_of_the_sentence(tmp_path, capfd):
-    path = render(tmp_path, SENTENCE)
+@pytest.mark.parametrize("rate", [48000, 44100])
+def test_rendering_makes_a_mono_16_bit_wav_of_the_sentence_at_the_outputs_rate(
+    tmp_path, capfd, rate
+):
+    path = render(tmp_path, SENTENCE, rate=rate)
     with wave.open(str(path), "rb") as wav:
         assert wav.getnchannels() == 1
         assert wav.getsampwidth() == 2
-        assert wav.getframerate() == 22050
+        assert wav.getframerate() == rate  # the engine speaks at 22050: resampled ahead
     assert 1.0 < seconds(path) < 10.0
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
     out, _ = capfd.readouterr()
@@ -149,8 +154,10 @@ def test_an_unknown_voice_is_unavailable(tmp_path):
 
 # -- the cache --------------------------------------------------------------------------------
 def test_the_cache_key_changes_with_everything_that_changes_the_sound(tmp_path):
-    def path(config: VoiceConfig = CONFIG, text: str = "Halfway.", volume=None) -> str:
-        (item,) = sounds_of(config, None, engine_for(config), tmp_path, [text], [volume])
+    def path(
+        config: VoiceConfig = CONFIG, text: str = "Halfway.", volume=None, rate: int = 48000
+    ) -> str:
+        (item,) = sounds_of(config, None, engine_for(config), tmp_path, [text], [volume], rate)
         return item.path
 
     base = path()
@@ -163,8 +170,24 @@ def test_the_cache_key_changes_with_everything_that_changes_the_sound(tmp_path):
         path(volume=0.9),
         path(replace(CONFIG, loudness=-21.0)),
         path(replace(CONFIG, engine="piper", model=joe.model_path())),
+        path(rate=44100),
     }
-    assert base not in others and len(others) == 6
+    assert base not in others and len(others) == 7
+
+
+def test_the_render_child_runs_below_the_daemon_and_the_stage():
+    """nice 10, asked before it reads its job: a Piper render never starves the output."""
+    child = subprocess.Popen(
+        [sys.executable, "-P", "-m", "bedside.voice.render_child"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        until(lambda: os.getpriority(os.PRIO_PROCESS, child.pid) != mine)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, mine + 10)
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_a_cache_hit_does_no_synthesis(make_voice):

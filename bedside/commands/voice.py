@@ -1,7 +1,8 @@
 """``bedside voice render`` and ``bedside voice say``: the voice's cache, and trying a voice.
 
 ``render`` makes every sound the daemon can play (every routine's cues and counts, the phrases,
-the reminder, the quieter night's volume, the chimes) in the cache the daemon reads
+the reminder, the quieter night's volume, the chimes, the soundscape's loop), at the output's
+own rate, in the cache the daemon reads
 (``$CACHE_DIRECTORY``, else ``~/.cache/bedside``), so the first night is ready; ``make install``
 runs it as the service's user. ``say`` speaks one line through the configured engine and device,
 and says plainly when there is no sound card to play it on.
@@ -20,7 +21,8 @@ from bedside.config.sections import Config
 from bedside.voice import render_now, say_now, sound_cards
 from bedside.voice.cache import open_cache, prune, remove_leftovers
 from bedside.voice.engine_choice import engine_for, spec_of
-from bedside.voice.speaker import sounds_of
+from bedside.voice.output_rate import native_rate
+from bedside.voice.speaker import loop, sounds_of
 
 __all__ = ["render", "say"]
 
@@ -42,9 +44,12 @@ def render(config: Config) -> int:
         return 1
     remove_leftovers(folder)  # what a killed render left
     engine = engine_for(config.voice, LOG)
+    rate = native_rate(f"alsa:{config.voice.device}")
     items = sounds_of(
-        config.voice, config.sounds, engine, folder, cue_texts(config), volumes_of(config)
+        config.voice, config.sounds, engine, folder, cue_texts(config), volumes_of(config), rate
     )
+    if config.soundscape.enabled:
+        items.append(loop(config.voice, config.soundscape.sound, folder, rate))
     start = time.monotonic()
     done, problems = render_now(spec_of(engine), folder, items, LOG)
     took = time.monotonic() - start

@@ -1,5 +1,5 @@
-"""Speech and sounds: every cue rendered ahead into a WAV cache by a child process, mastered to
-one calm level, and played by a player that can stop.
+"""Speech and sounds: every cue rendered ahead into a WAV cache by a child process, at the
+output's own rate, levelled to one loudness (BS.1770), and played by a player that can stop.
 
     speaker.py        Speaker, the cue queue the daemon speaks through; say_now, one line now
     engine.py         the base every speech engine stands on (SpeechEngine) and its errors
@@ -7,9 +7,9 @@ one calm level, and played by a player that can stop.
     espeak.py         espeak-ng through pyttsx3, the default engine
     piper.py          Piper, run only through its command line (it is GPL, and large)
     renderer.py       the daemon's handle on the render child (killable, never waited on)
-    render_child.py   the render child: the engine, mastering, atomic writes into the cache
-    mastering.py      trim, fade, one loudness, peaks under -1 dBFS (pure Python: no audioop)
-    chimes.py         the bell at each step and the closing tone, synthesised
+    render_child.py   the render child (nice 10): the engine, then bedside.sound's resampling
+                      to the output's rate, BS.1770 mastering, chimes and soundscape loops
+    output_rate.py    the output's own rate, asked of the stage once
     wav.py            WAVs read, written and measured (Sound), once for every reader
     cache.py          keys, atomic writes with the umask, leftovers, a bounded folder
     player.py         aplay (or the null player), stopped at once

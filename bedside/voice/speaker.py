@@ -15,7 +15,10 @@ cue, never raised to the caller: a coach that cannot speak still shows its count
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
+import os
 import threading
 import time
 from collections import deque
@@ -26,11 +29,11 @@ from pathlib import Path
 
 from bedside.closing import Closing
 from bedside.config.sections import SoundsConfig, VoiceConfig
+from bedside.sound.kinds import CHIMES, KINDS
 from bedside.voice.cache import cache_key, open_cache, prune, remove_leftovers
-from bedside.voice.chimes import CHIMES
 from bedside.voice.engine import SpeechEngine
 from bedside.voice.engine_choice import engine_for, spec_of
-from bedside.voice.mastering import target
+from bedside.voice.output_rate import FALLBACK_RATE, native_rate
 from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
 from bedside.voice.wav import is_playable
@@ -47,6 +50,12 @@ class _Cue:
     chime: bool = False
 
 
+def target(loudness: float, volume: float) -> float:
+    """The loudness (LUFS) a sound is levelled to: the configured loudness, scaled by a
+    volume (0: silence)."""
+    return loudness + 20 * math.log10(volume) if volume > 0 else -math.inf
+
+
 def sounds_of(
     config: VoiceConfig,
     sounds: SoundsConfig | None,
@@ -54,17 +63,19 @@ def sounds_of(
     folder: Path,
     texts: Iterable[str],
     volumes: Iterable[float | None] = (None,),
+    rate: int = FALLBACK_RATE,
 ) -> list[Item]:
-    """Every sound to render for ``texts`` at ``volumes``, with its place in the cache."""
+    """Every sound to render for ``texts`` at ``volumes`` and the output's ``rate``, with its
+    place in the cache."""
     volumes = list(volumes)
     items = [
-        sound(config, sounds, engine, folder, text, volume)
+        sound(config, sounds, engine, folder, text, volume, rate=rate)
         for text in dict.fromkeys(t for t in texts if t.strip())
         for volume in volumes
     ]
     if sounds is not None and sounds.enabled:
         items += [
-            sound(config, sounds, engine, folder, kind, volume, chime=True)
+            sound(config, sounds, engine, folder, kind, volume, chime=True, rate=rate)
             for kind in CHIMES
             for volume in volumes
         ]
@@ -79,17 +90,32 @@ def sound(
     text: str,
     volume: float | None = None,
     chime: bool = False,
+    rate: int = FALLBACK_RATE,
 ) -> Item:
-    """One cue (or chime) at ``volume``: its loudness, and its name in the cache, which covers
-    everything that changes how it sounds (a chime's does not depend on the engine)."""
+    """One cue (or chime) at ``volume`` and ``rate``: its loudness, and its name in the cache,
+    which covers everything that changes how it sounds (a chime's does not depend on the
+    engine; every sound's depends on the rate it is rendered at)."""
     offset = sounds.level if chime and sounds is not None else 0.0
     level = target(config.loudness + offset, config.volume if volume is None else volume)
-    rounded = None if level == float("-inf") else round(level, 2)
+    rounded = None if level == -math.inf else round(level, 2)
     if chime:
-        key = cache_key("chime", text, rounded)
+        key = cache_key("chime", text, rounded, rate)
     else:
-        key = cache_key("cue", engine.identity(), text, rounded)
-    return Item("chime" if chime else "text", text, rounded, str(folder / f"{key}.wav"))
+        key = cache_key("cue", engine.identity(), text, rounded, rate)
+    return Item("chime" if chime else "text", text, rounded, str(folder / f"{key}.wav"), rate)
+
+
+def loop(config: VoiceConfig, soundscape: str, folder: Path, rate: int = FALLBACK_RATE) -> Item:
+    """The soundscape's loop (a kind, or a file's absolute path) at the voice's loudness and
+    ``rate`` (the stage sets it under the voice); a file's size and time are in its key, so an
+    edited loop is made again."""
+    stamp: list[object] = []
+    if soundscape not in KINDS:
+        with contextlib.suppress(OSError):
+            info = os.stat(soundscape)
+            stamp = [info.st_size, info.st_mtime_ns]
+    key = cache_key("loop", soundscape, stamp, round(config.loudness, 2), rate)
+    return Item("loop", soundscape, config.loudness, str(folder / f"{key}.wav"), rate)
 
 
 class Speaker(Closing):
@@ -113,8 +139,11 @@ class Speaker(Closing):
         clock: Callable[[], float] = time.monotonic,
         sounds: SoundsConfig | None = None,
         stall: float = 120.0,
+        rate: int | None = None,
     ) -> None:
         self.config = config
+        self._rate = rate  # None: the output is asked, once, off the loop's thread
+        self._rate_lock = threading.Lock()
         self.sounds = sounds
         self.cache_dir = Path(cache_dir)
         self.stale_after = stale_after
@@ -203,13 +232,25 @@ class Speaker(Closing):
             thread.join(timeout=1)
 
     # -- for tests, the bench and ``bedside voice`` ---------------------------------------------
+    @property
+    def rate(self) -> int:
+        """The output's own rate, which every sound is rendered at (asked once: a child)."""
+        with self._rate_lock:
+            if self._rate is None:
+                self._rate = native_rate(f"alsa:{self.config.device}")
+            return self._rate
+
     def items(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> list[Item]:
         """Every sound ``prepare(texts, volumes)`` renders, with its place in the cache."""
-        return sounds_of(self.config, self.sounds, self.engine, self.cache_dir, texts, volumes)
+        return sounds_of(
+            self.config, self.sounds, self.engine, self.cache_dir, texts, volumes, self.rate
+        )
 
     def sound(self, text: str, volume: float | None = None, chime: bool = False) -> Item:
         """The sound ``say(text, volume)`` (or a chime) plays, with its place in the cache."""
-        return sound(self.config, self.sounds, self.engine, self.cache_dir, text, volume, chime)
+        return sound(
+            self.config, self.sounds, self.engine, self.cache_dir, text, volume, chime, self.rate
+        )
 
     @property
     def synthesised(self) -> int:

@@ -67,10 +67,24 @@ def long_cues(items: list[Item]) -> list[Path]:
     return found
 
 
-@cache
+FAILED: dict[tuple[str, Path], str] = {}  # a render that failed, said again by each test using it
+
+
 def render_all(engine: str, base: Path) -> tuple[list[Item], float, subprocess.CompletedProcess]:
     """Every sound of the shipped configuration with ``engine``, by ``bedside voice render``
-    run under umask 0077; (the items, the target loudness, the run)."""
+    run under umask 0077, once a session; (the items, the target loudness, the run). A render
+    that failed fails every test that needs it with its own message, not a later one."""
+    if (engine, base) in FAILED:
+        pytest.fail(f"the {engine} render failed earlier in this session: {FAILED[engine, base]}")
+    try:
+        return _render_all(engine, base)
+    except BaseException as failure:
+        FAILED[engine, base] = str(failure)[-2000:]
+        raise
+
+
+@cache
+def _render_all(engine: str, base: Path) -> tuple[list[Item], float, subprocess.CompletedProcess]:
     folder = base / engine
     folder.mkdir(parents=True)
     config_file = folder / "bedside.toml"

@@ -256,6 +256,7 @@ class Keys:
     At ``--speed N`` every key is a tap of its length in the device's time, N times shorter.
     """
 
+    LIFT = 0.1  # up between a hold and a space kept for after it, as a finger lifts
     REPEATING = 0.7  # a space this soon after the last is the terminal repeating a held key
     FIRST_RELEASE = 0.6  # up this long after a lone space, unless its repeats come first
     REPEAT_RELEASE = 0.15  # up this long after a repeat: the repeats come every 30 ms or so
@@ -274,6 +275,8 @@ class Keys:
         self.hold = _past(thresholds.hold, thresholds.long_hold)
         self.long_hold = _past(thresholds.long_hold, thresholds.stuck)
         self.down = False
+        self.tapped = False  # down by h, e or a tap at speed, not by a space bar held down
+        self.kept = False  # a space came during that: pressed once the button is up again
         self.last_space: float | None = None
         self.release: Pending | None = None
         self.lock = threading.Lock()
@@ -283,22 +286,28 @@ class Keys:
         with self.lock:
             if self.down:
                 return
-            self.down = True
+            self.down = self.tapped = True
             self.pin.drive_low()
         self._release_after(seconds / self.speed)
 
     def space(self) -> None:
         # A held key repeats: the first repeat comes after the terminal's delay (about half a
         # second), then quickly. The button stays down while the repeats keep coming.
+        # A space while h or e holds the button is a press meant for after it (the person
+        # sees the hold's screen and goes on), not more of the hold: it is kept until then.
         now = self.timers.now()
         repeat = self.last_space is not None and now - self.last_space < self.REPEATING
         self.last_space = now
+        with self.lock:
+            if self.down and self.tapped:
+                self.kept = True
+                return
         if self.speed != 1.0:
             self.tap(self.FAST_PRESS)
             return
         with self.lock:
             if not self.down:
-                self.down = True
+                self.down, self.tapped = True, False
                 self.pin.drive_low()
         self._release_after(self.REPEAT_RELEASE if repeat else self.FIRST_RELEASE)
 
@@ -312,6 +321,13 @@ class Keys:
             if self.down:
                 self.down = False
                 self.pin.drive_high()
+            kept, self.kept = self.kept, False
+        if kept:
+            self.timers.after(self.LIFT, self._kept_press)
+
+    def _kept_press(self) -> None:
+        self.last_space = None  # a press of its own, never taken for a repeat
+        self.space()
 
     def key(self, key: str) -> bool:
         """One key from the keyboard; False when it asks to quit (q, or the end of input)."""

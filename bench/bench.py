@@ -25,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -325,22 +326,23 @@ def simulate_speed() -> dict[str, float]:
 # -- the voice ---------------------------------------------------------------------------------
 def cue_latency(cache: Path, engine: str = "pyttsx3") -> dict[str, float]:
     from bedside.config.sections import VoiceConfig
-    from bedside.voice import NULL_PLAYER, Speaker
+    from bedside.voice import NULL_OUTPUT, Speaker
 
     routine = load_config().routines["bedtime"]
     texts = [cue.text for step in routine.steps for cue in step.cues][:5]
     config = VoiceConfig(engine=engine, model=piper_voice() if engine == "piper" else None)
-    voice = Speaker(config, cache / engine / "voice", player_command=NULL_PLAYER)
+    voice = Speaker(config, cache / engine / "voice", NULL_OUTPUT)
     voice.prepare(texts)
     voice.wait_until_idle(120)
     starts: list[float] = []
-    start_player = voice.player.start
+    send = voice.stage.send
 
-    def timed_start(path: Path) -> bool:
-        starts.append(time.perf_counter())  # the moment the player is asked to start
-        return start_player(path)
+    def timed_send(line: dict[str, Any]) -> bool:
+        if line.get("type") == "cue":
+            starts.append(time.perf_counter())  # the moment the stage is handed the cue
+        return send(line)
 
-    voice.player.start = timed_start  # type: ignore[method-assign]
+    voice.stage.send = timed_send  # type: ignore[method-assign]
     ours = []
     for text in texts * int(quick(4, 1)):
         count = len(starts)

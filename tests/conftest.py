@@ -119,6 +119,7 @@ LANES = [  # (a part of a test's node id, its lane; None: shared), the first tha
             ("test_soak.py", "soak"),
             ("test_voice.py", "voice"),
             ("test_voice_daemon.py", "voice"),
+            ("test_sound_in_the_daemon.py", "voice"),
             ("test_button.py", "daemon"),
             ("test_clocks.py", "daemon"),
             ("test_daemon.py", "daemon"),

@@ -26,7 +26,7 @@ from bedside.app.speech import cue_texts
 from bedside.config.load import load_config
 from bedside.config.sections import SoundsConfig, VoiceConfig
 from bedside.sound.kinds import CHIMES
-from bedside.voice import NULL_PLAYER, Speaker, render_now
+from bedside.voice import NULL_OUTPUT, Speaker, render_now
 from bedside.voice.cache import remove_leftovers
 from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.renderer import Item
@@ -260,7 +260,7 @@ def test_without_sounds_no_chime_is_rendered_or_played(tmp_path):
     assert not loaded.sounds.enabled
     count = len(list((tmp_path / "cache" / "voice").iterdir()))
     assert count == len(cue_texts(loaded))  # the cues, and no chime
-    with Speaker(loaded.voice, tmp_path / "v", NULL_PLAYER, sounds=loaded.sounds) as voice:
+    with Speaker(loaded.voice, tmp_path / "v", NULL_OUTPUT, sounds=loaded.sounds) as voice:
         voice.chime("step")
         assert voice.wait_until_idle(10) and list(voice.chimed) == []
 
@@ -270,7 +270,7 @@ def test_a_chime_plays_in_its_turn_between_cues(tmp_path):
     # what is tested, and the stale rule is test_voice.py's.
     forever = float("inf")
     with Speaker(
-        VoiceConfig(), tmp_path, NULL_PLAYER, sounds=SoundsConfig(), stale_after=forever
+        VoiceConfig(), tmp_path, NULL_OUTPUT, sounds=SoundsConfig(), stale_after=forever
     ) as voice:
         voice.say("Halfway.")
         voice.chime("step")

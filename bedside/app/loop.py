@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from bedside.app.assembly import Parts
 from bedside.app.events import Arrival, Edge, Events, Reload, Stop, WallMoved
@@ -88,6 +89,10 @@ class Loop:
         self.events: Events = parts.events
         self.reload = reload
         self.trace = None if trace is None else Trace(trace, flush=True)
+        # The stage's reports come on its reader's thread: one trace line at a time.
+        self._trace_lock = threading.Lock()
+        if self.trace is not None:
+            self.voice.listen(self._heard)
         self.watchdog = watchdog
         self.known = parts.wall.known()  # the wall clock, at the last look
         self.start = behaviour.now
@@ -114,6 +119,9 @@ class Loop:
                 return item.reason
             if isinstance(item, Edge):
                 log.debug("button %s at %.3f", "down" if item.pressed else "up", item.at)
+                if item.pressed and self.behaviour.state.mode is not Mode.RUNNING:
+                    # A press after the routine (the sleep timer running) ends the bed, faded.
+                    self.voice.soundscape(False)
                 self.behaviour.edge(item.pressed, item.at)
                 # Not on to `now` yet: an edge queued behind this one (the loop came late)
                 # happened before it, and is taken first at its own time; the next turn waits
@@ -200,6 +208,7 @@ class Loop:
                 log.info("%s: step %d/%d %s%s", routine, index + 1, count, step.title, side)
                 self.notifier.status(self._status())
                 self.voice.chime("step")
+                self.voice.soundscape(step.soundscape)
             case StateChanged(mode=mode, routine=routine):
                 log.info("%s: %s", mode.value, routine)
                 self.notifier.status(self._status())
@@ -207,6 +216,9 @@ class Loop:
                 log.info("%s: %s", routine, "completed" if completed else "ended early")
                 if completed:
                     self.voice.chime("finish")
+                    self.voice.sleep_timer()  # the bed plays on, then fades: sleep comes
+                else:
+                    self.voice.soundscape(False)
             case ButtonStuck():
                 log.warning("the button has been down too long: ignored until it is released")
             case GestureTaken(gesture=gesture):
@@ -237,7 +249,35 @@ class Loop:
     def _trace(self, t: float, output: Output) -> None:
         if self.trace is None:
             return
-        self.trace.write(t - self.start, output)
+        with self._trace_lock:
+            self.trace.write(t - self.start, output)
+
+    def _heard(self, line: dict[str, Any]) -> None:
+        """A sound reaching the output, or the soundscape dipping, as the stage tells it (times
+        on the monotonic clock) in the trace's time: ``sound`` and ``duck`` events."""
+        if self.trace is None:
+            return
+
+        def at(real: object) -> float | None:
+            if not isinstance(real, int | float):
+                return None
+            since = (float(real) - self.clock.real(self.start)) * self.clock.speed
+            return round(since, 3)  # trace time 0 is the loop's start
+
+        if line.get("type") == "sound":
+            body: dict[str, Any] = {"type": "sound", "what": line.get("what")}
+            body["text"] = line.get("text", "")
+            if line.get("cut"):
+                body["cut"] = True
+            else:
+                body["start"] = at(line.get("start"))
+            body["end"] = at(line.get("end"))
+        else:
+            body = {"type": "duck", "state": line.get("state"), "db": line.get("db")}
+            body["start"], body["end"] = at(line.get("start")), at(line.get("end"))
+        t = body.get("start") if body.get("start") is not None else body.get("end")
+        with self._trace_lock:
+            self.trace.record(t if isinstance(t, float) else 0.0, body)
 
     def _status(self) -> str:
         state = self.behaviour.state

@@ -197,7 +197,8 @@ class Mixer:
     def command(self, frame: int, action: str, **args: object) -> None:
         """A change at ``frame`` (now, if that has passed): "soundscape" (loop, name, fade),
         "soundscape_off" (fade), "level" (db, ramp), "duck" (db, ramp), "volume" (db, ramp),
-        "stop" (fade), "cancel" (id or all cues not yet begun)."""
+        "stop" (fade; soundscape=False leaves the soundscape playing), "cancel" (id or all cues
+        not yet begun)."""
         self._check_room()
         bisect.insort(
             self._commands, _Command(max(frame, self.position), next(self._seq), action, dict(args))
@@ -262,7 +263,8 @@ class Mixer:
         elif c.action == "volume":
             self.volume.set(f, float(a["db"]), round(float(a.get("ramp", 0.5)) * self.rate))
         elif c.action == "stop":
-            self._stop(f, max(1, round(float(a.get("fade", 0.3)) * self.rate)), c.seq)
+            fade = max(1, round(float(a.get("fade", 0.3)) * self.rate))
+            self._stop(f, fade, c.seq, bool(a.get("soundscape", True)))
         elif c.action == "cancel":
             wanted = a.get("id")
             self._cues = [s for s in self._cues if wanted is not None and s.id != wanted]
@@ -295,9 +297,10 @@ class Mixer:
             if d[1] >= self.position:
                 d[1] = max(min(d[1], self._speech_free), self.position)
 
-    def _stop(self, frame: int, fade: int, seq: int) -> None:
+    def _stop(self, frame: int, fade: int, seq: int, soundscape: bool = True) -> None:
         """Fade out, from ``frame`` over ``fade`` frames, every sound asked for before this
-        stop (``seq``), and drop those not begun; what is asked after it plays as asked."""
+        stop (``seq``), and drop those not begun; what is asked after it plays as asked. The
+        soundscape fades too, unless ``soundscape`` is False (speech stopped, the bed goes on)."""
         self._cues = [s for s in self._cues if s.seq > seq]
         kept = []
         for s in self._playing:
@@ -309,7 +312,8 @@ class Mixer:
                 kept.append(s)
         self._playing = kept
         self._unplace(frame)
-        if self.loop is not None and (self.loop_ends is None or self.loop_ends > frame + fade):
+        ending = self.loop_ends is None or self.loop_ends > frame + fade
+        if soundscape and self.loop is not None and ending:
             self.fade.set(frame, SILENT_DB, fade)
             self.loop_ends = frame + fade
         self._recompute_speech_free()

@@ -6,12 +6,15 @@ clock paces the stage), ``delay()`` (frames written and not yet heard) and ``clo
 - ``alsa:NAME`` (the default, ``alsa:default``): libasound through ctypes (``alsa.py``).
 - ``aplay:NAME``: ``aplay -t raw`` fed through a pipe, the alternative measured in the bench.
   It cannot say how much is queued, so ``delay`` is its configured buffer, an estimate.
+- ``null``: a card made of the clock that keeps nothing (``fake:`` without a capture): where
+  there is no card to play on (``bedside run --mock-hardware``, the demo without a card).
 - ``fake:...``: a sound card made of the monotonic clock, for tests and the bench on a machine
   without one: it consumes frames at its rate (optionally off by ``ppm``, as a real crystal is),
   holds ``buffer`` seconds, drops the first ``drop`` seconds after each open (as an I2S
-  amplifier or a USB speaker waking up does), and records what it "played", each stretch with
-  the monotonic time of its first frame, to ``capture`` (float32 raw, and a JSON index beside
-  it), so a test can compare what reached the card with what was meant.
+  amplifier or a USB speaker waking up does), will not open while the file ``unplugged``
+  names exists (a speaker pulled out, for the tests), and records what it "played", each
+  stretch with the monotonic time of its first frame, to ``capture`` (float32 raw, and a JSON
+  index beside it), so a test can compare what reached the card with what was meant.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Output(Protocol):
 
 
 def _options(spec: str) -> tuple[str, dict[str, str]]:
+    if spec in ("null", "null:"):
+        spec = "fake:"
     kind, _, rest = spec.partition(":")
     options: dict[str, str] = {}
     for part in rest.split(",") if rest else []:
@@ -76,6 +81,7 @@ def open_output(spec: str, fmt: OutputFormat, latency: float = LATENCY) -> Outpu
             drop=float(options.get("drop", 0.0)),
             ppm=float(options.get("ppm", 0.0)),
             capture=Path(options["capture"]) if "capture" in options else None,
+            unplugged=Path(options["unplugged"]) if "unplugged" in options else None,
         )
     raise ValueError(f"unknown output {spec!r}")
 
@@ -143,7 +149,12 @@ class FakeCard:
         drop: float = 0.0,
         ppm: float = 0.0,
         capture: Path | None = None,
+        unplugged: Path | None = None,
     ) -> None:
+        if unplugged is not None and unplugged.exists():  # a speaker pulled out, for tests
+            said = unplugged.read_text().strip()
+            raise OSError("the speaker is unplugged" + (f" ({said})" if said else ""))
+        self.unplugged = unplugged
         self.format = fmt
         self.rate = fmt.rate * (1.0 + ppm * 1e-6)  # the card's true rate
         self.buffer = max(1, int(buffer * fmt.rate))
@@ -163,6 +174,8 @@ class FakeCard:
         return min(self.written, int((now - self.started) * self.rate))
 
     def write(self, block: np.ndarray) -> None:
+        if self.unplugged is not None and self.unplugged.exists():  # pulled out while playing
+            raise OSError("the speaker is unplugged")
         n = len(block)
         if self.started is not None:
             # An underrun: the card ran dry and played silence meanwhile (a real card's xrun);

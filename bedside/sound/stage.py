@@ -17,6 +17,7 @@ Asked (stdin); ``at`` is optional everywhere (now), ``id`` optional on sounds:
     {"type": "duck", "db": 12}                    how far the soundscape dips under speech
     {"type": "volume", "db": -6, "ramp": 1}       master volume (quiet hours)
     {"type": "stop", "fade": 0.3}                 fade out everything asked before it
+    {"type": "stop", "fade": 0.1, "soundscape": false}   ...but the soundscape plays on
     {"type": "cancel", "id": "c7"}                drop a sound not yet begun (no id: all)
     {"type": "ping", "id": 1}                     answered with a pong (tests sync on it)
     {"type": "quit"}                              fade out, close the output, exit 0
@@ -112,7 +113,9 @@ def apply_line(
     elif kind in ("level", "duck", "volume"):
         mixer.command(frame, kind, db=line["db"], ramp=line.get("ramp", 0.5))
     elif kind == "stop":
-        mixer.command(frame, "stop", fade=line.get("fade", 0.3))
+        mixer.command(
+            frame, "stop", fade=line.get("fade", 0.3), soundscape=line.get("soundscape", True)
+        )
     elif kind == "cancel":
         mixer.command(frame, "cancel", id=line.get("id"))
     else:

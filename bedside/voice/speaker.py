@@ -1,14 +1,17 @@
-"""The cue queue: what the daemon speaks through. ``say`` queues, a worker plays in order.
+"""The cue queue: what the daemon speaks through. ``say`` queues; a worker renders what the
+cache lacks and hands each sound, with the time it fell due, to the sound stage.
 
-    voice = Speaker(config.voice, cache_dir, sounds=config.sounds)
+    voice = Speaker(config.voice, cache_dir, sounds=config.sounds, soundscape=...)
     voice.prepare(every_cue_text)   # renders what the cache lacks, in a child; returns at once
-    voice.say("Halfway.")           # never blocks: queued, then played in order by a worker
-    voice.chime("step")             # a soft bell, queued like a cue
-    voice.silence()                 # skip / end: drop what is queued, stop the player now
+    voice.say("Halfway.")           # never blocks: due now, heard in order
+    voice.chime("step")             # a soft bell; a cue due with it starts over its decay
+    voice.soundscape(True)          # the bed under a marked step (False: fades out)
+    voice.sleep_timer()             # the routine is over: it plays on, then fades out
+    voice.silence()                 # skip / end: drop what is queued, fade out the speech now
     voice.close()                   # kills a render still running: never waits on one
 
 A cue missing from the cache is rendered at once by a child (ahead of the background render),
-and the worker waits for it, not the loop. Trouble (no engine, a render failing, no player) is
+and the worker waits for it, not the loop. Trouble (no engine, a render failing, no output) is
 logged once per kind as a WARNING on the ``bedside.voice`` logger and tried again with the next
 cue, never raised to the caller: a coach that cannot speak still shows its countdown.
 """
@@ -16,6 +19,7 @@ cue, never raised to the caller: a coach that cannot speak still shows its count
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import os
@@ -24,30 +28,38 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bedside.closing import Closing
-from bedside.config.sections import SoundsConfig, VoiceConfig
+from bedside.config.sections import SoundConfig, SoundscapeConfig, SoundsConfig, VoiceConfig
 from bedside.sound.kinds import CHIMES, KINDS
 from bedside.voice.cache import cache_key, open_cache, prune, remove_leftovers
 from bedside.voice.engine import SpeechEngine
 from bedside.voice.engine_choice import engine_for, spec_of
 from bedside.voice.output_rate import FALLBACK_RATE, native_rate
-from bedside.voice.player import LOG, Player, Trouble
 from bedside.voice.renderer import Item, Renderer, RenderFailed
+from bedside.voice.stage_link import StageLink
+from bedside.voice.trouble import LOG, Trouble
 from bedside.voice.wav import is_playable
 
 __all__ = ["Speaker", "say_now", "sound", "sounds_of"]
 
 
+SLEEP_FADE = 120.0  # seconds the soundscape takes to fade out after [soundscape] after
+STOP_FADE = 0.1  # seconds a skipped cue takes to fade out: no click, and gone at once
+
+
 @dataclass(frozen=True)
 class _Cue:
     text: str  # the words, or a chime's name
-    queued_at: float  # on the injected clock
+    due: float  # when it fell due, on the injected clock (how stale it is)
     generation: int  # silence() moves to a new generation; older cues are never played
     volume: float | None = None  # None: the configured volume
     chime: bool = False
+    line: dict[str, Any] | None = None  # a line for the stage as it is (the soundscape)
+    at: float = field(default_factory=time.monotonic)  # the same, as the stage places it
 
 
 def target(loudness: float, volume: float) -> float:
@@ -119,20 +131,26 @@ def loop(config: VoiceConfig, soundscape: str, folder: Path, rate: int = FALLBAC
 
 
 class Speaker(Closing):
-    """What the daemon speaks through.
+    """What the daemon speaks through: cues, chimes and the soundscape, rendered into the cache
+    (in a child) and played by the sound stage (another child, ``bedside.sound.stage``), which
+    mixes them on one stream at the output's own rate.
 
-    ``stale_after``: a queued cue that has waited longer than this is dropped when a newer cue
-    is waiting. ``clock`` (monotonic seconds) is what "waited" is measured on. With
-    ``config.enabled`` false, or a cache folder that cannot be used, the Speaker does nothing at
-    all and starts no threads. ``played`` (texts whose playback started), ``chimed`` and
-    ``synthesised`` are for tests and the bench.
+    ``output`` is the stage's (``alsa:DEVICE``, the default from ``[voice] device``; ``null``,
+    a card made of the clock, where there is none). Each cue is sent with the monotonic time it
+    fell due: the stage keeps cues in order and never lets one overlap another, but a chime
+    never delays one (a cue due with a chime starts while the chime decays). ``stale_after``:
+    a cue whose render took longer than this after it fell due is dropped, not said late.
+    With ``config.enabled`` false, or a cache folder that cannot be used, the Speaker does
+    nothing at all and starts no threads. ``played`` (texts heard), ``chimed`` and
+    ``synthesised`` are for tests and the bench; ``listen`` gets the stage's reports of what
+    reached the output (the daemon's ``--trace``).
     """
 
     def __init__(
         self,
         config: VoiceConfig,
         cache_dir: Path,
-        player_command: list[str] | None = None,
+        output: str | None = None,
         log: logging.Logger | None = None,
         *,
         stale_after: float = 5.0,
@@ -140,26 +158,46 @@ class Speaker(Closing):
         sounds: SoundsConfig | None = None,
         stall: float = 120.0,
         rate: int | None = None,
+        sound_config: SoundConfig | None = None,
+        soundscape: SoundscapeConfig | None = None,
+        stage_command: list[str] | None = None,
+        sleep_fade: float = SLEEP_FADE,
     ) -> None:
+        self.sleep_fade = sleep_fade
         self.config = config
+        self.sounds = sounds
+        self.soundscape_config = soundscape or SoundscapeConfig()
         self._rate = rate  # None: the output is asked, once, off the loop's thread
         self._rate_lock = threading.Lock()
-        self.sounds = sounds
         self.cache_dir = Path(cache_dir)
         self.stale_after = stale_after
         self.log = log or LOG
-        self.player = Player(player_command, config.device, self.log)
+        self.output = output or f"alsa:{config.device}"
+        preroll = (sound_config or SoundConfig()).preroll
+        options = [
+            "--preroll", f"{preroll:g}",
+            "--duck", f"{self.soundscape_config.duck:g}",
+            "--level", f"{-self.soundscape_config.level:g}",
+        ]  # fmt: skip
+        self.stage = StageLink(self.output, options, self._hear, self.log, stage_command)
         self.played: deque[str] = deque(maxlen=100)  # the latest only: it runs for months
         self.chimed: deque[str] = deque(maxlen=100)
+        self.heard: deque[dict[str, Any]] = deque(maxlen=100)  # the stage's sound/duck lines
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self._clock = clock
         self._cond = threading.Condition()
         self._queue: deque[_Cue] = deque()
         self._generation = 0
-        self._busy = False  # the worker holds a cue (rendering or playing it)
+        self._busy = False  # the worker holds a cue (rendering or sending it)
         self._preparing = 0  # prepare() calls not finished yet
         self._preparers: list[threading.Thread] = []
         self._closed = False
         self._volume: float | None = None  # the last cue's: chimes follow a quieter night
+        self._sent: dict[str, float] = {}  # sounds sent, not yet heard to their end: id -> due
+        self._until = 0.0  # the monotonic time the last sound heard ends
+        self._ids = itertools.count(1)
+        self._bed = False  # the soundscape is meant to be playing
+        self._bed_db: float | None = None  # the level last sent for it
         self._trouble = Trouble(self.log)
         self._renderer: Renderer | None = None
         self._worker: threading.Thread | None = None
@@ -189,33 +227,68 @@ class Speaker(Closing):
             self._preparers = [t for t in self._preparers if t.is_alive()] + [thread]
         thread.start()
 
-    def say(self, text: str, volume: float | None = None) -> None:
-        """Queue ``text`` to be said after what is already queued; returns at once."""
+    def say(self, text: str, volume: float | None = None, at: float | None = None) -> None:
+        """Queue ``text``, due at ``at`` (monotonic; None: now), after what is queued; at once."""
         if self._worker is None or not text.strip():
             return
-        self._queue_cue(text, volume)
+        self._queue_cue(_Cue(text, self._due(at), self._generation, volume))
 
-    def chime(self, kind: str) -> None:
+    def chime(self, kind: str, at: float | None = None) -> None:
         """Queue the chime ``kind`` ("step" or "finish"), if ``[sounds]`` has it; at once."""
         if self._worker is None or self.sounds is None or not self.sounds.enabled:
             return
         if not getattr(self.sounds, kind, False):
             return
-        self._queue_cue(kind, None, chime=True)
+        self._queue_cue(_Cue(kind, self._due(at), self._generation, None, chime=True))
+
+    def soundscape(self, on: bool, fade: float = 3.0) -> None:
+        """The soundscape on (for a marked step) or off, fading over ``fade`` seconds; nothing
+        when ``[soundscape] sound`` is "off" or it is already so."""
+        if self._worker is None or not self.soundscape_config.enabled:
+            return
+        with self._cond:
+            if on == self._bed:
+                return
+            self._bed = on
+        line: dict[str, Any] = {"type": "soundscape", "fade": fade}
+        if not on:
+            line["off"] = True
+        self._queue_cue(_Cue("", self._clock(), self._generation, None, line=line))
+
+    def sleep_timer(self) -> None:
+        """The routine is over: the soundscape plays on ``[soundscape] after`` seconds, then
+        fades out over ``sleep_fade`` (a press stops it sooner: ``soundscape(False)``)."""
+        if self._worker is None or not self.soundscape_config.enabled or not self._bed:
+            return
+        with self._cond:
+            self._bed = False
+        at = time.monotonic() + self.soundscape_config.after  # on the stage's clock
+        line = {"type": "soundscape", "off": True, "at": at, "fade": self.sleep_fade}
+        self._queue_cue(_Cue("", self._clock(), self._generation, None, line=line))
 
     def silence(self) -> None:
-        """Drop everything queued and stop what is playing now (exited within about 0.1 s)."""
+        """Drop everything queued and fade out what is speaking now (within about 0.1 s); the
+        soundscape plays on (its own switch is ``soundscape``)."""
         if self._worker is None:
             return
         with self._cond:
             self._generation += 1
-            self._queue.clear()
+            self._queue = deque(c for c in self._queue if c.line is not None)
+            self._sent.clear()
             self._cond.notify_all()
-        self.player.stop()
+        # At now, on the stage's clock: before every sound asked after this (the stage orders
+        # what it is asked by the time each is due).
+        stop = {"type": "stop", "fade": STOP_FADE, "soundscape": False, "at": time.monotonic()}
+        self.stage.tell(stop)
+
+    def listen(self, hear: Callable[[dict[str, Any]], None]) -> None:
+        """``hear`` is told each sound as it reaches the output (the stage's ``sound`` lines)
+        and each dip of the soundscape (``duck``), on the stage reader's thread."""
+        self._listeners.append(hear)
 
     def close(self) -> None:
-        """Silence, kill a render still running, end the threads. Within a fraction of a s.
-        Safe to call again: then it does nothing."""
+        """Silence, kill a render still running, end the threads and the stage (it fades out
+        and closes the output). Within a fraction of a second. Again: nothing."""
         if self._worker is None or self._renderer is None:
             return
         with self._cond:
@@ -225,9 +298,9 @@ class Speaker(Closing):
             self._generation += 1
             self._queue.clear()
             self._cond.notify_all()
-        self.player.stop()
         self._renderer.close()  # outside the lock: it calls back into _notify
         self._worker.join(timeout=2)
+        self.stage.close()
         for thread in self._preparers:  # each ends as its renders are cancelled
             thread.join(timeout=1)
 
@@ -237,14 +310,17 @@ class Speaker(Closing):
         """The output's own rate, which every sound is rendered at (asked once: a child)."""
         with self._rate_lock:
             if self._rate is None:
-                self._rate = native_rate(f"alsa:{self.config.device}")
+                self._rate = native_rate(self.output)
             return self._rate
 
     def items(self, texts: Iterable[str], volumes: Iterable[float | None] = (None,)) -> list[Item]:
         """Every sound ``prepare(texts, volumes)`` renders, with its place in the cache."""
-        return sounds_of(
+        items = sounds_of(
             self.config, self.sounds, self.engine, self.cache_dir, texts, volumes, self.rate
         )
+        if self.soundscape_config.enabled:
+            items.append(self.loop())
+        return items
 
     def sound(self, text: str, volume: float | None = None, chime: bool = False) -> Item:
         """The sound ``say(text, volume)`` (or a chime) plays, with its place in the cache."""
@@ -252,30 +328,51 @@ class Speaker(Closing):
             self.config, self.sounds, self.engine, self.cache_dir, text, volume, chime, self.rate
         )
 
+    def loop(self) -> Item:
+        """The soundscape's loop, with its place in the cache."""
+        return loop(self.config, self.soundscape_config.sound, self.cache_dir, self.rate)
+
     @property
     def synthesised(self) -> int:
         """How many sounds this Speaker's render children wrote (a cache hit writes none)."""
         return self._renderer.rendered if self._renderer is not None else 0
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
-        """Wait until nothing is queued, playing or being rendered; False on timeout."""
+        """Wait until nothing is queued, rendering or sounding (the soundscape aside); False
+        on timeout."""
+        end = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            return self._cond.wait_for(self._idle, timeout)
+            while True:
+                if self._idle():
+                    left = self._until - time.monotonic()
+                    if left <= 0:
+                        return True
+                else:
+                    left = 1.0
+                if end is not None:
+                    if time.monotonic() >= end:
+                        return False
+                    left = min(left, end - time.monotonic())
+                self._cond.wait(max(0.001, left))
 
     # -- the workers --------------------------------------------------------------------------
+    def _due(self, at: float | None) -> float:
+        return self._clock() if at is None else at
+
     def _notify(self) -> None:
         with self._cond:
             self._cond.notify_all()
 
     def _idle(self) -> bool:
         rendering = self._renderer is not None and not self._renderer.idle
-        return not self._queue and not self._busy and not self._preparing and not rendering
+        busy = self._queue or self._busy or self._preparing or rendering or self._sent
+        return not busy
 
-    def _queue_cue(self, text: str, volume: float | None, chime: bool = False) -> None:
+    def _queue_cue(self, cue: _Cue) -> None:
         with self._cond:  # the generation under the lock: silence() drops it, or it follows
             if self._closed:
                 return
-            self._queue.append(_Cue(text, self._clock(), self._generation, volume, chime))
+            self._queue.append(replace(cue, generation=self._generation))
             self._cond.notify_all()
 
     def _prepare(self, texts: list[str], volumes: list[float | None]) -> None:
@@ -301,16 +398,23 @@ class Speaker(Closing):
                 self._cond.notify_all()
 
     def _run(self) -> None:
+        # The stage starts with the worker (its parent-death signal follows this thread), so
+        # the daemon's children, threads and files are the same all night long; its output
+        # opens only when a sound is due.
+        self._send({"type": "ping", "id": 0})
         while True:
             with self._cond:
                 while not self._queue and not self._closed:
                     self._cond.wait()
                 if self._closed:
                     return
-                cue = self._next_cue()
+                cue = self._queue.popleft()
                 self._busy = True
             try:
-                self._speak(cue)
+                if cue.line is not None:
+                    self._control(cue)
+                else:
+                    self._speak(cue)
             except Exception:  # the worker must outlive any surprise, or the coach goes mute
                 self.log.exception("unexpected trouble saying %r", cue.text)
             finally:
@@ -318,47 +422,126 @@ class Speaker(Closing):
                     self._busy = False
                     self._cond.notify_all()
 
-    def _stale(self, cue: _Cue) -> bool:
-        """Late, with something newer waiting: the newer cue replaces it. Call under the lock."""
-        return bool(self._queue) and self._clock() - cue.queued_at > self.stale_after
+    def _rendered(self, item: Item) -> bool:
+        """``item`` in the cache, rendered now (urgently) if it is not; False if it cannot be."""
+        assert self._renderer is not None
+        if is_playable(Path(item.path)):
+            return True
+        (future,) = self._renderer.submit([item], urgent=True)
+        try:
+            future.result()
+        except CancelledError:
+            return False  # closing
+        except Exception as e:
+            self._render_trouble(e)
+            return False
+        self._trouble.clear("render", "rendering works again")
+        return True
 
-    def _next_cue(self) -> _Cue:
-        cue = self._queue.popleft()
-        while self._stale(cue):
-            self.log.info("dropped a stale cue for a newer one: %r", cue.text)
-            cue = self._queue.popleft()
-        return cue
+    def _control(self, cue: _Cue) -> None:
+        line = dict(cue.line or {})
+        if line.get("off") or line.get("type") != "soundscape":
+            self._send(line)
+            return
+        with self._cond:
+            if not self._bed:  # switched off again while it was queued
+                return
+        item = self.loop()
+        if self._rendered(item):
+            name = Path(item.text).name if item.text not in KINDS else item.text
+            line.update(file=item.path, name=name, level=self._bed_level())
+            self._send(line)
+
+    def _bed_level(self) -> float:
+        """The soundscape's level: ``level`` under the voice, lowered with the voice on a
+        quieter night (quiet hours render the cues at their own volume; the bed follows)."""
+        volume = self.config.volume if self._volume is None else self._volume
+        scale = volume / self.config.volume if self.config.volume > 0 else 0.0
+        down = 20 * math.log10(scale) if scale > 0 else -60.0
+        self._bed_db = -self.soundscape_config.level + down
+        return self._bed_db
 
     def _speak(self, cue: _Cue) -> None:
-        assert self._renderer is not None
         if cue.chime:  # at the volume of the cue before it: softer on a quieter night
             cue = replace(cue, volume=self._volume)
-        else:
+        elif cue.volume != self._volume:
             self._volume = cue.volume
+            if self._bed and self._bed_db is not None:
+                old = self._bed_db
+                if self._bed_level() != old:
+                    self._send({"type": "level", "db": self._bed_db, "ramp": 2.0})
         item = self.sound(cue.text, cue.volume, cue.chime)
-        path = Path(item.path)
-        if not is_playable(path):
-            (future,) = self._renderer.submit([item], urgent=True)
-            try:
-                future.result()
-            except CancelledError:
-                return  # closing
-            except Exception as e:
-                self._render_trouble(e)
-                return
-            self._trouble.clear("render", "rendering works again")
+        if not self._rendered(item):
+            return
         with self._cond:
-            # Starting under the lock: silence() either comes first (and this cue is of an old
-            # generation) or after (and stops this very process).
             if self._closed or cue.generation != self._generation:
                 return
-            if self._stale(cue):  # rendering took long and a newer cue is waiting
-                self.log.info("dropped a stale cue for a newer one: %r", cue.text)
+            if self._clock() - cue.due > self.stale_after:  # its render took too long
+                self.log.info("dropped a stale cue: %r", cue.text)
                 return
-            if not self.player.start(path):
-                return
-            (self.chimed if cue.chime else self.played).append(cue.text)
-        self.player.wait()
+            ident = f"s{next(self._ids)}"
+            self._sent[ident] = cue.due
+        what = "chime" if cue.chime else "cue"
+        line = {"type": what, "file": item.path, "at": cue.at, "text": cue.text, "id": ident}
+        if not self._send(line):
+            with self._cond:
+                self._sent.pop(ident, None)
+                self._cond.notify_all()
+
+    def _send(self, line: dict[str, Any]) -> bool:
+        try:
+            sent = self.stage.send(line)
+        except OSError as e:
+            self._trouble.warn("stage", "cannot start the sound stage: %s", e)
+            return False
+        if not sent:
+            self._trouble.warn("stage", "the sound stage stopped; it starts again with a sound")
+        return sent
+
+    # -- the stage's reader thread ---------------------------------------------------------------
+    def _hear(self, line: dict[str, Any]) -> None:
+        kind = line.get("type")
+        if kind == "sound":
+            self._heard_sound(line)
+        elif kind == "duck":
+            self.heard.append(line)
+            for hear in self._listeners:
+                hear(line)
+        elif kind == "error":
+            message = str(line.get("message", ""))
+            if message.startswith(("cannot open the output", "the output failed")):
+                self._trouble.warn("output", "the sound output: %s", message)
+                with self._cond:  # what was due then is dropped: no sound will come of it
+                    self._sent.clear()
+                    self._cond.notify_all()
+            elif "resampled" not in message:
+                self.log.info("the sound stage: %s", message)
+        elif kind == "output":  # opened or closed (the tests and the bench watch it)
+            self.heard.append(line)
+        elif kind == "gone":
+            with self._cond:
+                self._sent.clear()
+                self._cond.notify_all()
+
+    def _heard_sound(self, line: dict[str, Any]) -> None:
+        what, text = line.get("what"), str(line.get("text", ""))
+        if not line.get("cut"):
+            self._trouble.clear("output", "the sound output works again")
+            if what == "cue":
+                self.played.append(text)
+            elif what == "chime":
+                self.chimed.append(text)
+        self.heard.append(line)
+        with self._cond:
+            end = line.get("end")
+            if isinstance(end, int | float):
+                self._until = max(self._until, float(end)) if not line.get("cut") else float(end)
+            ident = line.get("id")
+            if isinstance(ident, str):
+                self._sent.pop(ident, None)
+            self._cond.notify_all()
+        for hear in self._listeners:
+            hear(line)
 
     def _render_trouble(self, error: BaseException) -> None:
         if self._closed:  # a render cut short by close() is no trouble
@@ -373,18 +556,16 @@ def say_now(
     config: VoiceConfig,
     text: str,
     folder: Path,
-    player_command: list[str] | None = None,
+    output: str | None = None,
     log: logging.Logger | None = None,
     timeout: float = 120.0,
 ) -> bool:
     """Say ``text`` once, now, with ``config``'s engine on its ``device``, rendered into the
-    cache ``folder`` if it is not there yet; True once it played to the end.
+    cache ``folder`` if it is not there yet; True once it was heard to the end.
 
     The daemon's own way of speaking (a Speaker), start to finish: ``bedside voice say`` and
     ``bedside selftest`` hear what the device would say, through what it would say it with.
     """
-    with Speaker(config, folder, player_command, log) as voice:
+    with Speaker(config, folder, output, log) as voice:
         voice.say(text)
-        voice.wait_until_idle(timeout)
-        process = voice.player.process
-        return bool(voice.played) and process is not None and process.returncode == 0
+        return voice.wait_until_idle(timeout) and list(voice.played) == [text]

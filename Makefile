@@ -11,8 +11,9 @@ STAMP   := $(VENV)/.installed
 # panel's font is DejaVu Sans (bedside/display/fonts.py says why): Debian and Raspberry Pi OS
 # package it, and it is installed here like the rest, never fetched by bedside.
 FONT   := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-DEB    := espeak-ng:espeak-ng aplay:alsa-utils sox:sox systemd-analyze:systemd faketime:faketime \
-	$(FONT):fonts-dejavu-core
+DEB    := espeak-ng:espeak-ng aplay:alsa-utils sox:sox $(FONT):fonts-dejavu-core
+# What only the tests use (the unit's checks, the suite at other times of day): never on a Pi.
+TEST_DEB := systemd-analyze:systemd faketime:faketime
 PREFIX ?= /opt/bedside
 ETC    ?= /etc/bedside
 UNITS  ?= /etc/systemd/system
@@ -23,19 +24,24 @@ LINK   ?= $(HOME)/.local/bin
 # The pins, the I2C bus and the sound card belong to these groups on Raspberry Pi OS.
 SERVICE_GROUPS := gpio i2c audio
 
-.PHONY: test demo link bench soak lint format system-deps clean install install-files uninstall
+.PHONY: test demo link bench soak lint format system-deps test-deps clean install install-files uninstall
 .PHONY: install-packages test-systemd test-arm64 test-vm
+
+# An editable install of this clone. setuptools reminds, in ten lines, that a folder named
+# bedside in the working folder would shadow the package: bedside's children run with -I/-P
+# for that, so the reminder is left out of what a newcomer reads first.
+EDITABLE = PYTHONWARNINGS=ignore $(PY) -m pip install --quiet
 
 $(RUNTIME): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "bedside needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(EDITABLE) -e .
 	@touch $(RUNTIME)
 
 $(STAMP): $(RUNTIME)
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(EDITABLE) -e '.[test,dev]'
 	@touch $(STAMP)
 
 # Debian packages, installed only when their command or file is missing (as root, or through sudo).
@@ -52,10 +58,14 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# The Debian packages bedside runs on, and those it is tested with.
+test-deps:
+	@$(MAKE) --no-print-directory system-deps DEB="$(DEB) $(TEST_DEB)"
+
 # The layers (import-linter's contracts in pyproject.toml), the types (mypy, strict), the style,
 # then the suite on four workers (pytest-xdist: it mostly waits on real processes, so two cores
 # keep four busy; what times real processes keeps to lanes of its own: tests/conftest.py).
-test: $(STAMP) system-deps
+test: $(STAMP) test-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -80,13 +90,13 @@ link: $(RUNTIME)
 	*) echo "$(LINK) is not on your PATH yet: log in again (Debian's ~/.profile adds it when it exists)"; \
 	   echo "or, in this shell: export PATH=\"$(LINK):\$$PATH\"";; esac
 
-bench: $(STAMP) system-deps
+bench: $(STAMP) test-deps
 	$(PY) bench/bench.py
 
 # A long fault campaign: 200 cuts (kill -9, SIGTERM) of the real daemon at seeded random
 # moments, each restart checked, then the daemon in real time with its devices failing.
 # BEDSIDE_KILLS, BEDSIDE_SEED and BEDSIDE_SOAK_SECONDS change its size.
-soak: $(STAMP) system-deps
+soak: $(STAMP) test-deps
 	BEDSIDE_KILLS=$${BEDSIDE_KILLS:-200} BEDSIDE_SOAK_SECONDS=$${BEDSIDE_SOAK_SECONDS:-600} \
 		$(PY) -m pytest -q -s tests/test_faults.py::test_kill_campaign_across_routines_steps_and_states tests/test_soak.py
 

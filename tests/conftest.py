@@ -70,6 +70,8 @@ NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
     "test_layers.py": "the layers and the types are the source's, not the platform's: make test"
     " checks them (lint-imports and mypy, from the dev extra, which is not installed here)",
     "reload_during_a_session": _FAST,
+    "test_times_of_day.py": "the tests it runs again at 02:06 and 14:06 under libfaketime run"
+    " here at the time it is; which nights they mean is the source's, not the platform's",
 }
 
 

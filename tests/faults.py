@@ -11,6 +11,7 @@ session is held to.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -83,7 +84,12 @@ class Daemon:
         command += ["--config", str(config), "--state-dir", str(state), "--script", str(path)]
         if speed != 1.0:
             command += ["--speed", str(speed)]
-        environment = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"), **(env or {})}
+        environment = {
+            **os.environ,
+            "XDG_CACHE_HOME": str(work / "cache"),
+            "PYTHONFAULTHANDLER": "1",  # a daemon that hangs shows its stacks (finish)
+            **(env or {}),
+        }
         environment.pop("NOTIFY_SOCKET", None)
         self.speed = speed
         self.spawned = time.monotonic()
@@ -169,7 +175,19 @@ class Daemon:
         return at
 
     def finish(self, timeout: float = 60.0) -> int:
-        code = self.process.wait(timeout=timeout)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # what it was doing, for the report: its threads' stacks (faulthandler, SIGABRT)
+            self.process.send_signal(signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+            self.process.kill()
+            for reader in self.readers:
+                reader.join(timeout=5)
+            raise AssertionError(
+                f"the daemon did not end within {timeout:g} s; its stderr:\n{self.stderr[-6000:]}"
+            ) from None
         for reader in self.readers:
             reader.join(timeout=10)
         return code

@@ -87,3 +87,35 @@ def test_building_bedside_warns_of_no_package_left_out(tmp_path):
     assert "is absent from the `packages` configuration" not in said
     assert "Package would be ignored" not in said
     assert (tmp_path / "site" / "bedside" / "defaults" / "routines" / "bedtime.toml").is_file()
+
+
+def test_make_demos_editable_install_prints_nothing_of_setuptools(tmp_path):
+    """make demo's set-up is a newcomer's first screen: its editable install (the Makefile's
+    EDITABLE, as make runs it) printed ten lines of setuptools' reminder that a folder named
+    bedside in the working folder would shadow the package (bedside's children run with -P)."""
+    planned = subprocess.run(
+        ["make", "-n", "-B", "-o", "system-deps", f"VENV={tmp_path / 'venv'}", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [line for line in planned.stdout.splitlines() if " pip install" in line]
+    assert len(lines) == 2 and "-e ." in lines[1], lines  # pip brought up to date, then bedside
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True)
+    for line in lines:  # as make runs them (through the shell); bedside without what it needs
+        done = subprocess.run(
+            line + (" --no-deps" if "-e ." in line else ""),
+            shell=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    said = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if line.strip() and "is ignored: it is neither a file nor a directory" not in line
+    ]  # (that one is this machine's pip.conf naming local package folders)
+    assert said == [], said

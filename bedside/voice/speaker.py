@@ -118,16 +118,18 @@ def sound(
 
 
 def loop(config: VoiceConfig, soundscape: str, folder: Path, rate: int = FALLBACK_RATE) -> Item:
-    """The soundscape's loop (a kind, or a file's absolute path) at the voice's loudness and
-    ``rate`` (the stage sets it under the voice); a file's size and time are in its key, so an
-    edited loop is made again."""
+    """The soundscape's loop (a kind, or a file's absolute path) at the cues' own loudness and
+    ``rate`` (the stage sets it ``[soundscape] level`` under them); a file's size and time are
+    in its key, so an edited loop is made again."""
     stamp: list[object] = []
     if soundscape not in KINDS:
         with contextlib.suppress(OSError):
             info = os.stat(soundscape)
             stamp = [info.st_size, info.st_mtime_ns]
-    key = cache_key("loop", soundscape, stamp, round(config.loudness, 2), rate)
-    return Item("loop", soundscape, config.loudness, str(folder / f"{key}.wav"), rate)
+    voice = target(config.loudness, config.volume)  # the cues' level: the bed goes under it
+    level = None if voice == -math.inf else round(voice, 2)
+    key = cache_key("loop", soundscape, stamp, level, rate)
+    return Item("loop", soundscape, level, str(folder / f"{key}.wav"), rate)
 
 
 class Speaker(Closing):
@@ -256,10 +258,12 @@ class Speaker(Closing):
         self._queue_cue(_Cue("", self._clock(), self._generation, None, line=line))
 
     def sleep_timer(self) -> None:
-        """The routine is over: the soundscape plays on ``[soundscape] after`` seconds, then
-        fades out over ``sleep_fade`` (a press stops it sooner: ``soundscape(False)``)."""
-        if self._worker is None or not self.soundscape_config.enabled or not self._bed:
+        """The routine is over: the soundscape plays (on from the last step, or fading in) for
+        ``[soundscape] after`` seconds, then fades out over ``sleep_fade`` (a press stops it
+        sooner: ``soundscape(False)``)."""
+        if self._worker is None or not self.soundscape_config.enabled:
             return
+        self.soundscape(True)
         with self._cond:
             self._bed = False
         at = time.monotonic() + self.soundscape_config.after  # on the stage's clock

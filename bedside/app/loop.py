@@ -275,9 +275,10 @@ class Loop:
         else:
             body = {"type": "duck", "state": line.get("state"), "db": line.get("db")}
             body["start"], body["end"] = at(line.get("start")), at(line.get("end"))
-        t = body.get("start") if body.get("start") is not None else body.get("end")
         with self._trace_lock:
-            self.trace.record(t if isinstance(t, float) else 0.0, body)
+            # ``t`` is when the trace heard of it: the loop's latest moment, so the trace stays
+            # in order (``start`` may lie a buffer's length ahead, when it reaches the ear).
+            self.trace.record(self.behaviour.now - self.start, body)
 
     def _status(self) -> str:
         state = self.behaviour.state

@@ -48,6 +48,7 @@ class StageLink:
         self.started = 0  # how many stages were started (one, unless one died)
         self._lock = threading.Lock()
         self._closed = False
+        self._reader: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
@@ -86,6 +87,8 @@ class StageLink:
             process.wait(grace)
         except subprocess.TimeoutExpired:
             kill_group(process)  # type: ignore[arg-type]
+        if self._reader is not None:  # it ends with the stage's stdout: nothing left behind
+            self._reader.join(grace)
 
     # -- under the lock ------------------------------------------------------------------------
     def _start(self) -> None:
@@ -101,9 +104,10 @@ class StageLink:
         )
         self.started += 1
         assert self.process.stdout is not None
-        threading.Thread(
+        self._reader = threading.Thread(
             target=self._read, args=(self.process.stdout,), name="bedside-stage", daemon=True
-        ).start()
+        )
+        self._reader.start()
 
     def _write(self, line: dict[str, Any]) -> bool:
         process = self.process

@@ -122,6 +122,7 @@ LANES = [  # (a part of a test's node id, its lane; None: shared), the first tha
             ("test_soak.py", "soak"),
             ("test_voice.py", "voice"),
             ("test_voice_daemon.py", "voice"),
+            ("test_sound_in_the_daemon.py", "voice"),
             ("test_button.py", "daemon"),
             ("test_clocks.py", "daemon"),
             ("test_daemon.py", "daemon"),
@@ -129,6 +130,9 @@ LANES = [  # (a part of a test's node id, its lane; None: shared), the first tha
             ("test_hold.py::test_the_daemon_keeps_the_hold", "daemon"),
             ("test_new_user.py::test_history_at_speed", "daemon"),
             ("test_flaky_bus.py::test_the_daemon", "daemon"),
+            # The stage as a real child, timed at a card made of the clock (its onsets, its
+            # pre-roll, its wake-ups and its CPU while a soundscape plays).
+            ("sound/test_stage.py", "stage"),
         )
     ),
 ]

@@ -75,6 +75,12 @@ KEYS = {
     "pacer_transactions_per_s",
     "pacer_bus_percent_with_transactions",
     "voice_piper_cue_latency_ms_p50",
+    "sound_cue_start_ms_p50",
+    "sound_cue_start_ms_p99",
+    "sound_cue_asked_at_due_ms",
+    "soundscape_cpu_percent",
+    "premixed_writer_cpu_percent",
+    "stage_idle_wakeups_per_s",
     *(
         f"voice_{engine}_{figure}"
         for engine in ("pyttsx3", "piper")

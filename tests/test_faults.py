@@ -487,7 +487,12 @@ def test_a_state_folder_in_proc_runs_without_saving(tmp_path):
 def test_history_of_a_damaged_database_says_so_and_changes_nothing(tmp_path):
     state = tmp_path / "state"
     state.mkdir()
-    (state / "bedside.db").write_bytes(b"SQLite format 3\0" + os.urandom(4000))
+    # The header's read and write versions (bytes 18 and 19) say rollback mode, not WAL: with
+    # random bytes there, one run in 256 read a WAL database, and SQLite made its -wal and -shm
+    # beside it, as it does for any reader of one.
+    garbage = bytearray(b"SQLite format 3\0" + os.urandom(4000))
+    garbage[18:20] = b"\x01\x01"
+    (state / "bedside.db").write_bytes(bytes(garbage))
     before = files_in(tmp_path)
     shown = bedside("history", "--state-dir", str(state))
     assert shown.returncode == 1

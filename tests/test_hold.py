@@ -76,7 +76,8 @@ def test_the_hold_takes_its_cues_along_when_its_length_changes():
         step = retimed(routine, length, config.cues).steps[1]
         assert step.duration == length
         texts = {c.text: c.at for c in step.cues}
-        assert texts["Time to come down, slowly."] == length  # "end" stays at the end
+        # Anchored to the end ("-4s"), so it stays 4 s before it: said before the next step's.
+        assert texts["Time to come down, slowly."] == length - 4
         assert texts["Breathe slowly into your belly, and let it fall again."] == 20
         assert texts["Halfway."] == length / 2 and texts["One minute left."] == length - 60
         assert all(0 <= c.at <= length for c in step.cues)

@@ -86,3 +86,16 @@ def test_mypy_refuses_a_wrong_type(tmp_path):
     )
     assert done.returncode == 1, done.stdout
     assert 'Incompatible types in assignment (expression has type "str"' in done.stdout
+
+
+def test_mypy_is_clean_over_the_sound_stage():
+    """bedside/sound imports nothing else of bedside, so it is checked alone, quickly: strict,
+    as make test checks the whole package."""
+    done = subprocess.run(
+        [BIN / "mypy", "--no-incremental", "bedside/sound"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout

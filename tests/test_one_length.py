@@ -88,6 +88,8 @@ def test_cues_the_hold_is_too_short_for_tonight_are_said_so(config_copy, tmp_pat
     checked = bedside("check-config", "--config", str(config_copy))
     assert checked.returncode == 0, checked.stderr  # a warning, not a mistake
     warned = [line for line in checked.stdout.splitlines() if "warning:" in line]
+    # (-7m of the file's 10 min is also 3m, with "Nothing to do now": heard late, said too)
+    warned = [line for line in warned if "left out" in line]
     assert len(warned) == 2, checked.stdout
     assert "legs-up-wall.toml:" in warned[0] and "'Eight minutes in.'" in warned[0]
     assert "left out on nights the hold is 5 to 7 min" in warned[0]

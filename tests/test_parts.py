@@ -34,7 +34,7 @@ from bedside.display.partial import PartialUpdates
 from bedside.display.picture import picture
 from bedside.display.recording_bus import RecordingSerial
 from bedside.history.store import Store
-from bedside.voice import NULL_PLAYER, Speaker
+from bedside.voice import NULL_OUTPUT, Speaker
 
 CONFIG = load_config()
 
@@ -194,7 +194,7 @@ def test_the_notifier_closes_its_socket_with_and_twice(tmp_path):
 
 def test_the_voice_ends_its_worker_with_and_closes_twice(tmp_path):
     before = voice_threads()
-    with Speaker(VoiceConfig(), tmp_path, player_command=NULL_PLAYER) as voice:
+    with Speaker(VoiceConfig(), tmp_path, NULL_OUTPUT) as voice:
         assert len(voice_threads() - before) == 1
     assert voice_threads() <= before
     voice.close()
@@ -242,7 +242,7 @@ def parts_with(tmp_path: Path, factory: MockFactory, panel) -> object:
         panel=panel,
         database=paths.database(tmp_path),
         cache=tmp_path,
-        player=NULL_PLAYER,
+        output=NULL_OUTPUT,
     )
 
 

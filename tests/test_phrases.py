@@ -12,7 +12,7 @@ import pytest
 from bedside.config.spoken import CHIMES
 from bedside.core.phrases import Phrases, speakable, spoken_minutes
 from bedside.core.routines import Routine, Step, StepKind
-from bedside.voice import chimes
+from bedside.sound import kinds
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_a_text_with_a_letter_or_a_digit_has_something_to_say(text):
 
 
 def test_the_chimes_counted_are_the_chimes_rendered():
-    assert CHIMES == chimes.CHIMES  # config counts them, voice renders them
+    assert CHIMES == kinds.CHIMES  # config counts them, voice renders them
 
 
 def test_a_hold_growing_by_a_millisecond_a_night_asks_for_its_phrases_at_once(tmp_path):

@@ -13,7 +13,7 @@ from bedside.app.reloads import Reconfiguration, Reloaded, Reloader, at_start
 from bedside.config.keys import AT_START, SETTINGS
 from bedside.config.load import load_config
 from bedside.config.sections import VoiceConfig
-from bedside.voice import NULL_PLAYER, Speaker, VoiceSettings
+from bedside.voice import NULL_OUTPUT, Speaker, VoiceSettings
 
 
 def test_the_keys_a_reload_cannot_apply_are_named():
@@ -63,7 +63,7 @@ def test_a_voice_turned_on_and_off_by_a_reload(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="bedside.voice")
     before = threading.active_count()
     off = VoiceSettings(VoiceConfig(enabled=False))
-    with Speaker(off.voice, tmp_path, NULL_PLAYER) as voice:
+    with Speaker(off.voice, tmp_path, NULL_OUTPUT) as voice:
         assert threading.active_count() == before  # off: nothing runs
         voice.reconfigure(VoiceSettings(VoiceConfig(volume=0.3)))
         voice.say("Halfway.")
@@ -82,7 +82,7 @@ def test_sounds_rendered_ahead_of_a_reload_keep_those_in_use(tmp_path):
     # A reload read during a session renders its sounds at once, and the running voice's
     # sounds stay in the cache until the new one takes over.
     now, later = VoiceSettings(VoiceConfig()), VoiceSettings(VoiceConfig(volume=0.2))
-    with Speaker(now.voice, tmp_path, NULL_PLAYER) as voice:
+    with Speaker(now.voice, tmp_path, NULL_OUTPUT) as voice:
         voice.prepare(["Halfway."])
         assert voice.wait_until_idle(30)
         running = voice.sound("Halfway.").path

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import threading
 import time
 import tracemalloc
@@ -29,11 +28,6 @@ from bedside.display.picture import picture
 from bedside.voice import Speaker
 
 CONFIG = load_config()
-# The null player, failing while a flag file (the speaker "unplugged") exists.
-PLAYER = (
-    'if [ -e "$0" ]; then echo "the speaker is unplugged" >&2; exit 1; fi;'
-    ' exec "$2" -m bedside.voice.null_player "$1"'
-)
 SPEED = 2.0  # the daemon's clock runs twice as fast: twice the gestures and steps a second
 
 
@@ -158,13 +152,14 @@ def test_the_daemon_in_real_time_with_random_presses_and_device_faults(tmp_path,
         found["end"] = settled(found["start"], timeout=10)
         parts.events.put(Stop("soak done"))
 
-    # The player is passed in: the null player, failing while the speaker is "unplugged".
+    # The output is passed in: the stage's card made of the clock, which will not open while
+    # the speaker is "unplugged" (the flag file exists).
     unplugged_speaker = tmp_path / "unplugged"
-    player = ["sh", "-c", PLAYER, str(unplugged_speaker), "{file}", sys.executable]
+    output = f"fake:unplugged={unplugged_speaker}"
 
     def build(config, state_dir, events) -> Parts:
         parts, controls = mock_parts(
-            config, state_dir, events, speed=SPEED, cache=tmp_path / "cache", player=player
+            config, state_dir, events, speed=SPEED, cache=tmp_path / "cache", output=output
         )
         return parts.watched_by(Driver(drive, parts, controls, name="soak-driver"))
 
@@ -175,9 +170,9 @@ def test_the_daemon_in_real_time_with_random_presses_and_device_faults(tmp_path,
         f" start {start}, end {end}, queue max {found['queue']}"
     )
     assert found["faults"] >= seconds / 2 and found["gestures"] >= seconds
-    # The faults took: the daemon saw the panel go and come back, and the player fail.
+    # The faults took: the daemon saw the panel go and come back, and the output fail.
     assert "display not answering" in caplog.text and "answering again" in caplog.text
-    assert "the player 'sh' failed (exit status 1): the speaker is unplugged" in caplog.text
+    assert "the sound output: " in caplog.text and "the speaker is unplugged" in caplog.text
     assert end["threads"] == start["threads"]
     assert end["fds"] == start["fds"]
     assert end["rss_mb"] < start["rss_mb"] + 8

@@ -8,10 +8,10 @@ phrases), and ``make bench`` every cue (its ``voice_piper_*`` figures)."""
 from __future__ import annotations
 
 import ast
-import math
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -20,22 +20,51 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from voicekit import ROOT, bedside, edges, small_config, sox_stats, voiced_rms
+from voicekit import ROOT, bedside, edges, small_config, sox_stats
 
 from bedside.config.load import load_config
 from bedside.config.sections import SoundsConfig, VoiceConfig
 from bedside.config.spoken import cue_texts
-from bedside.voice import NULL_PLAYER, Speaker, render_now
+from bedside.sound.kinds import CHIMES
+from bedside.voice import NULL_OUTPUT, Speaker, render_now
 from bedside.voice.cache import remove_leftovers
-from bedside.voice.chimes import CHIMES
 from bedside.voice.engine_choice import engine_for, spec_of
-from bedside.voice.mastering import loudness_db, master, target
 from bedside.voice.renderer import Item
-from bedside.voice.speaker import sounds_of
-from bedside.voice.wav import Sound, read_wav
+from bedside.voice.speaker import sounds_of, target
+from bedside.voice.wav import read_wav
 
 ENGINES = ["pyttsx3", "piper"]
-GATE = 23.0  # dB under the loudness target: sox's "voiced" part, as mastering measures it
+GATE = 23.0  # dB under the loudness target: sox's "voiced" part, for the chimes' brightness
+
+
+def lufs(path: Path) -> float:
+    """BS.1770-4 integrated loudness by an independent meter (pyloudnorm, the standard's own
+    filters), over the whole file as cached."""
+    import pyloudnorm
+
+    from bedside.sound.wavfile import read_wav as read_float
+
+    x, rate = read_float(path)
+    return float(pyloudnorm.Meter(rate, filter_class="DeMan").integrated_loudness(x[:, 0]))
+
+
+def short_lufs(path: Path) -> float:
+    """bedside's own measure for any length (a cue shorter than the 400 ms gate included)."""
+    from bedside.sound.loudness import cue_loudness
+    from bedside.sound.wavfile import read_wav as read_float
+
+    x, rate = read_float(path)
+    return cue_loudness(x[:, 0].astype("float64"), rate)
+
+
+def long_cues(items: list[Item]) -> list[Path]:
+    """Cues of 2 s or more: where integrated loudness is the standard's measure."""
+    found = []
+    for path in cues(items):
+        with wave.open(str(path), "rb") as w:
+            if w.getnframes() >= 2 * w.getframerate():
+                found.append(path)
+    return found
 
 
 FAILED: dict[tuple[str, Path], str] = {}  # a render that failed, said again by each test using it
@@ -125,7 +154,7 @@ def test_every_cue_of_every_routine_is_rendered_and_said_ready(engine, base):
     assert f"with {engine}:" in run.stdout and f"{len(items)} rendered" in run.stdout
     for path in cues(items):
         with wave.open(str(path), "rb") as wav:
-            assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 22050)
+            assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 48000)
     # The cache holds exactly those sounds: nothing temporary, nothing stale.
     assert sorted(p.name for p in Path(items[0].path).parent.iterdir()) == sorted(
         Path(i.path).name for i in items
@@ -133,30 +162,35 @@ def test_every_cue_of_every_routine_is_rendered_and_said_ready(engine, base):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_all_cues_land_within_1_db_of_each_other(engine, base):
+def test_all_cues_land_within_1_lu_of_each_other(engine, base):
+    """Cues of 2 s or more within 1 LU by BS.1770 (an independent meter, the whole file as
+    cached); every cue, short ones too, at the target by bedside's own measure."""
     items, level, _ = render_all(engine, base)
-    levels = {p.name: voiced_rms(p, level - GATE) for p in cues(items)}
+    levels = {p.name: lufs(p) for p in long_cues(items)}
+    assert len(levels) >= 10
     assert max(levels.values()) - min(levels.values()) <= 1.0, levels
     assert all(abs(v - level) <= 1.0 for v in levels.values()), (level, levels)
+    assert all(abs(short_lufs(p) - level) <= 0.2 for p in cues(items))
 
 
 def test_both_engines_speak_at_one_level(base):
-    means = {}
+    medians = {}
     for engine in ENGINES:
-        items, level, _ = render_all(engine, base)
-        found = [voiced_rms(p, level - GATE) for p in cues(items)]
-        means[engine] = sum(found) / len(found)
-    assert abs(means["pyttsx3"] - means["piper"]) <= 1.0, means
+        items, _, _ = render_all(engine, base)
+        medians[engine] = statistics.median(lufs(p) for p in long_cues(items))
+    assert abs(medians["pyttsx3"] - medians["piper"]) <= 0.5, medians
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_no_cue_clips_or_keeps_more_than_50_ms_of_silence(engine, base):
+def test_no_cue_clips_or_keeps_more_than_80_ms_of_silence(engine, base):
     items, _, _ = render_all(engine, base)
     for path in cues(items):
         stats = sox_stats(path)
         assert stats["Pk lev dB"] <= -0.99, (path, stats)  # -1 dBFS, to a 16-bit step
-        lead, trail = edges(path)
-        assert lead <= 0.050 and trail <= 0.050, (path, lead, trail)
+        # A 20 ms lead-in and a 60 ms tail: silence, by the mastering's own measure, is more
+        # than 45 dB under the voice (the -20 LUFS voice's final consonants reach -65 dBFS).
+        lead, trail = edges(path, "-66d")
+        assert lead <= 0.050 and trail <= 0.080, (path, lead, trail)
         # Faded at both ends: the first and last millisecond are near silence, no click.
         assert sox_stats(path, "trim", "0", "0.001")["Pk lev dB"] <= -40
         assert sox_stats(path, "reverse", "trim", "0", "0.001")["Pk lev dB"] <= -40
@@ -205,8 +239,8 @@ def test_the_chimes_are_soft_distinct_and_below_the_voice(base):
     offset = SoundsConfig().level
     for path in chimes.values():
         stats = sox_stats(path)
-        # Quieter than the voice by about the configured level (-8 dB), measured by sox.
-        assert voiced_rms(path, level + offset - GATE) == pytest.approx(level + offset, abs=1.5)
+        # Quieter than the voice by the configured level (-8 dB), by BS.1770.
+        assert lufs(path) == pytest.approx(level + offset, abs=0.5)
         assert stats["Pk lev dB"] <= -1.0
         # Nothing bright: above 3 kHz it is at least 45 dB under the whole.
         bright = sox_stats(path, "sinc", "3000")["RMS lev dB"]
@@ -226,7 +260,7 @@ def test_without_sounds_no_chime_is_rendered_or_played(tmp_path):
     assert not loaded.sounds.enabled
     count = len(list((tmp_path / "cache" / "voice").iterdir()))
     assert count == len(cue_texts(loaded))  # the cues, and no chime
-    with Speaker(loaded.voice, tmp_path / "v", NULL_PLAYER, sounds=loaded.sounds) as voice:
+    with Speaker(loaded.voice, tmp_path / "v", NULL_OUTPUT, sounds=loaded.sounds) as voice:
         voice.chime("step")
         assert voice.wait_until_idle(10) and list(voice.chimed) == []
 
@@ -236,7 +270,7 @@ def test_a_chime_plays_in_its_turn_between_cues(tmp_path):
     # what is tested, and the stale rule is test_voice.py's.
     forever = float("inf")
     with Speaker(
-        VoiceConfig(), tmp_path, NULL_PLAYER, sounds=SoundsConfig(), stale_after=forever
+        VoiceConfig(), tmp_path, NULL_OUTPUT, sounds=SoundsConfig(), stale_after=forever
     ) as voice:
         voice.say("Halfway.")
         voice.chime("step")
@@ -290,7 +324,9 @@ def test_piper_settings_change_the_sound(tmp_path):
         items = sounds_of(config, None, engine, tmp_path, ["Let your shoulders drop."])
         assert render_now(spec_of(engine), tmp_path, items) == (1, [])
         lengths.append(read_wav(Path(items[0].path)).seconds)
-    assert lengths[0] > 1.4 * lengths[1]
+    # 1.75 times the pace; the lead-in, the tail and the kept breath at the end are the same
+    # for both, so the whole files differ by less.
+    assert lengths[0] > 1.3 * lengths[1]
 
 
 @pytest.mark.parametrize(
@@ -372,37 +408,30 @@ def _state(pid: int) -> str:
         return "Z"
 
 
-# -- mastering ------------------------------------------------------------------------------------
-def tone(seconds: float, amplitude: float, pad: float = 1.0, rate: int = 22050) -> Sound:
-    """A 440 Hz tone between ``pad`` seconds of silence."""
-    import array
+# -- mastering: every consonant kept -------------------------------------------------------------
+def test_pipers_last_consonant_reaches_the_cache(base):
+    """Issue 21: the old trim at 28 dB under the voice cut the ends of Piper's cues ("One
+    minute left." heard as "one minute block"). Through the whole render path (the child, the
+    resampler, the mastering) the cached cue now ends no earlier than the raw render's sound
+    does, found 45 dB under its voiced level, plus the mastering's tail."""
+    from bedside.sound.mastering import TAIL, trim_points
+    from bedside.sound.wavfile import read_wav as read_float
+    from bedside.voice.engine_choice import engine_from_spec
 
-    silence = [0] * int(pad * rate)
-    body = [
-        round(amplitude * 32767 * math.sin(2 * math.pi * 440 * n / rate))
-        for n in range(int(seconds * rate))
-    ]
-    return Sound(array.array("h", silence + body + silence), rate)
-
-
-def test_mastering_trims_levels_and_keeps_peaks_under_1_dbfs(tmp_path):
-    quiet = master(tone(1.0, 0.05), -20.0)
-    assert quiet.seconds <= 1.0 + 0.1  # a second of silence each side cut to at most 50 ms
-    assert loudness_db(quiet) == pytest.approx(-20.0, abs=0.1)
-    # A square-ish loud sound needs its peaks bent to stay under -1 dBFS at this loudness.
-    loud = master(tone(1.0, 1.0), -4.0)
-    assert max(abs(x) for x in loud.samples) <= 10 ** (-1 / 20) * 32768
-    assert loudness_db(loud) == pytest.approx(-4.0, abs=0.6)
-    silent = master(Sound(tone(0, 0).samples, 22050), -20.0)
-    assert not any(silent.samples)
-    # Volume 0 is silence of the trimmed length, not an error.
-    assert not any(master(tone(1.0, 0.5), target(-20, 0.0)).samples)
-
-
-def test_mastering_needs_no_audioop():
-    source = (ROOT / "bedside" / "voice" / "mastering.py").read_text()
-    assert "audioop" not in source.replace("no ``audioop``", "")
-    assert shutil.which("sox")  # only the tests measure with it
+    items, _, _ = render_all("piper", base)
+    text = "One minute left."  # the /f/ and /t/ of "left": 70 ms the old trim cut
+    (item,) = [i for i in items if i.kind == "text" and i.text.startswith(text)]
+    config = load_config(base / "piper" / "bedside.toml")
+    work = base / "piper-raw"
+    work.mkdir(exist_ok=True)
+    engine = engine_from_spec(spec_of(engine_for(config.voice)))
+    ((_, raw_path),) = list(engine.render([item.text], work))
+    raw, rate = read_float(raw_path)
+    first, end = trim_points(raw[:, 0].astype("float64"), rate, 45.0)
+    cached, cached_rate = read_float(item.path)
+    assert cached_rate == item.rate
+    kept = len(cached) / cached_rate
+    assert kept >= (end - first) / rate + TAIL - 0.01, (kept, (end - first) / rate)
 
 
 # -- the render child, from the daemon's side ----------------------------------------------------

@@ -4,8 +4,9 @@
 (and how a screen is drawn for it), the voice, the store with its keeper, the notifier, and the
 observers told what the loop does. ``real_parts`` makes the set for the device (gpiozero's pin
 factory, the panel on I2C or SPI, the voice on ALSA); ``mock_parts`` makes the same set for any
-machine (gpiozero's MockFactory, luma's real panel class over a ``RecordingSerial``, the null
-player) and hands back the ``MockControls`` a test, the bench or the demo drives it with.
+machine (gpiozero's MockFactory, luma's real panel class over a ``RecordingSerial``, the sound
+stage on a card made of the clock) and hands back the ``MockControls`` a test, the bench or
+the demo drives it with.
 
 ``Parts`` owns what it opened: closing it (or leaving its ``with``) closes every part once, in
 reverse order of opening. A builder that fails half-way closes what it had opened, then raises.
@@ -21,7 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory, MockPin
@@ -46,7 +47,7 @@ from bedside.display.recording_bus import RecordingSerial
 from bedside.folders import check_folder
 from bedside.history.keeper import Keeper
 from bedside.history.store import Store
-from bedside.voice import APLAY, NULL_PLAYER, Speaker, VoiceSettings
+from bedside.voice import NULL_OUTPUT, Speaker, VoiceSettings
 
 # Opens the panel: at start-up, and again after it was lost (unplugged, a bus error).
 PanelOpener = Callable[[], PartialUpdates]
@@ -64,9 +65,13 @@ class Voice(Protocol):
         settings: VoiceSettings | None = None,
     ) -> None: ...
     def reconfigure(self, settings: VoiceSettings) -> None: ...
-    def say(self, text: str, volume: float | None = None) -> None: ...
+    def say(self, text: str, volume: float | None = None, at: float | None = None) -> None: ...
     def silence(self) -> None: ...
-    def chime(self, kind: str) -> None: ...
+    def withdraw(self) -> None: ...
+    def chime(self, kind: str, at: float | None = None) -> None: ...
+    def soundscape(self, on: bool, fade: float = 3.0) -> None: ...
+    def sleep_timer(self) -> None: ...
+    def listen(self, hear: Callable[[dict[str, Any]], None]) -> None: ...
 
 
 class Observer:
@@ -143,7 +148,7 @@ def real_parts(
     pin_factory: Factory | None = None,
     panel: PanelOpener | None = None,
     cache: Path | None = None,
-    player: list[str] | None = None,
+    output: str | None = None,
     wall: WallClock | None = None,
 ) -> Parts:
     """The device's own: the button on gpiozero's pin factory (the configured one, unless
@@ -166,7 +171,7 @@ def real_parts(
             panel=panel if panel is not None else functools.partial(open_panel, config.display),
             database=paths.database(state_dir),
             cache=cache if cache is not None else _cache_folder(),
-            player=player if player is not None else APLAY,
+            output=output,
         )
         parts.closing.push(stack.pop_all())  # the watch closes with the parts, last
     return parts
@@ -181,12 +186,12 @@ def mock_parts(
     clock: Clock | None = None,
     pin_factory: MockFactory | None = None,
     cache: Path | None = None,
-    player: list[str] | None = None,
+    output: str | None = None,
 ) -> tuple[Parts, MockControls]:
     """The same daemon on any machine: gpiozero's MockFactory (``pin_factory``, else a new
     one), luma's real class for the configured panel over a RecordingSerial, and speech
-    synthesised for real and played by ``player`` (the null player, which takes as long as a
-    speaker, unless given)."""
+    synthesised for real and played by the sound stage on ``output`` (``null``, a card made of the
+    clock that takes as long as a speaker, unless given)."""
     factory = pin_factory if pin_factory is not None else MockFactory()
     pin = factory.pin(config.button.pin)
     serial = RecordingSerial(driver=config.display.driver, height=config.display.height)
@@ -201,7 +206,7 @@ def mock_parts(
         panel=functools.partial(open_panel, config.display, serial),
         database=paths.database(state_dir),
         cache=cache if cache is not None else _cache_folder(),
-        player=player if player is not None else NULL_PLAYER,
+        output=output if output is not None else NULL_OUTPUT,
     )
     return parts, MockControls(pin=pin, serial=serial, wall=wall)
 
@@ -216,12 +221,12 @@ def assemble(
     panel: PanelOpener,
     database: Path,
     cache: Path | None,
-    player: list[str],
+    output: str | None,
 ) -> Parts:
     """The parts, every one made from what it is given: the composition root. ``cache`` is the
     cache folder (the voice keeps its sounds in a folder of its own in it; None: there is none,
     and the voice is silent), ``database`` the history's file, ``panel`` opens the panel
-    (again, after it was lost), ``player`` plays a sound file."""
+    (again, after it was lost), ``output`` is the sound stage's (None: ``[voice] device``)."""
     stack = contextlib.ExitStack()
     with stack:  # closes what opened if a later part fails; then Parts owns them all
         store = _owned(stack, Store(database, wall=wall.timestamp, clock=clock.now))
@@ -244,9 +249,11 @@ def assemble(
             Speaker(
                 config.voice if cache is not None else replace(config.voice, enabled=False),
                 paths.voice_cache(cache if cache is not None else Path(os.devnull)),
-                player_command=player,
+                output,
                 stale_after=config.stale_cue,
                 sounds=config.sounds,
+                sound_config=config.sound,
+                soundscape=config.soundscape,
             ),
         )
         notifier = _owned(stack, Notifier())

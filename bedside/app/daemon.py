@@ -101,6 +101,11 @@ def run(options: Options, build: Build | None = None, events: Events | None = No
                 return serve(options, config, parts)
 
 
+# Seconds past the stage's pre-roll that a cue is asked for ahead of its time: the loop, the
+# pipe and the stage's hand-over to the mixer, with room for a busy machine.
+AHEAD_PAST_PREROLL = 0.5
+
+
 def serve(options: Options, config: Config, parts: Parts) -> int:
     """Run the loop on ``parts`` until a Stop; the caller closes them."""
     store, clock = parts.store, parts.clock
@@ -150,6 +155,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
             reloader=reloader,
             trace=options.trace,
             watchdog=watchdog_interval(),
+            ahead=config.sound.preroll + AHEAD_PAST_PREROLL,
         )
         loop.run()
     return 0

@@ -11,8 +11,10 @@ the monotonic clock, so no sleep adds drift.
 from __future__ import annotations
 
 import logging
+import math
 import queue
-from typing import TextIO
+import threading
+from typing import Any, TextIO
 
 from bedside.app.assembly import Parts
 from bedside.app.events import Arrival, Edge, Events, Reload, Stop, WallMoved
@@ -34,6 +36,10 @@ from bedside.history.rows import completed_nights, growth_nights
 
 log = logging.getLogger("bedside")
 
+AHEAD_MODES = (Mode.RUNNING, Mode.AWAITING)  # a session's own time runs: its cues can be known
+STALE_ASKED = 60.0  # seconds: long past what any cue waits ([cues] stale_after)
+CHIME = "\x00chime"  # the step chime, among the texts asked ahead (no cue's text has a NUL)
+
 
 class Loop:
     """The daemon running: ``behaviour`` worked by ``parts`` until a Stop arrives on their
@@ -54,8 +60,15 @@ class Loop:
         reloader: Reloader | None = None,
         trace: TextIO | None = None,
         watchdog: float | None = None,
+        ahead: float = 1.0,
     ) -> None:
         self.behaviour = behaviour
+        # Cues and chimes are asked of the sound stage this long (in the device's seconds)
+        # before they fall due, so that the output is awake (its pre-roll) and each starts on
+        # its time, not a buffer or a pre-roll late. ``asked``: those asked ahead, by time.
+        self.ahead = ahead
+        self.asked: set[tuple[float, str]] = set()
+        self.looked = -math.inf  # the session's moments up to this one were looked through
         self.parts = parts
         self.clock = parts.clock
         self.panel = parts.panel
@@ -65,6 +78,10 @@ class Loop:
         self.events: Events = parts.events
         self.reloader = reloader
         self.trace = None if trace is None else Trace(trace, flush=True)
+        # The stage's reports come on its reader's thread: one trace line at a time.
+        self._trace_lock = threading.Lock()
+        if self.trace is not None:
+            self.voice.listen(self._heard)
         self.watchdog = watchdog
         self.known = parts.wall.known()  # the wall clock, at the last look
         self.start = behaviour.now
@@ -93,6 +110,9 @@ class Loop:
                 return item.reason
             if isinstance(item, Edge):
                 log.debug("button %s at %.3f", "down" if item.pressed else "up", item.at)
+                if item.pressed and self.behaviour.state.mode is not Mode.RUNNING:
+                    # A press after the routine (the sleep timer running) ends the bed, faded.
+                    self.voice.soundscape(False)
                 self.behaviour.edge(item.pressed, item.at)
                 # Not on to `now` yet: an edge queued behind this one (the loop came late)
                 # happened before it, and is taken first at its own time; the next turn waits
@@ -115,6 +135,7 @@ class Loop:
             self.known = self.parts.wall.known()
             self.behaviour.advance(now)
             self._carry_out()
+            self._ask_ahead(now)
             self.keeper.after(self.behaviour.state, now)
             if self.pending_reload is not None and self.behaviour.state.mode is Mode.MENU:
                 self._apply_reload()
@@ -137,6 +158,7 @@ class Loop:
     def _wait(self) -> Arrival | None:
         times = [
             self.behaviour.deadline(),
+            self._next_ahead(),
             self.next_ping,
             self.next_shift,
             self.panel.deadline(),
@@ -165,9 +187,13 @@ class Loop:
         match output:
             case Say(text=text, volume=volume):
                 log.info("say: %s", text)
-                self.voice.say(text, volume)
+                if (t, text) in self.asked:  # asked for ahead: on its way, on time
+                    self.asked.discard((t, text))
+                else:
+                    self.voice.say(text, volume)
             case Silence():
                 self.voice.silence()
+                self.asked.clear()
             case Display(on=on, contrast=contrast):
                 self.panel.power(on, contrast, t)
                 self.next_shift = self.panel.next_shift(t) if on else None
@@ -180,7 +206,11 @@ class Loop:
                 side = f" ({step.side})" if step.side else ""
                 log.info("%s: step %d/%d %s%s", routine, index + 1, count, step.title, side)
                 self.notifier.status(self._status())
-                self.voice.chime("step")
+                if (t, CHIME) in self.asked:
+                    self.asked.discard((t, CHIME))
+                else:
+                    self.voice.chime("step")
+                self.voice.soundscape(step.soundscape)
             case StateChanged(mode=mode, routine=routine):
                 log.info("%s: %s", mode.value, routine)
                 self.notifier.status(self._status())
@@ -188,10 +218,18 @@ class Loop:
                 log.info("%s: %s", routine, "completed" if completed else "ended early")
                 if completed:
                     self.voice.chime("finish")
+                    self.voice.sleep_timer()  # the bed plays on, then fades: sleep comes
+                else:
+                    self.voice.soundscape(False)
             case ButtonStuck():
                 log.warning("the button has been down too long: ignored until it is released")
             case GestureTaken(gesture=gesture):
                 log.debug("gesture: %s", gesture)
+                if self.asked:
+                    # A press may change what comes next and when: what was asked ahead is
+                    # taken back, and asked again as it now stands (speech under way goes on).
+                    self.voice.withdraw()
+                    self.asked.clear()
             case GrowthRecorded():
                 log.info(
                     "the hold: %s (%.0f of %.0f s); the next one: %.0f s",
@@ -215,10 +253,68 @@ class Loop:
         if self.panel.on and self.behaviour.screen.kind is not View.DARK:
             self._show(self.behaviour.screen, now)
 
+    def _ask_ahead(self, now: float) -> None:
+        """Ask the voice now for each cue and step chime falling due within ``ahead``, with
+        the moment it is due, once each."""
+        if self.behaviour.state.mode not in AHEAD_MODES:
+            return
+        self.looked = now + self.ahead
+        if self.asked:  # one the session did not say after all (dropped as stale) is let go
+            self.asked = {(t, text) for t, text in self.asked if t > now - STALE_ASKED}
+        for t, output in self.behaviour.coming(self.looked):
+            if t <= now:
+                continue
+            at = self.clock.real(t)
+            if isinstance(output, Say) and (t, output.text) not in self.asked:
+                self.asked.add((t, output.text))
+                self.voice.say(output.text, output.volume, at=at)
+            elif isinstance(output, StepStarted) and (t, CHIME) not in self.asked:
+                self.asked.add((t, CHIME))
+                self.voice.chime("step", at=at)
+
+    def _next_ahead(self) -> float | None:
+        """When the next thing to ask for ahead comes within reach: ``ahead`` before the next
+        moment the session does something by itself (a cue, a step's end)."""
+        if self.behaviour.state.mode not in AHEAD_MODES:
+            return None
+        due = self.behaviour.engine.deadline(self.behaviour.state)
+        if due is None or due <= self.looked:  # asked for already, or nothing to ask
+            return None
+        return due - self.ahead
+
     def _trace(self, t: float, output: Output) -> None:
         if self.trace is None:
             return
-        self.trace.write(t - self.start, output)
+        with self._trace_lock:
+            self.trace.write(t - self.start, output)
+
+    def _heard(self, line: dict[str, Any]) -> None:
+        """A sound reaching the output, or the soundscape dipping, as the stage tells it (times
+        on the monotonic clock) in the trace's time: ``sound`` and ``duck`` events."""
+        if self.trace is None:
+            return
+
+        def at(real: object) -> float | None:
+            if not isinstance(real, int | float):
+                return None
+            since = (float(real) - self.clock.real(self.start)) * self.clock.speed
+            return round(since, 3)  # trace time 0 is the loop's start
+
+        if line.get("type") == "sound":
+            body: dict[str, Any] = {"type": "sound", "what": line.get("what")}
+            body["text"] = line.get("text", "")
+            if line.get("cut"):
+                body["cut"] = True
+            else:
+                body["start"] = at(line.get("start"))
+            body["end"] = at(line.get("end"))
+        else:
+            body = {"type": "duck", "state": line.get("state"), "db": line.get("db")}
+            body["start"], body["end"] = at(line.get("start")), at(line.get("end"))
+        with self._trace_lock:
+            # ``t`` is when the trace heard of it: the loop's latest moment, so the trace stays
+            # in order (``start`` may lie a buffer's length ahead, when it reaches the ear).
+            self.trace.record(self.behaviour.now - self.start, body)
 
     def _status(self) -> str:
         state = self.behaviour.state

@@ -49,7 +49,9 @@ class Reconfiguration:
             core_terms.thresholds(config.button),
             config.reminder,
             config.quiet,
-            VoiceSettings(config.voice, config.sounds, config.stale_cue),
+            VoiceSettings(
+                config.voice, config.sounds, config.stale_cue, config.sound, config.soundscape
+            ),
             cue_texts(config),
             volumes_of(config),
         )

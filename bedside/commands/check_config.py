@@ -19,6 +19,7 @@ from bedside.config.panel_texts import Written, panel_texts
 from bedside.config.sections import Config
 from bedside.config.spoken import MAX_SOUNDS, sound_count
 from bedside.core.growth import cues_left_out
+from bedside.core.hearing import late_cues
 from bedside.core.routines import Cue
 from bedside.display.fonts import DEJAVU_SANS, PACKAGE, Face, describe_character, panel_face
 
@@ -37,7 +38,25 @@ def main(config_path: Path | None, defaults: bool = False, face: Face | None = N
 
 def warnings(config: Config, face: Face) -> list[str]:
     """What is not a mistake but not what the files seem to say: a person should know."""
-    return left_out(config) + font_warnings(panel_texts(config.routines_dir), face)
+    return left_out(config) + late(config) + font_warnings(panel_texts(config.routines_dir), face)
+
+
+def late(config: Config) -> list[str]:
+    """One for each cue heard more than a second after it falls due, the one before it still
+    speaking (cue lengths as rendered when the cache holds them, else estimated)."""
+    from bedside.commands.cue_lengths import CueLengths
+
+    lengths = CueLengths(config)
+    said = []
+    for name, routine in config.routines.items():
+        for h in late_cues(routine, lengths):
+            step = routine.steps[h.step]
+            where = f"{h.cue.where}: " if h.cue.where else ""
+            said.append(
+                f"{where}{name}, step {h.step + 1} {step.title!r}: {h.cue.text!r} is heard"
+                f" {h.late:.1f} s late, {h.before!r} still speaking"
+            )
+    return said
 
 
 def font_warnings(texts: list[Written], face: Face) -> list[str]:

@@ -147,6 +147,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--transcript", action="store_true", help="a transcript for a person, not JSON Lines"
     )
+    sub.add_argument(
+        "--audio",
+        type=Path,
+        metavar="WAV",
+        help="also write the session's sound as the device would play it (cues, chimes, "
+        "soundscape, ducking, fades), in seconds",
+    )
 
     sub = command("check-config", "check bedside.toml and the routine files", _check_config)
     sub.add_argument(
@@ -171,6 +178,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help in [
         ("render", "render every sound the device can play into the cache"),
         ("say", "say one line through the configured engine and sound device"),
+        ("list", "list the sounds the cache holds: text, file, seconds, loudness"),
     ]:
         action = actions.add_parser(name, help=help, description=help)
         action.add_argument(
@@ -178,6 +186,8 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "say":
             action.add_argument("text", metavar="TEXT")
+        if name == "list":
+            action.add_argument("--json", action="store_true", help="one JSON array")
     return parser
 
 
@@ -278,6 +288,7 @@ def _simulate(args: argparse.Namespace) -> int:
         frames=args.frames,
         at=args.at,
         transcribed=args.transcript,
+        audio=args.audio,
     )
 
 
@@ -305,6 +316,8 @@ def _voice(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.action == "say":
         return voice.say(config, args.text)
+    if args.action == "list":
+        return voice.listing(config, as_json=args.json)
     return voice.render(config)
 
 

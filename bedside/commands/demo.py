@@ -26,7 +26,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from gpiozero.pins.mock import MockPin
 
@@ -57,7 +57,7 @@ from bedside.core.gestures import Thresholds
 from bedside.core.screens import Screen
 from bedside.core.state import Mode
 from bedside.display.recording_bus import RecordingSerial
-from bedside.voice import VoiceSettings, sound_cards
+from bedside.voice import NULL_OUTPUT, VoiceSettings, sound_cards
 
 LIT, DIM = "\x1b[96m", "\x1b[0m"
 HELP = "space: press (keep holding: hold, long hold)   h: hold   e: long hold   q: quit"
@@ -245,15 +245,27 @@ class SubtitledVoice:
     def reconfigure(self, settings: VoiceSettings) -> None:
         self.voice.reconfigure(settings)
 
-    def say(self, text: str, volume: float | None = None) -> None:
-        self.voice.say(text, volume)
-        self.panel.said(text)
+    def say(self, text: str, volume: float | None = None, at: float | None = None) -> None:
+        self.voice.say(text, volume, at)
+        self.panel.said(text)  # (a second early when asked ahead: read as it begins)
 
     def silence(self) -> None:
         self.voice.silence()
 
-    def chime(self, kind: str) -> None:
-        self.voice.chime(kind)
+    def withdraw(self) -> None:
+        self.voice.withdraw()
+
+    def chime(self, kind: str, at: float | None = None) -> None:
+        self.voice.chime(kind, at)
+
+    def soundscape(self, on: bool, fade: float = 3.0) -> None:
+        self.voice.soundscape(on, fade)
+
+    def sleep_timer(self) -> None:
+        self.voice.sleep_timer()
+
+    def listen(self, hear: Callable[[dict[str, Any]], None]) -> None:
+        self.voice.listen(hear)
 
 
 class Keys:
@@ -456,13 +468,15 @@ def demo(options: Options, out: TextIO, keyboard: TextIO) -> int:
             "bedside demo needs a terminal; `bedside simulate` works without one.", file=sys.stderr
         )
         return 2
-    player = ["aplay", "-q", "{file}"] if sound_cards() else None
+    # The stage plays on the configured device where there is a card; else on the clock.
+    output = None if sound_cards() else NULL_OUTPUT
     fd = keyboard.fileno()
     saved = termios.tcgetattr(fd)
     panels: list[TerminalPanel] = []  # the one build makes, followed when the terminal resizes
 
     def build(config: Config, state_dir: Path, events: Events) -> Parts:
-        parts, controls = mock_parts(config, state_dir, events, speed=options.speed, player=player)
+        where = f"alsa:{config.voice.device}" if output is None else output
+        parts, controls = mock_parts(config, state_dir, events, speed=options.speed, output=where)
         panel = TerminalPanel(controls.serial, out, options.speed)
         panels.append(panel)
         thresholds = core_terms.thresholds(config.button)

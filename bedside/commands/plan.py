@@ -12,9 +12,11 @@ from typing import Any
 
 from bedside.commands.check_config import when
 from bedside.commands.choices import routine_named
+from bedside.commands.cue_lengths import CueLengths
 from bedside.commands.tonight import hold_for
 from bedside.config.sections import Config
 from bedside.core.growth import retimed
+from bedside.core.hearing import Heard, heard
 from bedside.core.printable import printable
 from bedside.core.routines import Routine, StepKind
 from bedside.core.screens import clock
@@ -33,10 +35,12 @@ def main(
     written = config.routines[routine_named(config, name)]
     length = hold_for(config, state_dir, demo)
     routine = retimed(written, length, config.cues) if length is not None else written
-    if as_json:
+    if as_json:  # the contract's plan (DESIGN.md): when each cue is heard is the table's
         print(json.dumps(plan_json(routine), ensure_ascii=False, indent=2))
         return 0
-    print(plan_table(routine))
+    lengths = CueLengths(config)
+    hearing = heard(routine, lengths)
+    print(plan_table(routine, hearing))
     if length is not None and any(step.grows for step in routine.steps):
         plan = config.hold
         print(
@@ -53,6 +57,7 @@ def main(
         ]
         if left:
             print("Tonight's hold is too short for these cues, left out tonight:", *left, sep="\n")
+    print(f"\nheard: a cue due while another speaks is heard after it ({lengths.said})")
     return 0
 
 
@@ -73,13 +78,14 @@ def plan_json(routine: Routine) -> dict[str, Any]:
     }
 
 
-def plan_table(routine: Routine) -> str:
+def plan_table(routine: Routine, hearing: list[Heard] | None = None) -> str:
     """The routine as a person reads it: one block a step, its cues indented under it."""
     heading = f"{routine.title} ({routine.name})"
     if routine.profile:
         heading += f", profile {routine.profile}: {routine.profile_title}"
     lines = [heading, f"{len(routine.steps)} steps, {clock(routine.total_seconds)} in all", ""]
     lines.append(f"{'#':>3}  {'start':>6}  {'length':>6}  {'kind':<5}  step")
+    when_heard = {(h.step, id(h.cue)): h for h in hearing or []}
     start = 0.0
     waited = False  # after a step that waits for a press, start times count from that press
     for index, step in enumerate(routine.steps):
@@ -92,9 +98,11 @@ def plan_table(routine: Routine) -> str:
         when = ("+" if waited else "") + clock(start)
         lines.append(f"{index + 1:>3}  {when:>6}  {length:>6}  {step.kind.value:<5}  {title}")
         for cue in step.cues:
-            lines.append(
-                f"{'':>3}  {'':>6}  {'+' + clock(cue.at):>6}         \u201c{cue.text}\u201d"
-            )
+            said = f"\u201c{cue.text}\u201d"
+            h = when_heard.get((index, id(cue)))
+            if h is not None and h.late >= 0.1:
+                said += f"  (heard +{clock(h.at)}, {h.late:.1f} s late)"
+            lines.append(f"{'':>3}  {'':>6}  {'+' + clock(cue.at):>6}         {said}")
         start += step.duration or 0.0
         waited = waited or step.kind is StepKind.WAIT
     if waited:

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from bedside.commands.choices import read_script, routine_named
 from bedside.config import core_terms
 from bedside.config.sections import Config
-from bedside.core.behaviour import Behaviour, ScreenChanged
+from bedside.core.behaviour import Behaviour, Output, ScreenChanged
 from bedside.core.clock import SettableWall, VirtualClock
 from bedside.core.errors import UsageError
 from bedside.core.gestures import Thresholds
@@ -40,9 +40,11 @@ def main(
     frames: Path | None = None,
     at: datetime | None = None,
     transcribed: bool = False,
+    audio: Path | None = None,
 ) -> int:
     """Run the button script in the file ``script`` (``-``: standard input) on the
-    configured device, from the menu showing ``routine``; the wall clock starts at ``at``."""
+    configured device, from the menu showing ``routine``; the wall clock starts at ``at``.
+    ``audio``: also write the session's sound there, as the device would play it."""
     commands = read_script(script)
     if routine is not None:
         routine_named(config, routine)
@@ -51,6 +53,11 @@ def main(
     if frames is not None:
         writer = FrameWriter(_empty_folder(frames), (WIDTH, config.display.height))
     kept = io.StringIO() if transcribed else None  # the events, for the transcript
+    night = None
+    if audio is not None:
+        from bedside.commands.night_audio import NightAudio
+
+        night = NightAudio(config, audio)
     simulate(
         settings,
         core_terms.thresholds(config.button),
@@ -61,7 +68,10 @@ def main(
         at=at,
         reminder=config.reminder,
         quiet=config.quiet,
+        heard=None if night is None else night.take,
     )
+    if night is not None:
+        night.write()
     if kept is not None:
         for line in transcript(json.loads(line) for line in kept.getvalue().splitlines()):
             print(printable(line))
@@ -113,6 +123,7 @@ def simulate(
     at: datetime | None = None,
     reminder: Reminder | None = None,
     quiet: Quiet | None = None,
+    heard: Callable[[float, Output], None] | None = None,
 ) -> Behaviour:
     """Run ``commands``; ``at`` is the virtual wall clock at start (None: not synced). The hold
     that grows starts from nothing and grows over the nights the script runs through."""
@@ -134,6 +145,8 @@ def simulate(
             if frames is not None and isinstance(output, ScreenChanged):
                 frames(t, output.screen)
             trace.write(t, output)
+            if heard is not None:
+                heard(t, output)
 
     clock = VirtualClock()
     flush()

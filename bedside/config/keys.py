@@ -425,12 +425,14 @@ SETTINGS: dict[str, Setting] = {
             "loudness",
             KeyType.NUMBER,
             -20.0,
-            "every cue is levelled to this, before `volume`",
+            "every cue is levelled to this loudness (BS.1770-4, K-weighted and gated, as "
+            "broadcast loudness is measured), before `volume`; chimes and the soundscape are "
+            "set relative to it",
             lo=-40.0,
             hi=-10.0,
-            unit="dBFS",
+            unit="LUFS",
             shown="-20",
-            comment="dBFS: every cue is levelled to this (volume scales it)",
+            comment="LUFS (BS.1770): every cue is levelled to this (volume scales it)",
         ),
         # -- [sounds]
         Setting(
@@ -468,6 +470,67 @@ SETTINGS: dict[str, Setting] = {
             unit="dB",
             shown="-8",
             comment="dB, relative to the voice",
+        ),
+        # -- [sound]
+        Setting(
+            "sound",
+            "preroll",
+            KeyType.DURATION,
+            0.5,
+            "the output opens this long before a sound is due and plays silence first, so an "
+            "amplifier or USB speaker that wakes late loses none of the first word",
+            lo=0.0,
+            hi=5.0,
+            unit="seconds",
+            comment="seconds of silence before a sound, for an output that wakes late",
+        ),
+        # -- [soundscape]
+        Setting(
+            "soundscape",
+            "sound",
+            KeyType.TEXT,
+            "off",
+            'a bed of sound under the steps marked `soundscape = true`: `"off"`, `"brown"` '
+            '(deep noise), `"pink"` (softer, brighter), `"rain"`, or a WAV or FLAC loop of your '
+            "own (a path, relative to `bedside.toml` or absolute)",
+            allowed='"off", "brown", "pink", "rain" or a file',
+            comment='"off", "brown", "pink", "rain", or a WAV/FLAC loop of your own',
+        ),
+        Setting(
+            "soundscape",
+            "level",
+            KeyType.NUMBER,
+            18.0,
+            "how far under the voice it plays",
+            lo=3.0,
+            hi=40.0,
+            unit="dB",
+            shown="18",
+            comment="dB under the voice",
+        ),
+        Setting(
+            "soundscape",
+            "duck",
+            KeyType.NUMBER,
+            12.0,
+            "how far it dips while a cue speaks (over 150 ms ramps, so it never pumps)",
+            lo=0.0,
+            hi=40.0,
+            unit="dB",
+            shown="12",
+            comment="dB it dips under speech",
+        ),
+        Setting(
+            "soundscape",
+            "after",
+            KeyType.DURATION,
+            120.0,
+            "the sleep timer: after a routine ends it plays on this long, then fades out over "
+            "two minutes (a press stops it sooner, with a short fade)",
+            lo=0,
+            hi=8 * 3600,
+            shown='"2m"',
+            comment="it plays on this long after the routine, then fades out",
         ),
         # -- [menu]
         Setting(

@@ -25,6 +25,8 @@ from bedside.config.sections import (
     Config,
     DisplayConfig,
     PacerConfig,
+    SoundConfig,
+    SoundscapeConfig,
     SoundsConfig,
     VoiceConfig,
     from_section,
@@ -36,6 +38,7 @@ from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
 from bedside.core.phrases import NOTHING_TO_SAY, speakable
 from bedside.core.routines import CueOptions, Routine
+from bedside.sound.kinds import KINDS as SOUNDSCAPES
 
 __all__ = ["DEFAULT_MENU", "ConfigError", "default_config_path", "load_config", "log_warnings"]
 
@@ -99,6 +102,8 @@ def _load(path: Path) -> Config:
     warnings: list[Problem] = []
     voice = _voice(top, path.parent, warnings)
     sounds = _read_into(top, "sounds", SoundsConfig)
+    sound = _read_into(top, "sound", SoundConfig)
+    soundscape = _soundscape(top, path.parent)
     cues, stale = _cues(top)
 
     folder_name = _single(top, "routines.folder")
@@ -174,6 +179,8 @@ def _load(path: Path) -> Config:
         speak_menu=speak_menu,
         routines_dir=routines_dir,
         sounds=sounds,
+        sound=sound,
+        soundscape=soundscape,
         night_routine=night_routine,
         warnings=tuple(warnings),
     )
@@ -236,7 +243,7 @@ def _single(top: Table, name: str, check: Callable[[Table, Any], None] | None = 
     return value
 
 
-Section = TypeVar("Section", DisplayConfig, SoundsConfig, PacerConfig)
+Section = TypeVar("Section", DisplayConfig, SoundsConfig, SoundConfig, PacerConfig)
 
 
 def _read_into(top: Table, name: str, kind: type[Section]) -> Section:
@@ -270,6 +277,39 @@ def _voice(top: Table, folder: Path, warnings: list[Problem]) -> VoiceConfig:
             warnings.append(_problem_at(t, "model", expected, found))
     t.done()
     return VoiceConfig(**values, model=model)
+
+
+def _soundscape(top: Table, folder: Path) -> SoundscapeConfig:
+    """[soundscape]: ``sound`` is "off", a kind bedside synthesises, or a loop of the person's
+    own, which must be a WAV or FLAC file that can be read (kept as its absolute path)."""
+    t = top.child("soundscape")
+    if t is None:
+        return SoundscapeConfig()
+    values = read_section(t, "soundscape")
+    name = values["sound"]
+    if name != "off" and name not in SOUNDSCAPES:
+        loop = _loop_file(folder, name)
+        if loop is None:
+            kinds = ", ".join(f'"{k}"' for k in ("off", *SOUNDSCAPES))
+            t.problem("sound", f"{kinds}, or a WAV or FLAC file that can be read", name)
+            values["sound"] = "off"
+        else:
+            values["sound"] = str(loop)
+    t.done()
+    return SoundscapeConfig(**values)
+
+
+def _loop_file(folder: Path, name: str) -> Path | None:
+    """``name`` (relative to ``folder``) if it is a readable .wav or .flac file."""
+    try:
+        loop = (folder / Path(name).expanduser()).resolve()
+        if loop.suffix.lower() not in (".wav", ".flac") or not loop.is_file():
+            return None
+        with loop.open("rb") as f:
+            f.read(4)
+    except (OSError, ValueError, RuntimeError):  # unreadable, a NUL, "~nobody"
+        return None
+    return loop
 
 
 def _problem_at(t: Table, key: str, expected: str, found: str) -> Problem:

@@ -21,7 +21,7 @@ from bedside.core.printable import controls_in
 from bedside.core.routines import Cue, CueOptions, Routine, Step, StepKind, long_step_cues, words
 
 SIDES = ("left", "right")
-STEP_KEYS = ("title", "kind", "cues", "sides")  # what every kind of step takes
+STEP_KEYS = ("title", "kind", "cues", "sides", "soundscape")  # what every kind of step takes
 KIND_KEYS = {  # what each kind of step takes besides
     StepKind.TIMED: ("duration", "pacer", "grows"),
     StepKind.REPS: ("reps", "seconds_per_rep", "count_every"),
@@ -283,6 +283,7 @@ class _Loader:
         title = item.text("title", None, blank=False)
         kind_text = item.string("kind", None, choices=[k.value for k in StepKind])
         item.seen.add("sides")
+        soundscape = item.boolean("soundscape", False)
         if not kind_text:
             # the kind is reported; the keys that depend on it are not unknown
             item.seen.update(
@@ -328,6 +329,7 @@ class _Loader:
             part=context.part,
             pacer=pacer,
             grows=grows,
+            soundscape=soundscape,
         )
 
     def misplaced(self, item: Table, kind: StepKind) -> None:

@@ -28,7 +28,9 @@ __all__ = [
     "Config",
     "DisplayConfig",
     "PacerConfig",
+    "SoundConfig",
     "SoundsConfig",
+    "SoundscapeConfig",
     "VoiceConfig",
     "from_section",
 ]
@@ -87,6 +89,25 @@ class SoundsConfig:
     step: bool = DECLARED
     finish: bool = DECLARED
     level: float = DECLARED
+
+
+@dataclass(frozen=True)
+@defaults_of("sound")
+class SoundConfig:
+    preroll: float = DECLARED
+
+
+@dataclass(frozen=True)
+@defaults_of("soundscape")
+class SoundscapeConfig:
+    sound: str = DECLARED  # "off", a kind ("brown", "pink", "rain"), or a loop's absolute path
+    level: float = DECLARED  # dB under the voice
+    duck: float = DECLARED
+    after: float = DECLARED
+
+    @property
+    def enabled(self) -> bool:
+        return self.sound != "off"
 
 
 @dataclass(frozen=True)
@@ -167,6 +188,8 @@ class Config:
     quiet: Quiet | None = None  # None: the same volume and contrast all night
     routines_dir: Path = Path(SETTINGS["routines.folder"].default)
     sounds: SoundsConfig = field(default_factory=SoundsConfig)
+    sound: SoundConfig = field(default_factory=SoundConfig)
+    soundscape: SoundscapeConfig = field(default_factory=SoundscapeConfig)
     night_routine: str = SETTINGS["nights.routine"].default
     # What is read but not right, which the device lives with (check-config and the log say it).
     warnings: tuple[Problem, ...] = ()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bedside.core.effects import Display, Effect, Finished, GrowingStepEnded, Say
+from bedside.core.effects import Display, Effect, Finished, GrowingStepEnded, Say, StepStarted
 from bedside.core.engine import Engine
 from bedside.core.events import Gestured, HoldPending, Remind, Tick
 from bedside.core.gestures import ButtonState, Notice, Recogniser, Signal, Thresholds
@@ -124,6 +124,27 @@ class Behaviour:
             self._due(next_turn),  # noon: another night, its streak and its hold
         ]
         return min((t for t in times if t is not None), default=None)
+
+    def coming(self, until: float) -> list[tuple[float, Output]]:
+        """What the session will say, and the steps it will start, after now and up to
+        ``until``, if nothing is pressed meanwhile: each ``Say`` (at the volume it will have)
+        and ``StepStarted`` with its time. The shell asks for their sounds ahead, so that each
+        starts on its time; a press takes them back. Nothing changes here."""
+        state, found = self.state, list[tuple[float, Output]]()
+        for _ in range(self.COMING_MOST):
+            when = self.engine.deadline(state)
+            if when is None or when > until:
+                break
+            state, effects = self.engine.handle(state, Tick(), when)
+            hushed = self._hushed(when)
+            found += [
+                (when, self._outward(e, hushed, False))
+                for e in effects
+                if isinstance(e, Say | StepStarted)
+            ]
+        return found
+
+    COMING_MOST = 100  # moments looked through at most: a few seconds ahead hold a handful
 
     def advance(self, now: float) -> None:
         """Everything that falls due up to ``now``, in the order it falls due."""

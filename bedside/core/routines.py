@@ -50,6 +50,7 @@ class Step:
     part: str = ""  # the title of the routine this step comes from
     pacer: bool = False  # show the breathing guide during this (timed) step
     grows: bool = False  # the hold that grows with the person ([hold] in bedside.toml)
+    soundscape: bool = False  # the [soundscape] plays under this step
 
 
 @dataclass(frozen=True)

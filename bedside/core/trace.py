@@ -86,6 +86,12 @@ class Trace:
         # nothing, where it cannot (an ASCII or Latin-1 stdout): never an error mid-routine.
         self.ascii = not _says_everything(getattr(out, "encoding", None) or "utf-8")
 
+    def record(self, t: float, body: dict[str, Any]) -> None:
+        """An event the shell saw for itself (a sound reaching the output), as it is."""
+        self.out.write(json.dumps({"t": round(t, 3), **body}, ensure_ascii=self.ascii) + "\n")
+        if self.flush:
+            self.out.flush()
+
     def write(self, t: float, output: Output) -> None:
         body = event(t, output)
         if body is None:

@@ -1,5 +1,6 @@
-"""Speech and sounds: every cue rendered ahead into a WAV cache by a child process, mastered to
-one calm level, and played by a player that can stop.
+"""Speech and sounds: every cue rendered ahead into a WAV cache by a child process, at the
+output's own rate, levelled to one loudness (BS.1770), and played by the sound stage, which
+mixes them with the chimes and the soundscape.
 
     speaker.py        Speaker, the cue queue the daemon speaks through; say_now, one line now
     engine.py         the base every speech engine stands on (SpeechEngine) and its errors
@@ -7,32 +8,31 @@ one calm level, and played by a player that can stop.
     espeak.py         espeak-ng through pyttsx3, the default engine
     piper.py          Piper, run only through its command line (it is GPL, and large)
     renderer.py       the daemon's handle on the render child (killable, never waited on)
-    render_child.py   the render child: the engine, mastering, atomic writes into the cache
-    mastering.py      trim, fade, one loudness, peaks under -1 dBFS (pure Python: no audioop)
-    chimes.py         the bell at each step and the closing tone, synthesised
+    render_child.py   the render child (nice 10): the engine, then bedside.sound's resampling
+                      to the output's rate, BS.1770 mastering, chimes and soundscape loops
+    output_rate.py    the output's own rate, asked of the stage once
     wav.py            WAVs read, written and measured (Sound), once for every reader
     cache.py          keys, atomic writes with the umask, leftovers, a bounded folder
-    player.py         aplay (or the null player), stopped at once
+    stage_link.py     the daemon's end of the sound stage (bedside.sound.stage), a child
     output.py         a child's output read in bounded pieces: its lines, its last few
-    null_player.py    a sound card stand-in that takes as long as the sound lasts
+    cards.py          the machine's sound cards (read bounded); the output where there is none
+    trouble.py        trouble said once per kind, until it works again
     processes.py      the children's lifetimes: dying with the parent, the group killed
 
-Where the cache folder is and which player plays are the caller's to say (``Speaker`` takes
-both, with a default player): ``bedside.app`` decides them (``paths.voice_cache``, for the
-daemon and the commands alike; ``assembly``, the player).
+Where the cache folder is and which output plays are the caller's to say (``Speaker`` takes
+both; the output defaults to ``alsa:`` and ``[voice] device``): ``bedside.app`` decides them
+(``paths.voice_cache``, for the daemon and the commands alike; ``assembly``, the output).
 """
 
 from bedside.voice.cache import cache_key
-from bedside.voice.player import APLAY, NULL_PLAYER, Player, sound_cards
+from bedside.voice.cards import NULL_OUTPUT, sound_cards
 from bedside.voice.renderer import Item, Renderer, RenderFailed, render_now
 from bedside.voice.speaker import Speaker, VoiceSettings, say_now
 from bedside.voice.wav import is_playable
 
 __all__ = [
-    "APLAY",
-    "NULL_PLAYER",
+    "NULL_OUTPUT",
     "Item",
-    "Player",
     "RenderFailed",
     "Renderer",
     "Speaker",

@@ -19,8 +19,10 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterable
+import wave
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from bedside.folders import NotAFile, kind_of
 from bedside.voice.wav import Sound, write_wav
@@ -32,11 +34,13 @@ __all__ = [
     "remove_leftovers",
     "temporary",
     "write_atomically",
+    "write_pcm_atomically",
 ]
 
 LOG = logging.getLogger("bedside.voice")
 
-FORMAT = 2  # bump when the way a text becomes sound changes, so old WAVs are not reused
+FORMAT = 3  # bump when the way a text becomes sound changes, so old WAVs are not reused
+# (3: BS.1770 levelling, at the output's own rate)
 # Leftovers: ".<anything>.<pid>.tmp" files and ".work-<pid>" folders.
 _LEFTOVER = re.compile(r"^\..*\.(\d+)\.tmp$|^\.work-(\d+)$")
 
@@ -136,13 +140,31 @@ def temporary(folder: Path, stem: str) -> Path:
 
 def write_atomically(sound: Sound, path: Path) -> None:
     """Write ``sound`` to ``path``: a whole WAV under that name, or nothing (OSError)."""
+    _write(path, lambda out: write_wav(sound, out))
+
+
+def write_pcm_atomically(pcm: bytes, channels: int, rate: int, path: Path) -> None:
+    """16-bit little-endian ``pcm`` of ``channels`` at ``rate`` to ``path`` as a WAV, whole or
+    not at all (OSError): what the render child writes, numpy's samples as bytes."""
+
+    def write(out: BinaryIO) -> None:
+        with wave.open(out, "wb") as w:
+            w.setnchannels(channels)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(pcm)
+
+    _write(path, write)
+
+
+def _write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     temp = temporary(path.parent, path.stem)
     try:
         # os.open with 0o666 leaves the mode to the umask, as any file a program makes;
         # tempfile.mkstemp would force 0600 whatever the umask says.
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         with os.fdopen(fd, "wb") as out:
-            write_wav(sound, out)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         _in_the_way(path)

@@ -49,12 +49,14 @@ class RenderFailed(TroubleError):
 
 @dataclass(frozen=True)
 class Item:
-    """One sound to render: a text or a chime, mastered to ``target`` dBFS (None: silence)."""
+    """One sound to render at ``rate``: a text, a chime or a soundscape's loop, levelled to
+    ``target`` LUFS (None: silence)."""
 
-    kind: str  # "text" or "chime"
-    text: str  # the words, or the chime's name
+    kind: str  # "text", "chime" or "loop"
+    text: str  # the words, the chime's name, or the soundscape (a kind or a file's path)
     target: float | None
     path: str
+    rate: int = 48000  # the output's own: nothing is resampled at play time
 
 
 # -- the parent's side ---------------------------------------------------------------------------

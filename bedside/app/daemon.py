@@ -22,7 +22,7 @@ from bedside.app.assembly import Driver, Parts, mock_parts, real_parts
 from bedside.app.events import Events, Stop, WallMoved
 from bedside.app.loop import Loop
 from bedside.app.notify import watchdog_interval
-from bedside.app.paths import state_directory
+from bedside.app.paths import state_directory, voice_folders
 from bedside.app.reloads import Reconfiguration, Reloader, at_start
 from bedside.app.resume import restore
 from bedside.app.scripted import drive_script
@@ -95,7 +95,7 @@ def run(options: Options, build: Build | None = None, events: Events | None = No
     with signals_to(events.put):
         state_dir = check_folder(state_directory(options.state_dir), "the state folder")
         with StateLock(state_dir):
-            config = load_config(options.config)
+            config = load_config(options.config, voice_folders(state_dir))
             log_warnings(config, log)
             with (build or parts_for(options))(config, state_dir, events) as parts:
                 return serve(options, config, parts)
@@ -130,7 +130,7 @@ def serve(options: Options, config: Config, parts: Parts) -> int:
     def reload() -> Reconfiguration | None:  # on the reloader's thread
         nonlocal running
         try:
-            fresh = load_config(options.config)
+            fresh = load_config(options.config, voice_folders(options.state_dir))
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("reload: %s", problem)

@@ -1,5 +1,6 @@
 """Where bedside keeps things, decided here and nowhere else: the state folder (the history
-database and the lock), the cache folder (the rendered voice), and the demo's own folder.
+database, the lock, and the Piper voices a person downloads), the cache folder (the rendered
+voice), and the demo's own folder.
 
 systemd hands the service its folders in ``$STATE_DIRECTORY`` and ``$CACHE_DIRECTORY``; a
 person running bedside by hand gets the XDG places under their home. A home is a folder named
@@ -10,6 +11,7 @@ plainly what to give instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 from collections.abc import Mapping
@@ -20,6 +22,8 @@ from bedside.core.errors import UsageError
 DATABASE = "bedside.db"  # in the state folder: progress, sessions, holds
 VOICE = "voice"  # in the cache folder: every sound, rendered ahead
 DEMO = "demo"  # under the state folder a person's own runs use: the demo's history
+VOICES = "voices"  # in the state folder: Piper voices downloaded (the README's step)
+SERVICE_STATE = Path("/var/lib/bedside")  # the service's state folder (StateDirectory=bedside)
 
 
 class NoHome(UsageError):
@@ -91,6 +95,17 @@ def voice_cache(cache: Path) -> Path:
 def database(state: Path) -> Path:
     """The history database in the state folder ``state``."""
     return state / DATABASE
+
+
+def voice_folders(state: Path | None = None, environ: Mapping[str, str] = os.environ) -> list[Path]:
+    """Where a Piper voice given by its name is looked for (after ``voices/`` beside
+    bedside.toml, before the installed packages): the state folder's voices (``state``, else
+    as ``state_directory`` finds it; none without a home), then the service's, so that a person
+    checking the device's settings by hand finds the voices the device finds."""
+    folders = []
+    with contextlib.suppress(NoHome):  # no home: only the service's
+        folders.append(state_directory(state, environ) / VOICES)
+    return list(dict.fromkeys([*folders, SERVICE_STATE / VOICES]))
 
 
 def demo_state(environ: Mapping[str, str] = os.environ) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bedside.app.paths import voice_folders
 from bedside.config.docs import commented_toml
 from bedside.config.load import load_config
 from bedside.config.panel_texts import Written, panel_texts
@@ -28,7 +29,7 @@ def main(config_path: Path | None, defaults: bool = False, face: Face | None = N
     if defaults:
         print(commented_toml(), end="")
         return 0
-    config = load_config(config_path)
+    config = load_config(config_path, voice_folders())
     print(f"{config.path}: ok, {len(config.routines)} routines ({', '.join(config.menu)})")
     for line in [*map(str, config.warnings), *warnings(config, face or panel_face())]:
         print(f"  warning: {line}")

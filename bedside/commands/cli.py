@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from bedside.app.paths import voice_folders
 from bedside.config.load import load_config
 from bedside.config.sections import Config
 from bedside.core.errors import BedsideError
@@ -173,12 +174,15 @@ def _parser() -> argparse.ArgumentParser:
         help="the panel's rows of pixels (default: [display] height)",
     )
 
-    sub = command("voice", "render every cue into the voice's cache, or say one line", _voice)
+    sub = command(
+        "voice", "render every cue into the voice's cache, say one line, or list voices", _voice
+    )
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, help in [
         ("render", "render every sound the device can play into the cache"),
         ("say", "say one line through the configured engine and sound device"),
         ("list", "list the sounds the cache holds: text, file, seconds, loudness"),
+        ("list-models", "list the Piper voices installed, where they are, and which is used"),
     ]:
         action = actions.add_parser(name, help=help, description=help)
         action.add_argument(
@@ -188,11 +192,13 @@ def _parser() -> argparse.ArgumentParser:
             action.add_argument("text", metavar="TEXT")
         if name == "list":
             action.add_argument("--json", action="store_true", help="one JSON array")
+        if name == "list-models":
+            action.add_argument("--json", action="store_true", help="one JSON object")
     return parser
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return load_config(args.config)
+    return load_config(args.config, voice_folders(getattr(args, "state_dir", None)))
 
 
 # -- the argument types ----------------------------------------------------------------------
@@ -311,6 +317,10 @@ def _screens(args: argparse.Namespace) -> int:
 
 
 def _voice(args: argparse.Namespace) -> int:
+    if args.action == "list-models":  # says what it can of a configuration with problems too
+        from bedside.commands import voice_models
+
+        return voice_models.main(args.config, as_json=args.json)
     from bedside.commands import voice
 
     config = _config(args)

@@ -33,7 +33,7 @@ from gpiozero.pins.mock import MockPin
 from bedside.app.assembly import Observer, Parts, Voice, mock_parts
 from bedside.app.daemon import Options, run
 from bedside.app.events import Events, Stop
-from bedside.app.paths import demo_state
+from bedside.app.paths import demo_state, voice_folders
 from bedside.app.reloads import Reconfiguration
 from bedside.commands.choices import routine_named
 from bedside.commands.terminal import (
@@ -440,7 +440,8 @@ def waits_in_real_time(speed: float) -> Callable[[Config], Reconfiguration]:
 
 def main(config_path: Path | None, routine: str | None = None, speed: float = 1.0) -> int:
     """The demo of the configuration at ``config_path``, its menu showing ``routine``."""
-    config = load_config(config_path)  # its errors are the person's, before the terminal's
+    # its errors are the person's, before the terminal's
+    config = load_config(config_path, voice_folders())
     if routine is not None:
         routine_named(config, routine)
     # The terminal is the panel: the log goes to a file beside the state.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bedside.app.daemon import Options, run
 from bedside.app.logs import configure_logging
+from bedside.app.paths import voice_folders
 from bedside.commands.choices import read_script, routine_named
 from bedside.config.load import load_config
 from bedside.core.errors import UsageError
@@ -33,7 +34,8 @@ def main(
     if speed != 1.0 and not mock_hardware:
         raise UsageError("--speed runs a mock device fast: add --mock-hardware")
     commands = read_script(script) if script is not None else None
-    config = load_config(config_path)  # read here too: its errors are the person's, exit 2
+    # read here too: its errors are the person's, exit 2
+    config = load_config(config_path, voice_folders(state_dir))
     if routine is not None:
         routine_named(config, routine)
     configure_logging(verbose)

@@ -393,12 +393,14 @@ SETTINGS: dict[str, Setting] = {
             "model",
             KeyType.FILE,
             None,
-            "a Piper voice's `.onnx` (its `.onnx.json` beside it), relative to `bedside.toml` "
-            'or absolute; needed for `"piper"`',
-            shown='"/var/lib/bedside/voices/en_US-joe-medium.onnx"',
+            'a Piper voice, needed for `"piper"`: its name (`bedside voice list-models` lists '
+            "those installed; see [The voice](#the-voice)) or its `.onnx` file (its `.onnx.json` "
+            "beside it), relative to `bedside.toml` or absolute",
+            shown='"en_US-joe-medium"',
             commented_out=True,
             absent="none",
-            comment="a Piper voice, .onnx.json beside it",
+            allowed="a voice's name or a file",
+            comment="a Piper voice: its name (`bedside voice list-models`) or its .onnx",
         ),
         Setting(
             "voice",

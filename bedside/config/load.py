@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ from bedside.config.sections import (
 )
 from bedside.config.spoken import too_many_sounds
 from bedside.config.toml_reader import ConfigError, Problem, Source, Table, show
+from bedside.config.voice_names import is_voice_name, search_folders, voice_named
 from bedside.config.voices import voice_problem
 from bedside.core.growth import GrowthPlan
 from bedside.core.nights import Quiet, Reminder
@@ -66,11 +67,13 @@ def default_config_path() -> Path:
     return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else SHIPPED_CONFIG
 
 
-def load_config(path: Path | None = None) -> Config:
-    """Read ``bedside.toml`` and the routines it names; raise ConfigError with every problem."""
+def load_config(path: Path | None = None, voices: Sequence[Path] = ()) -> Config:
+    """Read ``bedside.toml`` and the routines it names; raise ConfigError with every problem.
+    A voice named by its name in ``[voice] model`` is looked for in ``voices/`` beside it, then
+    in the folders ``voices`` (``app.paths.voice_folders``), then in the installed packages."""
     path = Path(path) if path is not None else default_config_path()
     try:
-        return _load(path)
+        return _load(path, voices)
     except ConfigError:
         raise
     except Exception as exc:  # a safety net: whatever a file does, a message, not a traceback
@@ -90,7 +93,7 @@ def _kind(exc: Exception) -> str:
     return "memory" if isinstance(exc, MemoryError | RecursionError) else "file or value"
 
 
-def _load(path: Path) -> Config:
+def _load(path: Path, voices: Sequence[Path]) -> Config:
     problems: list[Problem] = []
     source = Source.read(path, problems)
     if not source.ok:
@@ -100,7 +103,7 @@ def _load(path: Path) -> Config:
     button = _button(top)
     display = _read_into(top, "display", DisplayConfig)
     warnings: list[Problem] = []
-    voice = _voice(top, path.parent, warnings)
+    voice = _voice(top, path.parent, warnings, voices)
     sounds = _read_into(top, "sounds", SoundsConfig)
     sound = _read_into(top, "sound", SoundConfig)
     soundscape = _soundscape(top, path.parent)
@@ -257,7 +260,9 @@ def _read_into(top: Table, name: str, kind: type[Section]) -> Section:
     return value
 
 
-def _voice(top: Table, folder: Path, warnings: list[Problem]) -> VoiceConfig:
+def _voice(
+    top: Table, folder: Path, warnings: list[Problem], voices: Sequence[Path]
+) -> VoiceConfig:
     """``[voice]``; a Piper voice that cannot be used is a warning, never a refusal: the device
     speaks with espeak-ng instead (a device left mute or dark by a voice file helps no one)."""
     t = top.child("voice")
@@ -267,9 +272,12 @@ def _voice(top: Table, folder: Path, warnings: list[Problem]) -> VoiceConfig:
     name = values.pop("model") or ""  # the file's name, as written
     model = None
     if t.has("model") or values["engine"] == "piper":
-        model, why = _voice_file(folder, name)
+        model, why = _voice_file(folder, name, voices)
         if why is not None:
-            expected = "a Piper voice file (.onnx) that can be used, with its .onnx.json beside it"
+            expected = (
+                "a Piper voice file (.onnx) that can be used, with its .onnx.json beside it,"
+                " or an installed voice's name"
+            )
             written = json.dumps(name, ensure_ascii=False) if len(name) < 300 else show(name)
             found = f"{written}: {why}" if name else 'nothing, for engine = "piper"'
             if values["engine"] == "piper":
@@ -319,10 +327,13 @@ def _problem_at(t: Table, key: str, expected: str, found: str) -> Problem:
     return t.source.problems.pop(before)
 
 
-def _voice_file(folder: Path, name: str) -> tuple[Path | None, str | None]:
-    """The voice ``name`` (relative to ``folder``), or why it cannot be used."""
+def _voice_file(folder: Path, name: str, voices: Sequence[Path]) -> tuple[Path | None, str | None]:
+    """The voice ``name``: a file (relative to ``folder``), or a voice's name, looked for
+    beside bedside.toml, in ``voices`` and in the installed packages; or why it cannot be used."""
     if not name:
         return None, "no voice named"
+    if is_voice_name(name):
+        return voice_named(name, search_folders(folder, voices))
     try:
         model = folder / Path(name).expanduser()
     except (OSError, ValueError, RuntimeError) as e:  # a NUL, "~nobody"

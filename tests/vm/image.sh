@@ -22,9 +22,11 @@ SECURITY=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SOURCES=("deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY $SUITE-security main")
 # Booting and systemd; Debian's kernel (its headers and sources only to build the modules); what
 # `make install` needs without a network (Python, make; speech and sound: espeak-ng, alsa-utils,
-# sox; a compiler, swig and the Python headers for pip packages that build from source); i2c-tools
-# for a person looking around.
-PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,procps,iproute2,initramfs-tools,linux-image-amd64,linux-headers-amd64,linux-source-6.1,xz-utils,python3,python3-venv,python3-dev,make,gcc,libc6-dev,swig,espeak-ng,alsa-utils,sox,i2c-tools
+# sox; a compiler, swig and the Python headers for pip packages that build from source); the sound
+# stage's libasound2, which it loads itself (ctypes), named though alsa-utils brings it, and
+# alsa-utils' arecord, which records the loopback card for the tests; i2c-tools for a person
+# looking around.
+PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,procps,iproute2,initramfs-tools,linux-image-amd64,linux-headers-amd64,linux-source-6.1,xz-utils,python3,python3-venv,python3-dev,make,gcc,libc6-dev,swig,espeak-ng,libasound2,alsa-utils,sox,i2c-tools
 BASE_RECIPE=1
 IMAGE_RECIPE=1
 CHECKS="pytest numpy"  # the in-VM tests' tools, in their own venv (/opt/bedside-vm-checks)
@@ -102,6 +104,11 @@ if [ ! -e "$IMAGE/.complete" ]; then
     mkdir -p "$ROOT/lib/modules/$kver/updates/bedside-vm"
     cp "$SRC"/gpio-sim.ko "$SRC"/bedside-i2c.ko "$ROOT/lib/modules/$kver/updates/bedside-vm/"
     chroot "$ROOT" depmod -a "$kver"
+
+    # What the sound stage and its test open: libasound by its soname (ctypes.util.find_library
+    # asks ldconfig), arecord and aplay.
+    chroot "$ROOT" sh -c 'ldconfig -p | grep -q "libasound.so.2 " && command -v arecord && command -v aplay' \
+        >/dev/null || die "the image lacks libasound.so.2, arecord or aplay"
 
     say "the test-only files and the checks' venv"
     cp -a "$REPO/tests/vm/image/." "$ROOT/"

@@ -63,9 +63,11 @@ mkdir -p "$WORK/src" "$WORK/results"
     tar --null -T - -cf -) | tar -xf - -C "$WORK/src"
 
 # --- the wheelhouse: what `make install` takes from PyPI, keyed by pyproject.toml -------------
-# Built here with the same Python as the image's (bookworm's 3.11). lgpio comes as PyPI's own
-# manylinux wheel for x86_64; spidev (an sdist only) is built into a wheel here.
-WHEELS=$CACHE/wheels-py311-$(sha256sum <"$REPO/pyproject.toml" | cut -c1-12)
+# Built here with the same Python as the image's (bookworm's 3.11). lgpio and numpy (the sound
+# stage's) come as PyPI's own manylinux wheels for x86_64, checked (numpy built from source under
+# TCG would take an hour); spidev (an sdist only) is built into a wheel here.
+WHEELS_RECIPE=2
+WHEELS=$CACHE/wheels-py311-$(printf '%s\n' "$(sha256sum <"$REPO/pyproject.toml")" "$WHEELS_RECIPE" | sha256sum | cut -c1-12)
 if [ ! -d "$WHEELS" ]; then
     say "building the wheelhouse $WHEELS"
     rm -rf "$WHEELS.new"
@@ -74,6 +76,10 @@ if [ ! -d "$WHEELS" ]; then
         "$WORK/wheel-src[pi]" pip "setuptools>=77" wheel >"$WORK/wheels.log" 2>&1 ||
         { cat "$WORK/wheels.log"; die "could not build the wheelhouse"; }
     rm -rf "$WHEELS.new"/bedside-*.whl "$WORK/wheel-src"  # bedside: from the source, by make install
+    for wheel in 'numpy-*-cp311-*manylinux*_x86_64.whl' 'lgpio-*-cp311-*manylinux*_x86_64.whl'; do
+        compgen -G "$WHEELS.new/$wheel" >/dev/null ||
+            die "the wheelhouse has no $wheel: $(ls "$WHEELS.new" | tr '\n' ' ')"
+    done
     mv "$WHEELS.new" "$WHEELS"
     find "$CACHE" -maxdepth 1 -name 'wheels-py311-*' ! -path "$WHEELS" -exec rm -rf {} +
 else

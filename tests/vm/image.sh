@@ -27,6 +27,13 @@ SOURCES=("deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECUR
 # alsa-utils' arecord, which records the loopback card for the tests; i2c-tools for a person
 # looking around.
 PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,procps,iproute2,initramfs-tools,linux-image-amd64,linux-headers-amd64,linux-source-6.1,xz-utils,python3,python3-venv,python3-dev,make,gcc,libc6-dev,swig,espeak-ng,libasound2,alsa-utils,sox,i2c-tools
+# And whatever `make install` would fetch with apt-get (the Makefile's DEB, "shows:package" pairs,
+# read from it so the image follows it: faketime and fonts-dejavu-core joined it), here
+# beforehand: the VM has no network. They are in the base's key with the rest.
+MAKEFILE_DEBS=$(make -s -C "$REPO" -pn system-deps 2>/dev/null | sed -n 's/^DEB := //p' |
+    tr ' ' '\n' | sed -n 's/^[^:]*://p' | LC_ALL=C sort -u | paste -sd, -)
+[ -n "$MAKEFILE_DEBS" ] || { echo "test-vm image: cannot read DEB from the Makefile" >&2; exit 1; }
+PACKAGES=$PACKAGES,$MAKEFILE_DEBS
 BASE_RECIPE=1
 IMAGE_RECIPE=1
 CHECKS="pytest numpy"  # the in-VM tests' tools, in their own venv (/opt/bedside-vm-checks)

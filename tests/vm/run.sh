@@ -7,6 +7,7 @@
 # serial console goes to a log. The disk is a qcow2 overlay over the cached image:
 #   install   a persistent overlay for this run: bedside installed by its own `make install`
 #   devices   a throw-away snapshot over it: the button, the panel, the speaker, the sandbox
+#   sound     a throw-away snapshot over it: the installed sound stage at the loopback card
 #   powercut  a persistent overlay over it: QEMU is killed mid-step (cut), then booted again
 #             (after) to see the device come back paused where it was, with its history
 # Each group's tests are tests/vm/guest/; the group's rc, its journal and its figures come back
@@ -14,11 +15,12 @@
 # the serial log are printed. As root.
 #
 #   BEDSIDE_VM_ACCEL   tcg (the default), kvm, or auto (kvm if a probe boot works, else tcg)
-#   BEDSIDE_VM_GROUPS  the groups to run (default: install devices powercut)
+#   BEDSIDE_VM_GROUPS  the groups to run (default: install devices sound powercut)
 #   BEDSIDE_VM_KEEP    1: keep the run's folder (disks, logs) in /var/tmp
 #   BEDSIDE_VM_K       a pytest -k expression for the in-VM tests, "+" for each space
 #   BEDSIDE_VM_BREAK   pin | address | device | deviceallow: break that on purpose before the
-#                      devices group, to watch the tests fail (tests/vm/guest/group.sh)
+#                      devices group; stagedelay | duckdepth: the installed sound stage before
+#                      the sound group; to watch the tests fail (tests/vm/guest/group.sh)
 #   BEDSIDE_VM_INSTALLED  a kept run's installed.qcow2: the install group is skipped (a developer's
 #                      shortcut while writing tests; CI never sets it)
 set -euo pipefail
@@ -26,7 +28,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${BEDSIDE_VM_CACHE:-/var/cache/bedside-vm}
 ACCEL=${BEDSIDE_VM_ACCEL:-tcg}
-GROUPS_TO_RUN=${BEDSIDE_VM_GROUPS:-install devices powercut}
+GROUPS_TO_RUN=${BEDSIDE_VM_GROUPS:-install devices sound powercut}
 MEMORY=2048
 CPUS=2
 
@@ -199,6 +201,7 @@ for group in $GROUPS_TO_RUN; do
         fi
         ;;
     devices) boot devices "$WORK/installed.qcow2" on 1500 || failed="$failed devices" ;;
+    sound) boot sound "$WORK/installed.qcow2" on 900 || failed="$failed sound" ;;
     powercut)
         qemu-img create -q -f qcow2 -b "$WORK/installed.qcow2" -F qcow2 "$WORK/powercut.qcow2"
         if boot powercut-cut "$WORK/powercut.qcow2" off 600 cut; then

@@ -43,8 +43,11 @@ from soundkit import (
 R = 48000
 # The onset at the card against the time asked: the loopback moves its streams a jiffy at a time
 # (HZ=250: 4 ms), the stage reads the card's position as of the last jiffy, and the recording's
-# first frame belongs to the jiffy before its start stamp: two steps of 4 ms at most.
-ONSET_MS = 8.0
+# first frame belongs to the jiffy before its start stamp: two steps of 4 ms at most. And the
+# stage pairs the card's delay with the clock read after it (snd_pcm_delay, then monotonic): a
+# preemption between the two places a cue early by its length (-8.6 ms seen, the host loaded by
+# another session's suite; snd_pcm_htimestamp would give both at once). 10 ms in all.
+ONSET_MS = 10.0
 SUB = 1  # the playback substream hw:/plughw: use (snd-aloop has 2); default takes the first free
 
 

@@ -112,6 +112,11 @@ if [ ! -e "$IMAGE/.complete" ]; then
     cp "$SRC"/gpio-sim.ko "$SRC"/bedside-i2c.ko "$ROOT/lib/modules/$kver/updates/bedside-vm/"
     chroot "$ROOT" depmod -a "$kver"
 
+    # What the sound stage and its test open: libasound by its soname (ctypes.util.find_library
+    # asks ldconfig), arecord and aplay.
+    chroot "$ROOT" sh -c 'ldconfig -p | grep -q "libasound.so.2 " && command -v arecord && command -v aplay' \
+        >/dev/null || die "the image lacks libasound.so.2, arecord or aplay"
+
     say "the test-only files and the checks' venv"
     cp -a "$REPO/tests/vm/image/." "$ROOT/"
     # Raspberry Pi OS has these groups, and its udev rules give them the GPIO and I2C nodes.

@@ -7,6 +7,7 @@
 # serial console goes to a log. The disk is a qcow2 overlay over the cached image:
 #   install   a persistent overlay for this run: bedside installed by its own `make install`
 #   devices   a throw-away snapshot over it: the button, the panel, the speaker, the sandbox
+#   sound     a throw-away snapshot over it: the installed sound stage at the loopback card
 #   powercut  a persistent overlay over it: QEMU is killed mid-step (cut), then booted again
 #             (after) to see the device come back paused where it was, with its history
 # Each group's tests are tests/vm/guest/; the group's rc, its journal and its figures come back
@@ -14,11 +15,12 @@
 # the serial log are printed. As root.
 #
 #   BEDSIDE_VM_ACCEL   tcg (the default), kvm, or auto (kvm if a probe boot works, else tcg)
-#   BEDSIDE_VM_GROUPS  the groups to run (default: install devices powercut)
+#   BEDSIDE_VM_GROUPS  the groups to run (default: install devices sound powercut)
 #   BEDSIDE_VM_KEEP    1: keep the run's folder (disks, logs) in /var/tmp
 #   BEDSIDE_VM_K       a pytest -k expression for the in-VM tests, "+" for each space
 #   BEDSIDE_VM_BREAK   pin | address | device | deviceallow: break that on purpose before the
-#                      devices group, to watch the tests fail (tests/vm/guest/group.sh)
+#                      devices group; stagedelay | duckdepth: the installed sound stage before
+#                      the sound group; to watch the tests fail (tests/vm/guest/group.sh)
 #   BEDSIDE_VM_INSTALLED  a kept run's installed.qcow2: the install group is skipped (a developer's
 #                      shortcut while writing tests; CI never sets it)
 set -euo pipefail
@@ -26,7 +28,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${BEDSIDE_VM_CACHE:-/var/cache/bedside-vm}
 ACCEL=${BEDSIDE_VM_ACCEL:-tcg}
-GROUPS_TO_RUN=${BEDSIDE_VM_GROUPS:-install devices powercut}
+GROUPS_TO_RUN=${BEDSIDE_VM_GROUPS:-install devices sound powercut}
 MEMORY=2048
 CPUS=2
 
@@ -63,9 +65,11 @@ mkdir -p "$WORK/src" "$WORK/results"
     tar --null -T - -cf -) | tar -xf - -C "$WORK/src"
 
 # --- the wheelhouse: what `make install` takes from PyPI, keyed by pyproject.toml -------------
-# Built here with the same Python as the image's (bookworm's 3.11). lgpio comes as PyPI's own
-# manylinux wheel for x86_64; spidev (an sdist only) is built into a wheel here.
-WHEELS=$CACHE/wheels-py311-$(sha256sum <"$REPO/pyproject.toml" | cut -c1-12)
+# Built here with the same Python as the image's (bookworm's 3.11). lgpio and numpy (the sound
+# stage's) come as PyPI's own manylinux wheels for x86_64, checked (numpy built from source under
+# TCG would take an hour); spidev (an sdist only) is built into a wheel here.
+WHEELS_RECIPE=2
+WHEELS=$CACHE/wheels-py311-$(printf '%s\n' "$(sha256sum <"$REPO/pyproject.toml")" "$WHEELS_RECIPE" | sha256sum | cut -c1-12)
 if [ ! -d "$WHEELS" ]; then
     say "building the wheelhouse $WHEELS"
     rm -rf "$WHEELS.new"
@@ -74,6 +78,10 @@ if [ ! -d "$WHEELS" ]; then
         "$WORK/wheel-src[pi]" pip "setuptools>=77" wheel >"$WORK/wheels.log" 2>&1 ||
         { cat "$WORK/wheels.log"; die "could not build the wheelhouse"; }
     rm -rf "$WHEELS.new"/bedside-*.whl "$WORK/wheel-src"  # bedside: from the source, by make install
+    for wheel in 'numpy-*-cp311-*manylinux*_x86_64.whl' 'lgpio-*-cp311-*manylinux*_x86_64.whl'; do
+        compgen -G "$WHEELS.new/$wheel" >/dev/null ||
+            die "the wheelhouse has no $wheel: $(ls "$WHEELS.new" | tr '\n' ' ')"
+    done
     mv "$WHEELS.new" "$WHEELS"
     find "$CACHE" -maxdepth 1 -name 'wheels-py311-*' ! -path "$WHEELS" -exec rm -rf {} +
 else
@@ -193,6 +201,7 @@ for group in $GROUPS_TO_RUN; do
         fi
         ;;
     devices) boot devices "$WORK/installed.qcow2" on 1500 || failed="$failed devices" ;;
+    sound) boot sound "$WORK/installed.qcow2" on 900 || failed="$failed sound" ;;
     powercut)
         qemu-img create -q -f qcow2 -b "$WORK/installed.qcow2" -F qcow2 "$WORK/powercut.qcow2"
         if boot powercut-cut "$WORK/powercut.qcow2" off 600 cut; then

@@ -78,6 +78,7 @@ devices)
     device) sed -i 's/^device = "default" /device = "hw:Loopback,1,0" /' /etc/bedside/bedside.toml ;;
     deviceallow) printf '[Service]\nDeviceAllow=\nDeviceAllow=char-i2c rw\nDeviceAllow=char-alsa rw\n' \
         >/etc/systemd/system/bedside.service.d/bedside-vm-broken.conf && systemctl daemon-reload ;;
+    stagedelay|duckdepth) ;;  # the sound group's
     *) echo "nothing to break called $broken"; exit 2 ;;
     esac
     if [ -n "$broken" ]; then
@@ -86,6 +87,26 @@ devices)
         systemctl restart bedside || true
     fi
     checks "$HERE/test_boot.py" "$HERE/test_button.py" "$HERE/test_panel.py" "$HERE/test_speaker.py" "$HERE/test_sandbox.py"
+    ;;
+sound)
+    # The sound stage of the installed bedside at the loopback card (the daemon stopped by the
+    # tests: the card is theirs). To watch them fail, the installed stage broken on purpose:
+    # stagedelay: it places sounds as if the card queued nothing (snd_pcm_delay ignored);
+    # duckdepth: it dips the soundscape by 12 dB whatever --duck says.
+    stage=$(ls /opt/bedside/venv/lib/python3*/site-packages/bedside/sound/stage.py)
+    broken=$(arg break)
+    case $broken in
+    "" | pin | address | device | deviceallow) ;;  # none, or the devices group's
+    stagedelay) sed -i 's/queued = self.output.delay()/queued = 0/' "$stage" ;;
+    duckdepth) sed -i 's/duck_db=args.duck,/duck_db=12.0,/' "$stage" ;;
+    *) echo "nothing to break called $broken"; exit 2 ;;
+    esac
+    case $broken in stagedelay | duckdepth)
+        step "BROKEN ON PURPOSE: $broken"
+        ! cmp -s /mnt/src/bedside/sound/stage.py "$stage" || { echo "the break did not apply"; exit 2; }
+        diff /mnt/src/bedside/sound/stage.py "$stage" ;;
+    esac
+    checks "$HERE/test_sound.py"
     ;;
 powercut-cut)
     checks "$HERE/test_powercut.py::test_cut"

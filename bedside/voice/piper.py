@@ -45,10 +45,16 @@ def piper_missing() -> str | None:
 
 
 def piper_install() -> str:
-    """The command that installs Piper into the Python bedside runs on: the clone's ``.venv``
-    or the installed ``/opt/bedside/venv`` (bedside is not on PyPI, so ``pip install
-    'bedside[piper]'`` finds nothing), with ``sudo`` when this user cannot write there."""
-    command = f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(piper_requirement())}"
+    """The command that installs Piper into the Python bedside runs on (bedside is not on
+    PyPI, so ``pip install 'bedside[piper]'`` finds nothing)."""
+    return pip_install(piper_requirement())
+
+
+def pip_install(requirement: str) -> str:
+    """The command that installs ``requirement`` into the Python bedside runs on: the clone's
+    ``.venv`` or the installed ``/opt/bedside/venv``, with ``sudo`` when this user cannot
+    write there."""
+    command = f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(requirement)}"
     return command if os.access(sys.prefix, os.W_OK) else f"sudo {command}"
 
 

@@ -21,7 +21,6 @@ question on the command line: ``aplay -D NAME --disable-resample --disable-forma
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -234,12 +233,6 @@ class AlsaOutput:
         if self.pcm is None:
             return
         if drain:
-            # A buffer of silence past the last frame first: draining, a driver that stops at
-            # a period boundary (snd-aloop, on its timer; many do) plays on past the last frame
-            # written, into what the ring held before: old sound, heard at the close (seen in
-            # make test-vm). Past the end it finds only this silence.
-            with contextlib.suppress(AlsaError):
-                self.write(np.zeros((self.buffer_frames, self.format.channels), np.float32))
             self.lib.snd_pcm_drain(self.pcm)
         else:
             self.lib.snd_pcm_drop(self.pcm)

@@ -138,9 +138,10 @@ def test_a_cue_reaches_the_card_whole_on_its_time(
         # and then, old sound from the card's ring was heard: in one run the cue's own first
         # 17 ms (correlation 0.95, up to 9830 LSB), again 0.5 s after the cue ended, just
         # before the close. Draining, a driver that stops at a period boundary (snd-aloop, on
-        # its jiffy timer; many do) plays past the last frame written. The cure, a buffer of
-        # zeros before the drain, is in; seen in two runs of five before it, so this stays a
-        # marked failure until runs show it gone (docs/testing-vm.md).
+        # its jiffy timer; many do) plays past the last frame written. A buffer of zeros
+        # written before the drain did not cure it (two of three cues marked in the next run),
+        # so the old sound may come from the capture end's own ring; it stays a marked failure,
+        # described and its recording kept, until its cause is found (docs/testing-vm.md).
         pytest.xfail(f"sound after the cue, up to the close: {described}")
 
 
@@ -215,9 +216,12 @@ def test_a_chime_and_a_cue_due_together_are_mixed(
     at = time.monotonic() + 1.5
     stage.send(type="chime", file=str(tmp_path / "chime.wav"), at=at, text="step")
     stage.send(type="cue", file=str(path), at=at, text="go")
-    stage.closed()
+    closed = stage.closed()
     heard = recording.stop()[:, 0]
     assert stage.quit() == 0, stage.stderr
+    # Judged up to a tenth of a second past the close, as the lone cue is: after it the stage
+    # has no say (a run saw the capture end with 0.2 s of old sound, up to 63 LSB, there).
+    heard = heard[: recording.frame_of(closed["t"]) + R // 10]
 
     lag, score = find(heard, meant)
     assert score > 0.5, f"no cue in the card's sound (correlation {score:.3f})"

@@ -1,5 +1,5 @@
 """The speaker through ALSA: the VM's card 0 is snd-aloop's loopback, so what the daemon's
-player plays (the device's [voice] device, "default") comes back from hw:Loopback,1,0. A cue
+sound stage plays (the device's [voice] device, "default") comes back from hw:Loopback,1,0. A cue
 the daemon says is recorded there and compared with the WAVs in its cache (/var/cache/bedside):
 the same sound (by correlation), at its level, and its onset at the card against when it fell
 due (the button's release that asked for it)."""
@@ -12,7 +12,10 @@ from pathlib import Path
 import numpy as np
 from vmkit import Button, cursor, figure, gestures, messages, python_pass_seconds, wait_for
 
-RATE = 22050  # the rate of every WAV in bedside's cache
+# The loopback's own rate and channels, which the stage plays at and every WAV in bedside's
+# cache is rendered at (mono): the capture end must ask for the same, as snd-aloop ties them.
+RATE = 48000
+CHANNELS = 2
 CACHE = Path("/var/cache/bedside")
 
 
@@ -49,8 +52,9 @@ def test_a_cue_comes_back_from_the_card_as_the_cached_sound(fresh_daemon, tmp_pa
     raw = tmp_path / "card.raw"
     seconds = 14
     recorder = subprocess.Popen(
-        ["arecord", "-q", "-D", "hw:Loopback,1,0", "-f", "S16_LE", "-r", str(RATE), "-c", "1",
-         "-t", "raw", "-d", str(seconds), "--buffer-time=40000", "--period-time=10000", str(raw)],
+        ["arecord", "-q", "-D", "hw:Loopback,1,0", "-f", "S16_LE", "-r", str(RATE),
+         "-c", str(CHANNELS), "-t", "raw", "-d", str(seconds), "--buffer-time=40000",
+         "--period-time=10000", str(raw)],
     )  # fmt: skip
     time.sleep(1.5)
     button = Button()
@@ -61,7 +65,7 @@ def test_a_cue_comes_back_from_the_card_as_the_cached_sound(fresh_daemon, tmp_pa
     assert wait_for("the hold", lambda: gestures(mark), 15) == ["hold"]
     assert recorder.wait(timeout=seconds + 60) == 0
     ended = time.monotonic()
-    recording = np.fromfile(raw, dtype="<i2").astype(np.float64)
+    recording = np.fromfile(raw, dtype="<i2").reshape(-1, CHANNELS)[:, 0].astype(np.float64)
     started = ended - len(recording) / RATE  # the first sample's time, from the last one's
     said = [m.split("say: ", 1)[1] for m in messages(mark) if "say: " in m]
     assert said, "the daemon said nothing"

@@ -75,12 +75,7 @@ def test_chatter_made_of_real_edges_gives_no_gesture(fresh_daemon):
     menu = status_text()
     # Chatter alone: closed for a few ms at a time, well under [button] bounce (0.02 s).
     mark = cursor()
-    closed = []
-    for _ in range(6):
-        t0 = button.down()
-        time.sleep(0.002)
-        closed.append(button.up() - t0)
-        time.sleep(0.004)
+    closed = button.chatter(6)
     time.sleep(2.5)
     print(
         f"chatter: 6 closures of {min(closed) * 1000:.1f}-{max(closed) * 1000:.1f} ms as "

@@ -198,6 +198,31 @@ class Button:
         time.sleep(seconds)
         return self.up()
 
+    def chatter(self, closures: int, closed: float = 0.002, between: float = 0.004) -> list[float]:
+        """``closures`` contact closures of ``closed`` seconds, ``between`` apart, as a contact
+        chatters: the pull file held open and the waits spun, not slept (a sleep of 2 ms in the
+        emulated guest once took 27 ms, and a closure that long is a press, not chatter).
+        Returns each closure's length as written."""
+        lengths = []
+        fd = os.open(self.pull, os.O_WRONLY)
+        try:
+            for _ in range(closures):
+                os.pwrite(fd, b"pull-down", 0)
+                down = time.monotonic()
+                _spin_until(down + closed)
+                os.pwrite(fd, b"pull-up", 0)
+                up = time.monotonic()
+                lengths.append(up - down)
+                _spin_until(up + between)
+        finally:
+            os.close(fd)
+        return lengths
+
+
+def _spin_until(moment: float) -> None:
+    while time.monotonic() < moment:
+        pass
+
 
 # -- the panel's bus ------------------------------------------------------------------------
 NACKED = 0x8000

@@ -91,19 +91,10 @@ def test_a_bouncy_press_is_one_press(fresh_daemon):
     button = Button()
     mark = cursor()
     written = []
-
-    def chatter(start_closed: bool) -> None:
-        for _ in range(3):
-            t0 = button.up() if start_closed else button.down()
-            time.sleep(0.002)
-            t1 = button.down() if start_closed else button.up()
-            written.append(t1 - t0)
-            time.sleep(0.002)
-
-    chatter(False)
+    written += button.chatter(3, between=0.002)
     button.down()
     time.sleep(0.3)
-    chatter(True)
+    written += button.chatter(3, between=0.002, opening=True)
     button.up()
     time.sleep(2.5)
     print(

@@ -198,22 +198,26 @@ class Button:
         time.sleep(seconds)
         return self.up()
 
-    def chatter(self, closures: int, closed: float = 0.002, between: float = 0.004) -> list[float]:
-        """``closures`` contact closures of ``closed`` seconds, ``between`` apart, as a contact
-        chatters: the pull file held open and the waits spun, not slept (a sleep of 2 ms in the
-        emulated guest once took 27 ms, and a closure that long is a press, not chatter).
-        Returns each closure's length as written."""
+    def chatter(
+        self, count: int, length: float = 0.002, between: float = 0.004, opening: bool = False
+    ) -> list[float]:
+        """``count`` brief contact closures of ``length`` seconds, ``between`` apart, as a
+        contact chatters (``opening``: brief openings of a closed contact, as it chatters
+        letting go): the pull file held open and the waits spun, not slept (a sleep of 2 ms in
+        the emulated guest took 25 to 77 ms now and then, a press by any measure). Returns
+        each one's length as written."""
+        first, second = (b"pull-up", b"pull-down") if opening else (b"pull-down", b"pull-up")
         lengths = []
         fd = os.open(self.pull, os.O_WRONLY)
         try:
-            for _ in range(closures):
-                os.pwrite(fd, b"pull-down", 0)
-                down = time.monotonic()
-                _spin_until(down + closed)
-                os.pwrite(fd, b"pull-up", 0)
-                up = time.monotonic()
-                lengths.append(up - down)
-                _spin_until(up + between)
+            for _ in range(count):
+                os.pwrite(fd, first, 0)
+                begun = time.monotonic()
+                _spin_until(begun + length)
+                os.pwrite(fd, second, 0)
+                ended = time.monotonic()
+                lengths.append(ended - begun)
+                _spin_until(ended + between)
         finally:
             os.close(fd)
         return lengths

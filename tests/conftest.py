@@ -59,6 +59,7 @@ _FAST = (
 )
 NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
     "piper": _PIPER,
+    "one_loudness_per_engine_and_between_engines": _PIPER,
     "both_engines": _PIPER,
     "sigterm_during_a_render": _PIPER,
     "test_faults.py": "the cut-and-restart suite times the real daemon at 10 to 40 times"

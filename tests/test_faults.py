@@ -526,13 +526,16 @@ def test_history_as_a_user_who_cannot_read_the_database(folder_mode, bedside_as_
 def test_a_second_daemon_on_the_same_folder_says_who_holds_it_and_leaves(tmp_path):
     config = quiet_config(tmp_path / "config")
     state = tmp_path / "state"
-    first = Daemon(state, config, LEGS + "wait 1.5\n", "--routine", "legs-up-wall")
+    # The first runs until it is stopped: on a loaded machine the second took longer to start
+    # than a script of a second and a half, and found the first gone.
+    first = Daemon(state, config, LEGS + "wait 60\n", "--routine", "legs-up-wall")
     first.wait_for(lambda e: e["type"] == "step" and e["index"] == 1)
     second = Daemon(state, config, LEGS + "wait 1\n", "--routine", "legs-up-wall")
     assert second.finish() == 1
     assert f"process {first.process.pid}" in second.stderr and "already running" in second.stderr
     assert not second.events  # it touched nothing
     assert first.process.poll() is None
+    first.process.send_signal(signal.SIGTERM)
     assert first.finish() == 0, first.stderr
     kept, sessions = saved(state)
     assert kept[:2] == ("legs-up-wall", 1) and sessions == []

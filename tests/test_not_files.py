@@ -141,16 +141,13 @@ def test_fifos_in_the_voice_cache_are_skipped_with_a_warning_and_left_there(tmp_
     leftover = fifo(folder / f".sound.{dead_pid()}.tmp")  # named as a killed render's leftover
     stray = fifo(folder / "stray.wav")  # a name no cue has: what prune would remove
     # The daemon: ready, the routine runs, SIGTERM stops it; the FIFOs skipped, said once.
-    script = tmp_path / "script.txt"
-    script.write_text("press\nwait 2\n")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "bedside", "run", "--mock-hardware", "--config", str(config),
-         "--state-dir", str(tmp_path / "state"), "--script", str(script)],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    _, err = daemon.communicate(timeout=PATIENCE)
-    assert daemon.returncode == 0, err
+    # It is stopped when it has met the FIFOs, not after a fixed time: under emulation the
+    # render child takes longer than a second or two to reach the first cue's sound.
+    daemon = Daemon(tmp_path / "state", config, "press\nwait 600\n", env=env)
+    daemon.wait_for_log("a FIFO (named pipe), not a file", timeout=PATIENCE * 6)
+    daemon.stop(signal.SIGTERM)
+    assert daemon.finish() == 0, daemon.stderr
+    err = daemon.stderr
     warned = [line for line in err.splitlines() if "WARNING" in line]
     assert any(leftover.name in line and "skipped" in line for line in warned), err
     assert any("a FIFO (named pipe), not a file" in line for line in warned), err

@@ -185,6 +185,25 @@ def test_a_cue_after_a_silence_starts_on_its_time(tmp_path: Path) -> None:
     assert opened and opened[0]["end"] < said["t"] - 1  # the output had gone quiet between
 
 
+def test_what_a_press_makes_due_is_heard_as_it_comes_up(tmp_path: Path) -> None:
+    """A press that starts a step: its chime and first cue cannot be asked ahead. The button
+    going down wakes the output, closed at the menu, so its pre-roll runs while the finger is
+    down (0.6 s here); a press while the output plays (the chime's tail) finds frames queued
+    (200 ms) that the step's sounds take back. Either way they are heard within 0.1 s of the
+    release. Before: the pre-roll (0.5 s) after a silence, the buffer (0.2 s) when open."""
+    script = "wait 15\nhold 0.6\nwait 1\npress\nwait 16\n"
+    events = finished(rest_daemon(tmp_path, script))
+    presses = [e["t"] for e in events if e["type"] == "gesture" and e["gesture"] == "press"]
+    assert len(presses) == 2, presses  # the menu's (held 0.6 s), and the wait step's
+    heard = [e for e in events if e["type"] == "sound" and "start" in e]
+    assert min(e["start"] for e in heard) > presses[0]  # nothing sounded before the first
+    for press, text in zip(presses, ["Lie down.", "Breathe slowly."], strict=True):
+        (chime,) = [e for e in heard if e["what"] == "chime" and 0 <= e["start"] - press < 1]
+        (cue,) = [e for e in heard if e["text"] == text]
+        assert chime["start"] - press <= 0.1, (press, chime)
+        assert cue["start"] - press <= 0.1, (press, cue)
+
+
 def test_a_pause_takes_back_a_cue_asked_ahead(tmp_path: Path) -> None:
     """A pause 0.2 s before "Nearly there." falls due (asked of the stage 0.8 s before): it is
     not heard then, but once, whole, after the resume, at the time the step now gives it. (What

@@ -110,6 +110,8 @@ class Loop:
                 return item.reason
             if isinstance(item, Edge):
                 log.debug("button %s at %.3f", "down" if item.pressed else "up", item.at)
+                if item.pressed:
+                    self.voice.wake()  # what the release asks for is then heard at once
                 if item.pressed and self.behaviour.state.mode is not Mode.RUNNING:
                     # A press after the routine (the sleep timer running) ends the bed, faded.
                     self.voice.soundscape(False)

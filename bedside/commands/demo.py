@@ -255,6 +255,9 @@ class SubtitledVoice:
     def withdraw(self) -> None:
         self.voice.withdraw()
 
+    def wake(self) -> None:
+        self.voice.wake()
+
     def chime(self, kind: str, at: float | None = None) -> None:
         self.voice.chime(kind, at)
 

@@ -90,6 +90,10 @@ def _asound() -> ctypes.CDLL:
         lib.snd_pcm_writei.restype = ctypes.c_long
         lib.snd_pcm_recover.argtypes = [p, i, i]
         lib.snd_pcm_delay.argtypes = [p, ctypes.POINTER(ctypes.c_long)]
+        lib.snd_pcm_rewindable.argtypes = [p]
+        lib.snd_pcm_rewindable.restype = ctypes.c_long
+        lib.snd_pcm_rewind.argtypes = [p, ctypes.c_ulong]
+        lib.snd_pcm_rewind.restype = ctypes.c_long
         ulong_p = ctypes.POINTER(ctypes.c_ulong)
         lib.snd_pcm_get_params.argtypes = [p, ulong_p, ulong_p]
         lib.snd_strerror.argtypes = [i]
@@ -175,8 +179,10 @@ class AlsaOutput:
     """A playback stream on ``name`` at ``fmt``, opened without ALSA's conversions.
 
     ``write`` blocks until the card has room (the card's clock paces the stage); ``delay`` is
-    the frames written but not yet heard. ``close`` plays out what is queued (the silence the
-    stage ends every stream with) and closes."""
+    the frames written but not yet heard; ``rewind`` takes back the newest of them (ALSA's
+    ``snd_pcm_rewind``, as far as ``snd_pcm_rewindable`` allows), to be written again.
+    ``close`` plays out what is queued (the silence the stage ends every stream with) and
+    closes."""
 
     def __init__(self, name: str, fmt: OutputFormat, latency: float = LATENCY) -> None:
         self.lib = _asound()
@@ -228,6 +234,16 @@ class AlsaOutput:
         if self.lib.snd_pcm_delay(self.pcm, ctypes.byref(value)) < 0:
             return 0
         return max(0, value.value)
+
+    def rewindable(self) -> int:
+        """Frames written and not yet played that ALSA can take back (0 when it cannot)."""
+        return max(0, int(self.lib.snd_pcm_rewindable(self.pcm)))
+
+    def rewind(self, frames: int) -> int:
+        """Take back up to ``frames`` of the newest frames written; the frames taken back."""
+        if frames <= 0:
+            return 0
+        return max(0, int(self.lib.snd_pcm_rewind(self.pcm, frames)))
 
     def close(self, drain: bool = True) -> None:
         if self.pcm is None:

@@ -326,16 +326,62 @@ class Mixer:
             sound.start = max(sound.due, self._speech_free, self.position)
             self._speech_free = sound.end
             self._playing.append(sound)
-            down = max(sound.start - self.duck_ramp, self.position)
-            if (
-                self._dips
-                and down - self._dips[-1][1] < self.duck_hold + self.duck_ramp
-                and self._dips[-1][1] >= self.position
-            ):
-                self._dips[-1][1] = sound.end  # one dip for both
-            else:
-                self._dips.append([down, sound.end])
-                self.events.append(Event("duck", "down", down, sound.end))
+            self._dip_under(sound, self.position)
+
+    def _dip_under(self, sound: _Sound, floor: int) -> None:
+        """The soundscape's dip under a placed cue, starting a ramp before it but not before
+        ``floor`` (the first frame not yet mixed, or mixed again), so the curve stays
+        continuous: a dip is only lengthened while it has not begun to rise."""
+        down = max(sound.begins - self.duck_ramp, floor)
+        if (
+            self._dips
+            and down - self._dips[-1][1] < self.duck_hold + self.duck_ramp
+            and self._dips[-1][1] >= floor
+        ):
+            self._dips[-1][1] = sound.end  # one dip for both
+        else:
+            self._dips.append([down, sound.end])
+            self.events.append(Event("duck", "down", down, sound.end))
+
+    # -- reaching back: a sound asked for frames already mixed ---------------------------------
+    def earliest(self, what: str, due: int) -> int:
+        """The first frame a cue or chime due at ``due`` could start at, were the frames from
+        there mixed again: a chime at once, a cue once the speech before it is over."""
+        return max(due, self._speech_free) if what == "cue" else due
+
+    def reach_back(
+        self,
+        what: str,
+        samples: np.ndarray,
+        due: int,
+        first: int,
+        text: str = "",
+        id: str | None = None,
+    ) -> np.ndarray:
+        """Place a cue or chime due at ``due``, before ``position``, on frames from ``first``
+        that the output gave back (its buffer was rewound): it starts at the first of them it
+        may (``earliest``). Returns what to add to the frames ``first`` .. ``position`` as they
+        were mixed (the sound, and the soundscape's dip under a cue, under the master volume);
+        the frames from ``position`` on are mixed with it as usual."""
+        self._check_room()
+        n = self.position - first
+        bed_before = self._bed(first, n)
+        sound = _Sound(what, self._frames(samples), max(due, first), next(self._seq), text, id)
+        sound.start = self.earliest(what, sound.due)
+        self._playing.append(sound)
+        if what == "cue":
+            self._speech_free = sound.end
+            self._dip_under(sound, first)
+        out = np.zeros((n, self.channels), dtype=np.float32)
+        a, b = sound.begins, min(sound.end, self.position)
+        if a < b:
+            out[a - first : b - first] += sound.samples[: b - a]
+            sound.announced = True
+            self.events.append(Event("sound", what, a, sound.end, text, id))
+        out += self._bed(first, n) - bed_before
+        master = _db_gain(self.volume.block(first, n))
+        out *= np.reshape(master, (-1, 1)).astype(np.float32)
+        return out
 
     def _duck_curve(self, first: int, n: int) -> np.ndarray | float:
         """0..1: how far the soundscape is dipped at each frame of the block."""
@@ -406,6 +452,21 @@ class Mixer:
     def _mix_loop(self, out: np.ndarray, first: int, n: int) -> None:
         loop = self.loop
         assert loop is not None
+        out += self._bed(first, n)
+        if self.loop_ends is not None and first + n >= self.loop_ends:
+            self.events.append(
+                Event("cut", "soundscape", self.loop_ends, self.loop_ends, loop.name)
+            )
+            self._last_end = max(self._last_end, self.loop_ends)
+            self.loop = None
+            self.loop_ends = None
+
+    def _bed(self, first: int, n: int) -> np.ndarray:
+        """The soundscape over frames first .. first + n - 1 as things stand: its loop under its
+        level, fade and dip (before the master volume); zeros when none plays."""
+        loop = self.loop
+        if loop is None:
+            return np.zeros((n, self.channels), dtype=np.float32)
         size = len(loop.samples)
         offset = (first - loop.origin) % size
         index = (offset + np.arange(n)) % size if offset + n > size else slice(offset, offset + n)
@@ -414,14 +475,8 @@ class Mixer:
         duck = self._duck_curve(first, n)
         db = db - self.duck_db.block(first, n) * duck
         gain = _db_gain(db) * loop.scale
-        out += bed * np.reshape(gain, (-1, 1)).astype(np.float32)
-        if self.loop_ends is not None and first + n >= self.loop_ends:
-            self.events.append(
-                Event("cut", "soundscape", self.loop_ends, self.loop_ends, loop.name)
-            )
-            self._last_end = max(self._last_end, self.loop_ends)
-            self.loop = None
-            self.loop_ends = None
+        piece: np.ndarray = bed * np.reshape(gain, (-1, 1)).astype(np.float32)
+        return piece
 
 
 SILENT_DB = -60.0  # a fade's floor: at -60 dB the bed is a thousandth of itself (about one

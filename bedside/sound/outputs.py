@@ -1,7 +1,9 @@
 """Where the stage's stream goes: a real ALSA device, or stand-ins for tests and the bench.
 
 Each output has ``format``, ``write(block)`` (blocks until the output has room: the output's
-clock paces the stage), ``delay()`` (frames written and not yet heard) and ``close(drain)``.
+clock paces the stage), ``delay()`` (frames written and not yet heard), ``rewindable()`` and
+``rewind(frames)`` (take back the newest frames written and not yet heard, to write them again:
+0 where the output cannot) and ``close(drain)``.
 
 - ``alsa:NAME`` (the default, ``alsa:default``): libasound through ctypes (``alsa.py``).
 - ``aplay:NAME``: ``aplay -t raw`` fed through a pipe, the alternative measured in the bench.
@@ -12,7 +14,8 @@ clock paces the stage), ``delay()`` (frames written and not yet heard) and ``clo
   without one: it consumes frames at its rate (optionally off by ``ppm``, as a real crystal is),
   holds ``buffer`` seconds, drops the first ``drop`` seconds after each open (as an I2S
   amplifier or a USB speaker waking up does), will not open while the file ``unplugged``
-  names exists (a speaker pulled out, for the tests), and records what it "played", each
+  names exists (a speaker pulled out, for the tests), rewinds unless ``rewind=no`` (as aplay's
+  pipe cannot), and records what it "played", each
   stretch with the monotonic time of its first frame, to ``capture`` (float32 raw, and a JSON
   index beside it), so a test can compare what reached the card with what was meant.
 """
@@ -39,6 +42,8 @@ class Output(Protocol):
 
     def write(self, block: np.ndarray) -> None: ...
     def delay(self) -> int: ...
+    def rewindable(self) -> int: ...
+    def rewind(self, frames: int) -> int: ...
     def close(self, drain: bool = True) -> None: ...
 
 
@@ -82,6 +87,7 @@ def open_output(spec: str, fmt: OutputFormat, latency: float = LATENCY) -> Outpu
             ppm=float(options.get("ppm", 0.0)),
             capture=Path(options["capture"]) if "capture" in options else None,
             unplugged=Path(options["unplugged"]) if "unplugged" in options else None,
+            rewinds=options.get("rewind", "yes") != "no",
         )
     raise ValueError(f"unknown output {spec!r}")
 
@@ -131,6 +137,12 @@ class AplayOutput:
     def delay(self) -> int:
         return int(self.latency * self.format.rate)
 
+    def rewindable(self) -> int:
+        return 0  # what is in aplay's pipe and buffer is past taking back
+
+    def rewind(self, frames: int) -> int:
+        return 0
+
     def close(self, drain: bool = True) -> None:
         with contextlib.suppress(OSError):
             self.pipe.close()
@@ -150,11 +162,13 @@ class FakeCard:
         ppm: float = 0.0,
         capture: Path | None = None,
         unplugged: Path | None = None,
+        rewinds: bool = True,
     ) -> None:
         if unplugged is not None and unplugged.exists():  # a speaker pulled out, for tests
             said = unplugged.read_text().strip()
             raise OSError("the speaker is unplugged" + (f" ({said})" if said else ""))
         self.unplugged = unplugged
+        self.rewinds = rewinds
         self.format = fmt
         self.rate = fmt.rate * (1.0 + ppm * 1e-6)  # the card's true rate
         self.buffer = max(1, int(buffer * fmt.rate))
@@ -165,8 +179,10 @@ class FakeCard:
         self.capture = capture
         self._file = None
         if capture is not None:
-            self._file = open(capture, "ab")  # noqa: SIM115 (closed in close())
-            self._offset = self._file.tell()
+            # Read-write, not append: a rewind overwrites what it takes back.
+            fd = os.open(capture, os.O_RDWR | os.O_CREAT, 0o644)
+            self._file = os.fdopen(fd, "r+b")  # closed in close()
+            self._offset = self._file.seek(0, os.SEEK_END)
 
     def _played(self, now: float) -> int:
         if self.started is None:
@@ -206,12 +222,27 @@ class FakeCard:
     def delay(self) -> int:
         return self.written - self._played(time.monotonic())
 
+    def rewindable(self) -> int:
+        if not self.rewinds:
+            return 0
+        return self.delay() if self.started is not None else self.written
+
+    def rewind(self, frames: int) -> int:
+        """Like ``snd_pcm_rewind``: the newest frames not yet played are taken back (and
+        overwritten in the capture by what is written next)."""
+        taken = max(0, min(frames, self.rewindable()))
+        if taken and self._file is not None:
+            self._file.seek(-taken * 4 * self.format.channels, os.SEEK_CUR)
+        self.written -= taken
+        return taken
+
     def close(self, drain: bool = True) -> None:
         if drain and self.started is not None:
             left = self.delay()
             if left > 0:
                 time.sleep(left / self.rate)
         if self._file is not None:
+            self._file.truncate()  # nothing taken back and not written again stays
             self._file.close()
             self._file = None
             index = Path(str(self.capture) + ".json")

@@ -20,6 +20,8 @@ Asked (stdin); ``at`` is optional everywhere (now), ``id`` optional on sounds:
     {"type": "stop", "fade": 0.1, "soundscape": false}   ...but the soundscape plays on
     {"type": "cancel", "id": "c7"}                drop a sound not yet begun (no id: all)
     {"type": "ping", "id": 1}                     answered with a pong (tests sync on it)
+    {"type": "wake"}              a sound may come soon (the button went down): the output
+                                  opens now, its pre-roll running, and stays open ``hold`` s
     {"type": "quit"}                              fade out, close the output, exit 0
     {"type": "quit", "drain": true}               play what is asked, then close and exit
     (the end of stdin is a quit: a parent that goes away takes the sound with it)
@@ -45,6 +47,11 @@ How it behaves:
   ends at zero), unless another sound is due within ``hold`` seconds.
 - **Nothing due, nothing awake.** With the output closed the stage blocks in ``select`` until
   the next sound's opening time or a new line: no timer, no wake-up.
+- **A sound asked late is not behind the buffer.** A cue or chime asked for a time whose frames
+  are already written (a press made it due at once) takes those frames back from the output
+  (``snd_pcm_rewind``, keeping ``LATE_MARGIN`` queued) and writes them again with it, so it is
+  heard ``LATE_MARGIN`` to a block after it was asked, not the buffer's 200 ms later; an
+  output that cannot rewind plays it behind the buffer.
 - **Sample-accurate.** Sounds are handed to the mixer ``horizon`` seconds before they are due
   and placed on the stream where the monotonic time they are due is heard (the frames queued
   before the speaker, ``snd_pcm_delay``, are counted), so a cue asked ahead starts on its frame.
@@ -87,6 +94,10 @@ __all__ = ["Stage", "apply_line", "main"]
 
 MAX_PENDING = 1000
 BLOCK = 2048  # frames mixed and written at a time: 43 ms at 48 kHz
+# What stays queued before the card when frames are taken back for a sound asked late: the
+# rewind, the mix and the write again take well under a millisecond here, so 25 ms is ample
+# room for a busy moment, and is what such a sound waits (with up to a block, until it is read).
+LATE_MARGIN = 0.025
 PRIORITY = -10  # the nice value the stage asks for (a plain user may not: then it stays at 0)
 SOUND_TYPES = ("cue", "chime")
 CONTROL_TYPES = ("soundscape", "level", "duck", "volume", "stop", "cancel")
@@ -199,6 +210,10 @@ class Stage:
         self.anchor_time = 0.0
         self._buffer = b""
         self._loops: dict[str, np.ndarray] = {}
+        # The newest frames written, as mixed: what a rewind takes back is written again from it.
+        self._tail = np.zeros((0, self.format.channels), dtype=np.float32)
+        self._tail_size = round(latency * self.format.rate) + block
+        self.awake_until = 0.0  # a wake holds the output open until then
 
     # -- talking -------------------------------------------------------------------------------
     def tell(self, kind: str, **fields: Any) -> None:
@@ -235,6 +250,9 @@ class Stage:
             kind = asked.get("type")
             if kind == "ping":
                 self.tell("pong", id=asked.get("id"), t=time.monotonic())
+                return
+            if kind == "wake":
+                self.awake_until = time.monotonic() + self.hold
                 return
             if kind == "quit":
                 if asked.get("drain"):
@@ -304,11 +322,39 @@ class Stage:
             line = item.line
             frame = max(self.frame_of(item.at), self.guard)
             try:
+                late = line["type"] in SOUND_TYPES and frame < self.mixer.position
+                if late and self._reach_back(line, frame):
+                    continue
                 apply_line(self.mixer, line, frame, self._load)
                 if line["type"] == "duck":
                     self.duck_db = float(line["db"])
             except (OSError, ValueError, KeyError, EOFError, OverflowError) as e:
                 self.tell("error", message=f"{line['type']}: {e}", line=json.dumps(line)[:500])
+
+    def _reach_back(self, line: dict[str, Any], frame: int) -> bool:
+        """A cue or chime due at ``frame``, already written: the frames from where it may start
+        are taken back from the output (all but ``LATE_MARGIN`` of them at most) and written
+        again with it. False when none can be (the output cannot rewind, or speech is before
+        it): it is then placed as usual, after what is written."""
+        assert self.output is not None
+        position = self.mixer.position
+        start = max(self.mixer.earliest(line["type"], frame), self.guard)
+        margin = round(LATE_MARGIN * self.format.rate)
+        room = min(self.output.rewindable() - margin, len(self._tail))
+        wanted = min(position - start, room)
+        if wanted <= 0:
+            return False
+        samples = self._load(line["file"])
+        taken = self.output.rewind(wanted)
+        if taken <= 0:
+            return False
+        first = position - taken
+        text, ident = str(line.get("text", "")), line.get("id")
+        added = self.mixer.reach_back(line["type"], samples, frame, first, text, ident)
+        again = self._tail[-taken:] + added
+        self._tail = self._tail[:-taken]
+        self._send(again)
+        return True
 
     # -- reporting ---------------------------------------------------------------------------
     def _report(self, events: list[Event]) -> None:
@@ -350,6 +396,7 @@ class Stage:
             self.tell("error", message=f"cannot open the output: {e}")
             return False
         now = time.monotonic()
+        self._tail = self._tail[:0]
         self.anchor_frame, self.anchor_time = self.mixer.position, now + self.latency
         self.guard = self.mixer.position + round(self.preroll * self.format.rate)
         # Until the output has taken a buffer's worth, its delay says nothing yet.
@@ -366,6 +413,8 @@ class Stage:
 
     def _idle(self, now: float, hold: bool = True) -> bool:
         """True when the output may close: nothing sounds, the linger is over, nothing soon."""
+        if now < self.awake_until:
+            return False
         idle_from = self.mixer.idle_from()
         if idle_from is None:
             return False
@@ -375,8 +424,11 @@ class Stage:
         return not (self.pending and self.pending[0].at - self.preroll < now + soon)
 
     def _write_block(self) -> None:
+        self._send(self.mixer.mix(self.block))
+
+    def _send(self, block: np.ndarray) -> None:
+        """Write mixed frames to the output (and keep the newest, for a rewind)."""
         assert self.output is not None
-        block = self.mixer.mix(self.block)
         try:
             self.output.write(block)
         except (AlsaError, OSError) as e:
@@ -386,6 +438,7 @@ class Stage:
             self.output = None
             self.tell("output", open=False, t=round(time.monotonic(), 4))
             return
+        self._tail = np.concatenate([self._tail, block])[-self._tail_size :]
         self._reanchor()
         self._report(self.mixer.events)
 
@@ -421,7 +474,9 @@ class Stage:
                     open_input = self._read_lines(fd)
                 now = time.monotonic()
                 due = self.pending and self.pending[0].at - self.preroll - self.latency <= now
-                if due and not self.quitting and not self._open():
+                awake = now < self.awake_until
+                if (due or awake) and not self.quitting and not self._open():
+                    self.awake_until = 0.0  # not tried again until asked again
                     # The output cannot open: drop what is due now (no sound is better than a
                     # loop of retries), keep the rest for later.
                     while self.pending and self.pending[0].at <= now + self.horizon:

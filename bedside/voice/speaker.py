@@ -436,6 +436,15 @@ class Speaker(Closing):
         for ident in later:
             self.stage.tell({"type": "cancel", "id": ident})
 
+    def wake(self) -> None:
+        """The button went down: a sound may follow when it comes up. A closed output opens
+        now, so its pre-roll (for an amplifier that wakes late) runs while the finger is down
+        and what the release asks for is heard at once; it stays open the stage's hold (3 s).
+        Nothing when no stage runs yet."""
+        if self._worker is None:
+            return
+        self.stage.tell({"type": "wake"})
+
     def soundscape(self, on: bool, fade: float = 3.0) -> None:
         """The soundscape on (for a marked step) or off, fading over ``fade`` seconds; nothing
         when ``[soundscape] sound`` is "off" or it is already so."""

@@ -241,3 +241,50 @@ def test_a_block_of_mixing_costs_little(pink: np.ndarray) -> None:
     started = time.process_time()
     run(m, 40.0)
     assert time.process_time() - started < 4.0  # 10x real time even on a busy machine
+
+
+def reached_back(m: Mixer, what: str, x: np.ndarray, due: int, first: int, seconds: float):
+    """Mix up to 1 s, then ask for ``x`` due at ``due`` on frames from ``first`` on, as the
+    stage does after a rewind: the stream as it would then reach the card."""
+    head = run(m, 1.0)
+    added = m.reach_back(what, x, due, first)
+    head[first:] += added
+    return np.concatenate([head, run(m, seconds - 1.0)])
+
+
+def test_a_chime_reached_back_is_what_placing_it_ahead_gives(pink: np.ndarray) -> None:
+    """A chime asked late, on frames already mixed and taken back (from 0.8 s): the stream is
+    sample for sample what it is with the chime asked ahead for that frame, over a bed, under
+    a master volume."""
+    x = (0.3 * np.sin(2 * np.pi * 880 * np.arange(R // 2) / R)).astype(np.float32)
+    due = round(0.8 * R)
+    ahead = bed_mixer(pink)
+    ahead.command(0, "volume", db=-6, ramp=0)
+    ahead.chime(x, due, "step")
+    late = bed_mixer(pink)
+    late.command(0, "volume", db=-6, ramp=0)
+    expected = run(ahead, 2.0)
+    got = reached_back(late, "chime", x, due, due - 960, 2.0)
+    assert np.max(np.abs(got - expected)) < 1e-6
+    assert [(e.kind, e.what, e.frame) for e in late.events if e.what == "chime"] == [
+        ("sound", "chime", due)
+    ]
+
+
+def test_a_cue_reached_back_waits_for_speech_and_dips_the_bed_without_a_step() -> None:
+    """A cue asked late over a bed: it starts where it was due (not after what was mixed),
+    the bed dips under it along its ramp from the first frame taken back (no step: nothing
+    was dipped before), to the setting; a second cue asked late while the first speaks
+    starts after it."""
+    m = bed_mixer(tone_loop())
+    cue = np.zeros(R // 2, dtype=np.float32)
+    due = round(0.8 * R)
+    out = reached_back(m, "cue", cue, due, due - 4800, 3.0)[:, 0]
+    assert np.max(np.abs(np.diff(out))) < 2 * np.pi * 1000 / R * 0.25 * 1.05  # the tone's own
+    envelope = np.sqrt(2 * np.convolve(out**2, np.ones(480) / 480, mode="same"))
+    assert envelope[due - 4800 - 480] == pytest.approx(0.25, rel=0.02)  # not before
+    assert 20 * np.log10(envelope[due + R // 4] / 0.25) == pytest.approx(-12, abs=0.5)
+    second = Mixer(R, 2)
+    run(second, 1.0)
+    second.reach_back("cue", np.full(R // 4, 0.1, np.float32), due, due)
+    assert second.earliest("cue", due + 10) == due + R // 4

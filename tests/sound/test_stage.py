@@ -122,6 +122,64 @@ def test_cues_start_on_time_over_a_chime_and_a_soundscape(tmp_path: Path, sounds
     assert np.max(np.abs(np.array(reported) - np.array(dues))) < 0.030
 
 
+@pytest.mark.parametrize("rewinds", [True, False])
+def test_a_sound_asked_now_is_not_behind_the_buffer(
+    tmp_path: Path, sounds: dict, rewinds: bool
+) -> None:
+    """A cue asked for now (a press made it due) while a soundscape plays: the frames already
+    written are taken back and written again with it, so it is heard within 80 ms of the
+    asking, not behind the 200 ms buffer (the control: a card that cannot rewind). The frames
+    written again join the stream without a step, and the cue is whole."""
+    capture = tmp_path / "capture.raw"
+    spec = f"fake:capture={capture}" + ("" if rewinds else ",rewind=no")
+    stage = StageProcess(tmp_path, output=spec)
+    stage.send(type="soundscape", file=str(sounds["brown"]), fade=0.2, name="brown")
+    stage.wait_for(lambda m: m.get("what") == "soundscape" and "start" in m, 10)
+    time.sleep(1.0)
+    asked = time.monotonic()
+    stage.send(type="cue", file=str(sounds["cue"]), text="now")
+    stage.wait_for(lambda m: m.get("what") == "cue" and "start" in m, 10)
+    time.sleep(1.0)
+    assert stage.quit() == 0
+    (stretch,) = stage.capture_stretches()
+    x = stretch["samples"]
+    (found,) = onsets(x[:, 0]) - detector_delay()
+    late = heard_at(stretch, found) - asked
+    if rewinds:
+        assert 0.0 <= late < 0.080, late
+    else:
+        assert late >= LATENCY - 0.030, late
+    # No step where the frames were written again (the 3 kHz cue's own is 0.118 at most).
+    assert np.max(np.abs(np.diff(x[:, 0]))) < 0.13
+    reported = next(m for m in stage.lines if m.get("what") == "cue" and "start" in m)
+    assert reported["start"] == pytest.approx(heard_at(stretch, found), abs=0.005)
+
+
+def test_a_wake_opens_the_output_so_a_sound_after_it_is_prompt(
+    tmp_path: Path, sounds: dict
+) -> None:
+    """The button goes down (a wake), a cue is asked 0.8 s later (its release): the output has
+    been open since the wake, its pre-roll played, so the cue is heard at once, every frame
+    of it; without the wake it would wait for the output to open and pre-roll (0.5 s)."""
+    stage = StageProcess(tmp_path, "--preroll", "0.5", drop=0.3)
+    stage.send(type="wake")
+    opened = stage.wait_for(lambda m: m["type"] == "output" and m["open"], 10)
+    time.sleep(0.8)
+    asked = time.monotonic()
+    stage.send(type="cue", file=str(sounds["cue"]), text="now")
+    closed = stage.wait_for(lambda m: m["type"] == "output" and not m["open"], 10)
+    assert stage.quit() == 0
+    assert opened["t"] < asked - 0.7
+    (stretch,) = stage.capture_stretches()
+    played = stretch["samples"][:, 0]
+    cue, _ = read_wav(sounds["cue"])
+    (start,) = onsets(played) - detector_delay()
+    assert np.max(np.abs(played[start : start + len(cue)] - cue[:, 0])) < 1e-4  # whole
+    assert heard_at(stretch, start) - asked < 0.080
+    # Held open the stage's hold (3 s) after the wake, then closed once the cue was over.
+    assert closed["t"] - opened["t"] == pytest.approx(3.0 + LATENCY, abs=0.4)
+
+
 def test_asleep_when_nothing_is_due(tmp_path: Path, sounds: dict) -> None:
     """Output closed and nothing scheduled: no CPU and no wake-ups at all."""
     stage = StageProcess(tmp_path)

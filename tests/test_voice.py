@@ -301,6 +301,18 @@ def test_a_cue_whose_render_made_it_late_is_dropped(make_voice):
     assert list(voice.played) == ["Done."]
 
 
+def test_a_line_said_by_hand_waits_for_its_render_however_long(tmp_path):
+    """``bedside voice say`` and ``selftest`` (say_now): a first render that takes longer than
+    a cue may wait (5 s; a Pi Zero's first Piper render can) is said late, not dropped. The
+    clock jumps 20 s between the asking and the sending, as a slow render would make it."""
+    from bedside.voice import say_now
+
+    times = iter([0.0])
+    assert say_now(
+        CONFIG, "Hello.", tmp_path / "cache", NULL_OUTPUT, clock=lambda: next(times, 20.0)
+    )
+
+
 # -- trouble -----------------------------------------------------------------------------------
 def warnings(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.levelno >= logging.WARNING]

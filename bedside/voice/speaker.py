@@ -870,13 +870,18 @@ def say_now(
     output: str | None = None,
     log: logging.Logger | None = None,
     timeout: float = 120.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> bool:
     """Say ``text`` once, now, with ``config``'s engine on its ``device``, rendered into the
-    cache ``folder`` if it is not there yet; True once it was heard to the end.
+    cache ``folder`` if it is not there yet; True once it was heard to the end (``clock``: the
+    Speaker's, for the tests).
 
     The daemon's own way of speaking (a Speaker), start to finish: ``bedside voice say`` and
     ``bedside selftest`` hear what the device would say, through what it would say it with.
     """
-    with Speaker(config, folder, output, log) as voice:
+    # Its one line waits for its render however long that takes (``timeout``): a Pi Zero may
+    # take longer than a cue's usual ``stale_after`` for Piper's first render, and a line asked
+    # for by hand is wanted late rather than not at all.
+    with Speaker(config, folder, output, log, stale_after=timeout, clock=clock) as voice:
         voice.say(text)
         return voice.wait_until_idle(timeout) and list(voice.played) == [text]

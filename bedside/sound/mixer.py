@@ -272,7 +272,7 @@ class Mixer:
                 s for s in self._playing if s.begins < f or (wanted is not None and s.id != wanted)
             ]
             self._unplace(f)
-            self._recompute_speech_free()
+            self._recompute_speech_free(f)
         else:
             raise ValueError(f"unknown mixer command {c.action!r}")
 
@@ -287,15 +287,17 @@ class Mixer:
             sound.start = None
             bisect.insort(self._cues, sound, key=lambda s: (s.due, s.seq))
 
-    def _recompute_speech_free(self) -> None:
+    def _recompute_speech_free(self, frame: int) -> None:
+        """After a stop or a cancel at ``frame`` (``position``, or the first frame taken back):
+        where speech is free, and the dips that follow from it."""
         ends = [s.end for s in self._playing if s.what == "cue"]
-        self._speech_free = max(ends, default=self.position)
-        self._dips = [d for d in self._dips if d[0] < self.position]
+        self._speech_free = max(ends, default=frame)
+        self._dips = [d for d in self._dips if d[0] < frame]
         # A dip whose cue was cancelled or cut rises as soon as the speech ends (a dip already
         # rising is left as it is).
         for d in self._dips:
-            if d[1] >= self.position:
-                d[1] = max(min(d[1], self._speech_free), self.position)
+            if d[1] >= frame:
+                d[1] = max(min(d[1], self._speech_free), frame)
 
     def _stop(self, frame: int, fade: int, seq: int, soundscape: bool = True) -> None:
         """Fade out, from ``frame`` over ``fade`` frames, every sound asked for before this
@@ -316,7 +318,52 @@ class Mixer:
         if soundscape and self.loop is not None and ending:
             self.fade.set(frame, SILENT_DB, fade)
             self.loop_ends = frame + fade
-        self._recompute_speech_free()
+        self._recompute_speech_free(frame)
+
+    def take_back(self, first: int, action: str, **args: object) -> np.ndarray:
+        """A "stop" or "cancel" (as ``command`` takes them) applied at ``first``, before
+        ``position``, on frames the output gave back: what to add to the frames ``first`` ..
+        ``position`` as they were mixed, so that they are as if it had been asked for ``first``
+        (sounds faded or dropped from there; the soundscape's fade from there, for a stop that
+        takes it). A sound dropped that was announced is reported cut where it began."""
+        if action not in ("stop", "cancel"):
+            raise ValueError(f"only a stop or a cancel can be taken back, not {action!r}")
+        self._check_room()
+        n = self.position - first
+        before = list(self._playing)
+        was = self._speech(first, n, before) + self._bed(first, n)
+        self._apply(_Command(first, next(self._seq), action, dict(args)))
+        now = self._speech(first, n, self._playing) + self._bed(first, n)
+        for s in before:
+            if s.announced and s.start is not None and s.start >= first and s not in self._playing:
+                s.announced = False  # when placed anew (a cue not cancelled), it is said again
+                self.events.append(Event("cut", s.what, s.start, s.start, s.text, s.id))
+        out: np.ndarray = now - was
+        master = _db_gain(self.volume.block(first, n))
+        out *= np.reshape(master, (-1, 1)).astype(np.float32)
+        return out
+
+    def _speech(self, first: int, n: int, sounds: list[_Sound]) -> np.ndarray:
+        """The cues and chimes of ``sounds`` over frames first .. first + n - 1 (placed ones,
+        with their cuts), before the master volume."""
+        out = np.zeros((n, self.channels), dtype=np.float32)
+        for sound in sounds:
+            if sound.start is not None:
+                self._add_piece(out, sound, first, n)
+        return out
+
+    def _add_piece(self, out: np.ndarray, sound: _Sound, first: int, n: int) -> bool:
+        """Add what of ``sound`` falls in frames first .. first + n - 1; False if nothing."""
+        start, end = sound.begins, sound.end
+        if end <= first or start >= first + n:
+            return False
+        a, b = max(start, first), min(end, first + n)
+        piece = sound.samples[a - start : b - start]
+        if sound.cut is not None and b > sound.cut:
+            u = (np.arange(a, b) - sound.cut) / sound.cut_length
+            piece = piece * (1.0 - _rc(u)).astype(np.float32)[:, None]
+        out[a - first : b - first] += piece
+        return True
 
     # -- placing cues --------------------------------------------------------------------------
     def _place(self, horizon: int) -> None:
@@ -418,18 +465,11 @@ class Mixer:
         # first one speaks and can hold over the gap to the next.
         self._place(first + n + self.duck_ramp + self.duck_hold)
         for sound in self._playing:
-            start, end = sound.begins, sound.end
-            if end <= first or start >= first + n:
-                continue
-            a, b = max(start, first), min(end, first + n)
-            piece = sound.samples[a - start : b - start]
-            if sound.cut is not None and b > sound.cut:
-                u = (np.arange(a, b) - sound.cut) / sound.cut_length
-                piece = piece * (1.0 - _rc(u)).astype(np.float32)[:, None]
-            out[a - first : b - first] += piece
-            if not sound.announced:
+            if self._add_piece(out, sound, first, n) and not sound.announced:
                 sound.announced = True
-                self.events.append(Event("sound", sound.what, start, end, sound.text, sound.id))
+                self.events.append(
+                    Event("sound", sound.what, sound.begins, sound.end, sound.text, sound.id)
+                )
         for s in self._playing:
             if s.end <= first + n:
                 self._last_end = max(self._last_end, s.end)

@@ -47,11 +47,11 @@ How it behaves:
   ends at zero), unless another sound is due within ``hold`` seconds.
 - **Nothing due, nothing awake.** With the output closed the stage blocks in ``select`` until
   the next sound's opening time or a new line: no timer, no wake-up.
-- **A sound asked late is not behind the buffer.** A cue or chime asked for a time whose frames
-  are already written (a press made it due at once) takes those frames back from the output
-  (``snd_pcm_rewind``, keeping ``LATE_MARGIN`` queued) and writes them again with it, so it is
-  heard ``LATE_MARGIN`` to a block after it was asked, not the buffer's 200 ms later; an
-  output that cannot rewind plays it behind the buffer.
+- **What is asked late is not behind the buffer.** A cue or chime asked for a time whose frames
+  are already written (a press made it due at once), and a stop or a cancel (a pause), take
+  those frames back from the output (``snd_pcm_rewind``, keeping ``LATE_MARGIN`` queued) and
+  write them again with the change, so it is heard ``LATE_MARGIN`` to a block after it was
+  asked, not the buffer's 200 ms later; on an output that cannot rewind, after the buffer.
 - **Sample-accurate.** Sounds are handed to the mixer ``horizon`` seconds before they are due
   and placed on the stream where the monotonic time they are due is heard (the frames queued
   before the speaker, ``snd_pcm_delay``, are counted), so a cue asked ahead starts on its frame.
@@ -123,14 +123,17 @@ def apply_line(
             mixer.command(frame, "level", db=line["level"], ramp=0)
     elif kind in ("level", "duck", "volume"):
         mixer.command(frame, kind, db=line["db"], ramp=line.get("ramp", 0.5))
-    elif kind == "stop":
-        mixer.command(
-            frame, "stop", fade=line.get("fade", 0.3), soundscape=line.get("soundscape", True)
-        )
-    elif kind == "cancel":
-        mixer.command(frame, "cancel", id=line.get("id"))
+    elif kind in ("stop", "cancel"):
+        mixer.command(frame, kind, **_taking(line))
     else:
         raise ValueError(f"unknown type {kind!r}")
+
+
+def _taking(line: dict[str, Any]) -> dict[str, Any]:
+    """What a stop or a cancel line asks of the mixer."""
+    if line["type"] == "stop":
+        return {"fade": line.get("fade", 0.3), "soundscape": line.get("soundscape", True)}
+    return {"id": line.get("id")}
 
 
 def _named(line: dict[str, Any], ident: object) -> bool:
@@ -322,8 +325,10 @@ class Stage:
             line = item.line
             frame = max(self.frame_of(item.at), self.guard)
             try:
-                late = line["type"] in SOUND_TYPES and frame < self.mixer.position
-                if late and self._reach_back(line, frame):
+                late = frame < self.mixer.position
+                if late and line["type"] in SOUND_TYPES and self._reach_back(line, frame):
+                    continue
+                if late and line["type"] in ("stop", "cancel") and self._take_back(line, frame):
                     continue
                 apply_line(self.mixer, line, frame, self._load)
                 if line["type"] == "duck":
@@ -333,25 +338,42 @@ class Stage:
 
     def _reach_back(self, line: dict[str, Any], frame: int) -> bool:
         """A cue or chime due at ``frame``, already written: the frames from where it may start
-        are taken back from the output (all but ``LATE_MARGIN`` of them at most) and written
-        again with it. False when none can be (the output cannot rewind, or speech is before
-        it): it is then placed as usual, after what is written."""
+        are taken back from the output and written again with it. False when none can be (the
+        output cannot rewind, or speech is before it): it is then placed as usual, after what
+        is written."""
+        start = max(self.mixer.earliest(line["type"], frame), self.guard)
+        samples = self._load(line["file"])
+        text, ident = str(line.get("text", "")), line.get("id")
+        return self._rewrite(
+            start,
+            lambda first: self.mixer.reach_back(line["type"], samples, frame, first, text, ident),
+        )
+
+    def _take_back(self, line: dict[str, Any], frame: int) -> bool:
+        """A stop or a cancel asked for ``frame``, already written: the frames from there are
+        taken back and written again without what it stops (a pause silences speech within a
+        block and ``LATE_MARGIN``, not the buffer's 200 ms later). False when the output
+        cannot rewind: it then takes effect after what is written."""
+        return self._rewrite(
+            frame, lambda first: self.mixer.take_back(first, line["type"], **_taking(line))
+        )
+
+    def _rewrite(self, start: int, change: Callable[[int], np.ndarray]) -> bool:
+        """Take back the frames written from ``start`` on (all but ``LATE_MARGIN`` of those
+        queued, at most) and write them again with ``change(first)`` added, ``first`` being the
+        first frame taken back. False when none could be taken back."""
         assert self.output is not None
         position = self.mixer.position
-        start = max(self.mixer.earliest(line["type"], frame), self.guard)
         margin = round(LATE_MARGIN * self.format.rate)
         room = min(self.output.rewindable() - margin, len(self._tail))
         wanted = min(position - start, room)
         if wanted <= 0:
             return False
-        samples = self._load(line["file"])
         taken = self.output.rewind(wanted)
         if taken <= 0:
             return False
         first = position - taken
-        text, ident = str(line.get("text", "")), line.get("id")
-        added = self.mixer.reach_back(line["type"], samples, frame, first, text, ident)
-        again = self._tail[-taken:] + added
+        again = self._tail[-taken:] + change(first)
         self._tail = self._tail[:-taken]
         self._send(again)
         return True

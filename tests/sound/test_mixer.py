@@ -288,3 +288,36 @@ def test_a_cue_reached_back_waits_for_speech_and_dips_the_bed_without_a_step() -
     run(second, 1.0)
     second.reach_back("cue", np.full(R // 4, 0.1, np.float32), due, due)
     assert second.earliest("cue", due + 10) == due + R // 4
+
+
+@pytest.mark.parametrize(
+    ("action", "args"),
+    [("stop", {"fade": 0.1, "soundscape": False}), ("stop", {"fade": 0.3}), ("cancel", {})],
+)
+def test_a_stop_or_cancel_taken_back_is_what_asking_it_then_gives(
+    pink: np.ndarray, action: str, args: dict
+) -> None:
+    """A cue speaking and a chime due soon, over a bed; a stop (the bed kept or not) or a
+    cancel asked late, on frames already mixed and taken back (from 0.8 s): the stream is
+    sample for sample what it is with it asked for that frame, and a sound it dropped after
+    being announced is reported cut where it began."""
+    cue = (0.2 * np.sin(2 * np.pi * 440 * np.arange(R) / R)).astype(np.float32)
+    chime = (0.3 * np.sin(2 * np.pi * 880 * np.arange(R // 2) / R)).astype(np.float32)
+    first = round(0.8 * R)
+
+    def asked() -> Mixer:
+        m = bed_mixer(pink)
+        m.cue(cue, round(0.5 * R), "speaking")
+        m.chime(chime, round(0.9 * R), "soon", id="c1")
+        return m
+
+    ahead = asked()
+    ahead.command(first, action, **args)
+    expected = run(ahead, 2.0)
+    late = asked()
+    head = run(late, 1.0)
+    head[first:] += late.take_back(first, action, **args)
+    got = np.concatenate([head, run(late, 1.0)])
+    assert np.max(np.abs(got - expected)) < 1e-6
+    cut = [(e.what, e.frame, e.end) for e in late.events if e.kind == "cut" and e.what == "chime"]
+    assert cut == [("chime", round(0.9 * R), round(0.9 * R))]

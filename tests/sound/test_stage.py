@@ -155,6 +155,37 @@ def test_a_sound_asked_now_is_not_behind_the_buffer(
     assert reported["start"] == pytest.approx(heard_at(stretch, found), abs=0.005)
 
 
+@pytest.mark.parametrize("rewinds", [True, False])
+def test_a_pause_silences_speech_at_once(tmp_path: Path, rewinds: bool) -> None:
+    """A stop (a pause: speech fades in 0.1 s) asked while a long cue speaks: the frames the
+    card had queued are taken back and written again faded, so the cue is silent within 0.2 s
+    of the asking (the fade, a block, the margin), not the buffer's 200 ms later than that
+    (the control: a card that cannot rewind). Its fade has no step, and the stage reports
+    the cut where the card has it."""
+    capture = tmp_path / "capture.raw"
+    spec = f"fake:capture={capture}" + ("" if rewinds else ",rewind=no")
+    stage = StageProcess(tmp_path, output=spec)
+    long_cue = burst(tmp_path / "long.wav", seconds=3.0)
+    stage.send(type="cue", file=str(long_cue), at=time.monotonic() + 1.0, text="long")
+    stage.wait_for(lambda m: m.get("what") == "cue" and "start" in m, 10)
+    time.sleep(1.5)
+    asked = time.monotonic()
+    stage.send(type="stop", fade=0.1, soundscape=False)
+    cut = stage.wait_for(lambda m: m.get("cut"), 10)
+    stage.wait_for(lambda m: m["type"] == "output" and not m["open"], 10)
+    assert stage.quit() == 0
+    (stretch,) = stage.capture_stretches()
+    x = stretch["samples"][:, 0]
+    last = int(np.nonzero(np.abs(x) > 0.003)[0][-1])  # -40 dB under the cue's 0.3
+    silent = heard_at(stretch, last) - asked
+    if rewinds:
+        assert 0.0 < silent < 0.2, silent
+    else:
+        assert silent >= LATENCY + 0.07, silent
+    assert np.max(np.abs(np.diff(x))) < 0.12  # no step: the cue's own 3 kHz at most
+    assert cut["end"] == pytest.approx(heard_at(stretch, last), abs=0.02)
+
+
 def test_a_wake_opens_the_output_so_a_sound_after_it_is_prompt(
     tmp_path: Path, sounds: dict
 ) -> None:

@@ -10,6 +10,7 @@ arecord records the other end, and what reached the card is compared with what w
   (no step at either);
 - the output opens at the card's native rate, which ``--format`` tells;
 - a chime and a cue due together are mixed, the cue on its frame;
+- a cue asked for now (after a wake) takes back what the card had queued and comes at once;
 - the soundscape dips under speech by the set depth;
 - an idle stage leaves the card closed.
 
@@ -143,6 +144,48 @@ def test_a_cue_reaches_the_card_whole_on_its_time(
         # so the old sound may come from the capture end's own ring; it stays a marked failure,
         # described and its recording kept, until its cause is found (docs/testing-vm.md).
         pytest.xfail(f"sound after the cue, up to the close: {described}")
+
+
+# A cue asked for now (a press made it due): the stage reads the line within a block (43 ms),
+# takes back all but 25 ms of what the card has queued and writes it again with the cue; the
+# loopback's jiffy and the TCG guest's slowness do the rest. Without the rewind: 200 ms.
+NOW_MS = 100.0
+
+
+@pytest.mark.parametrize(
+    ("device", "sub"),
+    [(f"hw:Loopback,0,{SUB}", SUB), (f"plughw:Loopback,0,{SUB}", SUB), ("default", 0)],
+)
+def test_a_cue_asked_for_now_is_not_behind_the_buffer(
+    tmp_path: Path, cue: tuple[Path, np.ndarray], device: str, sub: int
+) -> None:
+    """The button goes down (a wake: the card opens, its pre-roll plays), and a second later a
+    cue is asked for now: the frames the card had queued are taken back (snd_pcm_rewind, on
+    hw:, through plug, and through default's softvol and dmix) and written again with it, so
+    it reaches the card within NOW_MS of the asking, whole, with only zeros before it."""
+    path, meant = cue
+    recording = Recording(sub, R, tmp_path / "heard.raw")
+    stage = Stage(device, cwd=tmp_path)
+    stage.send(type="wake")
+    wait_for_open_params(sub, 10)
+    time.sleep(1.0)
+    asked = time.monotonic()
+    stage.send(type="cue", file=str(path), text="now")
+    stage.closed()
+    heard = recording.stop()
+    assert stage.quit() == 0, stage.stderr
+    assert not stage.errors(), stage.errors()
+    lag, score = find(heard[:, 0], meant)
+    assert score > 0.9999, f"the card's sound is not the cue (correlation {score:.5f})"
+    steps = np.max(np.abs(heard[lag : lag + len(meant)] - meant[:, None])) / LSB
+    assert steps <= 2, f"the cue differs from its WAV by up to {steps:.0f} LSB"
+    assert not np.any(heard[:lag]), "sound on the card before the cue"
+    late_ms = (recording.time_of(lag) - asked) * 1000
+    said_ms = (stage.sound("cue")["start"] - recording.time_of(lag)) * 1000
+    vmkit.figure(f"{device}: a cue asked for now, at the card after the asking", late_ms, "ms")
+    vmkit.figure(f"{device}: the stage's reported start less the onset at the card", said_ms, "ms")
+    assert 0 <= late_ms <= NOW_MS, f"the cue began {late_ms:.1f} ms after it was asked"
+    assert abs(said_ms) <= ONSET_MS, f"the stage said it began {said_ms:+.1f} ms off"
 
 
 def keep_if_not_silent(

@@ -490,7 +490,10 @@ def bench_stage(folder: Path, quick: bool) -> None:
     (stretch,) = read_capture(capture)
     found = onsets(stretch["samples"][:, 0]) - clean
     heard = stretch["start"] + found / R
-    late = np.array([(h - d) * 1000 for h, d in zip(heard[:count], dues, strict=True)])
+    # Each cue is the onset nearest its due time (not the k-th onset: an underrun on a starved
+    # machine splits a cue in two, and every later one would be paired with the wrong due).
+    late = np.array([(heard[np.argmin(np.abs(heard - d))] - d) * 1000 for d in dues])
+    now_heard = heard[heard >= late_asked]
     figure(
         "sound_cue_start_ms_p50",
         float(np.percentile(np.abs(late), 50)),
@@ -499,8 +502,8 @@ def bench_stage(folder: Path, quick: bool) -> None:
     figure("sound_cue_start_ms_p99", float(np.percentile(np.abs(late), 99)), "bar <= 30")
     figure(
         "sound_cue_asked_at_due_ms",
-        float((heard[count] - late_asked) * 1000),
-        "output open; the buffer's depth",
+        float((now_heard[0] - late_asked) * 1000) if len(now_heard) else float("inf"),
+        "output open: the frames queued taken back; bar <= 100 (without: the buffer, 200)",
     )
     figure(
         "soundscape_cpu_percent",
@@ -508,6 +511,7 @@ def bench_stage(folder: Path, quick: bool) -> None:
         "the stage, soundscape ducking every second; bar <= 3",
     )
     figure("soundscape_wakeups_per_s", (sw1 - sw0) / elapsed, "context switches")
+    figure("stage_card_underruns", stretch["xruns"], "the card ran dry (a starved machine)")
     figure("stage_idle_wakeups_per_s", (idle1[1] - idle0[1]) / 5.0, "output closed")
     figure("stage_idle_cpu_s", idle1[0] - idle0[0], "over 5 s")
     # Reference: a process writing a premixed file to the same card (what aplay of a premixed
@@ -564,6 +568,8 @@ def main() -> int:
         misses.append("sound_cue_start_ms_p99")
     if FIGURES.get("soundscape_cpu_percent", 0) > 3:
         misses.append("soundscape_cpu_percent")
+    if FIGURES.get("sound_cue_asked_at_due_ms", 0) > 100:
+        misses.append("sound_cue_asked_at_due_ms")
     if args.json:
         args.json.write_text(json.dumps({"figures": FIGURES, "misses": misses}, indent=2))
     if misses:

@@ -81,6 +81,7 @@ KEYS = {
     "soundscape_cpu_percent",
     "premixed_writer_cpu_percent",
     "stage_idle_wakeups_per_s",
+    "stage_card_underruns",
     *(
         f"voice_{engine}_{figure}"
         for engine in ("pyttsx3", "piper")

@@ -15,9 +15,9 @@ clock paces the stage), ``delay()`` (frames written and not yet heard), ``rewind
   holds ``buffer`` seconds, drops the first ``drop`` seconds after each open (as an I2S
   amplifier or a USB speaker waking up does), will not open while the file ``unplugged``
   names exists (a speaker pulled out, for the tests), rewinds unless ``rewind=no`` (as aplay's
-  pipe cannot), and records what it "played", each
-  stretch with the monotonic time of its first frame, to ``capture`` (float32 raw, and a JSON
-  index beside it), so a test can compare what reached the card with what was meant.
+  pipe cannot), and records what it "played", each stretch with the monotonic time of its
+  first frame, to ``capture`` (float32 raw, and a JSON index beside it, written as the stream
+  closes), so a test can compare what reached the card with what was meant.
 """
 
 from __future__ import annotations
@@ -177,12 +177,10 @@ class FakeCard:
         self.started: float | None = None  # monotonic time its first frame was heard
         self.xruns = 0
         self.capture = capture
-        self._file = None
-        if capture is not None:
-            # Read-write, not append: a rewind overwrites what it takes back.
-            fd = os.open(capture, os.O_RDWR | os.O_CREAT, 0o644)
-            self._file = os.fdopen(fd, "r+b")  # closed in close()
-            self._offset = self._file.seek(0, os.SEEK_END)
+        # What it "played", kept in memory and written at the close: a write to a file while
+        # playing can wait on the disk (writeback under another process's sync), and a card
+        # that waits underruns, which a real one would not have done for that.
+        self._played_frames: list[np.ndarray] | None = [] if capture is not None else None
 
     def _played(self, now: float) -> int:
         if self.started is None:
@@ -199,8 +197,10 @@ class FakeCard:
             behind = int((time.monotonic() - self.started) * self.rate) - self.written
             if behind > 0:
                 self.xruns += 1
-                if self._file is not None:
-                    self._file.write(bytes(4 * behind * self.format.channels))
+                if self._played_frames is not None:
+                    self._played_frames.append(
+                        np.zeros((behind, self.format.channels), dtype=np.float32)
+                    )
                 self.written += behind
         if self.started is None and self.written + n >= self.buffer:
             # Like ALSA's start threshold: playing begins once the buffer is full.
@@ -210,11 +210,11 @@ class FakeCard:
             if room >= n:
                 break
             time.sleep((n - room) / self.rate + 0.0005)
-        if self._file is not None:
+        if self._played_frames is not None:
             data = np.array(block, dtype=np.float32, copy=True).reshape(n, -1)
             dropped = max(0, min(n, self.drop - self.written))
             data[:dropped] = 0.0  # the card wakes up late: these frames never sound
-            self._file.write(data.tobytes())
+            self._played_frames.append(data)
         self.written += n
         if self.started is None and self.written >= self.buffer:
             self.started = time.monotonic()
@@ -231,8 +231,12 @@ class FakeCard:
         """Like ``snd_pcm_rewind``: the newest frames not yet played are taken back (and
         overwritten in the capture by what is written next)."""
         taken = max(0, min(frames, self.rewindable()))
-        if taken and self._file is not None:
-            self._file.seek(-taken * 4 * self.format.channels, os.SEEK_CUR)
+        left = taken
+        while left and self._played_frames:
+            last = self._played_frames.pop()
+            if len(last) > left:
+                self._played_frames.append(last[: len(last) - left])
+            left = max(0, left - len(last))
         self.written -= taken
         return taken
 
@@ -241,16 +245,18 @@ class FakeCard:
             left = self.delay()
             if left > 0:
                 time.sleep(left / self.rate)
-        if self._file is not None:
-            self._file.truncate()  # nothing taken back and not written again stays
-            self._file.close()
-            self._file = None
+        if self._played_frames is not None and self.capture is not None:
+            with open(self.capture, "ab") as file:
+                offset = file.tell()
+                for chunk in self._played_frames:
+                    file.write(chunk.tobytes())
+            self._played_frames = None
             index = Path(str(self.capture) + ".json")
             stretches = json.loads(index.read_text()) if index.exists() else []
             stretches.append(
                 {
                     "start": self.started,
-                    "offset": self._offset,
+                    "offset": offset,
                     "frames": self.written,
                     "rate": self.format.rate,
                     "channels": self.format.channels,

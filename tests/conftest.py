@@ -57,6 +57,11 @@ _FAST = (
     "the real daemon run 10 to 20 times fast presses for milliseconds, which under emulation"
     " it cannot tell apart; make test runs it"
 )
+_PROMPT = (
+    "how soon a sound asked for now is heard (a block, 25 ms, the daemon's reaction to a"
+    " press) is the stage's and the daemon's speed, which under emulation is qemu's, several"
+    " times a Pi's; make test and make test-vm (a real kernel's card) measure it"
+)
 NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
     "piper": _PIPER,
     "one_loudness_per_engine_and_between_engines": _PIPER,
@@ -73,6 +78,12 @@ NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
     "reload_during_a_session": _FAST,
     "test_cpu_while_a_soundscape": "the stage's share of a core, which under emulation is"
     " qemu's (5.5 %, against 1.2 % on this machine); make test and make bench measure it",
+    "asked_now_is_not_behind": _PROMPT,
+    "asked_for_now_is_not_behind": _PROMPT,
+    "wake_opens_the_output": _PROMPT,
+    "pause_silences_speech": _PROMPT,
+    "press_makes_due": _PROMPT,
+    "pause_takes_back_a_cue": _PROMPT,
     "test_times_of_day.py": "the tests it runs again at 02:06 and 14:06 under libfaketime run"
     " here at the time it is; which nights they mean is the source's, not the platform's",
 }

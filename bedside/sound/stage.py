@@ -373,9 +373,14 @@ class Stage:
         if taken <= 0:
             return False
         first = position - taken
-        again = self._tail[-taken:] + change(first)
+        again = self._tail[-taken:]
         self._tail = self._tail[:-taken]
-        self._send(again)
+        try:
+            again = again + change(first)
+        finally:
+            # Written again whatever happens: a change that fails (the mixer full) leaves the
+            # stream as it was, not short of what was taken back.
+            self._send(again)
         return True
 
     # -- reporting ---------------------------------------------------------------------------

@@ -404,3 +404,25 @@ def test_playing_through_libasound(tmp_path: Path, sounds: dict) -> None:
     assert kinds[0] == ("ready", None) and ("output", True) in kinds and ("sound", "cue") in kinds
     assert kinds[-1] == ("output", False)
     assert process.returncode == 0
+
+
+def test_a_change_that_fails_after_a_rewind_leaves_the_stream_whole(tmp_path: Path) -> None:
+    """The frames taken back for a late sound are written again even when placing it fails
+    (the mixer is full): the card is not left short of them (a skip of up to 175 ms)."""
+    import io
+
+    from bedside.sound.stage import Stage
+
+    write_wav(tmp_path / "chime.wav", chimes.chime("step", 48000, -28.0), 48000)
+    stage = Stage("fake:", out=io.StringIO(), preroll=0.0)
+    assert stage._open()
+    for _ in range(8):
+        stage._write_block()
+    card = stage.output
+    written = card.written
+    stage.mixer.max_pending = stage.mixer.pending()  # full: the next sound cannot be placed
+    line = {"type": "chime", "file": str(tmp_path / "chime.wav"), "text": "step"}
+    with pytest.raises(OverflowError):
+        stage._reach_back(line, stage.mixer.position - 4800)
+    assert card.written == written  # what was taken back was written again
+    assert len(stage._tail) == min(written, stage._tail_size)

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -872,7 +873,13 @@ def main() -> int:
             ("timers", lambda: timer_error(pressed_config, work)),
         ):
             print(f"measuring {name}...", file=sys.stderr, flush=True)
-            results.update(measure())
+            try:
+                results.update(measure())
+            except Exception:
+                # Not a figure that missed its bar (1): the bench itself failed, said so (2).
+                traceback.print_exc()
+                print(f"the bench failed measuring {name}", file=sys.stderr)
+                return 2
     results["bench_seconds"] = time.monotonic() - began
     return report(results, BARS, RESULTS)
 

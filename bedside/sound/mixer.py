@@ -339,9 +339,14 @@ class Mixer:
                 s.announced = False  # when placed anew (a cue not cancelled), it is said again
                 self.events.append(Event("cut", s.what, s.start, s.start, s.text, s.id))
         out: np.ndarray = now - was
-        master = _db_gain(self.volume.block(first, n))
-        out *= np.reshape(master, (-1, 1)).astype(np.float32)
+        self._under_master(out, first, n)
         return out
+
+    def _under_master(self, out: np.ndarray, first: int, n: int) -> None:
+        """``out`` (frames first .. first + n - 1) under the master volume, in place."""
+        master = _db_gain(self.volume.block(first, n))
+        if not (np.isscalar(master) and master == 1.0):
+            out *= np.reshape(master, (-1, 1)).astype(np.float32)
 
     def _speech(self, first: int, n: int, sounds: list[_Sound]) -> np.ndarray:
         """The cues and chimes of ``sounds`` over frames first .. first + n - 1 (placed ones,
@@ -420,14 +425,11 @@ class Mixer:
             self._speech_free = sound.end
             self._dip_under(sound, first)
         out = np.zeros((n, self.channels), dtype=np.float32)
-        a, b = sound.begins, min(sound.end, self.position)
-        if a < b:
-            out[a - first : b - first] += sound.samples[: b - a]
+        if self._add_piece(out, sound, first, n):
             sound.announced = True
-            self.events.append(Event("sound", what, a, sound.end, text, id))
+            self.events.append(Event("sound", what, sound.begins, sound.end, text, id))
         out += self._bed(first, n) - bed_before
-        master = _db_gain(self.volume.block(first, n))
-        out *= np.reshape(master, (-1, 1)).astype(np.float32)
+        self._under_master(out, first, n)
         return out
 
     def _duck_curve(self, first: int, n: int) -> np.ndarray | float:
@@ -476,9 +478,7 @@ class Mixer:
         self._playing = [s for s in self._playing if s.end > first + n]
         if self.loop is not None:
             self._mix_loop(out, first, n)
-        master = _db_gain(self.volume.block(first, n))
-        if not (np.isscalar(master) and master == 1.0):
-            out *= np.reshape(master, (-1, 1)).astype(np.float32)
+        self._under_master(out, first, n)
         end = first + n
         for d in self._dips:  # a dip starting to rise in this block: reported once
             if len(d) == 2 and d[1] < end:

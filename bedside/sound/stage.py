@@ -341,11 +341,13 @@ class Stage:
         are taken back from the output and written again with it. False when none can be (the
         output cannot rewind, or speech is before it): it is then placed as usual, after what
         is written."""
-        start = max(self.mixer.earliest(line["type"], frame), self.guard)
+        wanted = self._room(max(self.mixer.earliest(line["type"], frame), self.guard))
+        if wanted <= 0:
+            return False  # read once, by apply_line, not here as well
         samples = self._load(line["file"])
         text, ident = str(line.get("text", "")), line.get("id")
         return self._rewrite(
-            start,
+            wanted,
             lambda first: self.mixer.reach_back(line["type"], samples, frame, first, text, ident),
         )
 
@@ -355,24 +357,29 @@ class Stage:
         block and ``LATE_MARGIN``, not the buffer's 200 ms later). False when the output
         cannot rewind: it then takes effect after what is written."""
         return self._rewrite(
-            frame, lambda first: self.mixer.take_back(first, line["type"], **_taking(line))
+            self._room(frame),
+            lambda first: self.mixer.take_back(first, line["type"], **_taking(line)),
         )
 
-    def _rewrite(self, start: int, change: Callable[[int], np.ndarray]) -> bool:
-        """Take back the frames written from ``start`` on (all but ``LATE_MARGIN`` of those
-        queued, at most) and write them again with ``change(first)`` added, ``first`` being the
-        first frame taken back. False when none could be taken back."""
+    def _room(self, start: int) -> int:
+        """How many of the frames written from ``start`` on can be taken back: all but
+        ``LATE_MARGIN`` of those queued, at most (0 or less: none)."""
         assert self.output is not None
-        position = self.mixer.position
         margin = round(LATE_MARGIN * self.format.rate)
         room = min(self.output.rewindable() - margin, len(self._tail))
-        wanted = min(position - start, room)
+        return min(self.mixer.position - start, room)
+
+    def _rewrite(self, wanted: int, change: Callable[[int], np.ndarray]) -> bool:
+        """Take back the newest ``wanted`` frames written and write them again with
+        ``change(first)`` added, ``first`` being the first frame taken back. False when none
+        could be taken back."""
+        assert self.output is not None
         if wanted <= 0:
             return False
         taken = self.output.rewind(wanted)
         if taken <= 0:
             return False
-        first = position - taken
+        first = self.mixer.position - taken
         again = self._tail[-taken:]
         self._tail = self._tail[:-taken]
         try:

@@ -50,6 +50,9 @@ R = 48000
 # another session's suite; snd_pcm_htimestamp would give both at once). 10 ms in all.
 ONSET_MS = 10.0
 SUB = 1  # the playback substream hw:/plughw: use (snd-aloop has 2); default takes the first free
+# Each ALSA name with the playback substream it lands on: hw:, plughw:, and default (plug,
+# softvol, dmix: what [voice] device names).
+DEVICES = [(f"hw:Loopback,0,{SUB}", SUB), (f"plughw:Loopback,0,{SUB}", SUB), ("default", 0)]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -89,10 +92,7 @@ def test_an_idle_stage_writes_nothing(tmp_path: Path) -> None:
     assert len(heard) > 2 * R and not np.any(heard), "the card carried sound from an idle stage"
 
 
-@pytest.mark.parametrize(
-    ("device", "sub"),
-    [(f"hw:Loopback,0,{SUB}", SUB), (f"plughw:Loopback,0,{SUB}", SUB), ("default", 0)],
-)
+@pytest.mark.parametrize(("device", "sub"), DEVICES)
 def test_a_cue_reaches_the_card_whole_on_its_time(
     tmp_path: Path, cue: tuple[Path, np.ndarray], device: str, sub: int
 ) -> None:
@@ -152,10 +152,7 @@ def test_a_cue_reaches_the_card_whole_on_its_time(
 NOW_MS = 100.0
 
 
-@pytest.mark.parametrize(
-    ("device", "sub"),
-    [(f"hw:Loopback,0,{SUB}", SUB), (f"plughw:Loopback,0,{SUB}", SUB), ("default", 0)],
-)
+@pytest.mark.parametrize(("device", "sub"), DEVICES)
 def test_a_cue_asked_for_now_is_not_behind_the_buffer(
     tmp_path: Path, cue: tuple[Path, np.ndarray], device: str, sub: int
 ) -> None:

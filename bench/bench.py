@@ -130,14 +130,16 @@ def cpu_ns(pid: int) -> int:
 
 
 def context_switches(pid: int) -> dict[int, int]:
-    """Each of ``pid``'s threads: how many times it has given up the CPU, voluntarily (to
-    sleep) or not. The kernel counts them per thread."""
+    """Each of ``pid``'s threads: how many times it has gone to sleep (and so been woken):
+    its voluntary context switches, which the kernel counts per thread. Preemptions (the
+    nonvoluntary ones) are left out: they are other programs taking the CPU, not wake-ups,
+    and would make the figure depend on the machine's load."""
     counts = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ending now
             status = (task / "status").read_text().splitlines()
             counts[int(task.name)] = sum(
-                int(line.split()[1]) for line in status if "ctxt_switches:" in line
+                int(line.split()[1]) for line in status if line.startswith("voluntary_ctxt")
             )
     return counts
 

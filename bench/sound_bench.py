@@ -430,7 +430,7 @@ class Stage:
         switches = 0
         for task in Path(f"/proc/{self.process.pid}/task").iterdir():
             for line in (task / "status").read_text().splitlines():
-                if "ctxt_switches" in line:
+                if line.startswith("voluntary_ctxt"):  # wake-ups (bench.context_switches)
                     switches += int(line.split()[1])
         return cpu, switches
 

@@ -217,9 +217,9 @@ def test_asleep_when_nothing_is_due(tmp_path: Path, sounds: dict) -> None:
     stage.send(type="cue", file=str(sounds["cue"]), text="one")
     stage.wait_for(lambda m: m["type"] == "output" and not m["open"], 10)
     time.sleep(0.2)
-    cpu, switches = stage.cpu_seconds(), stage.switches()
+    cpu, wakeups = stage.cpu_seconds(), stage.wakeups()
     time.sleep(3.0)
-    assert stage.switches() - switches == 0
+    assert stage.wakeups() - wakeups == 0
     assert stage.cpu_seconds() - cpu == 0
     assert stage.quit() == 0
 
@@ -227,11 +227,11 @@ def test_asleep_when_nothing_is_due(tmp_path: Path, sounds: dict) -> None:
 def test_a_far_sound_wakes_it_once_not_before(tmp_path: Path, sounds: dict) -> None:
     stage = StageProcess(tmp_path, "--preroll", "0.5")
     time.sleep(0.2)
-    switches = stage.switches()
+    wakeups = stage.wakeups()
     due = time.monotonic() + 3.0
     stage.send(type="cue", file=str(sounds["cue"]), at=due, text="later")
     time.sleep(1.5)
-    assert stage.switches() - switches <= 3  # the line read, and nothing else
+    assert stage.wakeups() - wakeups <= 3  # the line read, and nothing else
     opened = stage.wait_for(lambda m: m["type"] == "output" and m["open"], 5)
     assert due - opened["t"] == pytest.approx(0.5 + LATENCY, abs=0.05)
     stage.quit()

@@ -188,16 +188,30 @@ def playback_params(sub: int) -> dict[str, str]:
     return params if "rate" in params else {}
 
 
+# The capture end's ring: longer than any recording a test makes. snd-aloop, as a playback
+# stream drains, copies the last frames written to the capture ring and then zeroes what lies
+# past them, but from the start of that copy, not its end (sound/drivers/aloop.c,
+# copy_play_buf: clear_capture_buf writes from capt->buf_pos, which the copy has not moved):
+# up to a jiffy's frames past the playback's end keep what the capture ring held one ring
+# earlier. With a 1 s ring this was seen as "old sound at the close": 142 frames bit-identical
+# to the recording 48000 frames (the ring) before them, the cue heard again. A ring longer
+# than the recording holds only the zeros the kernel wrote at prepare, so every frame the
+# tests judge is the stage's. (The driver's ring is at most 2 MiB: 10.9 s at 48 kHz.)
+CAPTURE_RING_S = 10.0
+
+
 class Recording:
     """arecord on ``hw:Loopback,1,SUB`` (raw S16_LE), and the monotonic time of its first frame:
     the kernel's trigger_time for the capture stream (frame 0 is that jiffy's: up to 4 ms
-    before it)."""
+    before it). Its ring is CAPTURE_RING_S long, and a recording must be shorter."""
 
     def __init__(self, sub: int, rate: int, path: Path, channels: int = 2) -> None:
         self.sub, self.rate, self.path, self.channels = sub, rate, path, channels
+        ring_us, period_us = int(CAPTURE_RING_S * 1e6), 50_000
         self.process = subprocess.Popen(
             ["arecord", "-q", "-D", f"hw:Loopback,1,{sub}", "-t", "raw", "-f", "S16_LE",
-             "-r", str(rate), "-c", str(channels), "--buffer-time=1000000", str(path)],
+             "-r", str(rate), "-c", str(channels), f"--buffer-time={ring_us}",
+             f"--period-time={period_us}", str(path)],
             stderr=subprocess.PIPE,
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -209,6 +223,8 @@ class Recording:
             assert self.process.poll() is None, self.process.stderr.read()  # type: ignore[union-attr]
             time.sleep(0.02)
         self.start = float(status["trigger_time"])
+        params = (CARD / "pcm1c" / f"sub{sub}" / "hw_params").read_text()
+        self.ring = int(params.split("buffer_size:")[1].split()[0])
         # The stamp is on CLOCK_MONOTONIC (alsa-lib asks for it at open), so it is moments ago.
         assert 0 <= time.monotonic() - self.start < 30, (status, time.monotonic())
 
@@ -220,6 +236,10 @@ class Recording:
         assert "overrun" not in err_text, f"arecord lost frames, so its times are off: {err_text}"
         raw = np.fromfile(self.path, dtype="<i2")
         self.samples = raw[: len(raw) // self.channels * self.channels].reshape(-1, self.channels)
+        assert len(self.samples) < self.ring, (
+            f"the recording ({len(self.samples)} frames) outgrew the capture ring ({self.ring}"
+            " frames): frames past a drained playback could be the ring's old ones (CAPTURE_RING_S)"
+        )
         self.samples = self.samples / 32768.0
         return self.samples
 

@@ -5,6 +5,7 @@ it reaches the output, and the stage goes with the daemon."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -126,7 +127,12 @@ def test_the_daemon_traces_each_sound_as_it_reaches_the_output(tmp_path: Path) -
         (c for c in chimes if not c.get("cut") and c["start"] >= rest["t"] - 0.1),
         key=lambda c: c["start"],
     )
-    assert abs(breathe["start"] - chime["start"]) < 0.05, (chime, breathe)
+    assert chime["start"] <= breathe["start"] < chime["end"], (chime, breathe)  # not queued
+    if os.environ.get("BEDSIDE_EMULATOR") != "qemu-user":
+        # Within 50 ms is the daemon's and the stage's speed, which under qemu-user is qemu's
+        # (a trixie run of stop 27: 58 ms); test_what_a_press_makes_due_is_heard_as_it_comes_up
+        # is left out there for the same reason (conftest.NOT_UNDER_EMULATION).
+        assert abs(breathe["start"] - chime["start"]) < 0.05, (chime, breathe)
     assert breathe["end"] > breathe["start"] and breathe["t"] <= breathe["start"] + 0.01
     bed = [e for e in sounds if e["what"] == "soundscape" and not e.get("cut")]
     assert bed and bed[0]["text"] == "brown" and bed[0]["start"] >= rest["t"]

@@ -36,6 +36,10 @@ def heard(voice: Speaker, what: str) -> list[dict]:
     return [line for line in voice.heard if line.get("what") == what]
 
 
+def dips(voice: Speaker) -> list[dict]:
+    return [line for line in voice.heard if line.get("type") == "duck"]
+
+
 def until(condition, timeout: float = 30.0) -> None:
     end = time.monotonic() + timeout
     while not condition():
@@ -74,8 +78,8 @@ def test_the_bed_plays_dips_under_speech_and_the_sleep_timer_fades_it(tmp_path: 
         voice.say("Halfway.")
         # The dip is placed a ramp ahead of the cue, so it can be reported a block before
         # the cue reaches the output: wait for both (CI's run of stop 26 judged between).
-        until(lambda: [x for x in voice.heard if x.get("type") == "duck"] and heard(voice, "cue"))
-        (dip,) = [x for x in voice.heard if x.get("type") == "duck"][:1]
+        until(lambda: dips(voice) and heard(voice, "cue"))
+        (dip,) = dips(voice)[:1]
         (cue,) = heard(voice, "cue")
         assert dip["state"] == "down" and dip["db"] == 12.0 and dip["start"] <= cue["start"]
         started = time.monotonic()

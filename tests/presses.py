@@ -20,28 +20,28 @@ CONFIG = load_config()
 SETTINGS = core_terms.settings(replace(CONFIG, hold=replace(CONFIG.hold, grow=False)))
 
 
-class Recorded:
-    """The real ``Recogniser`` as ``Behaviour`` calls it, keeping each signal it gives."""
+class Recorded(Recogniser):
+    """The real ``Recogniser``, keeping each signal it gives ``Behaviour`` with its time."""
 
-    def __init__(self, recogniser: Recogniser) -> None:
-        self.recogniser = recogniser
+    def __init__(self, thresholds: Thresholds) -> None:
+        super().__init__(thresholds)
         self.signals: list[tuple[Signal, float]] = []
+        self._in_edge = False  # ``edge`` runs ``tick`` first: its signals are counted once
 
     def edge(self, state: ButtonState, pressed: bool, at: float):
-        state, signals = self.recogniser.edge(state, pressed, at)
+        self._in_edge = True
+        try:
+            state, signals = super().edge(state, pressed, at)
+        finally:
+            self._in_edge = False
         self.signals += [(signal, at) for signal in signals]
         return state, signals
 
     def tick(self, state: ButtonState, now: float):
-        state, signals = self.recogniser.tick(state, now)
-        self.signals += [(signal, now) for signal in signals]
+        state, signals = super().tick(state, now)
+        if not self._in_edge:
+            self.signals += [(signal, now) for signal in signals]
         return state, signals
-
-    def deadline(self, state: ButtonState) -> float | None:
-        return self.recogniser.deadline(state)
-
-    def already_down(self, at: float) -> ButtonState:
-        return self.recogniser.already_down(at)
 
 
 def press_through(
@@ -58,9 +58,9 @@ def press_through(
     thresholds = thresholds or defaults(Thresholds)
     if until is None and edges:
         until = edges[-1][1] + thresholds.bounce
-    behaviour = Behaviour(SETTINGS, thresholds, now=start)
-    recorded = Recorded(behaviour.recogniser)
-    behaviour.recogniser = recorded  # type: ignore[assignment]  # the same calls, recorded
+    behaviour = Behaviour(SETTINGS, thresholds, now=start, recogniser=Recorded)
+    recorded = behaviour.recogniser
+    assert isinstance(recorded, Recorded)
     for pressed, at in edges:
         behaviour.edge(pressed, at)
     if until is not None:

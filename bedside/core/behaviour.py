@@ -50,6 +50,15 @@ Output = Effect | ScreenChanged | ButtonStuck | GrowthRecorded
 
 
 class Behaviour:
+    """The device's whole conduct, as a pure object: told button edges (``edge``) and the
+    passing time (``advance``), it keeps the recogniser's state, the engine's state, the nights
+    and the screen, and answers with ``Output``s, each with the monotonic time it is due at.
+
+    Its parts come in with defaults, as gpiozero's devices take a pin factory: ``wall`` (the
+    wall clock at a monotonic time, or None while it cannot be trusted), what the history
+    knew at start (``done``, ``holds``), and ``recogniser``, the class that reads edges
+    (a test hands in one that also records what it gives)."""
+
     def __init__(
         self,
         settings: Settings,
@@ -61,7 +70,9 @@ class Behaviour:
         done: Mapping[str, set[date]] | None = None,
         quiet: Quiet | None = None,
         holds: list[GrowthNight] | None = None,
+        recogniser: Callable[[Thresholds], Recogniser] = Recogniser,
     ) -> None:
+        self._recogniser = recogniser
         # The wall clock at a monotonic time, or None while it cannot be trusted (not synced).
         self.wall = wall or (lambda _: None)
         self.now = now
@@ -233,7 +244,7 @@ class Behaviour:
         self.reminder, self.quiet = reminder, quiet
         self.base = settings  # as configured; the engine runs them with tonight's hold
         self.engine = Engine(self._tonight(settings))
-        self.recogniser = Recogniser(thresholds)
+        self.recogniser = self._recogniser(thresholds)
 
     def _at(self, when: float) -> None:
         self.now = max(self.now, when)

@@ -40,6 +40,10 @@ class Cue:
 
 @dataclass(frozen=True)
 class Step:
+    """One part of a routine: timed (``duration`` seconds), counted repetitions, or a wait for
+    a press (no duration); with its spoken cues, and whether it shows the breathing guide,
+    grows with the person, or has the soundscape under it."""
+
     title: str
     kind: StepKind
     duration: float | None  # None for a wait step
@@ -55,6 +59,9 @@ class Step:
 
 @dataclass(frozen=True)
 class Routine:
+    """A routine as its file describes it: its name (the file's), the title the panel shows,
+    its steps in order, what is said at its end, and the profile chosen, if any."""
+
     name: str
     title: str
     steps: tuple[Step, ...]

@@ -22,6 +22,10 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True)
 class State:
+    """Where the engine is: the menu (and which routine it shows), or a routine's step, its
+    start on the monotonic clock (moved later by each pause), the next cue to say, and the
+    display's state. Immutable: the engine hands back a new one for each event."""
+
     mode: Mode
     menu_index: int = 0
     routine: Routine | None = None

@@ -11,7 +11,7 @@ import pytest
 
 import bedside.app.wallclock as wallclock
 from bedside.app.clocks import MonotonicClock
-from bedside.app.wallclock import Source, SystemWall
+from bedside.app.wallclock import ClockSource, SystemWall
 from bedside.core.clock import VirtualClock
 
 
@@ -29,13 +29,13 @@ def test_the_wall_clock_at_a_loop_time_in_real_seconds_and_only_when_synced():
     clock = VirtualClock(1000.0)
     clock.speed = 20.0  # the demo's loop: twenty of its seconds to a real one
     noon = datetime(2026, 11, 21, 12, 0)
-    source = [Source.NONE]
+    source = [ClockSource.NONE]
     wall = SystemWall(clock, source=lambda: source[0], now=lambda: noon)
     assert wall.read(800.0) is None  # no real-time clock, not synced: no wall time at all
-    source[0] = Source.NTP
+    source[0] = ClockSource.NTP
     assert wall.read(1000.0) == noon
     assert wall.read(800.0) == noon - timedelta(seconds=10)  # 200 loop seconds, 10 real ones
-    source[0] = Source.NONE
+    source[0] = ClockSource.NONE
     assert wall.known()  # once known, it stays known: the question is not asked again
 
 
@@ -46,16 +46,16 @@ def test_the_clock_is_known_from_the_network_or_a_real_time_clock(tmp_path):
     (rtc / "rtc0").mkdir(parents=True)
     (rtc / "rtc0" / "hctosys").write_text("0\n")
 
-    def source(kernel: bool = False) -> wallclock.Source:
+    def source(kernel: bool = False) -> wallclock.ClockSource:
         return wallclock.clock_source(flag, rtc, kernel_synced=lambda: kernel)
 
-    assert source() is Source.NONE
-    assert source(kernel=True) is Source.NTP
+    assert source() is ClockSource.NONE
+    assert source(kernel=True) is ClockSource.NTP
     (rtc / "rtc1").mkdir()
     (rtc / "rtc1" / "hctosys").write_text("1\n")
-    assert source() is Source.RTC
+    assert source() is ClockSource.RTC
     flag.touch()
-    assert source() is Source.NTP
+    assert source() is ClockSource.NTP
 
 
 def test_the_kernel_is_asked_what_adjtimex_says(monkeypatch):

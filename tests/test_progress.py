@@ -12,7 +12,7 @@ import sys
 
 from voicekit import ROOT, bedside, small_config
 
-from bedside.commands.progress import Progress
+from bedside.commands.progress import ProgressLine
 
 
 class Clock:
@@ -25,7 +25,7 @@ class Clock:
 
 def test_away_from_a_terminal_a_line_a_minute():
     clock, out = Clock(), io.StringIO()
-    progress = Progress(139, "sounds", out, terminal=False, clock=clock)
+    progress = ProgressLine(139, "sounds", out, terminal=False, clock=clock)
     for at, done in ((10, 5), (59, 20), (61, 21), (100, 40), (125, 52), (130, 139)):
         clock.now = at
         progress.update(done)
@@ -38,7 +38,7 @@ def test_away_from_a_terminal_a_line_a_minute():
 
 def test_on_a_terminal_a_bar_drawn_over_itself():
     clock, out = Clock(), io.StringIO()
-    with Progress(10, "sounds", out, terminal=True, clock=clock) as progress:
+    with ProgressLine(10, "sounds", out, terminal=True, clock=clock) as progress:
         for done in range(1, 11):
             clock.now = done * 6.0
             progress.update(done)
@@ -50,7 +50,7 @@ def test_on_a_terminal_a_bar_drawn_over_itself():
 
 def test_a_job_over_at_once_says_nothing_away_from_a_terminal():
     out = io.StringIO()
-    with Progress(3, "sounds", out, terminal=False) as progress:
+    with ProgressLine(3, "sounds", out, terminal=False) as progress:
         for done in range(4):
             progress.update(done)
     assert out.getvalue() == ""

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bedside.app.resume import restore
-from bedside.app.wallclock import Source, SystemWall
+from bedside.app.wallclock import ClockSource, SystemWall
 from bedside.config import core_terms
 from bedside.config.core_terms import defaults
 from bedside.config.load import load_config
@@ -297,7 +297,7 @@ def test_wall_clock_jumps_do_not_move_timers():
     def leaping_now() -> datetime:
         return base + timedelta(seconds=clock.now() + next(jumps))
 
-    wall = SystemWall(clock, source=lambda: Source.NTP, now=leaping_now)
+    wall = SystemWall(clock, source=lambda: ClockSource.NTP, now=leaping_now)
     readings: list[datetime | None] = []
 
     def watched(at: float) -> datetime | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from luma.oled.device import sh1106
 
-from bedside.app.wallclock import Source
+from bedside.app.wallclock import ClockSource
 from bedside.commands.cli import main
 from bedside.commands.selftest import (
     Check,
@@ -162,9 +162,9 @@ def test_the_test_phrase_goes_to_the_configured_device(tmp_path):
 @pytest.mark.parametrize(
     ("source", "said"),
     [
-        (Source.NTP, "[ok  ] wall clock: set by the network (NTP)"),
-        (Source.RTC, "[ok  ] wall clock: set by a real-time clock (RTC)"),
-        (Source.NONE, "[note] wall clock: not set yet, by the network or a real-time clock"),
+        (ClockSource.NTP, "[ok  ] wall clock: set by the network (NTP)"),
+        (ClockSource.RTC, "[ok  ] wall clock: set by a real-time clock (RTC)"),
+        (ClockSource.NONE, "[note] wall clock: not set yet, by the network or a real-time clock"),
     ],
 )
 def test_selftest_says_what_set_the_wall_clock(source, said):
@@ -172,4 +172,4 @@ def test_selftest_says_what_set_the_wall_clock(source, said):
     checks = [_wall_clock(lambda: source)]
     selftest(load_config(), out, live=lambda config, out: True, checker=lambda c, d: checks)
     assert said in out.getvalue()
-    assert ("fix: connect the Pi to a network" in out.getvalue()) is (source is Source.NONE)
+    assert ("fix: connect the Pi to a network" in out.getvalue()) is (source is ClockSource.NONE)

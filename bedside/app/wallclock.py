@@ -35,7 +35,7 @@ TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")  # systemd-timesyncd'
 RTC_CLASS = Path("/sys/class/rtc")  # each rtcN's hctosys is 1 if the kernel set its clock from it
 
 
-class Source(StrEnum):
+class ClockSource(StrEnum):
     """Where the wall clock's time came from: what ``selftest`` shows, in these words."""
 
     NTP = "the network (NTP)"
@@ -49,7 +49,7 @@ class WallClock(Protocol):
 
     def read(self, at: float) -> datetime | None: ...
     def known(self) -> bool: ...
-    def source(self) -> Source: ...
+    def source(self) -> ClockSource: ...
     def timestamp(self) -> float: ...
 
 
@@ -57,17 +57,17 @@ def clock_source(
     flag: Path = TIMESYNC_FLAG,
     rtc: Path = RTC_CLASS,
     kernel_synced: Callable[[], bool] | None = None,
-) -> Source:
+) -> ClockSource:
     """What set the system clock: NTP (timesyncd's flag, or the kernel's NTP state), an RTC at
     boot (its ``hctosys``), or nothing yet."""
     if flag.exists() or (kernel_synced or _kernel_synced)():
-        return Source.NTP
+        return ClockSource.NTP
     with contextlib.suppress(OSError):
         for device in rtc.iterdir():
             with contextlib.suppress(OSError):
                 if (device / "hctosys").read_text().strip() == "1":
-                    return Source.RTC
-    return Source.NONE
+                    return ClockSource.RTC
+    return ClockSource.NONE
 
 
 @functools.cache
@@ -94,19 +94,19 @@ class SystemWall:
     def __init__(
         self,
         clock: Clock,
-        source: Callable[[], Source] = clock_source,
+        source: Callable[[], ClockSource] = clock_source,
         now: Callable[[], datetime] = datetime.now,
     ) -> None:
         self.clock, self._ask, self._now = clock, source, now
-        self._source = Source.NONE
+        self._source = ClockSource.NONE
 
-    def source(self) -> Source:
-        if self._source is Source.NONE:
+    def source(self) -> ClockSource:
+        if self._source is ClockSource.NONE:
             self._source = self._ask()
         return self._source
 
     def known(self) -> bool:
-        return self.source() is not Source.NONE
+        return self.source() is not ClockSource.NONE
 
     def read(self, at: float) -> datetime | None:
         if not self.known():
@@ -143,10 +143,10 @@ class MockWall:
     def known(self) -> bool:
         return self.wall.start is not None
 
-    def source(self) -> Source:
+    def source(self) -> ClockSource:
         if not self.known():
-            return Source.NONE
-        return Source.NTP if self.started_known else Source.SCRIPT
+            return ClockSource.NONE
+        return ClockSource.NTP if self.started_known else ClockSource.SCRIPT
 
     def timestamp(self) -> float:
         moment = self.read(self.clock.now())

@@ -53,6 +53,7 @@ from bedside.config.load import load_config
 from bedside.config.sections import Config
 from bedside.core.behaviour import Output
 from bedside.core.effects import StateChanged
+from bedside.core.errors import UsageError
 from bedside.core.gestures import Thresholds
 from bedside.core.screens import Screen
 from bedside.core.state import Mode
@@ -468,10 +469,7 @@ def demo(options: Options, out: TextIO, keyboard: TextIO) -> int:
     """The daemon with the demo's parts: the terminal ``out`` its panel, ``keyboard`` its
     button."""
     if not keyboard.isatty() or not out.isatty():
-        print(
-            "bedside demo needs a terminal; `bedside simulate` works without one.", file=sys.stderr
-        )
-        return 2
+        raise UsageError("the demo needs a terminal; `bedside simulate` works without one")
     # The stage plays on the configured device where there is a card; else on the clock.
     output = None if sound_cards() else NULL_OUTPUT
     fd = keyboard.fileno()

@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["Progress"]
+__all__ = ["ProgressLine"]
 
 
-class Progress:
+class ProgressLine:
     """``update(done)`` as each of ``total`` things is done: on a ``terminal``, a bar drawn
     over itself at most every ``redraw`` seconds; elsewhere a line every ``every`` seconds
     (none for a job over sooner). ``close()`` ends the bar's line."""
@@ -54,7 +54,7 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> ProgressLine:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -19,7 +19,7 @@ from typing import Protocol, TextIO
 
 from PIL import Image
 
-from bedside.app.wallclock import Source, clock_source
+from bedside.app.wallclock import ClockSource, clock_source
 from bedside.config.sections import Config, DisplayConfig
 from bedside.display.geometry import WIDTH
 
@@ -139,10 +139,10 @@ def _audio(dev: Path) -> Check:
     return Check("audio", True, cards[0])
 
 
-def _wall_clock(source: Callable[[], Source] = clock_source) -> Check:
+def _wall_clock(source: Callable[[], ClockSource] = clock_source) -> Check:
     """Where the wall clock's time came from: the nights need it, the timers do not."""
     found = source()
-    if found is Source.NONE:
+    if found is ClockSource.NONE:
         return Check(
             "wall clock",
             True,

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from bedside.app.paths import cache_directory, voice_cache
-from bedside.commands.progress import Progress
+from bedside.commands.progress import ProgressLine
 from bedside.config.load import log_warnings
 from bedside.config.sections import Config
 from bedside.config.spoken import cue_texts, volumes_of
+from bedside.core.errors import UsageError
 from bedside.core.phrases import NOTHING_TO_SAY, speakable
 from bedside.core.printable import printable
 from bedside.voice import render_now, say_now, sound_cards
@@ -111,7 +112,7 @@ def render(config: Config) -> int:
     items = _items(config, folder)
     start = time.monotonic()
     # Piper takes minutes for them all: a bar on a terminal, a line a minute in the journal.
-    with Progress(len(items), "sounds", sys.stderr, terminal=sys.stderr.isatty()) as progress:
+    with ProgressLine(len(items), "sounds", sys.stderr, terminal=sys.stderr.isatty()) as progress:
         done, problems = render_now(spec_of(engine), folder, items, LOG, progress.update)
     took = time.monotonic() - start
     if problems:
@@ -153,8 +154,7 @@ def say(config: Config, text: str) -> int:
         print("bedside: the voice is off ([voice] enabled = false)", file=sys.stderr)
         return 1
     if not speakable(text):
-        print(f"bedside: expected {NOTHING_TO_SAY}, found {text!r}", file=sys.stderr)
-        return 2
+        raise UsageError(f"expected {NOTHING_TO_SAY}, found {text!r}")
     cache = voice_cache(cache_directory())  # no home to find it in: the person's to fix, first
     missing = no_sound_card(config.voice.device)
     if missing:

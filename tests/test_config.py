@@ -323,23 +323,22 @@ def test_a_core_class_with_a_default_for_a_key_fails_at_import() -> None:
 
 
 def test_config_text_rewrites_what_is_stale_and_only_that(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "config").mkdir()
     toml, readme = tmp_path / "config" / "bedside.toml", tmp_path / "README.md"
     toml.write_text(commented_toml().replace("pin = 17 ", "pin = 22 "), encoding="utf-8")
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     readme.write_text(text.replace("| `17` |", "| `22` |"), encoding="utf-8")
-    monkeypatch.setattr(config_text, "ROOT", tmp_path)
-    assert config_text.main(["--check"]) == 1
+    assert config_text.main(["--check"], root=tmp_path) == 1
     assert "pin = 22 " in toml.read_text(encoding="utf-8")  # --check changes nothing
-    assert config_text.main([]) == 0
+    assert config_text.main([], root=tmp_path) == 0
     assert toml.read_text(encoding="utf-8") == commented_toml()
     assert readme.read_text(encoding="utf-8") == text
-    assert config_text.main(["--check"]) == 0
+    assert config_text.main(["--check"], root=tmp_path) == 0
     assert capsys.readouterr().out == f"wrote {toml}\nwrote {readme}\n"
     toml.unlink()  # not a source tree: a message, not a traceback
-    assert config_text.main([]) == 2
+    assert config_text.main([], root=tmp_path) == 2
     assert "not bedside's source tree" in capsys.readouterr().err
 
 

@@ -102,14 +102,15 @@ def readme_with_table(readme: str) -> str:
     return readme[:start] + readme_table() + readme[end:]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    """Write (or, with --check, compare) the generated files of the source tree at ``root``."""
     parser = argparse.ArgumentParser(prog="python -m bedside.config.docs", description=__doc__)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
     args = parser.parse_args(argv)
-    config, readme = ROOT / "config" / "bedside.toml", ROOT / "README.md"
+    config, readme = root / "config" / "bedside.toml", root / "README.md"
     if not (config.is_file() and readme.is_file()):
         print(
-            f"{ROOT} is not bedside's source tree: no config/bedside.toml and README.md",
+            f"{root} is not bedside's source tree: no config/bedside.toml and README.md",
             file=sys.stderr,
         )
         return 2

@@ -88,7 +88,8 @@ from bedside.sound.alsa import LATENCY, AlsaError, OutputFormat
 from bedside.sound.mixer import Event, Mixer
 from bedside.sound.outputs import Output, open_output, output_format
 from bedside.sound.resample import resample, resample_loop
-from bedside.sound.wavfile import read_wav, read_wav_int16, wav_info
+from bedside.sound.wavfile import read_wav, read_wav_int16
+from bedside.sound.wavheader import wav_info
 
 __all__ = ["Stage", "apply_line", "main"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_wav", "wav_info", "write_wav"]
+__all__ = ["read_wav", "read_wav_int16", "write_wav"]
 
 
 def read_wav(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
@@ -31,14 +31,6 @@ def read_wav_int16(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
             raise ValueError(f"{path}: {8 * width}-bit samples, expected 16-bit")
         data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     return data[: len(data) // channels * channels].reshape(-1, channels).astype(np.int16), rate
-
-
-def wav_info(path: str | os.PathLike[str]) -> tuple[int, int, float]:
-    """(rate, channels, seconds) from the header alone."""
-    with wave.open(str(path), "rb") as w:
-        if w.getsampwidth() != 2:
-            raise ValueError(f"{path}: {8 * w.getsampwidth()}-bit samples, expected 16-bit")
-        return w.getframerate(), w.getnchannels(), w.getnframes() / w.getframerate()
 
 
 def write_wav(path: str | os.PathLike[str], samples: np.ndarray, rate: int) -> None:

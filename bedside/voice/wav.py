@@ -1,9 +1,10 @@
-"""WAV files: reading one into samples, writing samples out, and measuring one by its header.
+"""WAV files on the daemon's side: writing a ``Sound`` out, measuring one by its header, and
+telling a whole one from a damaged or foreign file.
 
-Every sound bedside makes is a mono 16-bit WAV (``Sound``). What reads a WAV, whatever for (the
-render child reading an engine's output, the player's time limit, the null player's sleep, the
-cache's check for a whole file, espeak-ng's silent utterance), reads it here, with the errors
-a damaged or foreign file raises named once in ``UNREADABLE``.
+Every sound bedside makes is a mono 16-bit WAV (``Sound``). Samples are read where they are
+used, by ``bedside.sound.wavfile`` (the render child, the stage); a length is read from the
+header by ``bedside.sound.wavheader``, here as everywhere; the errors a damaged or foreign
+file raises are named once, in ``UNREADABLE``.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bedside.folders import NotAFile, is_regular, kind_of
+from bedside.sound.wavheader import wav_info
 
 __all__ = [
     "FULL_SCALE",
     "UNREADABLE",
     "Sound",
     "is_playable",
-    "read_wav",
     "wav_seconds",
     "write_wav",
 ]
 
 FULL_SCALE = 32768.0  # a 16-bit sample's full scale: 0 dBFS
-# What reading a file that is not a whole WAV raises: missing, cut short, or not a WAV at all.
-UNREADABLE = (OSError, EOFError, wave.Error)
+# What reading a file that is not a whole WAV raises: missing, cut short, not a WAV at all,
+# or not 16-bit (ValueError: what bedside makes and plays is 16-bit, nothing else).
+UNREADABLE = (OSError, EOFError, wave.Error, ValueError)
 
 
 @dataclass
@@ -42,28 +44,6 @@ class Sound:
     @property
     def seconds(self) -> float:
         return len(self.samples) / self.rate
-
-
-def read_wav(path: Path) -> Sound:
-    """A 16-bit WAV as a Sound (stereo is mixed down); ValueError for anything else."""
-    with wave.open(str(path), "rb") as wav:
-        width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-        frames = wav.readframes(wav.getnframes())
-    if width != 2:
-        raise ValueError(f"{path}: {8 * width}-bit samples, expected 16-bit")
-    samples = array.array("h")
-    samples.frombytes(frames[: len(frames) // 2 * 2])
-    if sys.byteorder == "big":
-        samples.byteswap()
-    if channels > 1:
-        samples = array.array(
-            "h",
-            (
-                sum(samples[i : i + channels]) // channels
-                for i in range(0, len(samples) - channels + 1, channels)
-            ),
-        )
-    return Sound(samples, rate)
 
 
 def write_wav(sound: Sound, out: BinaryIO) -> None:
@@ -80,14 +60,10 @@ def write_wav(sound: Sound, out: BinaryIO) -> None:
 
 
 def wav_seconds(path: Path | str) -> float:
-    """Seconds of sound in the WAV at ``path``, from its header; one of ``UNREADABLE`` for a
-    file that is not a WAV (a sample rate of 0 included)."""
+    """Seconds of sound in the WAV at ``path``, from its header (the stage's reader); one of
+    ``UNREADABLE`` for a file that is not a 16-bit WAV (a sample rate of 0 included)."""
     _regular(Path(path))
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        if rate <= 0:
-            raise wave.Error(f"bad sample rate {rate}")
-        return wav.getnframes() / rate
+    return wav_info(path)[2]
 
 
 def is_playable(path: Path) -> bool:

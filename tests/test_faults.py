@@ -587,7 +587,7 @@ from bedside.app.logs import configure_logging
 def opening(config, state_dir, events):  # the devices opening, as the signals arrive
     os.kill(os.getpid(), signal.SIGHUP)
     os.kill(os.getpid(), signal.SIGTERM)
-    return mock_parts(config, state_dir, events)[0]
+    return mock_parts(config, state_dir, events, cache=Path({str(tmp_path / "c")!r}))[0]
 configure_logging()
 sys.exit(run(Options(config=Path({str(config)!r}), state_dir=Path({str(tmp_path)!r}),
                      mock_hardware=True), build=opening))
@@ -598,7 +598,6 @@ sys.exit(run(Options(config=Path({str(config)!r}), state_dir=Path({str(tmp_path)
         text=True,
         cwd=ROOT,
         timeout=60,
-        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "c")},
     )
     assert done.returncode == 0, done.stderr
     taken, stopped = (done.stderr.find(t) for t in ("configuration reloaded", "stopping: SIGTERM"))

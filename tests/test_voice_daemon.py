@@ -513,13 +513,17 @@ def test_a_reload_applies_every_voice_and_sounds_setting(tmp_path):
     from bedside.voice.speaker import sound
 
     config = small_config(tmp_path)
-    piper = f'engine = "piper"\nmodel = "{joe.model_path()}"\n'
+    piper = (
+        f'engine = "piper"\nmodel = "{joe.model_path()}"\n'
+        "length_scale = 1.2\nsentence_silence = 0.2\n"
+    )
     phases = [  # [voice] and [sounds], as bedside.toml has them in each phase
         "",  # as it starts: espeak-ng at 0.8, the chimes on
-        "[voice]\nvolume = 0.1\n",
+        "[voice]\nvolume = 0.1\nrate = 170\nloudness = -24.0\n",
         f"[voice]\nvolume = 0.1\n{piper}",
         f"[voice]\nvolume = 0.1\n{piper}[sounds]\nenabled = false\n",
-        "[voice]\nenabled = false\n",
+        # A key only a restart applies, beside: named in the journal, the rest applied.
+        '[voice]\nenabled = false\n[display]\ndriver = "sh1106"\n',
     ]
     daemon = Daemon(tmp_path / "state", config, "wait 2\n" + A_SESSION * len(phases))
     cache = tmp_path / "cache" / "bedside" / "voice"
@@ -550,6 +554,8 @@ def test_a_reload_applies_every_voice_and_sounds_setting(tmp_path):
     chimes = [line for line in daemon.log if "playing 'step'" in line]
     assert len(chimes) == 3  # at each step's start, until [sounds] enabled = false
     assert len([e for e in daemon.of("say") if e["text"] == CUE]) == 5  # shown, if not said
+    named = "reload: display.driver changed; it takes effect at the next start"
+    assert sum(named in line for line in daemon.log) == 1, daemon.stderr[-3000:]
     assert "Traceback" not in daemon.stderr
 
 

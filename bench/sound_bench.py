@@ -460,7 +460,7 @@ def bench_stage(folder: Path, quick: bool) -> None:
     clean = onsets(np.concatenate([np.zeros(R // 10), burst]))[0] - R // 10
     write_wav(folder / "chime.wav", chimes.chime("step", R, -28.0), R)
     write_wav(folder / "brown.wav", soundscapes.synthesise("brown", R, 2, 20.0, -20.0), R)
-    count = 20 if quick else 60
+    count = 10 if quick else 60  # quick: make test's run, which checks the bench, not its figures
     capture = folder / "capture.raw"
     stage = Stage(folder, capture)
     now = time.monotonic()
@@ -533,7 +533,7 @@ def bench_stage(folder: Path, quick: bool) -> None:
         "card.close()\n"
     )
     run = subprocess.run(
-        [sys.executable, "-I", str(premixed), "10"],
+        [sys.executable, "-I", str(premixed), "5" if quick else "10"],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=True,
         capture_output=True,

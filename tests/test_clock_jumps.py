@@ -12,6 +12,8 @@ import json
 from dataclasses import replace
 from datetime import datetime, time
 
+import pytest
+
 from bedside.commands.simulate import simulate
 from bedside.config import core_terms
 from bedside.config.core_terms import defaults
@@ -136,3 +138,41 @@ def test_a_jump_seen_late_by_the_loop_is_stamped_when_it_is_seen():
     lit = [t for t, o in outputs if isinstance(o, Display) and o.on and o.contrast == 8]
     assert lit == [700.0]
     assert behaviour.deadline() == 700.0 + CONFIG.display.off_after  # dark a minute later
+
+
+# The bedtime routine with a place in each state for the clock to jump: the script's lines
+# before and after it. The session's own times (its steps, its states, the minutes it
+# records) are the monotonic clock's, so a jump anywhere changes none of them.
+TO_SOAK, AFTER_SOAK = BEDTIME.split("wait 1202\n")  # the soak: a 20-minute countdown
+STATES = {
+    "menu": ("", BEDTIME),
+    "awaiting a press": ("press\nwait 1\n", "wait 1\n" + BEDTIME.removeprefix("press\nwait 2\n")),
+    "running": (TO_SOAK + "wait 600\n", "wait 602\n" + AFTER_SOAK),
+    "paused": (TO_SOAK + "wait 600\npress\nwait 30\n", "wait 30\npress\nwait 602\n" + AFTER_SOAK),
+    "holding by the wall": (BEDTIME.removesuffix("wait 400\n") + "wait 100\n", "wait 300\n"),
+    "finished": (BEDTIME + "wait 5\n", "wait 5\npress\nwait 2\n"),
+}
+JUMPS = {"a year on": "clock 2028-01-05T21:30\n", "two hours back": "clock 2027-01-05T19:00\n"}
+KEPT = {"state": ("state",), "step": ("title", "duration"), "finished": ("minutes", "completed")}
+
+
+def session_times(events: list[dict]) -> list[tuple]:
+    """What the session did and when, by the monotonic clock: each state, each step and its
+    length, and the minutes it records."""
+    return [
+        (e["t"], e["type"], *(e[k] for k in KEPT[e["type"]])) for e in events if e["type"] in KEPT
+    ]
+
+
+@pytest.mark.parametrize("jump", JUMPS.values(), ids=list(JUMPS))
+@pytest.mark.parametrize("state", STATES, ids=list(STATES))
+def test_a_clock_jump_in_any_state_moves_none_of_the_sessions_times(state: str, jump: str):
+    """The clock known (21:00) from the start, then set again in each state the device can be
+    in: the states, the steps, their lengths and the minutes recorded are those of the same
+    night with no jump, to the millisecond."""
+    before, after = STATES[state]
+    start = "clock 2027-01-05T21:00\n"
+    plain = run(start + before + after)
+    jumped = run(start + before + jump + after)
+    assert [e["completed"] for e in plain if e["type"] == "finished"] == [True]
+    assert session_times(jumped) == session_times(plain)

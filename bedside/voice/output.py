@@ -4,9 +4,10 @@ cut at a width) and the last few of them for a message.
 A player or an engine that floods its stderr (a broken driver printing the same error in a
 loop) must cost the daemon a few kilobytes, not all its memory: ``Lines`` splits what arrives
 into lines without ever holding more than one line's ``width``, and ``Tail`` keeps the last
-few. ``follow`` reads a child's stderr until the child exits, watching the child itself (not
+few. ``follow`` reads a child's output until the child exits, watching the child itself (not
 the end of its output: a grandchild that left the child's session may hold the pipe open for
-ever), and says whether the pipe was left open.
+ever), and says whether the pipe was left open. It feeds a ``Tail``, or any ``Sink`` (the sound
+stage's link hears each answer line as it comes).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import subprocess
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Protocol
 
-__all__ = ["Lines", "Tail", "follow"]
+__all__ = ["Lines", "Sink", "Tail", "follow"]
 
 CHUNK = 4096  # bytes read at a time
 
@@ -60,6 +61,12 @@ class Lines:
         return line
 
 
+class Sink(Protocol):
+    """Where ``follow`` puts what it reads, chunk by chunk, as it comes."""
+
+    def feed(self, chunk: bytes) -> None: ...
+
+
 class Tail:
     """The last ``count`` non-blank lines of a stream fed to it in pieces, each cut at
     ``width`` bytes: what a message about a child quotes."""
@@ -90,14 +97,15 @@ class Tail:
 def follow(
     process: subprocess.Popen[bytes],
     stream: IO[bytes],
-    tail: Tail,
+    tail: Sink,
     timeout: float | None,
     drain: float = 0.5,
 ) -> tuple[bool, bool]:
-    """Read ``stream`` (the child's stderr) into ``tail`` until ``process`` exits, for at most
-    ``timeout`` seconds (None: no limit); then what is left of it, for at most ``drain``
-    seconds. Returns (exited, held): ``held`` when the stream was still open after that (a
-    process the child started keeps it, having left its session); the stream is closed then.
+    """Read ``stream`` (the child's stderr, or its stdout) into ``tail`` until ``process``
+    exits, for at most ``timeout`` seconds (None: no limit); then what is left of it, for at
+    most ``drain`` seconds. Returns (exited, held): ``held`` when the stream was still open
+    after that (a process the child started keeps it, having left its session); the stream is
+    closed then.
 
     The child's exit is watched through a pidfd where the kernel has them (Linux 5.3), so
     nothing polls; elsewhere, a look every tenth of a second.
@@ -135,7 +143,7 @@ def follow(
             os.close(pidfd)
 
 
-def _read_into(fd: int, tail: Tail) -> bool:
+def _read_into(fd: int, tail: Sink) -> bool:
     """One chunk of ``fd`` into ``tail``; False at its end."""
     try:
         chunk = os.read(fd, CHUNK)

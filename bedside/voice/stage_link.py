@@ -7,6 +7,13 @@ again after it died. Its own lines (``ready``, ``sound``, ``duck``, ``error``, `
 ``hear``. It dies with its parent (``PR_SET_PDEATHSIG``), and an end of its stdin is a quit, so
 a daemon killed with -9 leaves no sound playing. With nothing due its output is closed and it
 sleeps in ``select``: no wake-ups.
+
+What it says is read in bounded amounts and never kept whole (``bedside.voice.output``): a line
+longer than ``LONGEST`` is dropped, said once, so a stage printing one endless line costs the
+daemon a line's width, not its memory. The reader watches the stage itself, not the end of its
+output: a process the stage started that left its session may hold the pipe open after the
+stage is gone, and that is waited on for half a second at most (said once), so the stage's
+going is heard and the next sound starts another; ``close`` never waits on such a pipe either.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ import logging
 import subprocess
 import threading
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
+from bedside.voice.output import Lines, follow
 from bedside.voice.output_rate import stage_command
 from bedside.voice.processes import kill_group
 
@@ -27,6 +35,11 @@ __all__ = ["StageLink"]
 LOG = logging.getLogger("bedside.voice")
 
 Hear = Callable[[dict[str, Any]], None]
+
+# bytes: the longest answer line heard. An answer is a few hundred bytes; the longest quotes one
+# cue's text, and a cue of 64 kB would be ten thousand words, an hour of speech. Longer is not
+# an answer (a stage gone wrong), and this much is all one link's reader ever holds.
+LONGEST = 1 << 16
 
 
 class StageLink:
@@ -44,11 +57,16 @@ class StageLink:
         self.command = command or stage_command(output, *options)
         self.hear = hear
         self.log = log or LOG
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.started = 0  # how many stages were started (one, unless one died)
         self._lock = threading.Lock()
         self._closed = False
         self._reader: threading.Thread | None = None
+        # What was already warned of ("long", "held"): a stage that misbehaves every time it is
+        # started again is one warning, not one a sound. Its own lock: a reader must never wait
+        # for ``_lock``, which a send holds while it writes to a stage that may be stuck.
+        self._said: set[str] = set()
+        self._said_lock = threading.Lock()
 
     @property
     def running(self) -> bool:
@@ -86,26 +104,27 @@ class StageLink:
         try:
             process.wait(grace)
         except subprocess.TimeoutExpired:
-            kill_group(process)  # type: ignore[arg-type]
-        if self._reader is not None:  # it ends with the stage's stdout: nothing left behind
+            kill_group(process)
+        # The reader ends at most half a second after the stage (even with its stdout held
+        # open by a process it started): bounded, and nothing left behind.
+        if self._reader is not None:
             self._reader.join(grace)
 
     # -- under the lock ------------------------------------------------------------------------
     def _start(self) -> None:
+        # Bytes both ways: its answers are read a chunk at a time (never a line at a time,
+        # which has no end on a line with none), and a byte that is not UTF-8 is a line that is
+        # not an answer, not the reader's end.
         self.process = subprocess.Popen(
             self.command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # ALSA's own chatter; the stage says its errors on stdout
-            text=True,
-            encoding="utf-8",
-            bufsize=1,
             start_new_session=True,  # a signal to the daemon's terminal is the daemon's
         )
         self.started += 1
-        assert self.process.stdout is not None
         self._reader = threading.Thread(
-            target=self._read, args=(self.process.stdout,), name="bedside-stage", daemon=True
+            target=self._read, args=(self.process,), name="bedside-stage", daemon=True
         )
         self._reader.start()
 
@@ -114,23 +133,78 @@ class StageLink:
         if process is None or process.stdin is None:
             return False
         try:
-            process.stdin.write(json.dumps(line) + "\n")
+            process.stdin.write((json.dumps(line) + "\n").encode("utf-8"))
             process.stdin.flush()
         except (OSError, ValueError):  # it died: the next send starts another
             return False
         return True
 
     # -- the reader's thread -------------------------------------------------------------------
-    def _read(self, out: IO[str]) -> None:
-        for text in out:
+    def _read(self, process: subprocess.Popen[bytes]) -> None:
+        """Hear ``process``'s answers until it exits (and its last ones after), then its end."""
+        out = process.stdout
+        assert out is not None
+        answers = _Answers(self._heard)
+        try:
+            # Until the stage exits, however long that is (it sleeps in select, and so does
+            # this); then what it left in the pipe, for half a second at most.
+            _, held = follow(process, out, answers, None)
+            answers.end()
+            if held:
+                self._warn_once(
+                    "held",
+                    "the sound stage exited but a process it started holds its output open:"
+                    " not waited for; a new stage starts with the next sound",
+                )
+        except Exception:  # the stage's end must be heard whatever went wrong here
+            self.log.exception("unexpected trouble reading the sound stage")
+        finally:
+            with contextlib.suppress(OSError):
+                out.close()
+            with contextlib.suppress(Exception):
+                self.hear({"type": "gone"})
+
+    def _heard(self, text: bytes) -> None:
+        if len(text) > LONGEST:
+            self._warn_once(
+                "long",
+                f"the sound stage said a line over {LONGEST // 1024} kB: dropped, as any more"
+                " will be (said once)",
+            )
+            return
+        try:
+            line = json.loads(text)
+        except ValueError:  # not JSON, or not UTF-8: not an answer
+            return
+        if isinstance(line, dict):
             try:
-                line = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(line, dict):
-                try:
-                    self.hear(line)
-                except Exception:  # the reader must outlive a listener's surprise
-                    self.log.exception("unexpected trouble hearing the stage: %r", line)
-        with contextlib.suppress(Exception):
-            self.hear({"type": "gone"})
+                self.hear(line)
+            except Exception:  # the reader must outlive a listener's surprise
+                self.log.exception("unexpected trouble hearing the stage: %.200r", line)
+
+    def _warn_once(self, what: str, message: str) -> None:
+        with self._said_lock:
+            first = what not in self._said
+            self._said.add(what)
+        if first:
+            self.log.warning("%s", message)
+        else:
+            self.log.debug("%s", message)
+
+
+class _Answers:
+    """The stage's stdout, fed in chunks, heard line by line. ``Lines`` holds one more byte
+    than ``LONGEST``: a line that fills it was longer, and is dropped whole (a line cut short
+    might still parse)."""
+
+    def __init__(self, heard: Callable[[bytes], None]) -> None:
+        self._heard = heard
+        self._lines = Lines(LONGEST + 1)
+
+    def feed(self, chunk: bytes) -> None:
+        for text in self._lines.feed(chunk):
+            self._heard(text)
+
+    def end(self) -> None:
+        """The last line, if the stage ended without its newline."""
+        self._heard(self._lines.rest())

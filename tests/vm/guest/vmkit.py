@@ -12,6 +12,7 @@ black box: its unit, its command line, its files, and the kernel's devices).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -76,6 +77,17 @@ def wait_ready(timeout: float = 120) -> int:
         every=0.2,
     )
     return main_pid()
+
+
+def fresh_start() -> int:
+    """bedside restarted at its menu with an empty state folder (nothing to resume); its pid."""
+    sh("systemctl", "stop", "bedside", timeout=60)
+    sh("sh", "-c", "rm -rf /var/lib/bedside/* /var/lib/bedside/.[!.]*", check=False)
+    sh("systemctl", "reset-failed", "bedside", check=False)
+    sh("systemctl", "start", "bedside", timeout=120)
+    pid = wait_ready()
+    assert status_text().startswith("menu: "), status_text()
+    return pid
 
 
 def restart(timeout: float = 120) -> int:
@@ -226,6 +238,77 @@ class Button:
 def _spin_until(moment: float) -> None:
     while time.monotonic() < moment:
         pass
+
+
+TRACING = Path("/sys/kernel/tracing")
+
+
+def button_irq(line: int = BUTTON_LINE) -> int:
+    """The interrupt behind the daemon's edge detection on ``line``: gpio-sim's lines are
+    interrupts of an irq_sim domain (hwirq = the line), mapped once a line is asked for edges."""
+    for irq in Path("/sys/kernel/irq").iterdir():
+        if (
+            (irq / "chip_name").read_text().strip() == "irq_sim"
+            and (irq / "hwirq").read_text().strip() == str(line)
+            and (irq / "actions").read_text().strip()
+        ):
+            return int(irq.name)
+    raise AssertionError(f"no irq_sim interrupt with a handler for line {line}")
+
+
+class KernelEdges:
+    """When the kernel took each of the button's edges, by its own tracer, not by the test's
+    clock (which a loaded emulated guest stretches between two writes) and not by the daemon's
+    log (the thing under test): ftrace's ``irq_handler_entry`` for the button's interrupt, in
+    a tracing instance of its own, on the ``mono`` trace clock (CLOCK_MONOTONIC). gpiolib
+    stamps each line event in that same handler, so these are the edges' times as lgpio hands
+    them to the daemon, microseconds apart. The button's edges alternate, so the direction of
+    each follows from the first."""
+
+    def __init__(self) -> None:
+        if not (TRACING / "instances").is_dir():
+            sh("mount", "-t", "tracefs", "tracefs", str(TRACING))
+        self.root = TRACING / "instances" / "bedside-button"
+        with contextlib.suppress(FileExistsError):
+            self.root.mkdir()
+        (self.root / "trace_clock").write_text("mono")
+        self.event = self.root / "events" / "irq" / "irq_handler_entry"
+        self.clear()
+        (self.event / "enable").write_text("1")
+
+    def __enter__(self) -> KernelEdges:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        (self.event / "enable").write_text("0")
+        with contextlib.suppress(OSError):
+            self.root.rmdir()
+
+    def clear(self) -> None:
+        """Forget what was traced; follow the button's interrupt as it is now (a restarted
+        daemon asks for the line again)."""
+        (self.event / "filter").write_text(f"irq == {button_irq()}")
+        (self.root / "trace").write_text("")  # opened for writing with O_TRUNC: emptied
+
+    def times(self) -> list[float]:
+        """Each edge's CLOCK_MONOTONIC time, in seconds, since the last ``clear``."""
+        text = (self.root / "trace").read_text()
+        return [float(t) for t in re.findall(r"\s(\d+\.\d+): irq_handler_entry: irq=", text)]
+
+
+def stretches(times: list[float]) -> list[float]:
+    """How long the contact stayed each way between consecutive edges."""
+    return [round(b - a, 6) for a, b in itertools.pairwise(times)]
+
+
+def daemon_edges(after: str = "") -> list[tuple[str, float]]:
+    """The edges as the daemon took them: its ``button down/up at`` lines (with -v)."""
+    edges = []
+    for m in messages(after):
+        found = re.search(r"button (down|up) at (\d+\.\d+)", m)
+        if found:
+            edges.append((found.group(1), float(found.group(2))))
+    return edges
 
 
 # -- the panel's bus ------------------------------------------------------------------------

@@ -86,7 +86,8 @@ devices)
         grep -E '^(pin|i2c_address|device) ' /etc/bedside/bedside.toml
         systemctl restart bedside || true
     fi
-    checks "$HERE/test_boot.py" "$HERE/test_button.py" "$HERE/test_panel.py" "$HERE/test_speaker.py" "$HERE/test_sandbox.py"
+    checks "$HERE/test_boot.py" "$HERE/test_button.py" "$HERE/test_panel.py" "$HERE/test_speaker.py" \
+        "$HERE/test_sandbox.py" "$HERE/test_clock.py"
     ;;
 sound)
     # The sound stage of the installed bedside at the loopback card (the daemon stopped by the

@@ -18,7 +18,7 @@
 #   BEDSIDE_VM_GROUPS  the groups to run (default: install devices sound powercut)
 #   BEDSIDE_VM_KEEP    1: keep the run's folder (disks, logs) in /var/tmp
 #   BEDSIDE_VM_K       a pytest -k expression for the in-VM tests, "+" for each space
-#   BEDSIDE_VM_BREAK   pin | address | device | deviceallow: break that on purpose before the
+#   BEDSIDE_VM_BREAK   pin | address | device | deviceallow | wallwatch: break that on purpose before the
 #                      devices group; stagedelay | duckdepth: the installed sound stage before
 #                      the sound group; to watch the tests fail (tests/vm/guest/group.sh)
 #   BEDSIDE_VM_INSTALLED  a kept run's installed.qcow2: the install group is skipped (a developer's

@@ -78,6 +78,10 @@ devices)
     device) sed -i 's/^device = "default" /device = "hw:Loopback,1,0" /' /etc/bedside/bedside.toml ;;
     deviceallow) printf '[Service]\nDeviceAllow=\nDeviceAllow=char-i2c rw\nDeviceAllow=char-alsa rw\n' \
         >/etc/systemd/system/bedside.service.d/bedside-vm-broken.conf && systemctl daemon-reload ;;
+    wallwatch)  # the installed daemon never hears of a clock set (its timerfd never made)
+        sed -i 's/^    fd = int(libc.timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC))$/    fd = -1  # BROKEN ON PURPOSE/' \
+            /opt/bedside/venv/lib/python3*/site-packages/bedside/app/wallclock.py
+        grep -c 'BROKEN ON PURPOSE' /opt/bedside/venv/lib/python3*/site-packages/bedside/app/wallclock.py ;;
     stagedelay|duckdepth) ;;  # the sound group's
     *) echo "nothing to break called $broken"; exit 2 ;;
     esac

@@ -176,3 +176,21 @@ def test_a_clock_jump_in_any_state_moves_none_of_the_sessions_times(state: str, 
     jumped = run(start + before + jump + after)
     assert [e["completed"] for e in plain if e["type"] == "finished"] == [True]
     assert session_times(jumped) == session_times(plain)
+
+
+def test_noon_turns_the_night_on_a_lit_menu():
+    """Bedtime done at 21:00; the next day, the menu woken just before noon shows tonight's
+    mark; at noon itself (15 h on), with nothing pressed, the night turns: the mark moves to
+    last night and tonight's hold is a step longer, on the lit display."""
+    script = "clock 2027-01-05T21:00\n" + BEDTIME + "press\nwait 2\nwait 51740\n" + WAKE
+    menus = [
+        (e["t"], e["lines"])
+        for e in run(script + "wait 120\n")
+        if e["type"] == "screen" and "press to start" in e["lines"]
+    ]
+    woken = [(t, lines) for t, lines in menus if 53000 < t < 54000]
+    assert woken and woken[-1][1][2] == "1 night ○○○○○○●"
+    at_noon = [lines for t, lines in menus if t == 15 * 3600]
+    assert at_noon == [
+        ["Bedtime", "38 min, hold 6 min", "1 night ○○○○○●○", "1/4", "press to start"]
+    ]

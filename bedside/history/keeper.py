@@ -6,9 +6,13 @@ a resume) and every ``SAVE_EVERY`` seconds while a step runs; a session done, an
 growing hold, are recorded when they end.
 
 A session's length is what the monotonic clock measured; the wall clock, which may jump when the
-network sets it, only places it: its start is the wall clock's reading less what the session
-has run, and its night is fixed the first time the wall clock is known during it (a session
-begun before the clock was set is placed when it is).
+network sets it, only places it: its start is the wall clock's latest reading less what the
+session has run, and its night that start's, once the clock is known. A clock set during the
+session, known at last or set again (set at boot from a real-time clock that lost its time, then
+put right by the network), moves the session with it, as it moves the menu's streak
+(``Behaviour`` reads the same clock): the history a restart reads says what the menu said. A
+session restored after a restart keeps where its earlier life placed it, if the clock was known
+then: this life knows only how long it has run, not how long the device was off.
 """
 
 from __future__ import annotations
@@ -51,10 +55,12 @@ class Keeper:
         self.saved_at = 0.0
         self.started_wall = 0.0
         self.night: date | None = None  # the session's night, once the clock was known
+        self.placed_earlier = False  # restored, placed by an earlier life with the clock known
 
     def resumed(self, progress: Progress, state: State) -> None:
         """The loop starts on a session restored from ``progress``: keep its start and night."""
         self.started_wall, self.night = progress.started, progress.night
+        self.placed_earlier = progress.night is not None
         self.last = (progress.routine, state.step_index, state.mode, state.session_start)
 
     def deadline(self, state: State) -> float | None:
@@ -75,11 +81,9 @@ class Keeper:
                 self._record(state, now)
             self.last = key
             return
-        if self.last is None or self.last[3] != state.session_start:  # a new session
-            self.night = None
-            self._place(state, now)
-        elif self.night is None:  # the clock may be known now: place the session by it
-            self._place(state, now)
+        if self.last is None or self.last[3] != state.session_start:  # a new session, begun here
+            self.placed_earlier = False
+        self._place(state, now)
         changed = force or key != self.last
         # The very sum deadline() gives: now - saved_at may round below SAVE_EVERY at it,
         # and a write that never falls due at its own deadline spins the loop.
@@ -109,16 +113,18 @@ class Keeper:
 
     def _place(self, state: State, now: float) -> None:
         """The session's start on the wall clock, read now, less what it has run; its night,
-        if the clock is known."""
+        if the clock is known. Read at every turn, so that a jump of the clock moves them: the
+        time it has run does not move."""
+        if self.placed_earlier:
+            return
         self.started_wall = self.store.wall() - (now - state.session_start) / self.speed
-        if self.known():
-            self.night = night_of(datetime.fromtimestamp(self.started_wall))
+        known = self.known()
+        self.night = night_of(datetime.fromtimestamp(self.started_wall)) if known else None
 
     def _record(self, state: State, now: float) -> None:
         routine = state.routine
         assert routine is not None
-        if self.night is None:  # not placed while it ran: the clock may be known by now
-            self._place(state, now)
+        self._place(state, now)  # the clock may have been set since the last turn
         done = len(routine.steps) if state.completed else state.step_index
         ran = (state.finished_at - state.session_start) / self.speed  # monotonic, real seconds
         session = Session(

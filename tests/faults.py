@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
@@ -228,7 +228,7 @@ class Oracle:
     base: float = 0.0
     paused_since: float | None = None
     paused: float = 0.0
-    finished: list[tuple[float, bool]] = field(default_factory=list)
+    finished: list[tuple[float, bool, float]] = field(default_factory=list)  # t, done, minutes
     first_step = True
 
     def follow(self, event: dict) -> None:
@@ -248,7 +248,7 @@ class Oracle:
             self.first_step = False
             self.paused_since = t if self.mode == "paused" else None
         elif event["type"] == "finished":
-            self.finished.append((t, event["completed"]))
+            self.finished.append((t, event["completed"], event["minutes"]))
 
     def elapsed(self, t: float) -> float:
         until = self.paused_since if self.paused_since is not None else t
@@ -267,6 +267,10 @@ class Tally:
     lost: list[float] = field(default_factory=list)
     finished: int = 0
     completed: int = 0
+    jumps: int = 0  # the wall clock set by a script's clock line
+    # sessions recorded by a life that set its clock, or that resumed one saved after a life set
+    # it: what ran under two readings of the wall clock
+    jumped_sessions: int = 0
 
     def line(self) -> str:
         lost = max(self.lost, default=0.0)
@@ -275,15 +279,63 @@ class Tally:
             f" the script's end; states at the cut {dict(sorted(self.by_state.items()))};"
             f" step kinds {dict(sorted(self.by_kind.items()))}; routines {sorted(self.routines)};"
             f" most lost {lost:.2f} s; {self.finished} sessions finished"
-            f" ({self.completed} completed), every one in history once"
+            f" ({self.completed} completed), every one in history once;"
+            f" {self.jumps} clock settings, {self.jumped_sessions} sessions recorded across one,"
+            " each as long as it ran"
         )
 
 
-def random_script(rng: random.Random, seconds: float) -> str:
+# Where a script sets the wall clock (a ``clock`` line): the first time, as the network sets a
+# clock that may not have been known (on a machine whose clock nothing set, as a Pi's before the
+# network, the daemon's starts unknown and this is its sync), to the right time or one a little
+# or a year on; after that, a jump forward or back of two hours, a day or a year.
+SYNCS = (timedelta(0), timedelta(hours=2), timedelta(days=1), timedelta(days=365))
+JUMPS = tuple(
+    sign * t
+    for t in (timedelta(hours=2), timedelta(days=1), timedelta(days=365))
+    for sign in (1, -1)
+)
+# How far ahead of the machine's clock every setting is, at least a minute once put to a whole
+# minute (as a clock line is written): a life lasts seconds, so its restart reads a machine's
+# clock (if known) behind the last one saved, and the session comes back.
+AHEAD = timedelta(minutes=2)
+
+
+def random_script(
+    rng: random.Random,
+    seconds: float,
+    now: datetime | None = None,
+    clocks: random.Random | None = None,
+) -> str:
     """Presses (start, pause, resume, go on), holds (skip a step) and now and then a long hold
-    (end the session), between waits: every state and every step kind comes up."""
+    (end the session), between waits: every state and every step kind comes up. Now and then
+    the wall clock is set or jumps (``SYNCS``, ``JUMPS``), mid-session or in the menu, never
+    behind the machine's clock (``now``, when the script is made): a restart on a machine whose
+    clock is known reads it, and a session last saved more than ``resume_within`` before it is
+    closed instead of resumed, a rule of its own (tests/test_reliability.py). ``clocks`` draws
+    the clock lines, if given, and ``rng`` all else: its scripts are then the same as without
+    them (and a campaign's cuts with them, and its time)."""
+    clocks = clocks or rng
+    floor = ((now or datetime.now()) + AHEAD).replace(second=0, microsecond=0)
+    wall: datetime | None = None  # where this script last set the clock
+
+    def clock() -> str:
+        nonlocal wall
+        if wall is None:
+            wall = floor + clocks.choice(SYNCS)
+        else:
+            wall += clocks.choice([jump for jump in JUMPS if wall + jump >= floor])
+        return f"clock {wall:%Y-%m-%dT%H:%M}"
+
+    # A clock line comes before a wait, never at once before a press: the loop takes the clock's
+    # notice at the time it comes to it, and a press queued behind the notice, done before the
+    # loop came to it (a loaded machine, at 40 times speed), would be lost.
     lines, total = ["press"], 0.0
+    if clocks.random() < 0.2:  # set as the daemon starts, before anything is pressed
+        lines[:0] = [clock(), "wait 2"]
     while total < seconds:
+        if clocks.random() < 0.15:
+            lines.append(clock())
         wait = rng.choice([1, 3, 8, 20, 60, 150])
         lines.append(f"wait {wait}")
         total += wait
@@ -302,17 +354,23 @@ TOLERANCE = 1.0  # virtual seconds: the pipe's latency and the kill's, at the sp
 
 def campaign(folder: Path, lives: int, seed: int, speed: float = 40.0) -> Tally:
     """``lives`` daemons on one state folder, each cut at a random moment (kill -9, SIGTERM,
-    or the end of its script), each checked against what the one before it kept."""
+    or the end of its script), each checked against what the one before it kept; their wall
+    clocks set and jumping now and then (``random_script``), every session in the history as
+    long as it ran."""
     rng = random.Random(seed)
+    clocks = random.Random(f"{seed}: the wall clock")  # rng's draws as they were without jumps
     config = quiet_config(folder / "config")
     state = folder / "state"
     tally = Tally()
     menu = ["bedtime", "legs-up-wall", "foot-massage", "leg-lifts"]
     expected_sessions = 0
+    began = time.monotonic()
+    carried = False  # the session saved at the last cut ran under a clock a script set
     for life in range(lives):
         before, sessions_before = saved(state)
         routine = menu[life % len(menu)]
-        daemon = Daemon(state, config, random_script(rng, 400), "--routine", routine, speed=speed)
+        script = random_script(rng, 400, clocks=clocks)
+        daemon = Daemon(state, config, script, "--routine", routine, speed=speed)
         oracle = Oracle(elapsed_at_start=before[2] if before else 0.0)
         cut = rng.uniform(0.4, 4.0)
         how = rng.choice([signal.SIGKILL, signal.SIGKILL, signal.SIGTERM])
@@ -342,7 +400,7 @@ def campaign(folder: Path, lives: int, seed: int, speed: float = 40.0) -> Tally:
         new = sessions[len(sessions_before) :]
         near_end = [f for f in oracle.finished if t_cut - f[0] <= TOLERANCE]
         tally.finished += len(oracle.finished)
-        tally.completed += sum(1 for _, done in oracle.finished if done)
+        tally.completed += sum(1 for _, done, _ in oracle.finished if done)
         # Every session finished in this life is in history, once; one finished at the very
         # moment of the cut may or may not have been written yet.
         assert len(oracle.finished) - len(near_end) <= len(new) <= len(oracle.finished), (
@@ -350,6 +408,12 @@ def campaign(folder: Path, lives: int, seed: int, speed: float = 40.0) -> Tally:
             new,
         )
         expected_sessions += len(new)  # one unwritten at the cut is finished in a later life
+        check_recorded(recorded(state)[len(sessions_before) :], oracle.finished, speed)
+        jumps = daemon.stderr.count("the wall clock was set")
+        spanned = jumps > 0 or (before is not None and carried)
+        tally.jumps += jumps
+        tally.jumped_sessions += len(new) if spanned else 0
+        carried = after is not None and spanned
         tally.by_state[oracle.mode] = tally.by_state.get(oracle.mode, 0) + 1
         if oracle.mode in ("running", "paused", "awaiting"):
             tally.by_kind[oracle.kind] = tally.by_kind.get(oracle.kind, 0) + 1
@@ -362,7 +426,43 @@ def campaign(folder: Path, lives: int, seed: int, speed: float = 40.0) -> Tally:
             assert after is None, (oracle.mode, after)
     _, sessions = saved(state)
     assert len(sessions) == expected_sessions
+    # However the clock jumped, no session in the history is shorter than nothing or longer
+    # than the whole campaign has taken.
+    longest = time.monotonic() - began
+    for started, ended, night in recorded(state):
+        assert 0 <= ended - started <= longest, f"{ended - started:.1f} s recorded, {night}"
     return tally
+
+
+def recorded(state: Path) -> list[tuple[float, float, str | None]]:
+    """Every session in the history, in the order written: its start, end and night."""
+    path = state / "bedside.db"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT started, ended, night FROM sessions ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def check_recorded(
+    rows: list[tuple[float, float, str | None]],
+    finished: list[tuple[float, bool, float]],
+    speed: float,
+) -> None:
+    """The sessions a life wrote against the ones its trace finished, in order (the last may
+    not be written yet, at a cut): each as long as the daemon's monotonic clock said, however
+    its wall clock jumped meanwhile (not the wall clock's difference: the history keeps real
+    seconds, the trace minutes of the daemon's own, to a tenth), and in the night its start
+    says, if the clock could tell one."""
+    rounding = 60 * 0.05 / speed + 0.01  # the trace's tenth of a minute, halved, in real seconds
+    for (started, ended, night), (_, _, minutes) in zip(rows, finished, strict=False):
+        ran = minutes * 60 / speed
+        kept = f"from {datetime.fromtimestamp(started)} to {datetime.fromtimestamp(ended)}"
+        assert abs(ended - started - ran) <= rounding, f"{ran:.2f} s ran, {kept} recorded"
+        placed = night_of(datetime.fromtimestamp(started)).isoformat()
+        assert night is None or night == placed, f"{kept} recorded in the night of {night}"
 
 
 def check_restored(daemon: Daemon, before: tuple | None) -> None:

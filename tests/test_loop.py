@@ -9,8 +9,10 @@ import json
 import queue
 from dataclasses import replace
 
+import pytest
+
 from bedside.app.assembly import mock_parts
-from bedside.app.events import Stop, Wake
+from bedside.app.events import Stop, Wake, WallMoved
 from bedside.app.loop import Loop
 from bedside.button import Edge
 from bedside.config import core_terms
@@ -46,3 +48,25 @@ def test_edges_queued_while_the_loop_was_late_are_taken_at_their_own_times(tmp_p
     gestures = [(e["gesture"], e["t"]) for e in taken if e["type"] == "gesture"]
     assert gestures == [("press", 0.62)]  # trace time counts from the start, 10.0
     assert behaviour.state.mode.value == "awaiting"  # the press started the routine
+
+
+@pytest.mark.parametrize("notice", [WallMoved(), Wake()], ids=["the clock set", "a signal"])
+def test_a_press_queued_behind_a_notice_while_the_loop_was_late_is_a_press(tmp_path, notice):
+    """The clock is set (or a signal wakes the loop), then a press (down, and up 0.1 s later),
+    all while the loop is held up for two seconds: the press is taken at its own times, not
+    squeezed to the moment the loop took the notice (a closure of no length: noise, lost)."""
+    clock = VirtualClock(10.0)
+    behaviour = Behaviour(SETTINGS, defaults(Thresholds), now=10.0, routine="legs-up-wall")
+    trace = io.StringIO()
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    config = replace(load_config(), voice=VoiceConfig(enabled=False))
+    parts, _ = mock_parts(config, tmp_path, events, clock=clock, cache=tmp_path)
+    with parts:
+        loop = Loop(behaviour, parts, trace=trace)
+        for item in (notice, Edge(True, 10.5), Edge(False, 10.6), Wake(), Stop("test")):
+            events.put(item)
+        clock.advance_to(12.5)  # the loop comes to them two seconds late
+        assert loop.run() == "test"
+    taken = [json.loads(line) for line in trace.getvalue().splitlines()]
+    assert [(e["gesture"], e["t"]) for e in taken if e["type"] == "gesture"] == [("press", 0.62)]
+    assert behaviour.state.mode.value == "awaiting"

@@ -10,6 +10,7 @@ the monotonic clock, so no sleep adds drift.
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import queue
@@ -76,6 +77,8 @@ class Loop:
         self.notifier = parts.notifier
         self.keeper = parts.keeper
         self.events: Events = parts.events
+        # What was taken off the queue with a notice and waits its turn: the edges first.
+        self.held: collections.deque[Arrival] = collections.deque()
         self.reloader = reloader
         self.trace = None if trace is None else Trace(trace, flush=True)
         # The stage's reports come on its reader's thread: one trace line at a time.
@@ -173,10 +176,31 @@ class Loop:
         timeout = None
         if deadline is not None:
             timeout = max(0.0, (deadline - self.clock.now()) / self.clock.speed)
+        if self.held:
+            return self.held.popleft()
         try:
-            return self.events.get(timeout=timeout)
+            item = self.events.get(timeout=timeout)
         except queue.Empty:
             return None
+        if isinstance(item, Edge):
+            return item
+        return self._edges_first(item)
+
+    def _edges_first(self, notice: Arrival) -> Arrival:
+        """``notice`` (not an edge) and all that queued behind it, the edges first. Any turn
+        but an edge's moves the core on to the loop's now; edges queued behind a notice the
+        loop came to late happened before that, and taken after it they would all be pushed
+        to that one moment: a press of no length, noise, lost. Their order among themselves,
+        and the notices', is kept."""
+        queued: list[Arrival] = [notice]
+        while True:
+            try:
+                queued.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        edges = [item for item in queued if isinstance(item, Edge)]
+        self.held.extend(edges + [item for item in queued if not isinstance(item, Edge)])
+        return self.held.popleft()
 
     def _carry_out(self) -> None:
         for t, output in self.behaviour.take():

@@ -68,6 +68,15 @@ class Scheduled:
             raise item
         return item
 
+    def get_nowait(self) -> Arrival:
+        """What has arrived by now, if anything: the loop takes what queued behind a notice."""
+        if not self.arrivals or self.arrivals[0][0] > self.clock.now():
+            raise queue.Empty
+        _, item = self.arrivals.pop(0)
+        if isinstance(item, PowerCut):
+            raise item
+        return item
+
 
 def life(
     config: Path,

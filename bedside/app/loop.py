@@ -83,6 +83,7 @@ class Loop:
         self.trace = None if trace is None else Trace(trace, flush=True)
         # The stage's reports come on its reader's thread: one trace line at a time.
         self._trace_lock = threading.Lock()
+        self.traced = 0.0  # the latest time the trace has written, from the loop's start
         if self.trace is not None:
             self.voice.listen(self._heard)
         self.watchdog = watchdog
@@ -312,6 +313,7 @@ class Loop:
         if self.trace is None:
             return
         with self._trace_lock:
+            self.traced = max(self.traced, t - self.start)
             self.trace.write(t - self.start, output)
 
     def _heard(self, line: dict[str, Any]) -> None:
@@ -338,9 +340,11 @@ class Loop:
             body = {"type": "duck", "state": line.get("state"), "db": line.get("db")}
             body["start"], body["end"] = at(line.get("start")), at(line.get("end"))
         with self._trace_lock:
-            # ``t`` is when the trace heard of it: the loop's latest moment, so the trace stays
-            # in order (``start`` may lie a buffer's length ahead, when it reaches the ear).
-            self.trace.record(self.behaviour.now - self.start, body)
+            # ``t`` is when the trace heard of it: the latest moment the trace has written, so
+            # the trace stays in order (``start`` may lie a buffer's length ahead, when it
+            # reaches the ear). Not the core's now: the loop moves that on before it writes
+            # what fell due on the way, and a report heard between the two would come first.
+            self.trace.record(self.traced, body)
 
     def _status(self) -> str:
         state = self.behaviour.state

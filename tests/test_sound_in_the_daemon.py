@@ -9,6 +9,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from test_voice_daemon import Daemon, descendants
 from voicekit import alive
 
@@ -163,7 +164,7 @@ cues = [{ at = "start", text = "Breathe slowly." }, { at = "6s", text = "Nearly 
 
 def rest_daemon(tmp_path: Path, script: str) -> Daemon:
     routines = tmp_path / "routines"
-    routines.mkdir()
+    routines.mkdir(parents=True)
     (routines / "rest.toml").write_text(REST)
     config = tmp_path / "bedside.toml"
     config.write_text('[menu]\nroutines = ["rest"]\n')
@@ -222,15 +223,23 @@ def test_a_pause_takes_back_a_cue_asked_ahead(tmp_path: Path) -> None:
     frames it had queued and writes them again without it), but once, whole, after the resume,
     at the time the step now gives it."""
     script = "wait 15\npress\nwait 2\npress\nwait 5.7\npress\nwait 4\npress\nwait 12\n"
-    events = finished(rest_daemon(tmp_path, script))
-    presses = [e["t"] for e in events if e["type"] == "gesture" and e["gesture"] == "press"]
-    resumed = presses[3]  # after the menu's, the wait's and the pause
-    running = next(e["t"] for e in events if e["type"] == "state" and e["state"] == "running")
-    nearly = [e for e in events if e["type"] == "sound" and e["text"] == "Nearly there."]
-    whole = [e for e in nearly if "start" in e and not cut_short(events, e)]
-    assert len(whole) == 1 and whole[0]["start"] > resumed, (presses, nearly)
-    early = [e for e in nearly if "start" in e and e["start"] < resumed]
-    assert early, nearly  # it was written to the card before the pause: the case in question
+    tries = []
+    for attempt in range(3):
+        events = finished(rest_daemon(tmp_path / str(attempt), script))
+        presses = [e["t"] for e in events if e["type"] == "gesture" and e["gesture"] == "press"]
+        resumed = presses[3]  # after the menu's, the wait's and the pause
+        running = next(e["t"] for e in events if e["type"] == "state" and e["state"] == "running")
+        nearly = [e for e in events if e["type"] == "sound" and e["text"] == "Nearly there."]
+        whole = [e for e in nearly if "start" in e and not cut_short(events, e)]
+        assert len(whole) == 1 and whole[0]["start"] > resumed, (presses, nearly)
+        early = [e for e in nearly if "start" in e and e["start"] < resumed]
+        if early:  # it was written to the card before the pause: the case in question
+            break
+        # The pause came before the stage had written it (a loaded machine is late by more
+        # than the 0.2 s the case stands on): taken back whole, right too, but not the case.
+        tries.append(nearly)
+    else:
+        pytest.fail(f"the cue was never in the card's buffer at the pause: {tries}")
     for e in early:
         assert e["start"] >= running + 6 - 0.005, e  # not before its time
         assert cut_short(events, e) == e["start"], e  # cut where it began: not heard

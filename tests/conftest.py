@@ -85,6 +85,8 @@ NOT_UNDER_EMULATION = {  # a part of a test's node id: why it is left out there
     "press_makes_due": _PROMPT,
     "pause_takes_back_a_cue": _PROMPT,
     "test_clock_history.py": _FAST,
+    "a_block_of_mixing_costs_little": "the mixer's CPU time, which under emulation is qemu's;"
+    " make test and make bench measure it",
     "a_stage_flooding_one_endless_line": "200 MB through a pipe, emulated instruction by"
     " instruction, takes minutes; the bound is the same Python on x86, where make test runs it",
     "test_times_of_day.py": "the tests it runs again at 02:06 and 14:06 under libfaketime run"

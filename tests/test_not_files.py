@@ -18,7 +18,9 @@ from faults import Daemon, quiet_config
 from voicekit import small_config
 
 ROOT = Path(__file__).resolve().parent.parent
-PATIENCE = 20  # seconds: what a FIFO would hold forever, a regular run ends in one
+# seconds: what a FIFO would hold forever, a regular run ends in one (under qemu-user, whose
+# every instruction is emulated, in three)
+PATIENCE = 60 if os.environ.get("BEDSIDE_EMULATOR") == "qemu-user" else 20
 
 
 def bedside(*args: str, env: dict[str, str] | None = None, stdin=None):

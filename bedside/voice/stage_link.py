@@ -29,6 +29,7 @@ from typing import Any
 from bedside.voice.output import Lines, follow
 from bedside.voice.output_rate import stage_command
 from bedside.voice.processes import kill_group
+from bedside.voice.trouble import Trouble
 
 __all__ = ["StageLink"]
 
@@ -62,11 +63,10 @@ class StageLink:
         self._lock = threading.Lock()
         self._closed = False
         self._reader: threading.Thread | None = None
-        # What was already warned of ("long", "held"): a stage that misbehaves every time it is
-        # started again is one warning, not one a sound. Its own lock: a reader must never wait
-        # for ``_lock``, which a send holds while it writes to a stage that may be stuck.
-        self._said: set[str] = set()
-        self._said_lock = threading.Lock()
+        # A stage that misbehaves every time it is started again ("long", "held") is one
+        # warning, not one a sound. Trouble has its own lock: a reader must never wait for
+        # ``_lock``, which a send holds while it writes to a stage that may be stuck.
+        self._trouble = Trouble(self.log)
 
     @property
     def running(self) -> bool:
@@ -151,7 +151,7 @@ class StageLink:
             _, held = follow(process, out, answers, None)
             answers.end()
             if held:
-                self._warn_once(
+                self._trouble.warn(
                     "held",
                     "the sound stage exited but a process it started holds its output open:"
                     " not waited for; a new stage starts with the next sound",
@@ -166,7 +166,7 @@ class StageLink:
 
     def _heard(self, text: bytes) -> None:
         if len(text) > LONGEST:
-            self._warn_once(
+            self._trouble.warn(
                 "long",
                 f"the sound stage said a line over {LONGEST // 1024} kB: dropped, as any more"
                 " will be (said once)",
@@ -181,15 +181,6 @@ class StageLink:
                 self.hear(line)
             except Exception:  # the reader must outlive a listener's surprise
                 self.log.exception("unexpected trouble hearing the stage: %.200r", line)
-
-    def _warn_once(self, what: str, message: str) -> None:
-        with self._said_lock:
-            first = what not in self._said
-            self._said.add(what)
-        if first:
-            self.log.warning("%s", message)
-        else:
-            self.log.debug("%s", message)
 
 
 class _Answers:

@@ -136,11 +136,14 @@ bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$CGROUP" \
     </dev/null >"$WORK/console.log" 2>&1 &
 NSPAWN=$!
 
-for _ in $(seq 60); do  # the container's PID 1 is nspawn's child
+# The container's PID 1 is nspawn's child. It is looked for often, so that every run meets it
+# as early as it can be met: just after the exec, before it has mounted /run or opened its bus
+# (the wait for the boot below must hold from that moment; CI once asked 1 s in and failed).
+for _ in $(seq 600); do
     LEADER=$(pgrep -P "$NSPAWN" -x systemd || true)
     [ -n "$LEADER" ] && break
     kill -0 "$NSPAWN" 2>/dev/null || { cat "$WORK/console.log"; die "systemd-nspawn ended"; }
-    sleep 0.5
+    sleep 0.05
 done
 [ -n "$LEADER" ] || { cat "$WORK/console.log"; die "no systemd in the container after 30 s"; }
 
@@ -165,10 +168,19 @@ journal() {
     inside 30 journalctl --no-pager -o short-monotonic -n 300 -u 'bedside*' || true
 }
 
-state=$(inside 120 systemctl is-system-running --wait || true)
+# Until PID 1 has made /run/systemd/system and its private bus socket, systemctl answers
+# "offline" or cannot connect at all ("Failed to connect to bus"), so it is asked again; once
+# it answers, --wait holds until the boot is done. One deadline for all of it.
+boot_deadline=$((SECONDS + 120))
+while :; do
+    state=$(inside 120 systemctl is-system-running --wait 2>"$WORK/state.err" || true)
+    case $state in "" | offline) ;; *) break ;; esac
+    [ $SECONDS -lt $boot_deadline ] && kill -0 "$NSPAWN" 2>/dev/null || break
+    sleep 0.2
+done
 case $state in
 running | degraded) say "booted in $((SECONDS - START)) s so far: $state" ;;
-*) cat "$WORK/console.log"; die "the container did not boot: '$state'" ;;
+*) cat "$WORK/console.log" "$WORK/state.err"; die "the container did not boot: '$state'" ;;
 esac
 [ "$state" = running ] || inside 30 systemctl --no-pager --failed || true
 

@@ -150,6 +150,15 @@ class VoiceSettings:
     soundscape: SoundscapeConfig = field(default_factory=SoundscapeConfig)
 
 
+@dataclass
+class _InFlight:
+    """A sound sent to the stage and not yet heard to its end: when it is due (the stage's
+    clock), and the stage it went to (0 while it is being sent)."""
+
+    at: float
+    stage: int = 0
+
+
 @dataclass(frozen=True)
 class _Voicing:
     """Settings and the engine they choose: what one set of sounds is rendered with."""
@@ -227,7 +236,8 @@ class Speaker(Closing):
         self._spoken: _Request | None = None
         self._closed = False
         self._volume: float | None = None  # the last cue's: chimes follow a quieter night
-        self._sent: dict[str, float] = {}  # sent, not yet heard to their end: id -> stage time
+        self._sent: dict[str, _InFlight] = {}  # sent, not yet heard to their end, by id
+        self._gone = 0  # the latest stage heard gone (stages before it are gone too)
         self._until = 0.0  # the monotonic time the last sound heard ends
         self._ids = itertools.count(1)
         self._numbers = itertools.count(1)
@@ -429,7 +439,7 @@ class Speaker(Closing):
         with self._cond:
             self._withdrawn = (next(self._numbers), now)
             self._queue = deque(c for c in self._queue if c.line is not None or c.at <= now)
-            later = [ident for ident, at in self._sent.items() if at > now]
+            later = [ident for ident, sent in self._sent.items() if sent.at > now]
             for ident in later:
                 del self._sent[ident]
             self._cond.notify_all()
@@ -761,25 +771,30 @@ class Speaker(Closing):
                 self.log.info("dropped a stale cue: %r", cue.text)
                 return
             ident = f"s{next(self._ids)}"
-            self._sent[ident] = cue.at
+            self._sent[ident] = _InFlight(cue.at)
         what = "chime" if cue.chime else "cue"
         line = {"type": what, "file": item.path, "at": cue.at, "text": cue.text, "id": ident}
-        if not self._send(line):
-            with self._cond:
+        stage = self._send(line)
+        with self._cond:
+            sent = self._sent.get(ident)
+            if sent is not None and stage > self._gone:
+                sent.stage = stage
+            else:  # not written, or its stage was heard gone while it was: it will not play
                 self._sent.pop(ident, None)
                 self._cond.notify_all()
-            return
-        self.log.debug("playing %r: %s", cue.text, Path(item.path).name)
+        if stage:
+            self.log.debug("playing %r: %s", cue.text, Path(item.path).name)
 
-    def _send(self, line: dict[str, Any]) -> bool:
+    def _send(self, line: dict[str, Any]) -> int:
+        """``line`` to the stage: the number of the stage it went to, 0 if none (said once)."""
         try:
-            sent = self.stage.send(line)
+            stage = self.stage.send(line)
         except OSError as e:
             self._trouble.warn("stage", "cannot start the sound stage: %s", e)
-            return False
-        if not sent:
+            return 0
+        if not stage:
             self._trouble.warn("stage", "the sound stage stopped; it starts again with a sound")
-        return sent
+        return stage
 
     # -- the stage's reader thread ---------------------------------------------------------------
     def _hear(self, line: dict[str, Any]) -> None:
@@ -802,8 +817,13 @@ class Speaker(Closing):
         elif kind == "output":  # opened or closed (the tests and the bench watch it)
             self.heard.append(line)
         elif kind == "gone":
+            # Only what went to that stage (or one before) will not be heard: its end can be
+            # heard after the next stage has started and been sent a cue (with its output held
+            # open, up to half a second late), and that cue is still to come.
             with self._cond:
-                self._sent.clear()
+                self._gone = max(self._gone, int(line["stage"]))
+                for ident in [i for i, s in self._sent.items() if 0 < s.stage <= self._gone]:
+                    del self._sent[ident]
                 self._cond.notify_all()
 
     def _heard_sound(self, line: dict[str, Any]) -> None:

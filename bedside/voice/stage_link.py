@@ -45,7 +45,9 @@ LONGEST = 1 << 16
 
 class StageLink:
     """``send`` a line (starting the stage when it is not running); ``hear`` gets each of its
-    answers, on the reader's thread. ``options``: the stage's own (pre-roll, duck, level)."""
+    answers, on the reader's thread, and at a stage's end ``{"type": "gone", "stage": n}``,
+    ``n`` the number ``send`` gave for it. ``options``: the stage's own (pre-roll, duck,
+    level)."""
 
     def __init__(
         self,
@@ -59,7 +61,7 @@ class StageLink:
         self.hear = hear
         self.log = log or LOG
         self.process: subprocess.Popen[bytes] | None = None
-        self.started = 0  # how many stages were started (one, unless one died)
+        self.started = 0  # stages started (one, unless one died): the latest's number
         self._lock = threading.Lock()
         self._closed = False
         self._reader: threading.Thread | None = None
@@ -73,15 +75,17 @@ class StageLink:
         with self._lock:
             return self.process is not None and self.process.poll() is None
 
-    def send(self, line: dict[str, Any]) -> bool:
-        """Write ``line``, starting the stage first when it is not running; False when it
-        cannot be started (said once by the caller, from the error)."""
+    def send(self, line: dict[str, Any]) -> int:
+        """Write ``line``, starting the stage first when it is not running: the number of the
+        stage it went to (1 for the first), as its ``gone`` will name it; 0 when it could not
+        be written (a stage that cannot be started raises ``OSError``, said once by the
+        caller)."""
         with self._lock:
             if self._closed:
-                return False
+                return 0
             if self.process is None or self.process.poll() is not None:
                 self._start()
-            return self._write(line)
+            return self.started if self._write(line) else 0
 
     def tell(self, line: dict[str, Any]) -> None:
         """Write ``line`` to a stage that is running (a stop, from any thread); nothing if none."""
@@ -124,7 +128,10 @@ class StageLink:
         )
         self.started += 1
         self._reader = threading.Thread(
-            target=self._read, args=(self.process,), name="bedside-stage", daemon=True
+            target=self._read,
+            args=(self.process, self.started),
+            name="bedside-stage",
+            daemon=True,
         )
         self._reader.start()
 
@@ -140,8 +147,10 @@ class StageLink:
         return True
 
     # -- the reader's thread -------------------------------------------------------------------
-    def _read(self, process: subprocess.Popen[bytes]) -> None:
-        """Hear ``process``'s answers until it exits (and its last ones after), then its end."""
+    def _read(self, process: subprocess.Popen[bytes], number: int) -> None:
+        """Hear ``process``'s answers until it exits (and its last ones after), then its end,
+        by its ``number``: with its output held, that end is heard up to half a second after
+        it, when the next stage may have started and been sent sounds already."""
         out = process.stdout
         assert out is not None
         answers = _Answers(self._heard)
@@ -162,7 +171,7 @@ class StageLink:
             with contextlib.suppress(OSError):
                 out.close()
             with contextlib.suppress(Exception):
-                self.hear({"type": "gone"})
+                self.hear({"type": "gone", "stage": number})
 
     def _heard(self, text: bytes) -> None:
         if len(text) > LONGEST:

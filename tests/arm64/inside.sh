@@ -46,8 +46,9 @@ cd /src
 # they time qemu, several times slower than a Pi), and those tests/conftest.py names (Piper,
 # the fault suite's cuts at 10 to 40 times speed, the bench). The mock-hardware run above
 # speaks through espeak-ng here all the same.
-step "the suite under emulation"
+step "the suite under emulation${BEDSIDE_ARM64_K:+ (only -k $BEDSIDE_ARM64_K)}"
 "$VENV/bin/pytest" -q -p no:cacheprovider -o addopts="-ra" --durations=5 \
+    ${BEDSIDE_ARM64_K:+-k "$BEDSIDE_ARM64_K"} \
     --ignore tests/test_voice.py --ignore tests/test_voice_render.py \
     --ignore tests/test_voice_daemon.py \
     --deselect tests/test_soak.py::test_the_daemon_in_real_time_with_random_presses_and_device_faults

@@ -12,6 +12,8 @@
 #   BEDSIDE_ARM64_CACHE     where the root filesystems and pip's cache live (outside the repo)
 #   BEDSIDE_ARM64_CPU       the emulated CPU (default cortex-a53, a Pi Zero 2 W's and Pi 3's;
 #                           "max" emulates pointer authentication, about 7x slower on trixie)
+#   BEDSIDE_ARM64_K         a pytest -k expression: only the tests it picks (while a fix is
+#                           tried; CI runs the whole suite)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -137,7 +139,8 @@ run_release() {
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
         LANG=C.UTF-8 CI="${CI:-}" QEMU_CPU="$CPU" BEDSIDE_EMULATOR=qemu-user \
         PIP_CERT=/etc/host-ca.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=60 \
-        BEDSIDE_RELEASE="$release" /bin/bash /src/tests/arm64/inside.sh &
+        BEDSIDE_RELEASE="$release" BEDSIDE_ARM64_K="${BEDSIDE_ARM64_K:-}" \
+        /bin/bash /src/tests/arm64/inside.sh &
     wait $! || status=$?
     [ $status = 124 ] && say "$release: stopped after $RUN_LIMIT s"
     say "$release: $([ $status = 0 ] && echo passed || echo "FAILED ($status)") in $((SECONDS - started)) s"

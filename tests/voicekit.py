@@ -6,7 +6,8 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,11 @@ def task_limit(pid: int, most: int) -> Iterator[bool]:
                 (where / "cgroup.procs").write_text(f"{task}\n")
         with contextlib.suppress(OSError):
             group.rmdir()
+
+
+def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait for ``condition`` to hold, ``timeout`` seconds at most (then fail)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.002)
